@@ -1,0 +1,12 @@
+//! Everything the desktop app does, without Tauri, so it is testable with plain `cargo test`.
+//!
+//! The Tauri shell (`src-tauri/`) only forwards commands here. Errors leave this crate as
+//! [`CoreError`], which carries a stable `code` the UI translates and an English `message`.
+
+pub mod error;
+pub mod settings;
+pub mod status;
+
+pub use error::CoreError;
+pub use settings::{DesktopSettings, DEFAULT_SERVER_URL};
+pub use status::{server_status, ServerStatus};

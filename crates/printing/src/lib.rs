@@ -1,0 +1,62 @@
+//! Document rendering for the branch printer: turns a template from `printer-templates/` and a
+//! document's data into PDF bytes. It never talks to a printer; the desktop app hands the bytes
+//! to the OS spooler and the server stores them.
+//!
+//! This crate currently owns the catalogue of printable documents and where their templates
+//! live; the renderers arrive with the handover and inventory work (see the issue tracker).
+
+use std::path::{Path, PathBuf};
+
+/// A document SentraRental prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// Surat jalan: the delivery note that travels with a rented vehicle.
+    SuratJalan,
+    /// Perjanjian sewa: the rental agreement the customer signs at pickup.
+    RentalAgreement,
+    /// The QR label stuck on an asset.
+    AssetLabel,
+}
+
+impl DocumentKind {
+    /// Every document kind.
+    pub const ALL: [DocumentKind; 3] = [
+        DocumentKind::SuratJalan,
+        DocumentKind::RentalAgreement,
+        DocumentKind::AssetLabel,
+    ];
+
+    /// The template's directory name under `printer-templates/`.
+    pub fn template_name(self) -> &'static str {
+        match self {
+            DocumentKind::SuratJalan => "surat-jalan",
+            DocumentKind::RentalAgreement => "rental-agreement",
+            DocumentKind::AssetLabel => "asset-label",
+        }
+    }
+
+    /// Where this kind's template lives inside a templates root.
+    pub fn template_dir(self, templates_root: &Path) -> PathBuf {
+        templates_root.join(self.template_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_are_distinct_and_path_safe() {
+        let mut names: Vec<_> = DocumentKind::ALL.iter().map(|k| k.template_name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DocumentKind::ALL.len());
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+        assert_eq!(
+            DocumentKind::SuratJalan.template_dir(Path::new("printer-templates")),
+            Path::new("printer-templates/surat-jalan")
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The error-code table and the RFC 9457 problem document every failing response carries.
+//!
+//! Codes are part of the contract: clients branch on `code`, never on `title` or `detail`, so a
+//! code is never renamed or reused. Add new ones at the end of the table.
+
+use serde::{Deserialize, Serialize};
+
+/// Media type of an error body (RFC 9457).
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = ($code:literal, $status:literal, $title:literal), )+) => {
+        /// Stable, machine-readable error codes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The code as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// HTTP status the server answers with for this code.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)+ }
+            }
+
+            /// Short, human-readable summary (English; clients translate by code).
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request body, query or path failed validation; `errors` lists the fields.
+    ValidationFailed = ("validation_failed", 422, "The request is not valid"),
+    /// The request could not be parsed at all (malformed JSON, wrong content type).
+    BadRequest = ("bad_request", 400, "The request could not be understood"),
+    /// No credentials, or credentials that are not valid.
+    Unauthorized = ("unauthorized", 401, "Authentication is required"),
+    /// Authenticated, but this role or branch may not do this.
+    Forbidden = ("forbidden", 403, "You are not allowed to do this"),
+    /// No such resource (or one the caller may not know exists).
+    NotFound = ("not_found", 404, "Not found"),
+    /// The HTTP method is not supported on this path.
+    MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
+    /// The request conflicts with the current state of the resource.
+    Conflict = ("conflict", 409, "The request conflicts with the current state"),
+    /// The asset is already booked for (part of) the requested dates.
+    BookingConflict = ("booking_conflict", 409, "The asset is not available for these dates"),
+    /// Another booking of the same asset is being processed right now; retry shortly.
+    AssetBeingBooked = ("asset_being_booked", 409, "The asset is being booked by someone else"),
+    /// The body is larger than the server accepts.
+    PayloadTooLarge = ("payload_too_large", 413, "The request body is too large"),
+    /// Too many requests; see `Retry-After`.
+    RateLimited = ("rate_limited", 429, "Too many requests"),
+    /// Something failed inside the server; the detail is in the server log, not here.
+    Internal = ("internal_error", 500, "Something went wrong on our side"),
+    /// A dependency (database, cache) is unavailable; retry later.
+    ServiceUnavailable = ("service_unavailable", 503, "The service is temporarily unavailable"),
+    /// The server took too long to answer.
+    Timeout = ("timeout", 504, "The request took too long"),
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One invalid input field of a `validation_failed` problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    /// Name of the field as sent (`start`, `period.end`, `header:Idempotency-Key`).
+    pub field: String,
+    /// What is wrong with it, for a person.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document with SentraRental's stable `code` extension member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// URI identifying the problem type: `urn:sentra:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code, repeated for convenience.
+    pub status: u16,
+    /// Explanation of this occurrence, safe to show to the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path this occurrence came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The stable error code clients branch on.
+    pub code: ErrorCode,
+    /// Per-field validation errors (for `validation_failed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Seconds after which retrying may succeed (busy asset, rate limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+}
+
+impl Problem {
+    /// A problem of `code` with its standard title and status and no detail.
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            problem_type: format!("urn:sentra:problem:{}", code.as_str()),
+            title: code.title().to_owned(),
+            status: code.http_status(),
+            detail: None,
+            instance: None,
+            code,
+            errors: Vec::new(),
+            retry_after_seconds: None,
+        }
+    }
+
+    /// Adds a caller-safe explanation.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds field errors.
+    #[must_use]
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_map_to_error_statuses() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!((400..600).contains(&code.http_status()));
+            // The serde name and the table name must agree, or clients would see two spellings.
+            let json = serde_json::to_value(code).expect("serialise");
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
+        }
+    }
+
+    #[test]
+    fn problem_serialises_as_rfc9457_with_code() {
+        let p = Problem::new(ErrorCode::NotFound).with_detail("No booking with this id");
+        let json = serde_json::to_value(&p).expect("serialise");
+        assert_eq!(json["type"], "urn:sentra:problem:not_found");
+        assert_eq!(json["status"], 404);
+        assert_eq!(json["code"], "not_found");
+        assert_eq!(json["detail"], "No booking with this id");
+        assert!(json.get("errors").is_none(), "empty lists are omitted");
+        let back: Problem = serde_json::from_value(json).expect("parse back");
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,18 @@
+//! Wire types of the SentraRental HTTP API: what the server sends and its clients (the desktop
+//! app, the customers' web front end, tests) read. Owns the stable error-code table and the RFC 9457
+//! problem document, the API version, and the request/response bodies (DTOs).
+//!
+//! Nothing here performs I/O. With the `openapi` feature the types also describe themselves for the
+//! server's OpenAPI document.
+
+pub mod error;
+pub mod health;
+
+pub use error::{ErrorCode, FieldError, Problem, PROBLEM_CONTENT_TYPE};
+pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
+
+/// Version of the HTTP API contract. Raised only for breaking changes; the URL prefix follows it.
+pub const API_VERSION: u32 = 1;
+
+/// Path prefix of every versioned endpoint.
+pub const API_PREFIX: &str = "/api/v1";

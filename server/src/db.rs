@@ -1,0 +1,21 @@
+//! Postgres access: the connection pool and the embedded migrations (shared with the tests, which
+//! build their template database from this same migrator).
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{migrate::Migrator, postgres::PgPoolOptions, PgPool};
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// Opens the pool and checks one connection works, so a wrong URL fails at start-up.
+pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url.expose_secret())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to Postgres (DATABASE_URL): {e}"))?;
+    Ok(pool)
+}

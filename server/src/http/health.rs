@@ -1,0 +1,101 @@
+//! Liveness (`/healthz`), readiness (`/readyz`), version and metrics endpoints.
+
+use std::time::Duration;
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use sentra_protocol::{Health, Readiness, ReadinessCheck, VersionInfo, API_VERSION};
+
+use crate::state::AppState;
+
+/// How long a dependency may take to answer a readiness probe.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The server's build version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The server is running", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        version: VERSION.to_owned(),
+    })
+}
+
+/// Postgres and Redis answer. 503 with the same body when one does not.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Every dependency answers", body = Readiness),
+        (status = 503, description = "A dependency does not answer", body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let postgres = async {
+        let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+        match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: postgres failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("readiness: postgres timed out");
+                false
+            }
+        }
+    };
+    let redis = async {
+        let ok = tokio::time::timeout(CHECK_TIMEOUT, state.cache.ping())
+            .await
+            .unwrap_or(false);
+        if !ok {
+            tracing::warn!("readiness: redis failed");
+        }
+        ok
+    };
+    let (postgres, redis) = tokio::join!(postgres, redis);
+    let checks = vec![
+        ReadinessCheck {
+            name: "postgres".to_owned(),
+            ok: postgres,
+        },
+        ReadinessCheck {
+            name: "redis".to_owned(),
+            ok: redis,
+        },
+    ];
+    let ready = checks.iter().all(|c| c.ok);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Readiness { ready, checks }))
+}
+
+/// Server and API contract version.
+#[utoipa::path(get, path = "/api/v1/version", tag = "operations",
+    responses((status = 200, description = "Versions", body = VersionInfo)))]
+pub async fn version() -> Json<VersionInfo> {
+    Json(VersionInfo {
+        version: VERSION.to_owned(),
+        api_version: API_VERSION,
+    })
+}
+
+/// Prometheus metrics in the OpenMetrics text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,90 @@
+//! The HTTP surface: the router, its middleware stack and the fallbacks that keep every error a
+//! problem+json document.
+
+pub mod health;
+pub mod openapi;
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderName, Uri},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use sentra_protocol::{ErrorCode, Problem};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{error::problem_response, metrics, state::AppState};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/api/v1/version", get(health::version))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            // The panic message may hold internal detail; the trace span logs the failure.
+            tracing::error!("handler panicked");
+            problem_response(Problem::new(ErrorCode::Internal))
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map_or("unmatched", |p| p.as_str());
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), route, request_id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    let mut problem = Problem::new(ErrorCode::NotFound).with_detail("No such endpoint");
+    problem.instance = Some(uri.path().to_owned());
+    problem_response(problem)
+}
+
+async fn method_not_allowed() -> Response {
+    problem_response(
+        Problem::new(ErrorCode::MethodNotAllowed)
+            .with_detail("This endpoint does not support this HTTP method"),
+    )
+}
+
+/// Answers `timeout` (504 problem) when a handler runs longer than the configured limit.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
+            problem_response(Problem::new(ErrorCode::Timeout)).into_response()
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! SentraRental companion server: the system of record for branches, assets, customers and
+//! bookings. Postgres decides (no double booking, ever); Redis is a derived, rebuildable layer.
+//!
+//! `main.rs` reads the configuration and calls [`start`]; tests call [`start`] too, on port 0,
+//! against their own database.
+
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod state;
+pub mod telemetry;
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+
+pub use config::Config;
+pub use db::MIGRATOR;
+pub use state::AppState;
+
+/// A server bound to its address, ready to serve.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+/// Connects to Postgres (applying migrations when configured) and Redis, and binds the listener.
+pub async fn start(config: Config) -> anyhow::Result<Server> {
+    let db = db::connect(&config.database_url, config.db_max_connections).await?;
+    if config.auto_migrate {
+        MIGRATOR
+            .run(&db)
+            .await
+            .context("applying database migrations failed")?;
+    }
+    let cache = cache::Cache::new(&config.redis_url, config.redis_key_prefix.clone())?;
+    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (SENTRA_LISTEN_ADDR)", config.listen_addr))?;
+    let state = AppState {
+        db,
+        cache: Arc::new(cache),
+        metrics: Arc::new(metrics::Metrics::new()),
+        config: Arc::new(config),
+    };
+    Ok(Server { listener, state })
+}
+
+impl Server {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The application state (tests use its pool).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = http::router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the HTTP server failed")
+    }
+}

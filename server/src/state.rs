@@ -1,0 +1,27 @@
+//! The state every handler can reach: database pool, Redis, metrics and configuration.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::{cache::Cache, config::Config, metrics::Metrics};
+
+/// Shared application state (cheap to clone: everything is behind `Arc` or a pool handle).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The Postgres pool (the system of record).
+    pub db: PgPool,
+    /// Redis (derived, rebuildable data).
+    pub cache: Arc<Cache>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// The configuration read at start-up.
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}

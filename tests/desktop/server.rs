@@ -1,0 +1,36 @@
+//! A real SentraRental server on a free port for the desktop tests.
+
+use std::collections::HashMap;
+
+use sentra_test_support::{unique_key_prefix, RedisServer, TestDatabase};
+use tokio::sync::oneshot;
+
+/// The running server; stops on drop.
+pub struct RunningServer {
+    pub url: String,
+    _database: TestDatabase,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub async fn start() -> anyhow::Result<RunningServer> {
+    let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
+    let vars = HashMap::from([
+        ("DATABASE_URL", database.url().to_owned()),
+        ("REDIS_URL", RedisServer::shared()?.url()),
+        ("SENTRA_REDIS_KEY_PREFIX", unique_key_prefix()),
+        ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+    ]);
+    let config = sentra_server::Config::from_lookup(|name| vars.get(name).cloned())?;
+    let server = sentra_server::start(config).await?;
+    let url = format!("http://{}", server.local_addr()?);
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Ok(RunningServer { url, _database: database, _shutdown: shutdown })
+}
+
+/// A URL where nothing listens.
+pub fn closed_url() -> anyhow::Result<String> {
+    Ok(format!("http://127.0.0.1:{}", sentra_test_support::free_port()?))
+}
