@@ -5,8 +5,8 @@
 
 pub mod commands;
 
-use sentra_client_core::{DesktopSettings, CoreError};
 use sentra_api_client::ApiClient;
+use sentra_client_core::{CoreError, DesktopSettings};
 
 /// What the commands share: the resolved settings and the server client.
 #[derive(Debug)]
@@ -26,7 +26,10 @@ impl AppState {
 }
 
 /// Registers state and commands on a builder (shared by `run` and the mock-runtime tests).
-pub fn build_app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+pub fn build_app<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
     builder
         .manage(state)
         .invoke_handler(tauri::generate_handler![commands::server_status])
@@ -34,8 +37,13 @@ pub fn build_app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState)
 
 /// Starts the desktop app.
 pub fn run() {
-    let settings = DesktopSettings::resolve(std::env::args().skip(1), std::env::var("SENTRA_SERVER_URL").ok());
-    if let Err(err) = build_app(tauri::Builder::default(), AppState::new(settings)).run(tauri::generate_context!()) {
+    let settings = DesktopSettings::resolve(
+        std::env::args().skip(1),
+        std::env::var("SENTRA_SERVER_URL").ok(),
+    );
+    if let Err(err) = build_app(tauri::Builder::default(), AppState::new(settings))
+        .run(tauri::generate_context!())
+    {
         eprintln!("sentra-desktop: the window could not be started: {err}");
         std::process::exit(1);
     }

@@ -64,15 +64,39 @@ impl fmt::Display for ConfigError {
 
 /// Table of variables for docs and `--help`: name, default, meaning.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("DATABASE_URL", "(required)", "Postgres URL, e.g. postgres://sentra@127.0.0.1:5432/sentra"),
+    (
+        "DATABASE_URL",
+        "(required)",
+        "Postgres URL, e.g. postgres://sentra@127.0.0.1:5432/sentra",
+    ),
     ("REDIS_URL", "redis://127.0.0.1:6379", "Redis node URL"),
-    ("SENTRA_LISTEN_ADDR", "127.0.0.1:8080", "HTTP listen address"),
-    ("SENTRA_DB_MAX_CONNECTIONS", "20", "Postgres pool size (1-500)"),
-    ("SENTRA_REDIS_KEY_PREFIX", "(empty)", "prefix of every Redis key"),
-    ("SENTRA_AUTO_MIGRATE", "true", "apply migrations at start-up (true/false)"),
+    (
+        "SENTRA_LISTEN_ADDR",
+        "127.0.0.1:8080",
+        "HTTP listen address",
+    ),
+    (
+        "SENTRA_DB_MAX_CONNECTIONS",
+        "20",
+        "Postgres pool size (1-500)",
+    ),
+    (
+        "SENTRA_REDIS_KEY_PREFIX",
+        "(empty)",
+        "prefix of every Redis key",
+    ),
+    (
+        "SENTRA_AUTO_MIGRATE",
+        "true",
+        "apply migrations at start-up (true/false)",
+    ),
     ("SENTRA_LOG_FORMAT", "pretty", "pretty or json"),
     ("SENTRA_LOG", "info", "tracing filter directives"),
-    ("SENTRA_REQUEST_TIMEOUT_SECS", "30", "per-request time limit in seconds (1-600)"),
+    (
+        "SENTRA_REQUEST_TIMEOUT_SECS",
+        "30",
+        "per-request time limit in seconds (1-600)",
+    ),
 ];
 
 impl Config {
@@ -98,9 +122,12 @@ impl Config {
                 _ => Err("expected a whole number from 1 to 500".to_owned()),
             }
         });
-        let redis_url = reader.secret_url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"]);
+        let redis_url =
+            reader.secret_url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"]);
         let redis_key_prefix = reader.parsed("SENTRA_REDIS_KEY_PREFIX", "", |v| {
-            if v.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c)) {
+            if v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
+            {
                 Ok(v.to_owned())
             } else {
                 Err("only letters, digits and - _ : . are allowed".to_owned())
@@ -120,24 +147,42 @@ impl Config {
             }
         });
 
-        if !reader.problems.is_empty() {
-            return Err(ConfigError {
+        match (
+            listen_addr,
+            database_url,
+            db_max_connections,
+            redis_url,
+            redis_key_prefix,
+            auto_migrate,
+            log_format,
+            log_filter,
+            request_timeout,
+        ) {
+            (
+                Some(listen_addr),
+                Some(database_url),
+                Some(db_max_connections),
+                Some(redis_url),
+                Some(redis_key_prefix),
+                Some(auto_migrate),
+                Some(log_format),
+                Some(log_filter),
+                Some(request_timeout),
+            ) => Ok(Self {
+                listen_addr,
+                database_url,
+                db_max_connections,
+                redis_url,
+                redis_key_prefix,
+                auto_migrate,
+                log_format,
+                log_filter,
+                request_timeout,
+            }),
+            _ => Err(ConfigError {
                 problems: reader.problems,
-            });
+            }),
         }
-        // All `None`s were recorded as problems above, so these cannot fail now.
-        let missing = || unreachable!("a missing value is reported as a problem");
-        Ok(Self {
-            listen_addr: listen_addr.unwrap_or_else(missing),
-            database_url: database_url.unwrap_or_else(missing),
-            db_max_connections: db_max_connections.unwrap_or_else(missing),
-            redis_url: redis_url.unwrap_or_else(missing),
-            redis_key_prefix: redis_key_prefix.unwrap_or_else(missing),
-            auto_migrate: auto_migrate.unwrap_or_else(missing),
-            log_format: log_format.unwrap_or_else(missing),
-            log_filter: log_filter.unwrap_or_else(missing),
-            request_timeout: request_timeout.unwrap_or_else(missing),
-        })
     }
 }
 
@@ -177,7 +222,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn required_secret(&mut self, name: &str, schemes: &[&str]) -> Option<SecretString> {
         match (self.lookup)(name).filter(|v| !v.trim().is_empty()) {
             None => {
-                self.problems.push(format!("{name}: is required but not set"));
+                self.problems
+                    .push(format!("{name}: is required but not set"));
                 None
             }
             Some(v) => self.check_url(name, v.trim(), schemes),
@@ -258,7 +304,10 @@ mod tests {
             ]
         );
         let text = err.to_string();
-        assert!(text.starts_with("invalid configuration (6 problems):"), "{text}");
+        assert!(
+            text.starts_with("invalid configuration (6 problems):"),
+            "{text}"
+        );
     }
 
     #[test]

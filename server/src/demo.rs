@@ -5,8 +5,8 @@
 //! `make run` keeps whatever was created meanwhile. The demo passwords are fixed and printed.
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHasher, SaltString},
     Argon2,
+    password_hash::{PasswordHasher, SaltString},
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -26,10 +26,30 @@ pub struct DemoLogin {
 
 /// The demo staff accounts.
 pub const DEMO_LOGINS: &[DemoLogin] = &[
-    DemoLogin { email: "hq@demo.sentrarental.id", password: "demo-hq-2026", role: "hq_admin", branches: &[] },
-    DemoLogin { email: "admin.jkt@demo.sentrarental.id", password: "demo-jkt-2026", role: "branch_admin", branches: &["JKT01"] },
-    DemoLogin { email: "admin.dps@demo.sentrarental.id", password: "demo-dps-2026", role: "branch_admin", branches: &["DPS01"] },
-    DemoLogin { email: "inspektur@demo.sentrarental.id", password: "demo-insp-2026", role: "inspector", branches: &["JKT01", "DPS01"] },
+    DemoLogin {
+        email: "hq@demo.sentrarental.id",
+        password: "demo-hq-2026",
+        role: "hq_admin",
+        branches: &[],
+    },
+    DemoLogin {
+        email: "admin.jkt@demo.sentrarental.id",
+        password: "demo-jkt-2026",
+        role: "branch_admin",
+        branches: &["JKT01"],
+    },
+    DemoLogin {
+        email: "admin.dps@demo.sentrarental.id",
+        password: "demo-dps-2026",
+        role: "branch_admin",
+        branches: &["DPS01"],
+    },
+    DemoLogin {
+        email: "inspektur@demo.sentrarental.id",
+        password: "demo-insp-2026",
+        role: "inspector",
+        branches: &["JKT01", "DPS01"],
+    },
 ];
 
 struct Branch {
@@ -40,8 +60,18 @@ struct Branch {
 }
 
 const BRANCHES: &[Branch] = &[
-    Branch { code: "JKT01", name: "Sentra Jakarta Kemayoran", address: "Jl. Benyamin Sueb No. 10, Kemayoran, Jakarta Pusat", time_zone: "Asia/Jakarta" },
-    Branch { code: "DPS01", name: "Sentra Bali Denpasar", address: "Jl. Bypass Ngurah Rai No. 88, Denpasar", time_zone: "Asia/Makassar" },
+    Branch {
+        code: "JKT01",
+        name: "Sentra Jakarta Kemayoran",
+        address: "Jl. Benyamin Sueb No. 10, Kemayoran, Jakarta Pusat",
+        time_zone: "Asia/Jakarta",
+    },
+    Branch {
+        code: "DPS01",
+        name: "Sentra Bali Denpasar",
+        address: "Jl. Bypass Ngurah Rai No. 88, Denpasar",
+        time_zone: "Asia/Makassar",
+    },
 ];
 
 struct Sku {
@@ -54,35 +84,105 @@ struct Sku {
 }
 
 const SKUS: &[Sku] = &[
-    Sku { code: "AVANZA-13G-AT", name: "Toyota Avanza 1.3 G AT", category: "car", daily_rate_idr: 450_000, deposit_idr: 1_000_000, buffer_days: 1 },
-    Sku { code: "INNOVA-ZENIX-V", name: "Toyota Innova Zenix 2.0 V", category: "car", daily_rate_idr: 850_000, deposit_idr: 2_000_000, buffer_days: 1 },
-    Sku { code: "VARIO-125", name: "Honda Vario 125", category: "motorbike", daily_rate_idr: 90_000, deposit_idr: 300_000, buffer_days: 0 },
-    Sku { code: "GENSET-5KVA", name: "Genset Honda 5 kVA", category: "equipment", daily_rate_idr: 350_000, deposit_idr: 1_500_000, buffer_days: 0 },
+    Sku {
+        code: "AVANZA-13G-AT",
+        name: "Toyota Avanza 1.3 G AT",
+        category: "car",
+        daily_rate_idr: 450_000,
+        deposit_idr: 1_000_000,
+        buffer_days: 1,
+    },
+    Sku {
+        code: "INNOVA-ZENIX-V",
+        name: "Toyota Innova Zenix 2.0 V",
+        category: "car",
+        daily_rate_idr: 850_000,
+        deposit_idr: 2_000_000,
+        buffer_days: 1,
+    },
+    Sku {
+        code: "VARIO-125",
+        name: "Honda Vario 125",
+        category: "motorbike",
+        daily_rate_idr: 90_000,
+        deposit_idr: 300_000,
+        buffer_days: 0,
+    },
+    Sku {
+        code: "GENSET-5KVA",
+        name: "Genset Honda 5 kVA",
+        category: "equipment",
+        daily_rate_idr: 350_000,
+        deposit_idr: 1_500_000,
+        buffer_days: 0,
+    },
 ];
 
 /// (branch code, SKU code, plate or serial)
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("JKT01", "AVANZA-13G-AT", "B 1234 XYZ"), ("JKT01", "AVANZA-13G-AT", "B 1235 XYZ"),
-    ("JKT01", "AVANZA-13G-AT", "B 1236 XYZ"), ("JKT01", "AVANZA-13G-AT", "B 1237 XYZ"),
-    ("JKT01", "AVANZA-13G-AT", "B 1238 XYZ"), ("JKT01", "INNOVA-ZENIX-V", "B 2701 SRT"),
-    ("JKT01", "INNOVA-ZENIX-V", "B 2702 SRT"), ("JKT01", "VARIO-125", "B 3301 KMY"),
-    ("JKT01", "VARIO-125", "B 3302 KMY"), ("JKT01", "VARIO-125", "B 3303 KMY"),
-    ("JKT01", "GENSET-5KVA", "GEN-JKT-0001"), ("JKT01", "GENSET-5KVA", "GEN-JKT-0002"),
-    ("DPS01", "AVANZA-13G-AT", "DK 1401 AB"), ("DPS01", "AVANZA-13G-AT", "DK 1402 AB"),
-    ("DPS01", "AVANZA-13G-AT", "DK 1403 AB"), ("DPS01", "INNOVA-ZENIX-V", "DK 2501 CD"),
-    ("DPS01", "VARIO-125", "DK 3601 EF"), ("DPS01", "VARIO-125", "DK 3602 EF"),
-    ("DPS01", "VARIO-125", "DK 3603 EF"), ("DPS01", "VARIO-125", "DK 3604 EF"),
-    ("DPS01", "VARIO-125", "DK 3605 EF"), ("DPS01", "VARIO-125", "DK 3606 EF"),
-    ("DPS01", "GENSET-5KVA", "GEN-DPS-0001"), ("DPS01", "GENSET-5KVA", "GEN-DPS-0002"),
+    ("JKT01", "AVANZA-13G-AT", "B 1234 XYZ"),
+    ("JKT01", "AVANZA-13G-AT", "B 1235 XYZ"),
+    ("JKT01", "AVANZA-13G-AT", "B 1236 XYZ"),
+    ("JKT01", "AVANZA-13G-AT", "B 1237 XYZ"),
+    ("JKT01", "AVANZA-13G-AT", "B 1238 XYZ"),
+    ("JKT01", "INNOVA-ZENIX-V", "B 2701 SRT"),
+    ("JKT01", "INNOVA-ZENIX-V", "B 2702 SRT"),
+    ("JKT01", "VARIO-125", "B 3301 KMY"),
+    ("JKT01", "VARIO-125", "B 3302 KMY"),
+    ("JKT01", "VARIO-125", "B 3303 KMY"),
+    ("JKT01", "GENSET-5KVA", "GEN-JKT-0001"),
+    ("JKT01", "GENSET-5KVA", "GEN-JKT-0002"),
+    ("DPS01", "AVANZA-13G-AT", "DK 1401 AB"),
+    ("DPS01", "AVANZA-13G-AT", "DK 1402 AB"),
+    ("DPS01", "AVANZA-13G-AT", "DK 1403 AB"),
+    ("DPS01", "INNOVA-ZENIX-V", "DK 2501 CD"),
+    ("DPS01", "VARIO-125", "DK 3601 EF"),
+    ("DPS01", "VARIO-125", "DK 3602 EF"),
+    ("DPS01", "VARIO-125", "DK 3603 EF"),
+    ("DPS01", "VARIO-125", "DK 3604 EF"),
+    ("DPS01", "VARIO-125", "DK 3605 EF"),
+    ("DPS01", "VARIO-125", "DK 3606 EF"),
+    ("DPS01", "GENSET-5KVA", "GEN-DPS-0001"),
+    ("DPS01", "GENSET-5KVA", "GEN-DPS-0002"),
 ];
 
 /// (name, phone, email, tier, KYC status)
 const CUSTOMERS: &[(&str, &str, &str, &str, &str)] = &[
-    ("Budi Santoso", "+6281234567001", "budi.santoso@example.com", "regular", "unverified"),
-    ("Siti Rahmawati", "+6281234567002", "siti.rahma@example.com", "silver", "verified"),
-    ("Agus Salim", "+6281234567003", "agus.salim@example.com", "gold", "verified"),
-    ("Ni Luh Putu Ayu", "+6281234567004", "putu.ayu@example.com", "platinum", "verified"),
-    ("Made Wirawan", "+6281234567005", "made.wirawan@example.com", "regular", "pending"),
+    (
+        "Budi Santoso",
+        "+6281234567001",
+        "budi.santoso@example.com",
+        "regular",
+        "unverified",
+    ),
+    (
+        "Siti Rahmawati",
+        "+6281234567002",
+        "siti.rahma@example.com",
+        "silver",
+        "verified",
+    ),
+    (
+        "Agus Salim",
+        "+6281234567003",
+        "agus.salim@example.com",
+        "gold",
+        "verified",
+    ),
+    (
+        "Ni Luh Putu Ayu",
+        "+6281234567004",
+        "putu.ayu@example.com",
+        "platinum",
+        "verified",
+    ),
+    (
+        "Made Wirawan",
+        "+6281234567005",
+        "made.wirawan@example.com",
+        "regular",
+        "pending",
+    ),
 ];
 
 /// What [`seed`] did.
@@ -98,17 +198,28 @@ pub enum SeedOutcome {
 pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
     let mut tx = db.begin().await?;
     // Serialise concurrent seeders (two `make run`s) on one advisory lock.
-    sqlx::query("SELECT pg_advisory_xact_lock(73042026)").execute(&mut *tx).await?;
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM branches").fetch_one(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(73042026)")
+        .execute(&mut *tx)
+        .await?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM branches")
+        .fetch_one(&mut *tx)
+        .await?;
     if existing > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
     let mut branch_ids = std::collections::HashMap::new();
     for b in BRANCHES {
         let id = Uuid::now_v7();
-        sqlx::query("INSERT INTO branches (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id).bind(b.code).bind(b.name).bind(b.address).bind(b.time_zone)
-            .execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO branches (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(b.code)
+        .bind(b.name)
+        .bind(b.address)
+        .bind(b.time_zone)
+        .execute(&mut *tx)
+        .await?;
         branch_ids.insert(b.code, id);
     }
     let mut sku_ids = std::collections::HashMap::new();
@@ -124,7 +235,11 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
         sku_ids.insert(s.code, id);
     }
     for (i, (branch, sku, plate)) in ASSETS.iter().enumerate() {
-        let odometer = if sku.starts_with("GENSET") { None } else { Some(12_000 + 1_375 * i32::try_from(i)?) };
+        let odometer = if sku.starts_with("GENSET") {
+            None
+        } else {
+            Some(12_000 + 1_375 * i32::try_from(i)?)
+        };
         sqlx::query(
             "INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial, odometer_km) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -140,7 +255,8 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
     }
     for login in DEMO_LOGINS {
         let id = Uuid::now_v7();
-        let salt = SaltString::generate(&mut OsRng);
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+            .map_err(|e| anyhow::anyhow!("making a password salt failed: {e}"))?;
         let hash = Argon2::default()
             .hash_password(login.password.as_bytes(), &salt)
             .map_err(|e| anyhow::anyhow!("hashing a demo password failed: {e}"))?
@@ -151,8 +267,10 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
             .execute(&mut *tx).await?;
         for code in login.branches {
             sqlx::query("INSERT INTO user_branches (user_id, branch_id) VALUES ($1, $2)")
-                .bind(id).bind(branch_ids[code])
-                .execute(&mut *tx).await?;
+                .bind(id)
+                .bind(branch_ids[code])
+                .execute(&mut *tx)
+                .await?;
         }
     }
     tx.commit().await?;
@@ -163,8 +281,15 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
 pub fn logins_table() -> String {
     let mut out = String::from("Demo staff accounts (demo data only):\n");
     for l in DEMO_LOGINS {
-        let branches = if l.branches.is_empty() { "all".to_owned() } else { l.branches.join(", ") };
-        out.push_str(&format!("  {:<13} {:<34} password: {:<15} branches: {branches}\n", l.role, l.email, l.password));
+        let branches = if l.branches.is_empty() {
+            "all".to_owned()
+        } else {
+            l.branches.join(", ")
+        };
+        out.push_str(&format!(
+            "  {:<13} {:<34} password: {:<15} branches: {branches}\n",
+            l.role, l.email, l.password
+        ));
     }
     out
 }

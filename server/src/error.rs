@@ -4,11 +4,11 @@
 //! their cause for the log only: the client sees `internal_error` and nothing else.
 
 use axum::{
-    http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
     Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
-use sentra_protocol::{ErrorCode, FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use sentra_protocol::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
 /// An error a handler returns.
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +64,7 @@ impl IntoResponse for AppError {
 
 /// Renders a problem with its status, content type and, when set, `Retry-After`.
 pub fn problem_response(problem: Problem) -> Response {
-    let status =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let retry_after = problem.retry_after_seconds;
     let mut response = (status, Json(problem)).into_response();
     let headers = response.headers_mut();

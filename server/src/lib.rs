@@ -41,7 +41,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let cache = cache::Cache::new(&config.redis_url, config.redis_key_prefix.clone())?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
-        .with_context(|| format!("cannot listen on {} (SENTRA_LISTEN_ADDR)", config.listen_addr))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (SENTRA_LISTEN_ADDR)",
+                config.listen_addr
+            )
+        })?;
     let state = AppState {
         db,
         cache: Arc::new(cache),
@@ -63,7 +68,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = http::router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

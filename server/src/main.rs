@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sentra_server::{config, demo, Config};
+use sentra_server::{Config, config, demo};
 
 const USAGE: &str = "usage: sentra-server [serve | migrate | seed-demo | help]
 
@@ -12,7 +12,9 @@ const USAGE: &str = "usage: sentra-server [serve | migrate | seed-demo | help]
 ";
 
 fn main() -> ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
     if matches!(command.as_str(), "help" | "--help" | "-h") {
         print!("{USAGE}\nenvironment:\n");
         for (name, default, meaning) in config::VARIABLES {
@@ -62,7 +64,9 @@ async fn run(command: &str, config: Config) -> anyhow::Result<()> {
             sentra_server::MIGRATOR.run(&db).await?;
             match demo::seed(&db).await? {
                 demo::SeedOutcome::Seeded => println!("demo data loaded"),
-                demo::SeedOutcome::AlreadyPresent => println!("demo data already present, kept as it is"),
+                demo::SeedOutcome::AlreadyPresent => {
+                    println!("demo data already present, kept as it is")
+                }
             }
             print!("{}", demo::logins_table());
             Ok(())

@@ -1,6 +1,6 @@
 //! Tracing set-up: pretty logs in development, JSON lines in production. Called once by `main`.
 
-use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
@@ -12,7 +12,12 @@ pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     match format {
         LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init()?,
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init()?,
     }
     Ok(())

@@ -1,11 +1,11 @@
 //! The `server_status` command through Tauri's IPC (mock runtime: no display needed).
 
 use sentra_client_core::DesktopSettings;
-use sentra_desktop::{build_app, AppState};
+use sentra_desktop::{AppState, build_app};
 use serde_json::Value;
 use tauri::{
     ipc::{CallbackFn, InvokeBody},
-    test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY},
+    test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets},
     webview::InvokeRequest,
 };
 
@@ -30,8 +30,7 @@ fn invoke(server_url: String, command: &'static str) -> Result<Value, Value> {
         headers: tauri::http::HeaderMap::default(),
         invoke_key: INVOKE_KEY.to_owned(),
     };
-    get_ipc_response(&webview, request)
-        .map(|body| body.deserialize::<Value>().expect("json body"))
+    get_ipc_response(&webview, request).map(|body| body.deserialize::<Value>().expect("json body"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +54,10 @@ async fn server_down_gives_a_typed_code_and_message() -> anyhow::Result<()> {
         .await?
         .expect_err("no server listens there");
     assert_eq!(error["code"], "server_unreachable");
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{error}"
+    );
     Ok(())
 }
 

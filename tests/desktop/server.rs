@@ -2,17 +2,17 @@
 
 use std::collections::HashMap;
 
-use sentra_test_support::{unique_key_prefix, RedisServer, TestDatabase};
+use sentra_test_support::{RedisServer, TestDatabase, unique_key_prefix};
 use tokio::sync::oneshot;
 
 /// The running server; stops on drop.
-pub struct RunningServer {
-    pub url: String,
+pub(crate) struct RunningServer {
+    pub(crate) url: String,
     _database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
 }
 
-pub async fn start() -> anyhow::Result<RunningServer> {
+pub(crate) async fn start() -> anyhow::Result<RunningServer> {
     let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
     let vars = HashMap::from([
         ("DATABASE_URL", database.url().to_owned()),
@@ -27,10 +27,17 @@ pub async fn start() -> anyhow::Result<RunningServer> {
     tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
-    Ok(RunningServer { url, _database: database, _shutdown: shutdown })
+    Ok(RunningServer {
+        url,
+        _database: database,
+        _shutdown: shutdown,
+    })
 }
 
 /// A URL where nothing listens.
-pub fn closed_url() -> anyhow::Result<String> {
-    Ok(format!("http://127.0.0.1:{}", sentra_test_support::free_port()?))
+pub(crate) fn closed_url() -> anyhow::Result<String> {
+    Ok(format!(
+        "http://127.0.0.1:{}",
+        sentra_test_support::free_port()?
+    ))
 }

@@ -7,22 +7,30 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context};
-use sentra_test_support::{free_port, spawn_tied, KillOnDrop};
-use serde_json::{json, Value};
+use anyhow::{Context, bail};
+use sentra_test_support::{KillOnDrop, free_port, spawn_tied};
+use serde_json::{Value, json};
 
 /// A virtual X display; the server stops on drop.
-pub struct Display {
-    pub number: u32,
+pub(crate) struct Display {
+    pub(crate) number: u32,
     _xvfb: KillOnDrop,
 }
 
 impl Display {
     /// Starts Xvfb on a free display number; `-displayfd` reports the number once it accepts clients.
-    pub fn start() -> anyhow::Result<Self> {
+    pub(crate) fn start() -> anyhow::Result<Self> {
         let mut command = Command::new("Xvfb");
         command
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -31,18 +39,24 @@ impl Display {
         let guard = KillOnDrop(child);
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let number = line.trim().parse().with_context(|| format!("Xvfb said {line:?}"))?;
-        Ok(Self { number, _xvfb: guard })
+        let number = line
+            .trim()
+            .parse()
+            .with_context(|| format!("Xvfb said {line:?}"))?;
+        Ok(Self {
+            number,
+            _xvfb: guard,
+        })
     }
 
     /// `:N`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(":{}", self.number)
     }
 }
 
 /// A WebKitWebDriver process and a session on it.
-pub struct Driver {
+pub(crate) struct Driver {
     base: String,
     http: reqwest::Client,
     session: Option<String>,
@@ -51,7 +65,7 @@ pub struct Driver {
 
 impl Driver {
     /// Starts WebKitWebDriver for `display` and waits until `/status` reports ready.
-    pub async fn start(display: &Display) -> anyhow::Result<Self> {
+    pub(crate) async fn start(display: &Display) -> anyhow::Result<Self> {
         let port = free_port()?;
         let mut command = Command::new("WebKitWebDriver");
         command
@@ -59,10 +73,14 @@ impl Driver {
             .env("DISPLAY", display.name())
             // Lets a Tauri app accept automation (see reference/desktop-hw.md §1.7).
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            // Software rendering under Xvfb: without this the X display shows an unpainted window.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let process = KillOnDrop(spawn_tied(command).context("starting WebKitWebDriver (run scripts/setup.sh)")?);
+        let process = KillOnDrop(
+            spawn_tied(command).context("starting WebKitWebDriver (run scripts/setup.sh)")?,
+        );
         let driver = Self {
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
@@ -71,7 +89,12 @@ impl Driver {
         };
         let started = Instant::now();
         loop {
-            if let Ok(response) = driver.http.get(format!("{}/status", driver.base)).send().await {
+            if let Ok(response) = driver
+                .http
+                .get(format!("{}/status", driver.base))
+                .send()
+                .await
+            {
                 let status: Value = response.json().await.unwrap_or_default();
                 if status["value"]["ready"] == true {
                     return Ok(driver);
@@ -85,26 +108,36 @@ impl Driver {
     }
 
     /// Launches `binary` with `args` as a new session.
-    pub async fn open_app(&mut self, binary: &str, args: &[&str]) -> anyhow::Result<()> {
+    pub(crate) async fn open_app(&mut self, binary: &str, args: &[&str]) -> anyhow::Result<()> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "webkitgtk:browserOptions": {"binary": binary, "args": args}
         }}});
-        let reply = self.call(reqwest::Method::POST, "/session", Some(capabilities)).await?;
-        let id = reply["sessionId"].as_str().context("no sessionId")?.to_owned();
+        let reply = self
+            .call(reqwest::Method::POST, "/session", Some(capabilities))
+            .await?;
+        let id = reply["sessionId"]
+            .as_str()
+            .context("no sessionId")?
+            .to_owned();
         self.session = Some(id);
         Ok(())
     }
 
     /// Closes the app (ends the session).
-    pub async fn close_app(&mut self) -> anyhow::Result<()> {
+    pub(crate) async fn close_app(&mut self) -> anyhow::Result<()> {
         if let Some(id) = self.session.take() {
-            self.call(reqwest::Method::DELETE, &format!("/session/{id}"), None).await?;
+            self.call(reqwest::Method::DELETE, &format!("/session/{id}"), None)
+                .await?;
         }
         Ok(())
     }
 
     /// Waits until the element matching `css` exists and its text satisfies `accept`; returns it.
-    pub async fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    pub(crate) async fn wait_for_text(
+        &self,
+        css: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
         let session = self.session.as_deref().context("no session")?;
         let started = Instant::now();
         let mut last = String::from("(element not found)");
@@ -117,9 +150,17 @@ impl Driver {
                 )
                 .await;
             if let Ok(element) = found {
-                if let Some(id) = element.as_object().and_then(|o| o.values().next()).and_then(Value::as_str) {
+                if let Some(id) = element
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(Value::as_str)
+                {
                     let text = self
-                        .call(reqwest::Method::GET, &format!("/session/{session}/element/{id}/text"), None)
+                        .call(
+                            reqwest::Method::GET,
+                            &format!("/session/{session}/element/{id}/text"),
+                            None,
+                        )
                         .await?;
                     last = text.as_str().unwrap_or_default().to_owned();
                     if accept(&last) {
@@ -132,7 +173,12 @@ impl Driver {
         bail!("{css}: text never matched; last seen {last:?}")
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);

@@ -20,7 +20,8 @@ fn screenshot(display: &Display, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_window_shows_the_servers_version_and_health_then_a_clear_error_when_down() -> anyhow::Result<()> {
+async fn the_window_shows_the_servers_version_and_health_then_a_clear_error_when_down()
+-> anyhow::Result<()> {
     let server = server::start().await?;
     let display = Display::start()?;
     let mut driver = Driver::start(&display).await?;
@@ -31,9 +32,13 @@ async fn the_window_shows_the_servers_version_and_health_then_a_clear_error_when
         .await?;
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
     // Bahasa Indonesia by default.
-    driver.wait_for_text("[data-testid=server-state]", |t| t == "Siap").await?;
     driver
-        .wait_for_text("[data-testid=check-postgres]", |t| t.contains("postgres") && t.contains("OK"))
+        .wait_for_text("[data-testid=server-state]", |t| t == "Siap")
+        .await?;
+    driver
+        .wait_for_text("[data-testid=check-postgres]", |t| {
+            t.contains("postgres") && t.contains("OK")
+        })
         .await?;
     screenshot(&display, "server-ready");
     driver.close_app().await?;
@@ -41,9 +46,13 @@ async fn the_window_shows_the_servers_version_and_health_then_a_clear_error_when
     let closed = server::closed_url()?;
     driver.open_app(APP, &["--server-url", &closed]).await?;
     driver
-        .wait_for_text("[data-testid=error-code]", |t| t.contains("server_unreachable"))
+        .wait_for_text("[data-testid=error-code]", |t| {
+            t.contains("server_unreachable")
+        })
         .await?;
-    let message = driver.wait_for_text("[data-testid=server-error]", |t| !t.is_empty()).await?;
+    let message = driver
+        .wait_for_text("[data-testid=server-error]", |t| !t.is_empty())
+        .await?;
     assert!(message.contains("tidak dapat dihubungi"), "{message}");
     screenshot(&display, "server-down");
     driver.close_app().await?;

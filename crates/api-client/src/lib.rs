@@ -109,15 +109,15 @@ impl ApiClient {
             url: self.base.to_string(),
             reason: e.to_string(),
         })?;
-        let response = self
-            .http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|source| ApiError::Unreachable {
-                url: url.to_string(),
-                source,
-            })?;
+        let response =
+            self.http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|source| ApiError::Unreachable {
+                    url: url.to_string(),
+                    source,
+                })?;
         decode(response, accepted).await
     }
 }
@@ -127,10 +127,13 @@ async fn decode<T: DeserializeOwned>(
     accepted: &[StatusCode],
 ) -> Result<T, ApiError> {
     let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| ApiError::InvalidResponse {
-        status: status.as_u16(),
-        reason: format!("reading the body failed: {e}"),
-    })?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ApiError::InvalidResponse {
+            status: status.as_u16(),
+            reason: format!("reading the body failed: {e}"),
+        })?;
     if accepted.contains(&status) {
         return serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidResponse {
             status: status.as_u16(),

@@ -8,5 +8,5 @@ pub mod settings;
 pub mod status;
 
 pub use error::CoreError;
-pub use settings::{DesktopSettings, DEFAULT_SERVER_URL};
-pub use status::{server_status, ServerStatus};
+pub use settings::{DEFAULT_SERVER_URL, DesktopSettings};
+pub use status::{ServerStatus, server_status};

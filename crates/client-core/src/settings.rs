@@ -42,14 +42,20 @@ mod tests {
     #[test]
     fn argument_beats_environment_beats_default() {
         let none: [&str; 0] = [];
-        assert_eq!(DesktopSettings::resolve(none, None).server_url, DEFAULT_SERVER_URL);
+        assert_eq!(
+            DesktopSettings::resolve(none, None).server_url,
+            DEFAULT_SERVER_URL
+        );
         assert_eq!(
             DesktopSettings::resolve(none, Some("http://env:1".into())).server_url,
             "http://env:1"
         );
         assert_eq!(
-            DesktopSettings::resolve(["app", "--server-url", "http://arg:2"], Some("http://env:1".into()))
-                .server_url,
+            DesktopSettings::resolve(
+                ["app", "--server-url", "http://arg:2"],
+                Some("http://env:1".into())
+            )
+            .server_url,
             "http://arg:2"
         );
         assert_eq!(

@@ -156,7 +156,6 @@ mod tests {
         const O: bool = false;
         const X: bool = true;
         [
-            //Pend Conf Actv Retd Cmpl Cncl Expd NoSh
             [O, X, O, O, O, X, X, O], // PendingPayment
             [O, O, X, O, O, X, O, X], // Confirmed
             [O, O, O, X, O, O, O, O], // Active

@@ -47,13 +47,18 @@ mod tests {
 
     #[test]
     fn template_names_are_distinct_and_path_safe() {
-        let mut names: Vec<_> = DocumentKind::ALL.iter().map(|k| k.template_name()).collect();
+        let mut names: Vec<_> = DocumentKind::ALL
+            .iter()
+            .map(|k| k.template_name())
+            .collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), DocumentKind::ALL.len());
-        assert!(names
-            .iter()
-            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        );
         assert_eq!(
             DocumentKind::SuratJalan.template_dir(Path::new("printer-templates")),
             Path::new("printer-templates/surat-jalan")

@@ -13,9 +13,8 @@ macro_rules! error_codes {
         /// Stable, machine-readable error codes.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )+
+            $( $(#[$doc])* #[serde(rename = $code)] $variant, )+
         }
 
         impl ErrorCode {
@@ -154,7 +153,11 @@ mod tests {
         let mut seen = HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()), "duplicate code {code}");
-            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(
+                code.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
             assert!((400..600).contains(&code.http_status()));
             // The serde name and the table name must agree, or clients would see two spellings.
             let json = serde_json::to_value(code).expect("serialise");

@@ -8,7 +8,7 @@
 pub mod error;
 pub mod health;
 
-pub use error::{ErrorCode, FieldError, Problem, PROBLEM_CONTENT_TYPE};
+pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 
 /// Version of the HTTP API contract. Raised only for breaking changes; the URL prefix follows it.

@@ -8,10 +8,10 @@
 //! break a service on purpose (FLUSHALL, killing a node) start their own with
 //! [`RedisServer::start`] / [`RedisCluster::start`].
 
-mod process;
 pub mod postgres;
+mod process;
 pub mod redis;
 
 pub use postgres::{PgOptions, PgServer, TestDatabase};
-pub use process::{free_port, spawn_tied, KillOnDrop};
-pub use redis::{unique_key_prefix, RedisCluster, RedisServer};
+pub use process::{KillOnDrop, free_port, spawn_tied};
+pub use redis::{RedisCluster, RedisServer, unique_key_prefix};

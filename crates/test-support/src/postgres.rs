@@ -5,16 +5,16 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{atomic::AtomicU32, atomic::Ordering, Mutex, OnceLock},
+    sync::{Mutex, OnceLock, atomic::AtomicU32, atomic::Ordering},
     time::Duration,
 };
 
-use anyhow::{bail, Context};
-use sqlx::{migrate::Migrator, AssertSqlSafe, Connection, Executor, PgConnection};
+use anyhow::{Context, bail};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, migrate::Migrator};
 
 use crate::process::{
-    at_exit, chown, find_program, free_port, log_tail, service_tempdir, spawn_tied, stop_child,
-    unprivileged_user, wait_until, ServiceUser,
+    ServiceUser, at_exit, chown, find_program, free_port, log_tail, service_tempdir, spawn_tied,
+    stop_child, unprivileged_user, wait_until,
 };
 
 /// How to run a server.
@@ -63,10 +63,15 @@ impl PgServer {
             Some(_) => None,
             None => Some(service_tempdir("sentra-test-pg-")?),
         };
-        let root = temp
-            .as_ref()
-            .map_or_else(|| options.data_dir.clone().unwrap_or_default(), |t| t.path().to_path_buf());
-        let data = if temp.is_some() { root.join("data") } else { root.clone() };
+        let root = temp.as_ref().map_or_else(
+            || options.data_dir.clone().unwrap_or_default(),
+            |t| t.path().to_path_buf(),
+        );
+        let data = if temp.is_some() {
+            root.join("data")
+        } else {
+            root.clone()
+        };
         if !data.join("PG_VERSION").exists() {
             init_cluster(&initdb, &data, user)?;
         }
@@ -182,7 +187,14 @@ fn init_cluster(initdb: &Path, data: &Path, user: Option<ServiceUser>) -> anyhow
     command
         .arg("-D")
         .arg(data)
-        .args(["-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ])
         .stdin(Stdio::null());
     as_user(&mut command, user);
     let output = command.output().context("running initdb")?;
@@ -215,19 +227,40 @@ fn start_postmaster(
         .arg(data)
         .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k", ""])
         .args(["-c", "max_connections=300", "-c", "shared_buffers=128MB"])
-        .args(["-c", "log_min_messages=warning", "-c", "log_min_error_statement=panic"])
+        .args([
+            "-c",
+            "log_min_messages=warning",
+            "-c",
+            "log_min_error_statement=panic",
+        ])
         .stdin(Stdio::null())
         .stdout(log_file.try_clone()?)
         .stderr(log_file);
     if fast_unsafe {
-        command.args(["-F", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        command.args([
+            "-F",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
     }
     as_user(&mut command, user);
     let mut child = spawn_tied(command).context("starting postgres")?;
     let pg_isready = find_program("pg_isready", &debian_bin_dirs())?;
     let ready = wait_until("postgres", &mut child, log, Duration::from_secs(60), || {
         Command::new(&pg_isready)
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", SUPERUSER, "-t", "1"])
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                SUPERUSER,
+                "-t",
+                "1",
+            ])
             .status()
             .is_ok_and(|s| s.success())
     });
@@ -266,7 +299,9 @@ impl TestDatabase {
             .get_or_try_init(|| async {
                 let mut admin = PgConnection::connect(&admin_url).await?;
                 admin
-                    .execute(sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {TEMPLATE}"))))
+                    .execute(sqlx::raw_sql(AssertSqlSafe(format!(
+                        "CREATE DATABASE {TEMPLATE}"
+                    ))))
                     .await?;
                 admin.close().await?;
                 let mut template = PgConnection::connect(&server.url(TEMPLATE)).await?;
@@ -285,7 +320,9 @@ impl TestDatabase {
         );
         let mut admin = PgConnection::connect(&admin_url).await?;
         admin
-            .execute(sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))))
+            .execute(sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {TEMPLATE}"
+            ))))
             .await
             .with_context(|| format!("creating test database {name}"))?;
         admin.close().await?;
@@ -321,7 +358,9 @@ impl Drop for TestDatabase {
         let admin_url = self.admin_url.clone();
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         let handle = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async {
                 let mut admin = PgConnection::connect(&admin_url).await?;
                 admin.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await?;

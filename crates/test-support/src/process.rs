@@ -7,12 +7,12 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command},
-    sync::{mpsc, Mutex, OnceLock},
+    sync::{Mutex, OnceLock, mpsc},
     thread,
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 /// A loopback TCP port that was free a moment ago.
 ///
@@ -69,7 +69,10 @@ type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
 pub fn spawn_tied(mut command: Command) -> std::io::Result<Child> {
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
     use std::os::unix::process::CommandExt;
-    #[expect(unsafe_code, reason = "pre_exec runs between fork and exec; prctl is async-signal-safe")]
+    #[expect(
+        unsafe_code,
+        reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
+    )]
     unsafe {
         command.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
@@ -132,7 +135,10 @@ pub(crate) fn wait_until(
             return Ok(());
         }
         if let Some(status) = child.try_wait()? {
-            bail!("{what} exited ({status}) before it was ready:\n{}", log_tail(log));
+            bail!(
+                "{what} exited ({status}) before it was ready:\n{}",
+                log_tail(log)
+            );
         }
         if started.elapsed() > limit {
             bail!("{what} was not ready after {limit:?}:\n{}", log_tail(log));
@@ -222,6 +228,8 @@ pub(crate) fn find_program(name: &str, fallback_dirs: &[PathBuf]) -> anyhow::Res
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
         .with_context(|| {
-            format!("`{name}` was not found on PATH; run `make setup` (scripts/setup.sh) to install it")
+            format!(
+                "`{name}` was not found on PATH; run `make setup` (scripts/setup.sh) to install it"
+            )
         })
 }

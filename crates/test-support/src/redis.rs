@@ -7,13 +7,13 @@ use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::{
-        atomic::{AtomicU32, Ordering},
         Mutex, OnceLock,
+        atomic::{AtomicU32, Ordering},
     },
     time::Duration,
 };
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 use crate::process::{
     at_exit, find_program, free_port, service_tempdir, spawn_tied, stop_child, wait_until,
@@ -65,9 +65,13 @@ impl RedisServer {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             let mut child = spawn_tied(command).context("starting redis-server")?;
-            match wait_until("redis-server", &mut child, &log, Duration::from_secs(30), || {
-                ping(port)
-            }) {
+            match wait_until(
+                "redis-server",
+                &mut child,
+                &log,
+                Duration::from_secs(30),
+                || ping(port),
+            ) {
                 Ok(()) => {
                     return Ok(Self {
                         port,
@@ -173,7 +177,10 @@ impl RedisCluster {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let redis_cli = find_program("redis-cli", &[])?;
-        let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())).collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
         let output = Command::new(redis_cli)
             .arg("--cluster")
             .arg("create")
@@ -193,9 +200,16 @@ impl RedisCluster {
             let port = node.port();
             let mut guard = node.child.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             let child = guard.as_mut().context("cluster node is not running")?;
-            wait_until("redis cluster", child, &node.log, Duration::from_secs(30), || {
-                command(port, &["CLUSTER", "INFO"]).is_ok_and(|info| info.contains("cluster_state:ok"))
-            })?;
+            wait_until(
+                "redis cluster",
+                child,
+                &node.log,
+                Duration::from_secs(30),
+                || {
+                    command(port, &["CLUSTER", "INFO"])
+                        .is_ok_and(|info| info.contains("cluster_state:ok"))
+                },
+            )?;
         }
         Ok(Self { nodes })
     }

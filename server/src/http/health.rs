@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use axum::{
-    extract::State,
-    http::{header, StatusCode},
-    response::IntoResponse,
     Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::IntoResponse,
 };
-use sentra_protocol::{Health, Readiness, ReadinessCheck, VersionInfo, API_VERSION};
+use sentra_protocol::{API_VERSION, Health, Readiness, ReadinessCheck, VersionInfo};
 
 use crate::state::AppState;
 

@@ -1,6 +1,8 @@
 //! The OpenAPI document (`/openapi.json`, browsable at `/docs` with vendored Swagger UI assets).
 
-use sentra_protocol::{ErrorCode, FieldError, Health, Problem, Readiness, ReadinessCheck, VersionInfo};
+use sentra_protocol::{
+    ErrorCode, FieldError, Health, Problem, Readiness, ReadinessCheck, VersionInfo,
+};
 use utoipa::OpenApi;
 
 use super::health;

@@ -13,11 +13,19 @@ fn bad_configuration_lists_every_problem_and_exits_non_zero() {
         .expect("run sentra-server");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for name in ["SENTRA_LISTEN_ADDR", "DATABASE_URL", "REDIS_URL", "SENTRA_LOG_FORMAT"] {
+    for name in [
+        "SENTRA_LISTEN_ADDR",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SENTRA_LOG_FORMAT",
+    ] {
         assert!(stderr.contains(name), "{name} not reported in:\n{stderr}");
     }
     assert!(stderr.contains("4 problems"), "{stderr}");
-    assert!(!stderr.contains("secret-password"), "values are never echoed:\n{stderr}");
+    assert!(
+        !stderr.contains("secret-password"),
+        "values are never echoed:\n{stderr}"
+    );
 }
 
 #[test]
@@ -28,5 +36,8 @@ fn help_lists_the_environment_variables() {
         .expect("run sentra-server");
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("DATABASE_URL") && stdout.contains("seed-demo"), "{stdout}");
+    assert!(
+        stdout.contains("DATABASE_URL") && stdout.contains("seed-demo"),
+        "{stdout}"
+    );
 }

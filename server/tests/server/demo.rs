@@ -8,11 +8,14 @@ use crate::support::TestApp;
 async fn demo_data_covers_branches_zones_assets_customers_and_roles() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     assert_eq!(demo::seed(&app.db).await?, SeedOutcome::Seeded);
-    let zones: Vec<String> = sqlx::query_scalar("SELECT DISTINCT time_zone FROM branches ORDER BY 1")
-        .fetch_all(&app.db)
-        .await?;
+    let zones: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT time_zone FROM branches ORDER BY 1")
+            .fetch_all(&app.db)
+            .await?;
     assert_eq!(zones, ["Asia/Jakarta", "Asia/Makassar"]);
-    let assets: i64 = sqlx::query_scalar("SELECT count(*) FROM assets").fetch_one(&app.db).await?;
+    let assets: i64 = sqlx::query_scalar("SELECT count(*) FROM assets")
+        .fetch_one(&app.db)
+        .await?;
     assert!(assets >= 20, "{assets} assets");
     let avanza: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM assets a JOIN skus s ON s.id = a.sku_id WHERE s.name = 'Toyota Avanza 1.3 G AT'",
@@ -20,13 +23,15 @@ async fn demo_data_covers_branches_zones_assets_customers_and_roles() -> anyhow:
     .fetch_one(&app.db)
     .await?;
     assert!(avanza >= 2);
-    let categories: Vec<String> = sqlx::query_scalar("SELECT DISTINCT category FROM skus ORDER BY 1")
-        .fetch_all(&app.db)
-        .await?;
+    let categories: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT category FROM skus ORDER BY 1")
+            .fetch_all(&app.db)
+            .await?;
     assert!(categories.contains(&"motorbike".to_owned()));
-    let tiers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT membership_tier FROM customers ORDER BY 1")
-        .fetch_all(&app.db)
-        .await?;
+    let tiers: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT membership_tier FROM customers ORDER BY 1")
+            .fetch_all(&app.db)
+            .await?;
     assert_eq!(tiers, ["gold", "platinum", "regular", "silver"]);
     let roles: Vec<String> = sqlx::query_scalar("SELECT DISTINCT role FROM users ORDER BY 1")
         .fetch_all(&app.db)
@@ -47,11 +52,15 @@ async fn seeding_twice_keeps_the_existing_data() -> anyhow::Result<()> {
         .execute(&app.db)
         .await?;
     assert_eq!(demo::seed(&app.db).await?, SeedOutcome::AlreadyPresent);
-    let name: String = sqlx::query_scalar("SELECT full_name FROM customers WHERE email = 'budi.santoso@example.com'")
+    let name: String = sqlx::query_scalar(
+        "SELECT full_name FROM customers WHERE email = 'budi.santoso@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(name, "Budi Santoso Jr.");
+    let branches: i64 = sqlx::query_scalar("SELECT count(*) FROM branches")
         .fetch_one(&app.db)
         .await?;
-    assert_eq!(name, "Budi Santoso Jr.");
-    let branches: i64 = sqlx::query_scalar("SELECT count(*) FROM branches").fetch_one(&app.db).await?;
     assert_eq!(branches, 2);
     Ok(())
 }

@@ -29,9 +29,18 @@ async fn readiness_reports_redis_down_with_503_and_no_internal_detail() -> anyho
     assert_eq!(status, 503);
     let json: Value = serde_json::from_str(&body)?;
     assert_eq!(json["ready"], false);
-    assert_eq!(json["checks"][0], serde_json::json!({"name": "postgres", "ok": true}));
-    assert_eq!(json["checks"][1], serde_json::json!({"name": "redis", "ok": false}));
-    assert!(!body.contains(&closed.to_string()), "no addresses or errors leak: {body}");
+    assert_eq!(
+        json["checks"][0],
+        serde_json::json!({"name": "postgres", "ok": true})
+    );
+    assert_eq!(
+        json["checks"][1],
+        serde_json::json!({"name": "redis", "ok": false})
+    );
+    assert!(
+        !body.contains(&closed.to_string()),
+        "no addresses or errors leak: {body}"
+    );
     // Liveness does not depend on Redis.
     assert_eq!(app.get("/healthz").await?.0, 200);
     Ok(())
@@ -47,7 +56,11 @@ async fn unknown_paths_and_methods_answer_problem_json() -> anyhow::Result<()> {
     assert_eq!(problem.code, sentra_protocol::ErrorCode::NotFound);
     assert_eq!(problem.instance.as_deref(), Some("/api/v1/nothing-here"));
 
-    let response = app.client.post(format!("{}/healthz", app.base_url)).send().await?;
+    let response = app
+        .client
+        .post(format!("{}/healthz", app.base_url))
+        .send()
+        .await?;
     assert_eq!(response.status().as_u16(), 405);
     let problem: sentra_protocol::Problem = response.json().await?;
     assert_eq!(problem.code.as_str(), "method_not_allowed");
@@ -57,8 +70,15 @@ async fn unknown_paths_and_methods_answer_problem_json() -> anyhow::Result<()> {
 #[tokio::test]
 async fn every_response_carries_a_request_id() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
-    let response = app.client.get(format!("{}/healthz", app.base_url)).send().await?;
-    let id = response.headers().get("x-request-id").expect("request id header");
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.base_url))
+        .send()
+        .await?;
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("request id header");
     assert_eq!(id.to_str()?.len(), 36, "a UUID");
     let response = app
         .client
@@ -66,7 +86,11 @@ async fn every_response_carries_a_request_id() -> anyhow::Result<()> {
         .header("x-request-id", "counter-7-abc")
         .send()
         .await?;
-    assert_eq!(response.headers()["x-request-id"], "counter-7-abc", "a caller's id is kept");
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "counter-7-abc",
+        "a caller's id is kept"
+    );
     Ok(())
 }
 
@@ -78,7 +102,10 @@ async fn metrics_count_requests_by_route_pattern() -> anyhow::Result<()> {
     }
     let (status, content_type, body) = app.get("/metrics").await?;
     assert_eq!(status, 200);
-    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
     let line = body
         .lines()
         .find(|l| l.starts_with("sentra_http_requests_total{") && l.contains("route=\"/healthz\""))
@@ -93,18 +120,37 @@ async fn openapi_lists_every_route_and_the_docs_work_offline() -> anyhow::Result
     let (status, _, body) = app.get("/openapi.json").await?;
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&body)?;
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3."));
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.")
+    );
     for path in ["/healthz", "/readyz", "/metrics", "/api/v1/version"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
-        assert_eq!(app.get(path).await?.0 / 100 * 100, 200, "{path} documented but not served");
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+        assert_eq!(
+            app.get(path).await?.0 / 100 * 100,
+            200,
+            "{path} documented but not served"
+        );
     }
     assert!(doc["components"]["schemas"].get("Problem").is_some());
 
     let (status, content_type, html) = app.get("/docs/").await?;
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/html"));
-    assert!(!html.contains("cdn") && !html.contains("unpkg"), "assets must be served locally");
-    for asset in ["/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js"] {
+    assert!(
+        !html.contains("cdn") && !html.contains("unpkg"),
+        "assets must be served locally"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
         assert_eq!(app.get(asset).await?.0, 200, "{asset}");
     }
     Ok(())

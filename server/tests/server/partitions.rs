@@ -32,7 +32,9 @@ async fn insert_booking(
 }
 
 fn sqlstate(err: &sqlx::Error) -> Option<String> {
-    err.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned())
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
 }
 
 async fn new_branch(db: &PgPool, code: &str, tz: &str) -> anyhow::Result<(Uuid, Uuid)> {
@@ -54,13 +56,15 @@ async fn new_branch(db: &PgPool, code: &str, tz: &str) -> anyhow::Result<(Uuid, 
     .fetch_one(db)
     .await?;
     let asset = Uuid::now_v7();
-    sqlx::query("INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial) VALUES ($1, $2, $3, $4)")
-        .bind(asset)
-        .bind(sku)
-        .bind(branch)
-        .bind(format!("B {code} TST"))
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(asset)
+    .bind(sku)
+    .bind(branch)
+    .bind(format!("B {code} TST"))
+    .execute(db)
+    .await?;
     Ok((branch, asset))
 }
 
@@ -85,20 +89,53 @@ async fn overlapping_active_bookings_are_rejected_in_every_partition() -> anyhow
         new_branch(db, "DJJ01", "Asia/Jayapura").await?,
     ];
     for (branch, asset) in branches {
-        insert_booking(db, branch, asset, customer, "[2026-12-20,2026-12-27)", "CONFIRMED").await?;
+        insert_booking(
+            db,
+            branch,
+            asset,
+            customer,
+            "[2026-12-20,2026-12-27)",
+            "CONFIRMED",
+        )
+        .await?;
         for status in ACTIVE {
-            let err = insert_booking(db, branch, asset, customer, "[2026-12-26,2026-12-29)", status)
-                .await
-                .expect_err("an overlapping active booking must be refused");
+            let err = insert_booking(
+                db,
+                branch,
+                asset,
+                customer,
+                "[2026-12-26,2026-12-29)",
+                status,
+            )
+            .await
+            .expect_err("an overlapping active booking must be refused");
             assert_eq!(sqlstate(&err).as_deref(), Some("23P01"), "{err}");
         }
         // Back-to-back (half-open ranges) and inactive overlaps are fine.
-        insert_booking(db, branch, asset, customer, "[2026-12-27,2026-12-29)", "PENDING_PAYMENT").await?;
+        insert_booking(
+            db,
+            branch,
+            asset,
+            customer,
+            "[2026-12-27,2026-12-29)",
+            "PENDING_PAYMENT",
+        )
+        .await?;
         for status in ["CANCELLED", "EXPIRED", "COMPLETED", "RETURNED", "NO_SHOW"] {
-            insert_booking(db, branch, asset, customer, "[2026-12-21,2026-12-23)", status).await?;
+            insert_booking(
+                db,
+                branch,
+                asset,
+                customer,
+                "[2026-12-21,2026-12-23)",
+                status,
+            )
+            .await?;
         }
     }
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(db).await?;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings")
+        .fetch_one(db)
+        .await?;
     assert_eq!(rows, 3 * 7);
     Ok(())
 }
@@ -106,7 +143,15 @@ async fn overlapping_active_bookings_are_rejected_in_every_partition() -> anyhow
 #[tokio::test]
 async fn every_branch_partition_carries_the_exclusion_constraint() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
-    for (i, tz) in ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Jakarta"].iter().enumerate() {
+    for (i, tz) in [
+        "Asia/Jakarta",
+        "Asia/Makassar",
+        "Asia/Jayapura",
+        "Asia/Jakarta",
+    ]
+    .iter()
+    .enumerate()
+    {
         new_branch(&app.db, &format!("BR{i}"), tz).await?;
     }
     let partitions: Vec<(String, i64)> = sqlx::query_as(
@@ -118,7 +163,10 @@ async fn every_branch_partition_carries_the_exclusion_constraint() -> anyhow::Re
     .fetch_all(&app.db)
     .await?;
     assert_eq!(partitions.len(), 4, "{partitions:?}");
-    assert!(partitions.iter().all(|(_, constraints)| *constraints == 1), "{partitions:?}");
+    assert!(
+        partitions.iter().all(|(_, constraints)| *constraints == 1),
+        "{partitions:?}"
+    );
     Ok(())
 }
 
@@ -129,9 +177,16 @@ async fn a_booking_outside_the_assets_home_branch_is_refused() -> anyhow::Result
     let (_, jakarta_asset) = new_branch(&app.db, "JKT01", "Asia/Jakarta").await?;
     let (bali, _) = new_branch(&app.db, "DPS01", "Asia/Makassar").await?;
     // Filing the Jakarta asset's booking under Bali would dodge Jakarta's constraint.
-    let err = insert_booking(&app.db, bali, jakarta_asset, customer, "[2026-12-20,2026-12-22)", "CONFIRMED")
-        .await
-        .expect_err("wrong partition");
+    let err = insert_booking(
+        &app.db,
+        bali,
+        jakarta_asset,
+        customer,
+        "[2026-12-20,2026-12-22)",
+        "CONFIRMED",
+    )
+    .await
+    .expect_err("wrong partition");
     assert_eq!(sqlstate(&err).as_deref(), Some("23503"), "{err}");
     Ok(())
 }

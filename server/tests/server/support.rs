@@ -3,27 +3,27 @@
 use std::collections::HashMap;
 
 use sentra_server::Config;
-use sentra_test_support::{unique_key_prefix, RedisServer, TestDatabase};
+use sentra_test_support::{RedisServer, TestDatabase, unique_key_prefix};
 use tokio::sync::oneshot;
 
 /// A running server for one test. Shuts down on drop.
-pub struct TestApp {
-    pub base_url: String,
-    pub db: sqlx::PgPool,
-    pub client: reqwest::Client,
+pub(crate) struct TestApp {
+    pub(crate) base_url: String,
+    pub(crate) db: sqlx::PgPool,
+    pub(crate) client: reqwest::Client,
     _database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
 }
 
 impl TestApp {
     /// Starts a server with a fresh database and the shared Redis.
-    pub async fn spawn() -> anyhow::Result<Self> {
+    pub(crate) async fn spawn() -> anyhow::Result<Self> {
         let redis = RedisServer::shared()?.url();
         Self::spawn_with_redis(&redis).await
     }
 
     /// Starts a server pointed at `redis_url` (a closed port simulates Redis being down).
-    pub async fn spawn_with_redis(redis_url: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn spawn_with_redis(redis_url: &str) -> anyhow::Result<Self> {
         let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
         let vars = HashMap::from([
             ("DATABASE_URL".to_owned(), database.url().to_owned()),
@@ -50,8 +50,12 @@ impl TestApp {
     }
 
     /// GET `path`, returning status, content type and body text.
-    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String, String)> {
-        let response = self.client.get(format!("{}{path}", self.base_url)).send().await?;
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<(u16, String, String)> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use sentra_test_support::{PgOptions, PgServer};
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -25,7 +25,9 @@ struct Settings {
 
 fn env_port(name: &str, default: u16) -> anyhow::Result<u16> {
     match std::env::var(name) {
-        Ok(v) => v.parse().with_context(|| format!("{name} must be a port number, got {v:?}")),
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name} must be a port number, got {v:?}")),
         Err(_) => Ok(default),
     }
 }
@@ -46,12 +48,21 @@ fn main() -> anyhow::Result<()> {
 async fn run(s: &Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&s.root)?;
     let pg_dir = postgres_dir(&s.root)?;
-    println!("▶ Postgres on 127.0.0.1:{} (data in {})", s.pg_port, pg_dir.display());
-    let pg = PgServer::start(&PgOptions { data_dir: Some(pg_dir), port: Some(s.pg_port), fast_unsafe: false })?;
+    println!(
+        "▶ Postgres on 127.0.0.1:{} (data in {})",
+        s.pg_port,
+        pg_dir.display()
+    );
+    let pg = PgServer::start(&PgOptions {
+        data_dir: Some(pg_dir),
+        port: Some(s.pg_port),
+        fast_unsafe: false,
+    })?;
     let mut admin = PgConnection::connect(&pg.url("postgres")).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'sentra')")
-        .fetch_one(&mut admin)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'sentra')")
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
         admin.execute("CREATE DATABASE sentra").await?;
     }
@@ -67,7 +78,10 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
         ("REDIS_URL", format!("redis://127.0.0.1:{}", s.redis_port)),
         ("SENTRA_LISTEN_ADDR", format!("127.0.0.1:{}", s.server_port)),
     ];
-    let status = Command::new(&server_bin).arg("seed-demo").envs(envs.clone()).status()
+    let status = Command::new(&server_bin)
+        .arg("seed-demo")
+        .envs(envs.clone())
+        .status()
         .with_context(|| format!("running {}", server_bin.display()))?;
     if !status.success() {
         bail!("loading the demo data failed");
@@ -80,13 +94,24 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
     let desktop_bin = s.bin_dir.join("sentra-desktop");
     if std::env::var_os("DISPLAY").is_some() && desktop_bin.exists() {
         println!("▶ Desktop app (window opening)");
-        desktop = Some(Command::new(&desktop_bin).args(["--server-url", &server_url]).spawn()?);
+        desktop = Some(
+            Command::new(&desktop_bin)
+                .args(["--server-url", &server_url])
+                .spawn()?,
+        );
     } else if desktop_bin.exists() {
-        println!("  No display: open the desktop app on a machine with one:\n    {} --server-url {server_url}", desktop_bin.display());
+        println!(
+            "  No display: open the desktop app on a machine with one:\n    {} --server-url {server_url}",
+            desktop_bin.display()
+        );
     } else {
-        println!("  No display, so the desktop app was not built. With a display: DISPLAY=:0 make run");
+        println!(
+            "  No display, so the desktop app was not built. With a display: DISPLAY=:0 make run"
+        );
     }
-    println!("\n✔ SentraRental is running.\n  API docs:  {server_url}/docs\n  Readiness: {server_url}/readyz\n  Press Ctrl-C to stop everything.\n");
+    println!(
+        "\n✔ SentraRental is running.\n  API docs:  {server_url}/docs\n  Readiness: {server_url}/readyz\n  Press Ctrl-C to stop everything.\n"
+    );
 
     tokio::select! {
         _ = tokio::signal::ctrl_c() => println!("\nstopping…"),
@@ -97,7 +122,10 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
     }
     terminate(&mut redis);
     pg.stop();
-    println!("stopped. Data kept in {} (delete it to start afresh).", s.root.display());
+    println!(
+        "stopped. Data kept in {} (delete it to start afresh).",
+        s.root.display()
+    );
     Ok(())
 }
 
@@ -112,10 +140,10 @@ fn postgres_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let is_root = unsafe { libc::geteuid() } == 0;
     let reachable = !is_root
         || Command::new("runuser")
-        .args(["-u", "postgres", "--", "test", "-x"])
-        .arg(root)
-        .status()
-        .is_ok_and(|s| s.success());
+            .args(["-u", "postgres", "--", "test", "-x"])
+            .arg(root)
+            .status()
+            .is_ok_and(|s| s.success());
     if reachable {
         return Ok(dir);
     }
@@ -127,9 +155,18 @@ fn postgres_dir(root: &Path) -> anyhow::Result<PathBuf> {
 fn start_redis(dir: &Path, port: u16) -> anyhow::Result<Child> {
     std::fs::create_dir_all(dir)?;
     let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--appendonly", "yes"])
-        .arg("--dir").arg(dir)
-        .arg("--logfile").arg(dir.join("redis.log"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--appendonly",
+            "yes",
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(dir.join("redis.log"))
         .process_group(0)
         .stdin(Stdio::null())
         .spawn()
@@ -137,7 +174,10 @@ fn start_redis(dir: &Path, port: u16) -> anyhow::Result<Child> {
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if child.try_wait()?.is_some() || started.elapsed() > Duration::from_secs(20) {
-            bail!("redis-server did not start; see {}", dir.join("redis.log").display());
+            bail!(
+                "redis-server did not start; see {}",
+                dir.join("redis.log").display()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -11,7 +11,9 @@ async fn write_then_count(label: &str) -> anyhow::Result<i64> {
         .bind(label)
         .execute(&pool)
         .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM items").fetch_one(&pool).await?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM items")
+        .fetch_one(&pool)
+        .await?;
     pool.close().await;
     Ok(count)
 }
@@ -33,19 +35,21 @@ async fn a_test_database_is_migrated_and_dropped_afterwards() -> anyhow::Result<
     let db = TestDatabase::create(&MIGRATOR).await?;
     let name = db.name().to_owned();
     let pool = db.pool().await?;
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-            .fetch_all(&pool)
-            .await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await?;
     assert!(tables.contains(&"items".to_owned()), "{tables:?}");
     pool.close().await;
     let admin_url = PgServer::shared()?.url("postgres");
     drop(db);
     let admin = sqlx::PgPool::connect(&admin_url).await?;
-    let still_there: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
-        .bind(&name)
-        .fetch_one(&admin)
-        .await?;
+    let still_there: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_one(&admin)
+            .await?;
     assert_eq!(still_there, 0, "the test database must be dropped");
     Ok(())
 }
@@ -65,7 +69,11 @@ async fn a_dropped_server_frees_its_port_and_deletes_its_data() -> anyhow::Resul
     assert_eq!(one, 1);
     pool.close().await;
     tokio::task::spawn_blocking(move || drop(server)).await?;
-    assert!(!data_dir.exists(), "{} should be deleted", data_dir.display());
+    assert!(
+        !data_dir.exists(),
+        "{} should be deleted",
+        data_dir.display()
+    );
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "nothing may listen on {port} after the drop"

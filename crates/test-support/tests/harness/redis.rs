@@ -1,5 +1,5 @@
 use redis::AsyncCommands;
-use sentra_test_support::{unique_key_prefix, RedisCluster, RedisServer};
+use sentra_test_support::{RedisCluster, RedisServer, unique_key_prefix};
 
 async fn write_then_read(value: &str) -> anyhow::Result<(String, Vec<String>)> {
     let server = RedisServer::shared()?;
@@ -58,7 +58,9 @@ async fn the_cluster_serves_keys_of_every_slot() -> anyhow::Result<()> {
     let masters_with_keys = {
         let mut n = 0;
         for node in cluster.nodes() {
-            let mut direct = redis::Client::open(node.url())?.get_multiplexed_async_connection().await?;
+            let mut direct = redis::Client::open(node.url())?
+                .get_multiplexed_async_connection()
+                .await?;
             let size: i64 = redis::cmd("DBSIZE").query_async(&mut direct).await?;
             if size > 0 {
                 n += 1;
@@ -66,6 +68,9 @@ async fn the_cluster_serves_keys_of_every_slot() -> anyhow::Result<()> {
         }
         n
     };
-    assert_eq!(masters_with_keys, 3, "30 hash tags should spread over all three masters");
+    assert_eq!(
+        masters_with_keys, 3,
+        "30 hash tags should spread over all three masters"
+    );
     Ok(())
 }
