@@ -10,7 +10,7 @@ use crate::AppState;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct CommandError {
-    /// Stable snake_case code the UI translates.
+    /// Stable `snake_case` code the UI translates.
     pub code: String,
     /// English detail for support staff.
     pub message: String,

@@ -279,17 +279,19 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
 
 /// The demo logins as a printable table.
 pub fn logins_table() -> String {
-    let mut out = String::from("Demo staff accounts (demo data only):\n");
-    for l in DEMO_LOGINS {
-        let branches = if l.branches.is_empty() {
-            "all".to_owned()
-        } else {
-            l.branches.join(", ")
-        };
-        out.push_str(&format!(
-            "  {:<13} {:<34} password: {:<15} branches: {branches}\n",
-            l.role, l.email, l.password
-        ));
-    }
-    out
+    let rows: Vec<String> = DEMO_LOGINS
+        .iter()
+        .map(|l| {
+            let branches = if l.branches.is_empty() {
+                "all".to_owned()
+            } else {
+                l.branches.join(", ")
+            };
+            format!(
+                "  {:<13} {:<34} password: {:<15} branches: {branches}\n",
+                l.role, l.email, l.password
+            )
+        })
+        .collect();
+    format!("Demo staff accounts (demo data only):\n{}", rows.concat())
 }

@@ -65,7 +65,7 @@ async fn run(command: &str, config: Config) -> anyhow::Result<()> {
             match demo::seed(&db).await? {
                 demo::SeedOutcome::Seeded => println!("demo data loaded"),
                 demo::SeedOutcome::AlreadyPresent => {
-                    println!("demo data already present, kept as it is")
+                    println!("demo data already present, kept as it is");
                 }
             }
             print!("{}", demo::logins_table());

@@ -149,23 +149,22 @@ impl Driver {
                     Some(json!({"using": "css selector", "value": css})),
                 )
                 .await;
-            if let Ok(element) = found {
-                if let Some(id) = element
-                    .as_object()
-                    .and_then(|o| o.values().next())
-                    .and_then(Value::as_str)
-                {
-                    let text = self
-                        .call(
-                            reqwest::Method::GET,
-                            &format!("/session/{session}/element/{id}/text"),
-                            None,
-                        )
-                        .await?;
-                    last = text.as_str().unwrap_or_default().to_owned();
-                    if accept(&last) {
-                        return Ok(last);
-                    }
+            let element = found.unwrap_or_default();
+            let id = element
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str);
+            if let Some(id) = id {
+                let text = self
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/session/{session}/element/{id}/text"),
+                        None,
+                    )
+                    .await?;
+                text.as_str().unwrap_or_default().clone_into(&mut last);
+                if accept(&last) {
+                    return Ok(last);
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -6,7 +6,7 @@ use sentra_api_client::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct CoreError {
-    /// Stable snake_case code (`server_unreachable`, `invalid_server_url`, a server error code…).
+    /// Stable `snake_case` code (`server_unreachable`, `invalid_server_url`, a server error code…).
     pub code: String,
     /// English detail for logs and support staff; the UI shows a translated text per code.
     pub message: String,

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, migrate::Migrator}
 
 use crate::process::{
     ServiceUser, at_exit, chown, find_program, free_port, log_tail, service_tempdir, spawn_tied,
-    stop_child, unprivileged_user, wait_until,
+    stop_child, stop_slot, unprivileged_user, wait_until,
 };
 
 /// How to run a server.
@@ -119,11 +119,7 @@ impl PgServer {
 
     /// Stops the server (fast shutdown) and deletes temporary data. Idempotent.
     pub fn stop(&self) {
-        if let Ok(mut child) = self.child.lock() {
-            if let Some(mut c) = child.take() {
-                stop_child(&mut c, libc::SIGINT, Duration::from_secs(10));
-            }
-        }
+        stop_slot(&self.child, libc::SIGINT, Duration::from_secs(10));
         if let Ok(mut temp) = self.temp.lock() {
             temp.take();
         }
@@ -167,7 +163,7 @@ fn debian_bin_dirs() -> Vec<PathBuf> {
             Some((version, e.path().join("bin")))
         })
         .collect();
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     dirs.into_iter().map(|(_, dir)| dir).collect()
 }
 
@@ -248,7 +244,7 @@ fn start_postmaster(
     as_user(&mut command, user);
     let mut child = spawn_tied(command).context("starting postgres")?;
     let pg_isready = find_program("pg_isready", &debian_bin_dirs())?;
-    let ready = wait_until("postgres", &mut child, log, Duration::from_secs(60), || {
+    let ready = wait_until("postgres", &mut child, log, Duration::from_mins(1), || {
         Command::new(&pg_isready)
             .args([
                 "-q",

@@ -67,8 +67,8 @@ type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
 /// Linux delivers the parent-death signal when the *thread* that forked the child exits, so all
 /// children are forked by one long-lived spawner thread rather than by short-lived test threads.
 pub fn spawn_tied(mut command: Command) -> std::io::Result<Child> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
     use std::os::unix::process::CommandExt;
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
     #[expect(
         unsafe_code,
         reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
@@ -153,7 +153,7 @@ pub(crate) fn log_tail(path: &Path) -> String {
     let Ok(mut file) = fs::File::open(path) else {
         return format!("(no log at {})", path.display());
     };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = file.metadata().map_or(0, |m| m.len());
     let _ = file.seek(SeekFrom::Start(len.saturating_sub(4096)));
     let mut text = String::new();
     let _ = file.read_to_string(&mut text);
@@ -181,6 +181,14 @@ pub(crate) fn stop_child(child: &mut Child, signal: i32, grace: Duration) {
     let _ = child.wait();
 }
 
+/// Stops the child held in `slot`, if any is still there (shared by the services' stop/kill).
+pub(crate) fn stop_slot(slot: &Mutex<Option<Child>>, signal: i32, grace: Duration) {
+    let child = slot.lock().ok().and_then(|mut guard| guard.take());
+    if let Some(mut child) = child {
+        stop_child(&mut child, signal, grace);
+    }
+}
+
 /// Registers `f` to run at normal process exit (the Rust test runner exits through `exit(3)`).
 pub(crate) fn at_exit(f: extern "C" fn()) {
     #[expect(unsafe_code, reason = "atexit(3) with a plain extern fn")]
@@ -191,12 +199,12 @@ pub(crate) fn at_exit(f: extern "C" fn()) {
 
 /// A temporary directory that unprivileged services can traverse.
 pub(crate) fn service_tempdir(prefix: &str) -> anyhow::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
     remove_stale_dirs(prefix);
     let dir = tempfile::Builder::new()
         .prefix(&format!("{prefix}{}-", std::process::id()))
         .tempdir()
         .context("creating a temporary directory")?;
-    use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))?;
     Ok(dir)
 }

@@ -13,10 +13,13 @@ use std::{
     time::Duration,
 };
 
+use std::fmt::Write as _;
+
 use anyhow::{Context, bail};
 
 use crate::process::{
-    at_exit, find_program, free_port, service_tempdir, spawn_tied, stop_child, wait_until,
+    at_exit, find_program, free_port, service_tempdir, spawn_tied, stop_child, stop_slot,
+    wait_until,
 };
 
 /// A key prefix no other test in this process uses, like `t4242-7:`.
@@ -129,20 +132,12 @@ impl RedisServer {
 
     /// Kills the node at once (SIGKILL), as a crash would. Its data directory stays until drop.
     pub fn kill(&self) {
-        if let Ok(mut child) = self.child.lock() {
-            if let Some(mut c) = child.take() {
-                stop_child(&mut c, libc::SIGKILL, Duration::from_secs(5));
-            }
-        }
+        stop_slot(&self.child, libc::SIGKILL, Duration::from_secs(5));
     }
 
     /// Stops the node and deletes its directory. Idempotent.
     pub fn stop(&self) {
-        if let Ok(mut child) = self.child.lock() {
-            if let Some(mut c) = child.take() {
-                stop_child(&mut c, libc::SIGTERM, Duration::from_secs(5));
-            }
-        }
+        stop_slot(&self.child, libc::SIGTERM, Duration::from_secs(5));
         if let Ok(mut dir) = self.dir.lock() {
             dir.take();
         }
@@ -236,7 +231,7 @@ fn command(port: u16, args: &[&str]) -> anyhow::Result<String> {
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;
     let mut request = format!("*{}\r\n", args.len());
     for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        let _ = write!(request, "${}\r\n{arg}\r\n", arg.len());
     }
     stream.write_all(request.as_bytes())?;
     let mut reader = BufReader::new(stream);

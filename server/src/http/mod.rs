@@ -11,7 +11,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderName, Uri},
     middleware::{self, Next},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
 };
 use sentra_protocol::{ErrorCode, Problem};
@@ -82,11 +82,10 @@ async fn method_not_allowed() -> Response {
 
 /// Answers `timeout` (504 problem) when a handler runs longer than the configured limit.
 async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
-            problem_response(Problem::new(ErrorCode::Timeout)).into_response()
-        }
+    if let Ok(response) = tokio::time::timeout(limit, next.run(request)).await {
+        response
+    } else {
+        tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
+        problem_response(Problem::new(ErrorCode::Timeout))
     }
 }

@@ -33,8 +33,8 @@ async fn insert_booking(
 
 fn sqlstate(err: &sqlx::Error) -> Option<String> {
     err.as_database_error()
-        .and_then(|e| e.code())
-        .map(|c| c.into_owned())
+        .and_then(sqlx::error::DatabaseError::code)
+        .map(std::borrow::Cow::into_owned)
 }
 
 async fn new_branch(db: &PgPool, code: &str, tz: &str) -> anyhow::Result<(Uuid, Uuid)> {
