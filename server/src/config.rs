@@ -91,7 +91,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "apply migrations at start-up (true/false)",
     ),
     ("SENTRA_LOG_FORMAT", "pretty", "pretty or json"),
-    ("SENTRA_LOG", "info", "tracing filter directives"),
+    ("SENTRA_LOG", "info,sqlx=warn", "tracing filter directives"),
     (
         "SENTRA_REQUEST_TIMEOUT_SECS",
         "30",
@@ -139,7 +139,7 @@ impl Config {
             "json" => Ok(LogFormat::Json),
             _ => Err("expected pretty or json".to_owned()),
         });
-        let log_filter = reader.parsed("SENTRA_LOG", "info", |v| Ok(v.to_owned()));
+        let log_filter = reader.parsed("SENTRA_LOG", "info,sqlx=warn", |v| Ok(v.to_owned()));
         let request_timeout = reader.parsed("SENTRA_REQUEST_TIMEOUT_SECS", "30", |v| {
             match v.parse::<u64>() {
                 Ok(n) if (1..=600).contains(&n) => Ok(Duration::from_secs(n)),
