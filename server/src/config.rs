@@ -2,7 +2,7 @@
 //!
 //! Every variable is checked before the first error is returned, so an operator fixes a bad
 //! deployment in one go. Secrets (database and Redis URLs carry passwords) are
-//! `SecretString`s: `Debug` prints them redacted.
+//! `SecretString`s: `Debug` prints them redacted, and no message ever echoes a value.
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
@@ -26,8 +26,13 @@ pub struct Config {
     pub database_url: SecretString,
     /// `SENTRA_DB_MAX_CONNECTIONS`: size of the Postgres pool.
     pub db_max_connections: u32,
-    /// `REDIS_URL`: the Redis node for the calendar, waitlist and (first) lock node.
+    /// `REDIS_URL`: the Redis node for the calendar and waitlist (unless a cluster is given).
     pub redis_url: SecretString,
+    /// `REDIS_CLUSTER_URLS`: comma-separated nodes of a Redis Cluster; replaces `REDIS_URL`.
+    pub redis_cluster_urls: Vec<SecretString>,
+    /// `SENTRA_REDLOCK_URLS`: comma-separated independent Redis nodes for the asset locks;
+    /// empty means the main Redis deployment is the single lock node.
+    pub redlock_urls: Vec<SecretString>,
     /// `SENTRA_REDIS_KEY_PREFIX`: prepended to every Redis key (isolates tenants and tests).
     pub redis_key_prefix: String,
     /// `SENTRA_AUTO_MIGRATE`: apply pending migrations at start-up.
@@ -38,6 +43,18 @@ pub struct Config {
     pub log_filter: String,
     /// `SENTRA_REQUEST_TIMEOUT_SECS`: upper bound of one request's handling time.
     pub request_timeout: Duration,
+    /// `SENTRA_PAYMENT_WINDOW_SECS`: how long a new booking waits for payment.
+    pub payment_window: Duration,
+    /// `SENTRA_LOCK_TTL_SECS`: upper bound of a per-asset lock (released right after commit).
+    pub lock_ttl: Duration,
+    /// `SENTRA_MAX_RENTAL_DAYS`: the longest rental.
+    pub max_rental_days: u32,
+    /// `SENTRA_BOOKING_HORIZON_DAYS`: how far ahead a rental may start.
+    pub booking_horizon_days: u32,
+    /// `SENTRA_EXPIRY_SWEEP_MILLIS`: how often lapsed payment windows are expired.
+    pub expiry_sweep_interval: Duration,
+    /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is checked against Postgres.
+    pub reconcile_interval: Duration,
 }
 
 /// Every problem found in the environment, reported together.
@@ -71,6 +88,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("REDIS_URL", "redis://127.0.0.1:6379", "Redis node URL"),
     (
+        "REDIS_CLUSTER_URLS",
+        "(empty)",
+        "comma-separated Redis Cluster nodes; replaces REDIS_URL",
+    ),
+    (
+        "SENTRA_REDLOCK_URLS",
+        "(empty: the main Redis)",
+        "comma-separated independent lock nodes",
+    ),
+    (
         "SENTRA_LISTEN_ADDR",
         "127.0.0.1:8080",
         "HTTP listen address",
@@ -97,6 +124,36 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "30",
         "per-request time limit in seconds (1-600)",
     ),
+    (
+        "SENTRA_PAYMENT_WINDOW_SECS",
+        "600",
+        "payment window of a new booking (1-86400 s)",
+    ),
+    (
+        "SENTRA_LOCK_TTL_SECS",
+        "600",
+        "upper bound of a per-asset lock (1-3600 s)",
+    ),
+    (
+        "SENTRA_MAX_RENTAL_DAYS",
+        "60",
+        "longest rental in days (1-365)",
+    ),
+    (
+        "SENTRA_BOOKING_HORIZON_DAYS",
+        "365",
+        "how far ahead a rental may start (1-365 days)",
+    ),
+    (
+        "SENTRA_EXPIRY_SWEEP_MILLIS",
+        "1000",
+        "how often lapsed holds are expired (50-60000 ms)",
+    ),
+    (
+        "SENTRA_RECONCILE_INTERVAL_SECS",
+        "300",
+        "calendar check against Postgres (1-86400 s)",
+    ),
 ];
 
 impl Config {
@@ -107,81 +164,55 @@ impl Config {
 
     /// Reads configuration through `lookup` (the environment in production, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut reader = Reader {
+        let mut r = Reader {
             lookup: &lookup,
             problems: Vec::new(),
         };
-        let listen_addr = reader.parsed("SENTRA_LISTEN_ADDR", "127.0.0.1:8080", |v| {
-            v.parse::<SocketAddr>()
-                .map_err(|_| "expected host:port such as 127.0.0.1:8080".to_owned())
-        });
-        let database_url = reader.required_secret("DATABASE_URL", &["postgres", "postgresql"]);
-        let db_max_connections = reader.parsed("SENTRA_DB_MAX_CONNECTIONS", "20", |v| {
-            match v.parse::<u32>() {
-                Ok(n) if (1..=500).contains(&n) => Ok(n),
-                _ => Err("expected a whole number from 1 to 500".to_owned()),
-            }
-        });
-        let redis_url =
-            reader.secret_url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"]);
-        let redis_key_prefix = reader.parsed("SENTRA_REDIS_KEY_PREFIX", "", |v| {
-            if v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
-            {
-                Ok(v.to_owned())
-            } else {
-                Err("only letters, digits and - _ : . are allowed".to_owned())
-            }
-        });
-        let auto_migrate = reader.parsed("SENTRA_AUTO_MIGRATE", "true", parse_bool);
-        let log_format = reader.parsed("SENTRA_LOG_FORMAT", "pretty", |v| match v {
-            "pretty" => Ok(LogFormat::Pretty),
-            "json" => Ok(LogFormat::Json),
-            _ => Err("expected pretty or json".to_owned()),
-        });
-        let log_filter = reader.parsed("SENTRA_LOG", "info,sqlx=warn", |v| Ok(v.to_owned()));
-        let request_timeout = reader.parsed("SENTRA_REQUEST_TIMEOUT_SECS", "30", |v| {
-            match v.parse::<u64>() {
-                Ok(n) if (1..=600).contains(&n) => Ok(Duration::from_secs(n)),
-                _ => Err("expected a whole number of seconds from 1 to 600".to_owned()),
-            }
-        });
-
-        match (
-            listen_addr,
-            database_url,
-            db_max_connections,
-            redis_url,
-            redis_key_prefix,
-            auto_migrate,
-            log_format,
-            log_filter,
-            request_timeout,
-        ) {
-            (
-                Some(listen_addr),
-                Some(database_url),
-                Some(db_max_connections),
-                Some(redis_url),
-                Some(redis_key_prefix),
-                Some(auto_migrate),
-                Some(log_format),
-                Some(log_filter),
-                Some(request_timeout),
-            ) => Ok(Self {
-                listen_addr,
-                database_url,
-                db_max_connections,
-                redis_url,
-                redis_key_prefix,
-                auto_migrate,
-                log_format,
-                log_filter,
-                request_timeout,
+        let config = Self {
+            listen_addr: r.parsed("SENTRA_LISTEN_ADDR", "127.0.0.1:8080", |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| "expected host:port such as 127.0.0.1:8080".to_owned())
             }),
-            _ => Err(ConfigError {
-                problems: reader.problems,
+            database_url: r.required_url("DATABASE_URL", &["postgres", "postgresql"]),
+            db_max_connections: r.number("SENTRA_DB_MAX_CONNECTIONS", "20", 1, 500),
+            redis_url: r.url("REDIS_URL", "redis://127.0.0.1:6379", &["redis", "rediss"]),
+            redis_cluster_urls: r.url_list("REDIS_CLUSTER_URLS", &["redis", "rediss"]),
+            redlock_urls: r.url_list("SENTRA_REDLOCK_URLS", &["redis", "rediss"]),
+            redis_key_prefix: r.parsed("SENTRA_REDIS_KEY_PREFIX", "", |v| {
+                if v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
+                {
+                    Ok(v.to_owned())
+                } else {
+                    Err("only letters, digits and - _ : . are allowed".to_owned())
+                }
             }),
+            auto_migrate: r.parsed("SENTRA_AUTO_MIGRATE", "true", parse_bool),
+            log_format: r.parsed("SENTRA_LOG_FORMAT", "pretty", |v| match v {
+                "pretty" => Ok(LogFormat::Pretty),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected pretty or json".to_owned()),
+            }),
+            log_filter: r.parsed("SENTRA_LOG", "info,sqlx=warn", |v| Ok(v.to_owned())),
+            request_timeout: r.seconds("SENTRA_REQUEST_TIMEOUT_SECS", "30", 1, 600),
+            payment_window: r.seconds("SENTRA_PAYMENT_WINDOW_SECS", "600", 1, 86_400),
+            lock_ttl: r.seconds("SENTRA_LOCK_TTL_SECS", "600", 1, 3_600),
+            max_rental_days: r.number("SENTRA_MAX_RENTAL_DAYS", "60", 1, 365),
+            booking_horizon_days: r.number("SENTRA_BOOKING_HORIZON_DAYS", "365", 1, 365),
+            expiry_sweep_interval: Duration::from_millis(u64::from(r.number(
+                "SENTRA_EXPIRY_SWEEP_MILLIS",
+                "1000",
+                50,
+                60_000,
+            ))),
+            reconcile_interval: r.seconds("SENTRA_RECONCILE_INTERVAL_SECS", "300", 1, 86_400),
+        };
+        if r.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError {
+                problems: r.problems,
+            })
         }
     }
 }
@@ -194,7 +225,8 @@ fn parse_bool(v: &str) -> Result<bool, String> {
     }
 }
 
-/// Collects problems while reading variables.
+/// Collects problems while reading variables. A bad value is recorded and replaced by the
+/// default, so reading goes on and every problem is found in one pass.
 struct Reader<'a, F: Fn(&str) -> Option<String>> {
     lookup: &'a F,
     problems: Vec<String>,
@@ -205,52 +237,73 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         &mut self,
         name: &str,
         default: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
         let raw = (self.lookup)(name);
         let value = raw.as_deref().map_or(default, str::trim);
-        match parse(value) {
-            Ok(v) => Some(v),
-            Err(why) => {
-                // Never echo a value back: it may be a secret pasted in the wrong variable.
-                self.problems.push(format!("{name}: {why}"));
-                None
-            }
-        }
+        parse(value).unwrap_or_else(|why| {
+            self.problems.push(format!("{name}: {why}"));
+            parse(default).unwrap_or_else(|_| unreachable!("the default of {name} is valid"))
+        })
     }
 
-    fn required_secret(&mut self, name: &str, schemes: &[&str]) -> Option<SecretString> {
-        match (self.lookup)(name).filter(|v| !v.trim().is_empty()) {
-            None => {
-                self.problems
-                    .push(format!("{name}: is required but not set"));
-                None
-            }
-            Some(v) => self.check_url(name, v.trim(), schemes),
-        }
+    fn number(&mut self, name: &str, default: &str, min: u32, max: u32) -> u32 {
+        self.parsed(name, default, |v| match v.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("expected a whole number from {min} to {max}")),
+        })
     }
 
-    fn secret_url(&mut self, name: &str, default: &str, schemes: &[&str]) -> Option<SecretString> {
+    fn seconds(&mut self, name: &str, default: &str, min: u32, max: u32) -> Duration {
+        Duration::from_secs(u64::from(self.number(name, default, min, max)))
+    }
+
+    fn required_url(&mut self, name: &str, schemes: &[&str]) -> SecretString {
+        if (self.lookup)(name).is_none_or(|v| v.trim().is_empty()) {
+            self.problems
+                .push(format!("{name}: is required but not set"));
+            return SecretString::from(String::new());
+        }
+        self.url(name, "", schemes)
+    }
+
+    fn url(&mut self, name: &str, default: &str, schemes: &[&str]) -> SecretString {
         let value = (self.lookup)(name).filter(|v| !v.trim().is_empty());
-        self.check_url(name, value.as_deref().map_or(default, str::trim), schemes)
+        let value = value.as_deref().map_or(default, str::trim);
+        if !has_scheme(value, schemes) {
+            self.problems.push(wrong_scheme(name, schemes));
+        }
+        SecretString::from(value.to_owned())
     }
 
-    fn check_url(&mut self, name: &str, value: &str, schemes: &[&str]) -> Option<SecretString> {
-        let scheme = value.split_once("://").map(|(s, _)| s);
-        if scheme.is_some_and(|s| schemes.contains(&s)) {
-            Some(SecretString::from(value.to_owned()))
-        } else {
-            self.problems.push(format!(
-                "{name}: expected a URL starting with {}",
-                schemes
-                    .iter()
-                    .map(|s| format!("{s}://"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ));
-            None
+    fn url_list(&mut self, name: &str, schemes: &[&str]) -> Vec<SecretString> {
+        let raw = (self.lookup)(name).unwrap_or_default();
+        let urls: Vec<&str> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.iter().any(|u| !has_scheme(u, schemes)) {
+            self.problems.push(wrong_scheme(name, schemes));
         }
+        urls.into_iter()
+            .map(|u| SecretString::from(u.to_owned()))
+            .collect()
     }
+}
+
+fn has_scheme(value: &str, schemes: &[&str]) -> bool {
+    value
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| schemes.contains(&scheme) && !rest.is_empty())
+}
+
+fn wrong_scheme(name: &str, schemes: &[&str]) -> String {
+    let schemes: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+    format!(
+        "{name}: expected URLs starting with {}",
+        schemes.join(" or ")
+    )
 }
 
 #[cfg(test)]

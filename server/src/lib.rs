@@ -4,6 +4,7 @@
 //! `main.rs` reads the configuration and calls [`start`]; tests call [`start`] too, on port 0,
 //! against their own database.
 
+pub mod booking;
 pub mod cache;
 pub mod config;
 pub mod db;
@@ -17,6 +18,11 @@ pub mod telemetry;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
+use booking::{BookingService, BookingSettings};
+use cache::{
+    Cache, RedisHandle, RedisTarget,
+    redlock::{Redlock, RetryPolicy},
+};
 
 pub use config::Config;
 pub use db::MIGRATOR;
@@ -38,7 +44,36 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             .await
             .context("applying database migrations failed")?;
     }
-    let cache = cache::Cache::new(&config.redis_url, config.redis_key_prefix.clone())?;
+    let main_target = if config.redis_cluster_urls.is_empty() {
+        RedisTarget::Node(config.redis_url.clone())
+    } else {
+        RedisTarget::Cluster(config.redis_cluster_urls.clone())
+    };
+    let lock_nodes = if config.redlock_urls.is_empty() {
+        vec![RedisHandle::new(main_target.clone())?]
+    } else {
+        config
+            .redlock_urls
+            .iter()
+            .map(|url| RedisHandle::new(RedisTarget::Node(url.clone())))
+            .collect::<anyhow::Result<_>>()?
+    };
+    let cache = Arc::new(Cache {
+        main: RedisHandle::new(main_target).context("REDIS_URL / REDIS_CLUSTER_URLS")?,
+        key_prefix: config.redis_key_prefix.clone(),
+    });
+    let redlock = Arc::new(Redlock::new(lock_nodes, RetryPolicy::default()));
+    let bookings = BookingService::new(
+        db.clone(),
+        cache.clone(),
+        redlock,
+        BookingSettings {
+            payment_window: config.payment_window,
+            lock_ttl: config.lock_ttl,
+            max_rental_days: config.max_rental_days,
+            booking_horizon_days: config.booking_horizon_days,
+        },
+    );
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| {
@@ -49,7 +84,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         })?;
     let state = AppState {
         db,
-        cache: Arc::new(cache),
+        cache,
+        bookings,
         metrics: Arc::new(metrics::Metrics::new()),
         config: Arc::new(config),
     };

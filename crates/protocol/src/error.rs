@@ -60,6 +60,16 @@ error_codes! {
     AssetBeingBooked = ("asset_being_booked", 409, "The asset is being booked by someone else"),
     /// The body is larger than the server accepts.
     PayloadTooLarge = ("payload_too_large", 413, "The request body is too large"),
+    /// The payment window of a pending booking lapsed before it was confirmed.
+    HoldExpired = ("hold_expired", 409, "The payment window has lapsed"),
+    /// The booking's status does not allow this action (e.g. cancelling a completed rental).
+    InvalidState = ("invalid_state", 409, "Not possible in the booking's current state"),
+    /// A create request came without an `Idempotency-Key` header.
+    IdempotencyKeyRequired = ("idempotency_key_required", 400, "An Idempotency-Key header is required"),
+    /// The `Idempotency-Key` was already used with a different request body.
+    IdempotencyKeyReused = ("idempotency_key_reused", 422, "This Idempotency-Key was used for another request"),
+    /// A request with the same `Idempotency-Key` is still being processed.
+    RequestInProgress = ("request_in_progress", 409, "The same request is still being processed"),
     /// Too many requests; see `Retry-After`.
     RateLimited = ("rate_limited", 429, "Too many requests"),
     /// Something failed inside the server; the detail is in the server log, not here.

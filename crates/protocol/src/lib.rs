@@ -5,9 +5,11 @@
 //! Nothing here performs I/O. With the `openapi` feature the types also describe themselves for the
 //! server's OpenAPI document.
 
+pub mod booking;
 pub mod error;
 pub mod health;
 
+pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 

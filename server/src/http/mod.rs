@@ -1,7 +1,10 @@
 //! The HTTP surface: the router, its middleware stack and the fallbacks that keep every error a
 //! problem+json document.
 
+pub mod bookings;
+pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod openapi;
 
 use std::time::Duration;
@@ -12,7 +15,7 @@ use axum::{
     http::{HeaderName, Uri},
     middleware::{self, Next},
     response::Response,
-    routing::get,
+    routing::{get, post},
 };
 use sentra_protocol::{ErrorCode, Problem};
 use tower_http::{
@@ -35,6 +38,13 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/api/v1/version", get(health::version))
+        .route(
+            "/api/v1/bookings",
+            get(bookings::list).post(bookings::create),
+        )
+        .route("/api/v1/bookings/{id}", get(bookings::get_one))
+        .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,7 +5,9 @@ use sentra_protocol::{
 };
 use utoipa::OpenApi;
 
-use super::health;
+use sentra_protocol::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
+
+use super::{bookings, health};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -15,8 +17,14 @@ use super::health;
         description = "Rental operations for Indonesian multi-branch rental businesses. \
                        Errors are RFC 9457 problem+json documents with a stable `code`."
     ),
-    paths(health::healthz, health::readyz, health::version, health::metrics),
-    components(schemas(Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
-    tags((name = "operations", description = "Health, readiness, version and metrics"))
+    paths(
+        health::healthz, health::readyz, health::version, health::metrics,
+        bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm
+    ),
+    components(schemas(Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
+    tags(
+        (name = "operations", description = "Health, readiness, version and metrics"),
+        (name = "bookings", description = "Booking engine: no double booking, ever")
+    )
 )]
 pub struct ApiDoc;

@@ -1,7 +1,12 @@
 //! Server tests against real Postgres and Redis: one binary, one module per area.
 
+mod booking {
+    mod api;
+    mod storm;
+}
 mod config;
 mod demo;
+mod fixtures;
 mod health;
 mod partitions;
 mod support;

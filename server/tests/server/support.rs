@@ -11,42 +11,72 @@ pub(crate) struct TestApp {
     pub(crate) base_url: String,
     pub(crate) db: sqlx::PgPool,
     pub(crate) client: reqwest::Client,
+    pub(crate) key_prefix: String,
+    env: HashMap<String, String>,
     _database: TestDatabase,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl TestApp {
     /// Starts a server with a fresh database and the shared Redis.
     pub(crate) async fn spawn() -> anyhow::Result<Self> {
-        let redis = RedisServer::shared()?.url();
-        Self::spawn_with_redis(&redis).await
+        Self::spawn_with(&[]).await
     }
 
     /// Starts a server pointed at `redis_url` (a closed port simulates Redis being down).
     pub(crate) async fn spawn_with_redis(redis_url: &str) -> anyhow::Result<Self> {
+        Self::spawn_with(&[("REDIS_URL", redis_url)]).await
+    }
+
+    /// Starts a server with extra environment variables (they override the defaults).
+    pub(crate) async fn spawn_with(vars: &[(&str, &str)]) -> anyhow::Result<Self> {
         let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
-        let vars = HashMap::from([
+        let key_prefix = unique_key_prefix();
+        let mut env: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), database.url().to_owned()),
-            ("REDIS_URL".to_owned(), redis_url.to_owned()),
-            ("SENTRA_REDIS_KEY_PREFIX".to_owned(), unique_key_prefix()),
+            ("REDIS_URL".to_owned(), RedisServer::shared()?.url()),
+            ("SENTRA_REDIS_KEY_PREFIX".to_owned(), key_prefix.clone()),
             ("SENTRA_LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
-            ("SENTRA_DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+            ("SENTRA_DB_MAX_CONNECTIONS".to_owned(), "10".to_owned()),
         ]);
-        let config = Config::from_lookup(|name| vars.get(name).cloned())?;
-        let server = sentra_server::start(config).await?;
-        let base_url = format!("http://{}", server.local_addr()?);
-        let db = server.state().db.clone();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server.serve(async move {
-            let _ = stopped.await;
-        }));
+        for (name, value) in vars {
+            env.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let (base_url, db, shutdown) = serve(&env).await?;
         Ok(Self {
             base_url,
             db,
             client: reqwest::Client::new(),
+            key_prefix,
+            env,
             _database: database,
-            _shutdown: shutdown,
+            shutdown: Some(shutdown),
         })
+    }
+
+    /// Stops the server and starts a new one on the same database and Redis prefix, like a
+    /// deployment restart.
+    pub(crate) async fn restart(&mut self) -> anyhow::Result<()> {
+        self.shutdown.take();
+        let (base_url, db, shutdown) = serve(&self.env).await?;
+        self.base_url = base_url;
+        self.db = db;
+        self.shutdown = Some(shutdown);
+        Ok(())
+    }
+
+    /// GET `path` as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> anyhow::Result<(u16, serde_json::Value)> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        ))
     }
 
     /// GET `path`, returning status, content type and body text.
@@ -65,4 +95,38 @@ impl TestApp {
             .to_owned();
         Ok((status, content_type, response.text().await?))
     }
+
+    /// POST JSON to `path` with optional Idempotency-Key; returns status and JSON body.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let json = response.json().await.unwrap_or(serde_json::Value::Null);
+        Ok((status, json))
+    }
+}
+
+async fn serve(
+    env: &HashMap<String, String>,
+) -> anyhow::Result<(String, sqlx::PgPool, oneshot::Sender<()>)> {
+    let config = Config::from_lookup(|name| env.get(name).cloned())?;
+    let server = sentra_server::start(config).await?;
+    let base_url = format!("http://{}", server.local_addr()?);
+    let db = server.state().db.clone();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Ok((base_url, db, shutdown))
 }

@@ -1,0 +1,39 @@
+//! The sweeper: expires PENDING_PAYMENT holds whose payment window lapsed, clears their
+//! calendar bits, and (through the `unit_freed` job enqueued in the same transaction) hands the
+//! freed days to the waitlist.
+//!
+//! The state it acts on is durable (rows with `expires_at`), so a restart loses nothing: the next
+//! sweep picks up whatever lapsed meanwhile. Several servers may sweep at once; `SKIP LOCKED`
+//! keeps them from expiring the same row twice.
+
+use std::time::Duration;
+
+use super::{BookingService, repo};
+
+/// Runs one sweep; returns how many holds expired.
+pub async fn sweep_once(service: &BookingService, db: &sqlx::PgPool) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let freed = repo::expire_all_lapsed(db).await?;
+        if freed.is_empty() {
+            return Ok(total);
+        }
+        total += freed.len();
+        if let Ok(mut conn) = service.cache().main.connection().await {
+            service.clear_bits(&mut conn, &freed).await;
+        }
+        tracing::info!(count = freed.len(), "expired lapsed payment holds");
+    }
+}
+
+/// Sweeps every `interval` until the process ends.
+pub async fn run(service: BookingService, db: sqlx::PgPool, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = sweep_once(&service, &db).await {
+            tracing::warn!(error = %e, "expiry sweep failed; retrying next tick");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The booking engine: Postgres decides, Redis makes it fast.
+//!
+//! - [`repo`]: the Postgres arbiter (exclusion constraint, hold-token compare-and-set).
+//! - [`service`]: one booking attempt end to end — validation, the fast "taken" answer from the
+//!   calendar, the per-asset Redlock, the transaction, the calendar bits after commit.
+//! - [`reconcile`]: rebuilds the calendar bits from Postgres (start-up, periodically, and whenever
+//!   Redis and Postgres are seen to disagree).
+//! - [`expiry`]: the sweeper that expires lapsed payment windows.
+
+pub mod expiry;
+pub mod reconcile;
+pub mod repo;
+pub mod service;
+
+pub use service::{BookingError, BookingService, BookingSettings, CreateBooking};

@@ -1,0 +1,341 @@
+//! One booking attempt end to end, and the other booking actions.
+//!
+//! Create: validate → calendar says "taken"? reject fast → per-asset Redlock (busy → 409 with a
+//! retry hint; unavailable → go on, Postgres decides) → one Postgres transaction (expire lapsed
+//! overlapping holds, insert the hold) → release the lock → write the calendar bits. A Postgres
+//! refusal the calendar did not predict, or bits already set after our commit, are
+//! disagreements: the asset's calendar is rebuilt from Postgres on the spot.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{NaiveDate, Utc};
+use sentra_domain::{BookingStatus, BranchTimeZone, DateRange};
+use sentra_protocol::FieldError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{reconcile, repo};
+use crate::cache::{
+    Cache,
+    calendar::AssetCalendar,
+    redlock::{LockError, Redlock},
+};
+
+/// Tunables of the booking engine (from configuration).
+#[derive(Debug, Clone)]
+pub struct BookingSettings {
+    /// How long a PENDING_PAYMENT hold waits for payment.
+    pub payment_window: Duration,
+    /// Upper bound of the per-asset lock's lifetime (released right after commit).
+    pub lock_ttl: Duration,
+    /// Longest rental, in days.
+    pub max_rental_days: u32,
+    /// How far ahead a rental may start, in days.
+    pub booking_horizon_days: u32,
+}
+
+/// A create request, already parsed.
+#[derive(Debug, Clone)]
+pub struct CreateBooking {
+    pub asset_id: Uuid,
+    pub customer_id: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// Why a booking action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    #[error("asset not found")]
+    UnknownAsset,
+    #[error("booking not found")]
+    NotFound,
+    #[error("the asset is not available for these dates")]
+    Taken,
+    #[error("the asset cannot be rented: it is {0}")]
+    NotRentable(String),
+    #[error("another booking of this asset is in progress")]
+    Busy { retry_after: Duration },
+    #[error("the payment window lapsed")]
+    HoldExpired,
+    #[error("a {status} booking cannot be {action}")]
+    InvalidState {
+        status: String,
+        action: &'static str,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The booking engine's entry point.
+#[derive(Debug, Clone)]
+pub struct BookingService {
+    db: PgPool,
+    cache: Arc<Cache>,
+    redlock: Arc<Redlock>,
+    settings: BookingSettings,
+}
+
+fn field(name: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: name.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// SQLSTATEs that mean "somebody else has it": exclusion violation and deadlock.
+fn is_conflict(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .is_some_and(|code| code == "23P01" || code == "40P01")
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .is_some_and(|code| code == "23503")
+}
+
+impl BookingService {
+    /// Builds the service.
+    pub fn new(
+        db: PgPool,
+        cache: Arc<Cache>,
+        redlock: Arc<Redlock>,
+        settings: BookingSettings,
+    ) -> Self {
+        Self {
+            db,
+            cache,
+            redlock,
+            settings,
+        }
+    }
+
+    /// The Redis layer.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &BookingSettings {
+        &self.settings
+    }
+
+    /// Validates the dates of a rental against the branch's "today".
+    fn validate(
+        &self,
+        req: &CreateBooking,
+        zone: BranchTimeZone,
+    ) -> Result<DateRange, BookingError> {
+        let range = DateRange::new(req.start, req.end)
+            .map_err(|_| BookingError::Invalid(vec![field("end", "must be after start")]))?;
+        let today = zone.local_date_of(Utc::now());
+        let mut errors = Vec::new();
+        if range.start() < today {
+            errors.push(field(
+                "start",
+                format!("is in the past (today is {today} {})", zone.abbreviation()),
+            ));
+        }
+        if range.nights() > self.settings.max_rental_days {
+            errors.push(field(
+                "end",
+                format!(
+                    "a rental may last at most {} days",
+                    self.settings.max_rental_days
+                ),
+            ));
+        }
+        let horizon = today + chrono::Days::new(u64::from(self.settings.booking_horizon_days));
+        if range.start() > horizon {
+            errors.push(field(
+                "start",
+                format!(
+                    "bookings open {} days ahead",
+                    self.settings.booking_horizon_days
+                ),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(range)
+        } else {
+            Err(BookingError::Invalid(errors))
+        }
+    }
+
+    /// Creates a PENDING_PAYMENT hold.
+    #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
+    pub async fn create(&self, req: &CreateBooking) -> Result<repo::BookingRow, BookingError> {
+        let asset = repo::asset_context(&self.db, req.asset_id)
+            .await?
+            .ok_or(BookingError::UnknownAsset)?;
+        let zone = BranchTimeZone::from_iana(&asset.time_zone)
+            .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
+        let range = self.validate(req, zone)?;
+        if asset.status != "active" {
+            return Err(BookingError::NotRentable(asset.status.clone()));
+        }
+        let occupied_end =
+            range.end() + chrono::Days::new(u64::try_from(asset.buffer_days).unwrap_or(0));
+        let calendar = AssetCalendar::new(&self.cache.key_prefix, &asset.sku_code, asset.asset_id);
+
+        // Fast path: the calendar already shows the days taken.
+        let redis = self.cache.main.connection().await.ok();
+        if let Some(mut conn) = redis.clone() {
+            match calendar
+                .is_free(&mut conn, range.start(), occupied_end)
+                .await
+            {
+                Ok(false) => return Err(BookingError::Taken),
+                Ok(true) => {}
+                Err(e) => tracing::warn!(error = %e, "calendar check failed; asking Postgres"),
+            }
+        }
+
+        let lock_key = format!(
+            "{}lock:{{{}:{}}}",
+            self.cache.key_prefix, asset.sku_code, asset.asset_id
+        );
+        let lease = match self
+            .redlock
+            .acquire(&lock_key, self.settings.lock_ttl)
+            .await
+        {
+            Ok(lease) => Some(lease),
+            Err(LockError::Busy { retry_after }) => return Err(BookingError::Busy { retry_after }),
+            Err(e @ LockError::Unavailable { .. }) => {
+                tracing::warn!(error = %e, "booking without the asset lock; Postgres still decides");
+                None
+            }
+        };
+
+        let nights = i64::from(range.nights());
+        let hold = repo::NewHold {
+            id: Uuid::now_v7(),
+            customer_id: req.customer_id,
+            start: range.start(),
+            end: range.end(),
+            total_idr: asset.daily_rate_idr.saturating_mul(nights),
+            hold_token: Uuid::new_v4(),
+            payment_window_secs: i64::try_from(self.settings.payment_window.as_secs())
+                .unwrap_or(600),
+        };
+        let outcome = repo::create_hold(&self.db, &asset, &hold).await;
+        if let Some(lease) = &lease {
+            self.redlock.release(lease).await;
+        }
+        let (booking, freed) = match outcome {
+            Ok(done) => done,
+            Err(e) if is_conflict(&e) => {
+                // The calendar said free, Postgres said taken: repair the calendar now.
+                self.repair(asset.asset_id).await;
+                return Err(BookingError::Taken);
+            }
+            Err(e) if is_foreign_key_violation(&e) => {
+                return Err(BookingError::Invalid(vec![field(
+                    "customer_id",
+                    "no such customer",
+                )]));
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        if let Some(mut conn) = redis {
+            self.clear_bits(&mut conn, &freed).await;
+            match calendar
+                .reserve(&mut conn, range.start(), occupied_end)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        "calendar bits were already set after commit; rebuilding the asset"
+                    );
+                    self.repair(asset.asset_id).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will")
+                }
+            }
+        }
+        Ok(booking)
+    }
+
+    /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
+    pub async fn confirm(
+        &self,
+        id: Uuid,
+        hold_token: Uuid,
+    ) -> Result<repo::BookingRow, BookingError> {
+        if let Some(row) = repo::confirm(&self.db, id, hold_token).await? {
+            return Ok(row);
+        }
+        let current = repo::get(&self.db, id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        match current.status.parse::<BookingStatus>() {
+            // A repeated confirm by the same holder is answered with the confirmed booking.
+            Ok(BookingStatus::Confirmed) if current.hold_token == Some(hold_token) => Ok(current),
+            Ok(BookingStatus::PendingPayment | BookingStatus::Expired)
+                if current.hold_token == Some(hold_token) =>
+            {
+                Err(BookingError::HoldExpired)
+            }
+            _ if current.hold_token != Some(hold_token) => Err(BookingError::NotFound),
+            _ => Err(BookingError::InvalidState {
+                status: current.status,
+                action: "confirmed",
+            }),
+        }
+    }
+
+    /// Cancels a pending or confirmed booking and frees its days.
+    pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
+        match repo::cancel(&self.db, id).await? {
+            Some((row, freed)) => {
+                if let Ok(mut conn) = self.cache.main.connection().await {
+                    self.clear_bits(&mut conn, freed.as_slice()).await;
+                }
+                Ok(row)
+            }
+            None => {
+                let current = repo::get(&self.db, id)
+                    .await?
+                    .ok_or(BookingError::NotFound)?;
+                Err(BookingError::InvalidState {
+                    status: current.status,
+                    action: "cancelled",
+                })
+            }
+        }
+    }
+
+    /// One booking.
+    pub async fn get(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
+        repo::get(&self.db, id).await?.ok_or(BookingError::NotFound)
+    }
+
+    /// Clears the calendar bits of freed ranges (best effort: the reconciler repairs misses).
+    pub async fn clear_bits(&self, conn: &mut crate::cache::RedisConn, freed: &[repo::FreedRange]) {
+        for range in freed {
+            let calendar =
+                AssetCalendar::new(&self.cache.key_prefix, &range.sku_code, range.asset_id);
+            if let Err(e) = calendar
+                .release(conn, range.start_date, range.end_date)
+                .await
+            {
+                tracing::warn!(error = %e, "clearing calendar bits failed; the reconciler will");
+            }
+        }
+    }
+
+    /// Rebuilds one asset's calendar from Postgres.
+    async fn repair(&self, asset_id: Uuid) {
+        if let Err(e) = reconcile::rebuild_asset(&self.db, &self.cache, asset_id).await {
+            tracing::warn!(error = %e, "repairing the calendar failed; the periodic reconciler will");
+        }
+    }
+}

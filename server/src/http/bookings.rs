@@ -1,0 +1,233 @@
+//! Booking endpoints: create (idempotent), get, list by branch, cancel, staff confirm.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use sentra_domain::{BookingStatus, Money};
+use sentra_protocol::{
+    Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, ErrorCode, Problem,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{extract::ApiJson, idempotency};
+use crate::{
+    booking::{BookingError, CreateBooking, repo::BookingRow},
+    error::AppError,
+    state::AppState,
+};
+
+impl From<BookingError> for AppError {
+    fn from(err: BookingError) -> Self {
+        match err {
+            BookingError::Invalid(errors) => AppError::validation(errors),
+            BookingError::UnknownAsset => AppError::validation(vec![sentra_protocol::FieldError {
+                field: "asset_id".to_owned(),
+                message: "no such asset".to_owned(),
+            }]),
+            BookingError::NotFound => AppError::not_found("Booking"),
+            BookingError::Taken => AppError::new(
+                ErrorCode::BookingConflict,
+                "The asset is already booked for some of these days. Pick other dates or another \
+                 unit, or join the waitlist to be offered the asset when it frees up.",
+            ),
+            BookingError::NotRentable(status) => AppError::new(
+                ErrorCode::BookingConflict,
+                format!("The asset cannot be rented now (it is in {status})"),
+            ),
+            BookingError::Busy { retry_after } => {
+                let mut problem = Problem::new(ErrorCode::AssetBeingBooked).with_detail(
+                    "Someone else is booking this asset right now; try again in a moment",
+                );
+                problem.retry_after_seconds = Some(retry_after.as_secs().clamp(1, 600));
+                AppError::Client(Box::new(problem))
+            }
+            BookingError::HoldExpired => AppError::new(
+                ErrorCode::HoldExpired,
+                "The payment window of this booking lapsed before it was confirmed; the booking \
+                 has expired and any payment hold must be released",
+            ),
+            BookingError::InvalidState { status, action } => AppError::new(
+                ErrorCode::InvalidState,
+                format!("A {status} booking cannot be {action}"),
+            ),
+            BookingError::Database(e) => AppError::from(e),
+        }
+    }
+}
+
+fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
+    let status = row
+        .status
+        .parse::<BookingStatus>()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("bad status in database: {e}")))?;
+    Ok(Booking {
+        id: row.id,
+        branch_id: row.branch_id,
+        asset_id: row.asset_id,
+        customer_id: row.customer_id,
+        kind: row.kind,
+        start: row.start_date,
+        end: row.end_date,
+        blocked_until: row.occupied_end,
+        status,
+        expires_at: row.expires_at,
+        hold_token: row.hold_token,
+        total_idr: Money::from_rupiah(row.total_idr),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Creates a booking held for payment (PENDING_PAYMENT) for the payment window.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
+    params(("Idempotency-Key" = String, Header, description = "Unique per booking attempt; a replay returns the first response")),
+    request_body = CreateBookingRequest,
+    responses(
+        (status = 201, description = "Held for payment", body = Booking),
+        (status = 400, description = "No Idempotency-Key, or not JSON", body = Problem),
+        (status = 409, description = "Dates taken (booking_conflict) or asset being booked (asset_being_booked)", body = Problem),
+        (status = 422, description = "Invalid dates or ids, or a reused Idempotency-Key", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, AppError> {
+    idempotency::once(
+        &state.db,
+        "bookings.create",
+        &headers,
+        &body.clone(),
+        || async move {
+            let request: CreateBookingRequest = serde_json::from_value(body).map_err(|e| {
+                AppError::validation(vec![sentra_protocol::FieldError {
+                    field: "body".to_owned(),
+                    message: e.to_string(),
+                }])
+            })?;
+            let row = state
+                .bookings
+                .create(&CreateBooking {
+                    asset_id: request.asset_id,
+                    customer_id: request.customer_id,
+                    start: request.start,
+                    end: request.end,
+                })
+                .await?;
+            let dto = to_dto(row)?;
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(dto).map_err(anyhow::Error::from)?,
+            ))
+        },
+    )
+    .await
+}
+
+/// One booking.
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses((status = 200, body = Booking), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Booking>, AppError> {
+    let id = parse_id(&id)?;
+    Ok(Json(to_dto(state.bookings.get(id).await?)?))
+}
+
+/// Query of the booking list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Branch code, e.g. `JKT01`.
+    pub branch: String,
+    /// Only bookings in this status.
+    pub status: Option<String>,
+    /// At most this many (1-500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Bookings of one branch, newest first.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(ListQuery),
+    responses((status = 200, body = BookingList), (status = 422, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<BookingList>, AppError> {
+    let mut errors = Vec::new();
+    let status = match query.status.as_deref().map(str::parse::<BookingStatus>) {
+        Some(Err(_)) => {
+            errors.push(field("status", "unknown status"));
+            None
+        }
+        other => other.and_then(Result::ok),
+    };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        errors.push(field("limit", "must be from 1 to 500"));
+    }
+    let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
+        .bind(&query.branch)
+        .fetch_optional(&state.db)
+        .await?;
+    if branch.is_none() {
+        errors.push(field("branch", "no branch with this code"));
+    }
+    let (Some(branch), true) = (branch, errors.is_empty()) else {
+        return Err(AppError::validation(errors));
+    };
+    let rows = crate::booking::repo::list_for_branch(
+        &state.db,
+        branch,
+        status.map(BookingStatus::as_str),
+        limit,
+    )
+    .await?;
+    let items = rows.into_iter().map(to_dto).collect::<Result<_, _>>()?;
+    Ok(Json(BookingList { items }))
+}
+
+/// Cancels a pending or confirmed booking; its days become free (and go to the waitlist).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses((status = 200, body = Booking), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Booking>, AppError> {
+    let id = parse_id(&id)?;
+    Ok(Json(to_dto(state.bookings.cancel(id).await?)?))
+}
+
+/// Staff confirm a pending booking (manual deposit), fenced by the hold token.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    request_body = ConfirmBookingRequest,
+    responses(
+        (status = 200, body = Booking),
+        (status = 404, body = Problem),
+        (status = 409, description = "The payment window lapsed (hold_expired) or wrong state", body = Problem)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfirmBookingRequest>,
+) -> Result<Json<Booking>, AppError> {
+    let id = parse_id(&id)?;
+    Ok(Json(to_dto(
+        state.bookings.confirm(id, body.hold_token).await?,
+    )?))
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    raw.parse().map_err(|_| AppError::not_found("Booking"))
+}
+
+fn field(name: &str, message: &str) -> sentra_protocol::FieldError {
+    sentra_protocol::FieldError {
+        field: name.to_owned(),
+        message: message.to_owned(),
+    }
+}

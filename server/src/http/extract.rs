@@ -1,0 +1,33 @@
+//! Request extractors whose rejections are problem+json documents with stable codes.
+
+use axum::{
+    Json,
+    extract::{FromRequest, Request, rejection::JsonRejection},
+};
+use sentra_protocol::{ErrorCode, FieldError};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// `Json<T>` that answers `bad_request` / `validation_failed` problems instead of plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::validation(vec![FieldError {
+                field: "body".to_owned(),
+                message: e.body_text(),
+            }])),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
+                ErrorCode::BadRequest,
+                "Send the body as JSON with Content-Type: application/json",
+            )),
+            Err(e) => Err(AppError::new(ErrorCode::BadRequest, e.body_text())),
+        }
+    }
+}
