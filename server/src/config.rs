@@ -47,6 +47,8 @@ pub struct Config {
     pub payment_window: Duration,
     /// `SENTRA_LOCK_TTL_SECS`: upper bound of a per-asset lock (released right after commit).
     pub lock_ttl: Duration,
+    /// `SENTRA_WAITLIST_OFFER_SECS`: how long a waitlist offer is held for payment.
+    pub waitlist_offer_window: Duration,
     /// `SENTRA_MAX_RENTAL_DAYS`: the longest rental.
     pub max_rental_days: u32,
     /// `SENTRA_BOOKING_HORIZON_DAYS`: how far ahead a rental may start.
@@ -197,6 +199,7 @@ impl Config {
             request_timeout: r.seconds("SENTRA_REQUEST_TIMEOUT_SECS", "30", 1, 600),
             payment_window: r.seconds("SENTRA_PAYMENT_WINDOW_SECS", "600", 1, 86_400),
             lock_ttl: r.seconds("SENTRA_LOCK_TTL_SECS", "600", 1, 3_600),
+            waitlist_offer_window: r.seconds("SENTRA_WAITLIST_OFFER_SECS", "1800", 1, 86_400),
             max_rental_days: r.number("SENTRA_MAX_RENTAL_DAYS", "60", 1, 365),
             booking_horizon_days: r.number("SENTRA_BOOKING_HORIZON_DAYS", "365", 1, 365),
             expiry_sweep_interval: Duration::from_millis(u64::from(r.number(

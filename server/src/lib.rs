@@ -70,6 +70,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         BookingSettings {
             payment_window: config.payment_window,
             lock_ttl: config.lock_ttl,
+            offer_window: config.waitlist_offer_window,
             max_rental_days: config.max_rental_days,
             booking_horizon_days: config.booking_horizon_days,
         },
@@ -108,10 +109,30 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let background = self.spawn_background();
         let app = http::router(self.state);
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the HTTP server failed")
+            .context("the HTTP server failed");
+        drop(background);
+        served
+    }
+
+    /// The background work that lives as long as the server: the calendar rebuild at start-up
+    /// and its periodic reconcile, and the payment-window sweeper with the job queue. Dropping
+    /// the returned set stops them.
+    fn spawn_background(&self) -> tokio::task::JoinSet<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        let state = self.state.clone();
+        tasks.spawn(async move {
+            booking::reconcile::run(state.db, state.cache, state.config.reconcile_interval).await;
+        });
+        let state = self.state.clone();
+        tasks.spawn(async move {
+            booking::expiry::run(state.bookings, state.db, state.config.expiry_sweep_interval)
+                .await;
+        });
+        tasks
     }
 }

@@ -8,10 +8,12 @@
 pub mod booking;
 pub mod error;
 pub mod health;
+pub mod waitlist;
 
 pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
+pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
 
 /// Version of the HTTP API contract. Raised only for breaking changes; the URL prefix follows it.
 pub const API_VERSION: u32 = 1;

@@ -35,5 +35,8 @@ pub async fn run(service: BookingService, db: sqlx::PgPool, interval: Duration) 
         if let Err(e) = sweep_once(&service, &db).await {
             tracing::warn!(error = %e, "expiry sweep failed; retrying next tick");
         }
+        if let Err(e) = super::jobs::run_due(&service, &db).await {
+            tracing::warn!(error = %e, "running jobs failed; retrying next tick");
+        }
     }
 }

@@ -6,10 +6,14 @@
 //! - [`reconcile`]: rebuilds the calendar bits from Postgres (start-up, periodically, and whenever
 //!   Redis and Postgres are seen to disagree).
 //! - [`expiry`]: the sweeper that expires lapsed payment windows.
+//! - [`waitlist`]: queues for sold-out dates and the timed offers made when a unit frees.
+//! - [`jobs`]: the durable Postgres job queue those offers run from.
 
 pub mod expiry;
+pub mod jobs;
 pub mod reconcile;
 pub mod repo;
 pub mod service;
+pub mod waitlist;
 
 pub use service::{BookingError, BookingService, BookingSettings, CreateBooking};

@@ -158,14 +158,15 @@ pub async fn enqueue_unit_freed(
     tx: &mut Transaction<'_, Postgres>,
     range: &FreedRange,
 ) -> sqlx::Result<()> {
-    let payload = serde_json::json!({
-        "booking_id": range.booking_id,
-        "asset_id": range.asset_id,
-        "sku_id": range.sku_id,
-        "branch_id": range.branch_id,
-        "start": range.start_date,
-        "end": range.end_date,
-    });
+    let payload = serde_json::to_value(super::waitlist::UnitFreed {
+        booking_id: range.booking_id,
+        asset_id: range.asset_id,
+        sku_id: range.sku_id,
+        branch_id: range.branch_id,
+        start: range.start_date,
+        end: range.end_date,
+    })
+    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('unit_freed', $1)")
         .bind(payload)
         .execute(&mut **tx)

@@ -28,6 +28,8 @@ pub struct BookingSettings {
     pub payment_window: Duration,
     /// Upper bound of the per-asset lock's lifetime (released right after commit).
     pub lock_ttl: Duration,
+    /// How long a waitlist offer is held for the customer to pay.
+    pub offer_window: Duration,
     /// Longest rental, in days.
     pub max_rental_days: u32,
     /// How far ahead a rental may start, in days.
@@ -166,9 +168,19 @@ impl BookingService {
         }
     }
 
-    /// Creates a PENDING_PAYMENT hold.
-    #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
+    /// Creates a PENDING_PAYMENT hold that waits the configured payment window.
     pub async fn create(&self, req: &CreateBooking) -> Result<repo::BookingRow, BookingError> {
+        self.create_with_window(req, self.settings.payment_window)
+            .await
+    }
+
+    /// Creates a PENDING_PAYMENT hold that waits `window` for payment (waitlist offers wait longer).
+    #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
+    pub async fn create_with_window(
+        &self,
+        req: &CreateBooking,
+        window: Duration,
+    ) -> Result<repo::BookingRow, BookingError> {
         let asset = repo::asset_context(&self.db, req.asset_id)
             .await?
             .ok_or(BookingError::UnknownAsset)?;
@@ -220,8 +232,7 @@ impl BookingService {
             end: range.end(),
             total_idr: asset.daily_rate_idr.saturating_mul(nights),
             hold_token: Uuid::new_v4(),
-            payment_window_secs: i64::try_from(self.settings.payment_window.as_secs())
-                .unwrap_or(600),
+            payment_window_secs: i64::try_from(window.as_secs()).unwrap_or(600),
         };
         let outcome = repo::create_hold(&self.db, &asset, &hold).await;
         if let Some(lease) = &lease {
@@ -271,6 +282,7 @@ impl BookingService {
         hold_token: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
         if let Some(row) = repo::confirm(&self.db, id, hold_token).await? {
+            super::waitlist::offer_confirmed(&self.db, id).await?;
             return Ok(row);
         }
         let current = repo::get(&self.db, id)

@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod redlock;
+pub mod waitlist_index;
 
 use std::time::Duration;
 

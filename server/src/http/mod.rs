@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod openapi;
+pub mod waitlist;
 
 use std::time::Duration;
 
@@ -45,6 +46,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}", get(bookings::get_one))
         .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/api/v1/waitlist", post(waitlist::join))
+        .route(
+            "/api/v1/waitlist/{id}",
+            get(waitlist::get_one).delete(waitlist::leave),
+        )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,9 +5,12 @@ use sentra_protocol::{
 };
 use utoipa::OpenApi;
 
-use sentra_protocol::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
+use sentra_protocol::{
+    Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, JoinWaitlistRequest,
+    WaitlistEntry,
+};
 
-use super::{bookings, health};
+use super::{bookings, health, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -19,12 +22,14 @@ use super::{bookings, health};
     ),
     paths(
         health::healthz, health::readyz, health::version, health::metrics,
-        bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm
+        bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
+        waitlist::join, waitlist::get_one, waitlist::leave
     ),
-    components(schemas(Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
+    components(schemas(JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
     tags(
         (name = "operations", description = "Health, readiness, version and metrics"),
-        (name = "bookings", description = "Booking engine: no double booking, ever")
+        (name = "bookings", description = "Booking engine: no double booking, ever"),
+        (name = "waitlist", description = "Queues for sold-out dates, with timed offers")
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 
 mod booking {
     mod api;
+    mod expiry;
     mod storm;
 }
 mod config;

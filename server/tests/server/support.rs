@@ -13,8 +13,9 @@ pub(crate) struct TestApp {
     pub(crate) client: reqwest::Client,
     pub(crate) key_prefix: String,
     env: HashMap<String, String>,
-    _database: TestDatabase,
+    // Declared before the database so the server stops before its database is dropped.
     shutdown: Option<oneshot::Sender<()>>,
+    _database: TestDatabase,
 }
 
 impl TestApp {

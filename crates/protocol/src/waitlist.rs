@@ -1,0 +1,39 @@
+//! Waitlist bodies.
+
+use chrono::NaiveDate;
+use sentra_domain::Uuid;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/waitlist`: wait for a unit of a SKU on dates that are sold out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JoinWaitlistRequest {
+    pub customer_id: Uuid,
+    /// SKU code, e.g. `AVANZA-13G-AT`.
+    pub sku: String,
+    /// Branch code to wait in; absent means any branch.
+    pub branch: Option<String>,
+    /// Pickup day.
+    pub start: NaiveDate,
+    /// Return day (exclusive).
+    pub end: NaiveDate,
+}
+
+/// A waitlist entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitlistEntry {
+    pub id: Uuid,
+    pub sku: String,
+    pub branch_id: Option<Uuid>,
+    pub customer_id: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// `WAITING`, `OFFERED` (a booking is held for you: pay before it lapses), `FULFILLED`,
+    /// `LEFT` or `EXPIRED` (an offer lapsed unpaid).
+    pub status: String,
+    /// 1-based place in the queue while `WAITING`.
+    pub position: Option<u64>,
+    /// The booking held for you while `OFFERED`.
+    pub offer_booking_id: Option<Uuid>,
+}

@@ -1,0 +1,335 @@
+//! The waitlist: customers queue for a SKU on dates that are sold out; when a unit frees up
+//! (cancellation, lapsed payment, early return) the first entry that fits gets an exclusive,
+//! timed offer — a PENDING_PAYMENT booking held for them. If they do not pay in time, the offer
+//! lapses like any hold and the freed days go to the next entry.
+//!
+//! Order: membership tier first (platinum, gold, silver, regular), then who joined first. The
+//! `waitlist` table is the truth; the Redis sorted sets are an index for positions.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{BookingError, BookingService, CreateBooking};
+use crate::cache::waitlist_index;
+
+/// Tier weights: a lower weight is served first. Spaced so that enqueue time (milliseconds since
+/// 1970, < 10^13) never reorders tiers, and the score stays exact in an f64 (< 2^53).
+fn tier_weight(tier: &str) -> f64 {
+    match tier {
+        "platinum" => 0.0,
+        "gold" => 1.0,
+        "silver" => 2.0,
+        _ => 3.0,
+    }
+}
+
+/// The score of an entry: tier first, then enqueue time.
+pub fn priority(tier: &str, joined_at: DateTime<Utc>) -> f64 {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "milliseconds since 1970 stay below 2^53"
+    )]
+    let millis = joined_at.timestamp_millis() as f64;
+    tier_weight(tier) * 1e13 + millis
+}
+
+/// Payload of the `unit_freed` job.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct UnitFreed {
+    /// The booking whose end freed the unit (cancelled, expired, returned early).
+    pub booking_id: Uuid,
+    pub asset_id: Uuid,
+    pub sku_id: Uuid,
+    pub branch_id: Uuid,
+    /// First freed day.
+    pub start: NaiveDate,
+    /// Day after the last freed day.
+    pub end: NaiveDate,
+}
+
+/// A waitlist entry as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub id: Uuid,
+    pub sku_id: Uuid,
+    pub sku_code: String,
+    pub branch_id: Option<Uuid>,
+    pub customer_id: Uuid,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub priority: f64,
+    pub status: String,
+    pub offer_booking_id: Option<Uuid>,
+}
+
+const ENTRY_COLUMNS: &str = "w.id, w.sku_id, s.code AS sku_code, w.branch_id, w.customer_id, \
+    lower(w.period) AS start_date, upper(w.period) AS end_date, w.priority, w.status, w.offer_booking_id";
+
+/// Why joining failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("unknown {0}")]
+    Unknown(&'static str),
+    #[error("end must be after start")]
+    BadDates,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Joins the waitlist; joining again with the same request returns the open entry.
+/// Returns the entry and whether it was created now.
+pub async fn join(
+    service: &BookingService,
+    db: &PgPool,
+    customer_id: Uuid,
+    sku_code: &str,
+    branch_code: Option<&str>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<(Entry, bool), JoinError> {
+    if end <= start {
+        return Err(JoinError::BadDates);
+    }
+    let sku: Option<Uuid> = sqlx::query_scalar("SELECT id FROM skus WHERE code = $1")
+        .bind(sku_code)
+        .fetch_optional(db)
+        .await?;
+    let sku = sku.ok_or(JoinError::Unknown("sku"))?;
+    let branch = match branch_code {
+        Some(code) => Some(
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM branches WHERE code = $1")
+                .bind(code)
+                .fetch_optional(db)
+                .await?
+                .ok_or(JoinError::Unknown("branch"))?,
+        ),
+        None => None,
+    };
+    let tier: Option<String> =
+        sqlx::query_scalar("SELECT membership_tier FROM customers WHERE id = $1")
+            .bind(customer_id)
+            .fetch_optional(db)
+            .await?;
+    let tier = tier.ok_or(JoinError::Unknown("customer"))?;
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO waitlist (id, sku_id, branch_id, customer_id, period, priority) \
+         VALUES ($1, $2, $3, $4, daterange($5, $6, '[)'), $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(sku)
+    .bind(branch)
+    .bind(customer_id)
+    .bind(start)
+    .bind(end)
+    .bind(priority(&tier, Utc::now()))
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1;
+    let entry: Entry = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLUMNS} FROM waitlist w JOIN skus s ON s.id = w.sku_id \
+         WHERE w.customer_id = $1 AND w.sku_id = $2 AND w.branch_id IS NOT DISTINCT FROM $3 \
+           AND w.period = daterange($4, $5, '[)') AND w.status IN ('WAITING', 'OFFERED')"
+    )))
+    .bind(customer_id)
+    .bind(sku)
+    .bind(branch)
+    .bind(start)
+    .bind(end)
+    .fetch_one(db)
+    .await?;
+    if entry.status == "WAITING" {
+        index_add(service, &entry).await;
+    }
+    Ok((entry, inserted))
+}
+
+/// One entry.
+pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Entry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLUMNS} FROM waitlist w JOIN skus s ON s.id = w.sku_id WHERE w.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Leaves the waitlist. An open offer is cancelled with it.
+pub async fn leave(
+    service: &BookingService,
+    db: &PgPool,
+    id: Uuid,
+) -> Result<Option<Entry>, BookingError> {
+    let entry: Option<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH left_entry AS (UPDATE waitlist SET status = 'LEFT', updated_at = now() \
+             WHERE id = $1 AND status IN ('WAITING', 'OFFERED') RETURNING *) \
+         SELECT {ENTRY_COLUMNS} FROM left_entry w JOIN skus s ON s.id = w.sku_id"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    if let Some(entry) = &entry {
+        index_remove(service, entry).await;
+        if let Some(offer) = entry.offer_booking_id {
+            match service.cancel(offer).await {
+                Ok(_) | Err(BookingError::InvalidState { .. } | BookingError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(entry)
+}
+
+/// 1-based position among waiting entries for the same SKU and pickup day. Answered by the
+/// Redis index; when the index lacks the entry (Redis restarted or was flushed) the day's index
+/// is rebuilt from Postgres first.
+pub async fn position(
+    service: &BookingService,
+    db: &PgPool,
+    entry: &Entry,
+) -> sqlx::Result<Option<u64>> {
+    if entry.status != "WAITING" {
+        return Ok(None);
+    }
+    let cache = service.cache();
+    let key = waitlist_index::key(&cache.key_prefix, &entry.sku_code, entry.start_date);
+    let Ok(mut conn) = cache.main.connection().await else {
+        return position_from_postgres(db, entry).await.map(Some);
+    };
+    if let Ok(Some(position)) = waitlist_index::position(&mut conn, &key, entry.id).await {
+        return Ok(Some(position));
+    }
+    let waiting: Vec<(Uuid, f64)> = sqlx::query_as(
+        "SELECT id, priority FROM waitlist WHERE sku_id = $1 AND lower(period) = $2 AND status = 'WAITING'",
+    )
+    .bind(entry.sku_id)
+    .bind(entry.start_date)
+    .fetch_all(db)
+    .await?;
+    if let Err(e) = waitlist_index::replace(&mut conn, &key, &waiting).await {
+        tracing::warn!(error = %e, "rebuilding the waitlist index failed");
+        return position_from_postgres(db, entry).await.map(Some);
+    }
+    match waitlist_index::position(&mut conn, &key, entry.id).await {
+        Ok(Some(position)) => Ok(Some(position)),
+        _ => position_from_postgres(db, entry).await.map(Some),
+    }
+}
+
+async fn position_from_postgres(db: &PgPool, entry: &Entry) -> sqlx::Result<u64> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM waitlist WHERE sku_id = $1 AND lower(period) = $2 AND status = 'WAITING' \
+           AND (priority, id) < ($3, $4)",
+    )
+    .bind(entry.sku_id)
+    .bind(entry.start_date)
+    .bind(entry.priority)
+    .bind(entry.id)
+    .fetch_one(db)
+    .await?;
+    Ok(u64::try_from(ahead).unwrap_or(0) + 1)
+}
+
+/// A unit of `sku_id` freed up on `[start, end)` (the `unit_freed` job): closes the offer that
+/// lapsed with it, then offers the asset to the first waiting entries that fit.
+pub async fn unit_freed(
+    service: &BookingService,
+    db: &PgPool,
+    freed: &UnitFreed,
+    offer_window: Duration,
+) -> anyhow::Result<Option<Uuid>> {
+    let UnitFreed {
+        booking_id: freed_booking,
+        asset_id,
+        sku_id,
+        branch_id,
+        start,
+        end,
+    } = *freed;
+    sqlx::query(
+        "UPDATE waitlist SET status = 'EXPIRED', updated_at = now() \
+         WHERE offer_booking_id = $1 AND status = 'OFFERED'",
+    )
+    .bind(freed_booking)
+    .execute(db)
+    .await?;
+    let candidates: Vec<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLUMNS} FROM waitlist w JOIN skus s ON s.id = w.sku_id \
+         WHERE w.sku_id = $1 AND w.status = 'WAITING' AND w.period && daterange($2, $3, '[)') \
+           AND (w.branch_id IS NULL OR w.branch_id = $4) \
+         ORDER BY w.priority, w.id LIMIT 50"
+    )))
+    .bind(sku_id)
+    .bind(start)
+    .bind(end)
+    .bind(branch_id)
+    .fetch_all(db)
+    .await?;
+    for entry in candidates {
+        let request = CreateBooking {
+            asset_id,
+            customer_id: entry.customer_id,
+            start: entry.start_date,
+            end: entry.end_date,
+        };
+        match service.create_with_window(&request, offer_window).await {
+            Ok(booking) => {
+                let offered = sqlx::query(
+                    "UPDATE waitlist SET status = 'OFFERED', offer_booking_id = $2, updated_at = now() \
+                     WHERE id = $1 AND status = 'WAITING'",
+                )
+                .bind(entry.id)
+                .bind(booking.id)
+                .execute(db)
+                .await?
+                .rows_affected();
+                if offered == 0 {
+                    // The customer left meanwhile: give the unit back.
+                    service.cancel(booking.id).await?;
+                    continue;
+                }
+                index_remove(service, &entry).await;
+                tracing::info!(entry = %entry.id, booking = %booking.id, "waitlist offer made");
+                return Ok(Some(booking.id));
+            }
+            // Not free for this entry's dates (or past/too long now): the next one may fit.
+            Err(BookingError::Taken | BookingError::Invalid(_) | BookingError::NotRentable(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
+/// Marks the entry whose offer was just confirmed as fulfilled.
+pub async fn offer_confirmed(db: &PgPool, booking: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE waitlist SET status = 'FULFILLED', updated_at = now() \
+         WHERE offer_booking_id = $1 AND status = 'OFFERED'",
+    )
+    .bind(booking)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+async fn index_add(service: &BookingService, entry: &Entry) {
+    let cache = service.cache();
+    let key = waitlist_index::key(&cache.key_prefix, &entry.sku_code, entry.start_date);
+    if let Ok(mut conn) = cache.main.connection().await {
+        if let Err(e) = waitlist_index::add(&mut conn, &key, entry.id, entry.priority).await {
+            tracing::warn!(error = %e, "waitlist index update failed; positions fall back to Postgres");
+        }
+    }
+}
+
+async fn index_remove(service: &BookingService, entry: &Entry) {
+    let cache = service.cache();
+    let key = waitlist_index::key(&cache.key_prefix, &entry.sku_code, entry.start_date);
+    if let Ok(mut conn) = cache.main.connection().await {
+        let _ = waitlist_index::remove(&mut conn, &key, entry.id).await;
+    }
+}

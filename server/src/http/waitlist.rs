@@ -1,0 +1,111 @@
+//! Waitlist endpoints: join (idempotent), see your position, leave.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use sentra_protocol::{FieldError, JoinWaitlistRequest, Problem, WaitlistEntry};
+use uuid::Uuid;
+
+use super::extract::ApiJson;
+use crate::{
+    booking::waitlist::{self, Entry, JoinError},
+    error::AppError,
+    state::AppState,
+};
+
+async fn to_dto(state: &AppState, entry: Entry) -> Result<WaitlistEntry, AppError> {
+    let position = waitlist::position(&state.bookings, &state.db, &entry).await?;
+    Ok(WaitlistEntry {
+        id: entry.id,
+        sku: entry.sku_code,
+        branch_id: entry.branch_id,
+        customer_id: entry.customer_id,
+        start: entry.start_date,
+        end: entry.end_date,
+        status: entry.status,
+        position,
+        offer_booking_id: entry.offer_booking_id,
+    })
+}
+
+/// Joins the waitlist. Joining again with the same request returns the open entry (200).
+#[utoipa::path(post, path = "/api/v1/waitlist", tag = "waitlist", request_body = JoinWaitlistRequest,
+    responses(
+        (status = 201, description = "Joined", body = WaitlistEntry),
+        (status = 200, description = "Already waiting: the existing entry", body = WaitlistEntry),
+        (status = 422, body = Problem)))]
+pub async fn join(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<JoinWaitlistRequest>,
+) -> Result<(StatusCode, Json<WaitlistEntry>), AppError> {
+    let joined = waitlist::join(
+        &state.bookings,
+        &state.db,
+        body.customer_id,
+        &body.sku,
+        body.branch.as_deref(),
+        body.start,
+        body.end,
+    )
+    .await;
+    let (entry, created) = joined.map_err(|e| match e {
+        JoinError::Unknown(what) => AppError::validation(vec![FieldError {
+            field: if what == "customer" {
+                "customer_id".to_owned()
+            } else {
+                what.to_owned()
+            },
+            message: format!("no such {what}"),
+        }]),
+        JoinError::BadDates => AppError::validation(vec![FieldError {
+            field: "end".to_owned(),
+            message: "must be after start".to_owned(),
+        }]),
+        JoinError::Database(e) => AppError::from(e),
+    })?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(to_dto(&state, entry).await?)))
+}
+
+/// An entry with its current position.
+#[utoipa::path(get, path = "/api/v1/waitlist/{id}", tag = "waitlist",
+    params(("id" = Uuid, Path, description = "Entry id")),
+    responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<WaitlistEntry>, AppError> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("Waitlist entry"))?;
+    let entry = waitlist::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Waitlist entry"))?;
+    Ok(Json(to_dto(&state, entry).await?))
+}
+
+/// Leaves the waitlist (an open offer is cancelled). Leaving twice is harmless.
+#[utoipa::path(delete, path = "/api/v1/waitlist/{id}", tag = "waitlist",
+    params(("id" = Uuid, Path, description = "Entry id")),
+    responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
+pub async fn leave(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<WaitlistEntry>, AppError> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("Waitlist entry"))?;
+    let entry = match waitlist::leave(&state.bookings, &state.db, id).await? {
+        Some(entry) => entry,
+        None => waitlist::get(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Waitlist entry"))?,
+    };
+    Ok(Json(to_dto(&state, entry).await?))
+}
