@@ -84,6 +84,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             )
         })?;
     let state = AppState {
+        availability: booking::availability::Availability::new(db.clone(), cache.clone()),
         db,
         cache,
         bookings,

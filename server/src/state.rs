@@ -5,7 +5,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::{booking::BookingService, cache::Cache, config::Config, metrics::Metrics};
+use crate::{
+    booking::{BookingService, availability::Availability},
+    cache::Cache,
+    config::Config,
+    metrics::Metrics,
+};
 
 /// Shared application state (cheap to clone: everything is behind `Arc` or a pool handle).
 #[derive(Debug, Clone)]
@@ -14,6 +19,8 @@ pub struct AppState {
     pub db: PgPool,
     /// Redis (derived, rebuildable data).
     pub cache: Arc<Cache>,
+    /// Availability search.
+    pub availability: Availability,
     /// The booking engine.
     pub bookings: BookingService,
     /// Prometheus metrics.

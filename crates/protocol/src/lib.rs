@@ -5,11 +5,13 @@
 //! Nothing here performs I/O. With the `openapi` feature the types also describe themselves for the
 //! server's OpenAPI document.
 
+pub mod availability;
 pub mod booking;
 pub mod error;
 pub mod health;
 pub mod waitlist;
 
+pub use availability::{Availability, CalendarDay, DayState, FreeAsset, SkuCalendar};
 pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::cache::{
     Cache,
-    calendar::{AssetCalendar, month_bitmap, month_spans, yyyymm},
+    calendar::{AssetCalendar, SkuDays, bitmap_of, month_spans, yyyymm},
 };
 
 /// Months covered: the previous one, the current one and this many after it.
@@ -45,6 +45,7 @@ pub fn window_months(today: NaiveDate) -> Vec<u32> {
 struct AssetRow {
     id: Uuid,
     sku_code: String,
+    sku_ordinal: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -99,7 +100,7 @@ async fn rebuild(
     let window_start = NaiveDate::from_ymd_opt(i32::try_from(months[0] / 100)?, months[0] % 100, 1)
         .unwrap_or(today);
     let assets: Vec<AssetRow> = sqlx::query_as(
-        "SELECT a.id, s.code AS sku_code FROM assets a JOIN skus s ON s.id = a.sku_id \
+        "SELECT a.id, s.code AS sku_code, a.sku_ordinal FROM assets a JOIN skus s ON s.id = a.sku_id \
          WHERE $1::uuid IS NULL OR a.id = $1 ORDER BY a.id",
     )
     .bind(only)
@@ -115,14 +116,32 @@ async fn rebuild(
     .fetch_all(db)
     .await?;
 
-    // Expected bits per (asset, month).
+    let window_end = first_day_of(*months.last().unwrap_or(&months[0])) + Months::new(1);
+    let by_id: HashMap<Uuid, &AssetRow> = assets.iter().map(|a| (a.id, a)).collect();
+
+    // Expected bits per (asset, month) and per (SKU, day).
     let mut expected: HashMap<(Uuid, u32), Vec<u32>> = HashMap::new();
+    let mut expected_days: HashMap<(&str, NaiveDate), Vec<u32>> = HashMap::new();
     for occ in &occupancies {
-        for span in month_spans(occ.start_date.max(window_start), occ.end_date) {
+        let Some(asset) = by_id.get(&occ.asset_id) else {
+            continue;
+        };
+        let start = occ.start_date.max(window_start);
+        for span in month_spans(start, occ.end_date) {
             expected
                 .entry((occ.asset_id, span.yyyymm))
                 .or_default()
                 .extend(span.first_bit..=span.last_bit);
+        }
+        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+        for day in start
+            .iter_days()
+            .take_while(|d| *d < occ.end_date.min(window_end))
+        {
+            expected_days
+                .entry((asset.sku_code.as_str(), day))
+                .or_default()
+                .push(ordinal);
         }
     }
 
@@ -136,12 +155,7 @@ async fn rebuild(
         let calendar = AssetCalendar::new(&cache.key_prefix, &asset.sku_code, asset.id);
         for &month in &months {
             let bits = expected.remove(&(asset.id, month)).unwrap_or_default();
-            let bytes = if bits.is_empty() {
-                Vec::new()
-            } else {
-                month_bitmap(bits)
-            };
-            keys.push((calendar.month_key(month), bytes));
+            keys.push((calendar.month_key(month), bitmap_of(bits)));
             if keys.len() >= BATCH {
                 report.keys_repaired += sync_batch(&mut conn, &keys).await?;
                 keys.clear();
@@ -149,7 +163,78 @@ async fn rebuild(
         }
     }
     report.keys_repaired += sync_batch(&mut conn, &keys).await?;
+    keys.clear();
+
+    // The per-SKU day bitmaps: whole keys when rebuilding everything, one bit when one asset.
+    let days: Vec<NaiveDate> = window_start
+        .iter_days()
+        .take_while(|d| *d < window_end)
+        .collect();
+    if let Some(asset) = only.and_then(|id| by_id.get(&id)) {
+        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+        report.keys_repaired +=
+            sync_bit(&mut conn, cache, asset, ordinal, &days, &expected_days).await?;
+        return Ok(report);
+    }
+    let mut skus: Vec<&str> = assets.iter().map(|a| a.sku_code.as_str()).collect();
+    skus.sort_unstable();
+    skus.dedup();
+    for sku in skus {
+        let index = SkuDays::new(&cache.key_prefix, sku);
+        for &day in &days {
+            let bits = expected_days.remove(&(sku, day)).unwrap_or_default();
+            keys.push((index.day_key(day), bitmap_of(bits)));
+        }
+        report.keys_repaired += sync_batch(&mut conn, &keys).await?;
+        keys.clear();
+        redis::cmd("SET")
+            .arg(index.built_key())
+            .arg(1)
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
     Ok(report)
+}
+
+fn first_day_of(yyyymm: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(i32::try_from(yyyymm / 100).unwrap_or(1970), yyyymm % 100, 1)
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Repairs one asset's bit in its SKU's day bitmaps.
+async fn sync_bit<C: ConnectionLike>(
+    conn: &mut C,
+    cache: &Cache,
+    asset: &AssetRow,
+    ordinal: u32,
+    days: &[NaiveDate],
+    expected_days: &HashMap<(&str, NaiveDate), Vec<u32>>,
+) -> anyhow::Result<usize> {
+    let index = SkuDays::new(&cache.key_prefix, &asset.sku_code);
+    let mut get = redis::pipe();
+    for &day in days {
+        get.cmd("GETBIT").arg(index.day_key(day)).arg(ordinal);
+    }
+    let actual: Vec<u8> = get.query_async(conn).await?;
+    let mut fix = redis::pipe();
+    let mut repaired = 0;
+    for (&day, have) in days.iter().zip(actual) {
+        let want = expected_days
+            .get(&(asset.sku_code.as_str(), day))
+            .is_some_and(|bits| bits.contains(&ordinal));
+        if want != (have == 1) {
+            repaired += 1;
+            fix.cmd("SETBIT")
+                .arg(index.day_key(day))
+                .arg(ordinal)
+                .arg(u8::from(want))
+                .ignore();
+        }
+    }
+    if repaired > 0 {
+        fix.query_async::<()>(conn).await?;
+    }
+    Ok(repaired)
 }
 
 /// Compares a batch of keys with their expected bytes and rewrites those that differ.

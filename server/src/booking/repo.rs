@@ -18,6 +18,8 @@ pub struct AssetContext {
     pub daily_rate_idr: i64,
     pub buffer_days: i32,
     pub status: String,
+    /// The asset's bit in the per-SKU day bitmaps.
+    pub sku_ordinal: i32,
 }
 
 /// A booking row as the API shows it.
@@ -51,6 +53,7 @@ pub struct FreedRange {
     pub asset_id: Uuid,
     pub sku_id: Uuid,
     pub sku_code: String,
+    pub sku_ordinal: i32,
     pub branch_id: Uuid,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -61,7 +64,7 @@ pub async fn asset_context(db: &PgPool, asset_id: Uuid) -> sqlx::Result<Option<A
     sqlx::query_as(
         "SELECT a.id AS asset_id, a.home_branch_id AS branch_id, b.code AS branch_code, b.time_zone, \
                 s.id AS sku_id, s.code AS sku_code, s.daily_rate_idr, s.turnaround_buffer_days AS buffer_days, \
-                a.status \
+                a.status, a.sku_ordinal \
          FROM assets a JOIN skus s ON s.id = a.sku_id JOIN branches b ON b.id = a.home_branch_id \
          WHERE a.id = $1",
     )
@@ -137,7 +140,7 @@ async fn expire_lapsed(
             WHERE b.branch_id = lapsed.branch_id AND b.id = lapsed.id \
             RETURNING b.id, b.asset_id, b.branch_id, lower(b.occupied) AS start_date, \
                       upper(b.occupied) AS end_date, lower(b.period) AS period_start, upper(b.period) AS period_end) \
-         SELECT e.id AS booking_id, e.asset_id, a.sku_id, s.code AS sku_code, e.branch_id, \
+         SELECT e.id AS booking_id, e.asset_id, a.sku_id, s.code AS sku_code, a.sku_ordinal, e.branch_id, \
                 e.start_date, e.end_date \
          FROM expired e JOIN assets a ON a.id = e.asset_id JOIN skus s ON s.id = a.sku_id"
     );
@@ -223,7 +226,7 @@ pub async fn cancel(
         return Ok(None);
     };
     let freed: FreedRange = sqlx::query_as(
-        "SELECT $1::uuid AS booking_id, a.id AS asset_id, a.sku_id, s.code AS sku_code, \
+        "SELECT $1::uuid AS booking_id, a.id AS asset_id, a.sku_id, s.code AS sku_code, a.sku_ordinal, \
                 a.home_branch_id AS branch_id, $2::date AS start_date, $3::date AS end_date \
          FROM assets a JOIN skus s ON s.id = a.sku_id WHERE a.id = $4",
     )

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{reconcile, repo};
 use crate::cache::{
     Cache,
-    calendar::AssetCalendar,
+    calendar::{AssetCalendar, SkuDays},
     redlock::{LockError, Redlock},
 };
 
@@ -271,6 +271,14 @@ impl BookingService {
                     tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will")
                 }
             }
+            let days = SkuDays::new(&self.cache.key_prefix, &asset.sku_code);
+            let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+            if let Err(e) = days
+                .mark(&mut conn, ordinal, range.start(), occupied_end, true)
+                .await
+            {
+                tracing::warn!(error = %e, "writing search bits failed; the reconciler will");
+            }
         }
         Ok(booking)
     }
@@ -335,10 +343,19 @@ impl BookingService {
         for range in freed {
             let calendar =
                 AssetCalendar::new(&self.cache.key_prefix, &range.sku_code, range.asset_id);
-            if let Err(e) = calendar
+            let days = SkuDays::new(&self.cache.key_prefix, &range.sku_code);
+            let ordinal = u32::try_from(range.sku_ordinal).unwrap_or(0);
+            let cleared = match calendar
                 .release(conn, range.start_date, range.end_date)
                 .await
             {
+                Ok(()) => {
+                    days.mark(conn, ordinal, range.start_date, range.end_date, false)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = cleared {
                 tracing::warn!(error = %e, "clearing calendar bits failed; the reconciler will");
             }
         }

@@ -41,6 +41,12 @@ redis.register_function('sentra_reserve', function(keys, args)
   return 1
 end)
 
+-- KEYS: per-SKU day bitmaps (one hash tag per SKU). ARGV: the asset's ordinal, 1 or 0.
+redis.register_function('sentra_mark_days', function(keys, args)
+  for i = 1, #keys do redis.call('SETBIT', keys[i], args[1], args[2]) end
+  return 1
+end)
+
 redis.register_function('sentra_occupy', function(keys, args) write(keys, args, true) return 1 end)
 redis.register_function('sentra_release', function(keys, args) write(keys, args, false) return 1 end)
 ";
@@ -165,6 +171,88 @@ impl AssetCalendar {
     }
 }
 
+/// The per-SKU day bitmaps: `skuday:{<SKU>}:<YYYYMMDD>`, bit n = the asset with ordinal n is
+/// occupied that day. The transposed view of the asset calendars, for fleet-wide search.
+#[derive(Debug, Clone)]
+pub struct SkuDays {
+    key_stem: String,
+}
+
+impl SkuDays {
+    /// The day bitmaps of `sku_code` under `prefix`.
+    pub fn new(prefix: &str, sku_code: &str) -> Self {
+        Self {
+            key_stem: format!("{prefix}skuday:{{{sku_code}}}:"),
+        }
+    }
+
+    /// The key of one day.
+    pub fn day_key(&self, day: NaiveDate) -> String {
+        format!("{}{}", self.key_stem, day.format("%Y%m%d"))
+    }
+
+    /// The keys of `[start, end)`.
+    pub fn day_keys(&self, start: NaiveDate, end: NaiveDate) -> Vec<String> {
+        start
+            .iter_days()
+            .take_while(|d| *d < end)
+            .map(|d| self.day_key(d))
+            .collect()
+    }
+
+    /// Sets (`occupied`) or clears the asset's bit on every day of `[start, end)`.
+    pub async fn mark<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        ordinal: u32,
+        start: NaiveDate,
+        end: NaiveDate,
+        occupied: bool,
+    ) -> redis::RedisResult<()> {
+        let keys = self.day_keys(start, end);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg("sentra_mark_days")
+            .arg(keys.len())
+            .arg(&keys)
+            .arg(ordinal)
+            .arg(u8::from(occupied));
+        call_loading::<C, i64>(conn, &cmd).await?;
+        Ok(())
+    }
+
+    /// The key that says this SKU's day bitmaps are complete: set by the reconciler after a
+    /// full rebuild, gone after Redis lost its data. Same hash tag as the days.
+    pub fn built_key(&self) -> String {
+        format!("{}built", self.key_stem)
+    }
+
+    /// The day bitmaps of `[start, end)` (missing days are empty), or `None` when the index is
+    /// not built (Redis restarted or was flushed and the reconciler has not run yet).
+    pub async fn read<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> redis::RedisResult<Option<Vec<Vec<u8>>>> {
+        let mut keys = self.day_keys(start, end);
+        keys.push(self.built_key());
+        let mut values: Vec<Option<Vec<u8>>> =
+            redis::cmd("MGET").arg(&keys).query_async(conn).await?;
+        let built = values.pop().flatten().is_some();
+        Ok(built.then(|| values.into_iter().map(Option::unwrap_or_default).collect()))
+    }
+}
+
+/// Whether bit `n` (MSB-first, as SETBIT numbers them) is set in `bitmap`.
+pub fn bit_is_set(bitmap: &[u8], n: u32) -> bool {
+    bitmap
+        .get(usize::try_from(n / 8).unwrap_or(usize::MAX))
+        .is_some_and(|byte| byte & (0x80 >> (n % 8)) != 0)
+}
+
 /// Loads (or replaces) the Function library on every primary.
 pub async fn load_library<C: ConnectionLike>(conn: &mut C) -> redis::RedisResult<()> {
     redis::cmd("FUNCTION")
@@ -191,11 +279,14 @@ async fn call_loading<C: ConnectionLike, T: redis::FromRedisValue>(
     }
 }
 
-/// The bitmap bytes of a month as Redis stores them (bit 0 = MSB of byte 0), with `days` set.
-pub fn month_bitmap(days: impl IntoIterator<Item = u32>) -> Vec<u8> {
-    let mut bytes = vec![0u8; 4];
-    for bit in days {
+/// A bitmap as Redis stores it (bit 0 = MSB of byte 0) with `bits` set, as short as possible.
+pub fn bitmap_of(bits: impl IntoIterator<Item = u32>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for bit in bits {
         let byte = usize::try_from(bit / 8).unwrap_or(0);
+        if bytes.len() <= byte {
+            bytes.resize(byte + 1, 0);
+        }
         bytes[byte] |= 0x80 >> (bit % 8);
     }
     bytes
@@ -267,7 +358,8 @@ mod tests {
 
     #[test]
     fn bitmap_bytes_put_day_one_in_the_most_significant_bit() {
-        assert_eq!(month_bitmap([0]), [0x80, 0, 0, 0]);
-        assert_eq!(month_bitmap([7, 8, 30]), [0x01, 0x80, 0, 0x02]);
+        assert_eq!(bitmap_of([0]), [0x80]);
+        assert!(bit_is_set(&bitmap_of([13]), 13) && !bit_is_set(&bitmap_of([13]), 12));
+        assert_eq!(bitmap_of([7, 8, 30]), [0x01, 0x80, 0, 0x02]);
     }
 }

@@ -2,7 +2,8 @@
 
 use axum::{
     Json,
-    extract::{FromRequest, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
+    http::request::Parts,
 };
 use sentra_protocol::{ErrorCode, FieldError};
 use serde::de::DeserializeOwned;
@@ -28,6 +29,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with Content-Type: application/json",
             )),
             Err(e) => Err(AppError::new(ErrorCode::BadRequest, e.body_text())),
+        }
+    }
+}
+
+/// `Query<T>` that answers a `validation_failed` problem naming the bad parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(e) => Err(AppError::validation(vec![FieldError {
+                field: "query".to_owned(),
+                message: e.body_text(),
+            }])),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, its middleware stack and the fallbacks that keep every error a
 //! problem+json document.
 
+pub mod availability;
 pub mod bookings;
 pub mod extract;
 pub mod health;
@@ -46,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}", get(bookings::get_one))
         .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/api/v1/availability", get(availability::search))
+        .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
         .route("/api/v1/waitlist", post(waitlist::join))
         .route(
             "/api/v1/waitlist/{id}",

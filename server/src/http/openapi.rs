@@ -10,7 +10,7 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{bookings, health, waitlist};
+use super::{availability, bookings, health, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -23,9 +23,11 @@ use super::{bookings, health, waitlist};
     paths(
         health::healthz, health::readyz, health::version, health::metrics,
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
-        waitlist::join, waitlist::get_one, waitlist::leave
+        waitlist::join, waitlist::get_one, waitlist::leave,
+        availability::search, availability::calendar
     ),
-    components(schemas(JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
+    components(schemas(sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
+        sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
     tags(
         (name = "operations", description = "Health, readiness, version and metrics"),
         (name = "bookings", description = "Booking engine: no double booking, ever"),

@@ -3,6 +3,7 @@
 mod booking {
     mod api;
     mod expiry;
+    mod search;
     mod storm;
 }
 mod config;

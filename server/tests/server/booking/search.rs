@@ -1,0 +1,255 @@
+//! Availability search and the SKU month calendar, from Redis and (when Redis lost its data)
+//! from Postgres, with the same answers.
+
+use std::time::{Duration, Instant};
+
+use sentra_test_support::RedisServer;
+use serde_json::Value;
+
+use crate::{
+    fixtures::{assets, booking_body, customers, day, seed},
+    support::TestApp,
+};
+
+fn plates(availability: &Value) -> Vec<String> {
+    let mut plates: Vec<String> = availability["free"]
+        .as_array()
+        .map(|free| {
+            free.iter()
+                .filter_map(|a| a["plate_or_serial"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    plates.sort();
+    plates
+}
+
+async fn search(
+    app: &TestApp,
+    sku: &str,
+    branch: Option<&str>,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Value> {
+    let branch = branch.map(|b| format!("&branch={b}")).unwrap_or_default();
+    let (status, body) = app
+        .get_json(&format!(
+            "/api/v1/availability?sku={sku}&start={}&end={}{branch}",
+            day(from),
+            day(to)
+        ))
+        .await?;
+    anyhow::ensure!(status == 200, "search failed: {status} {body}");
+    Ok(body)
+}
+
+#[tokio::test]
+async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
+-> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let people = customers(&app.db).await?;
+    // B 1234 XYZ is rented for days 3..5; its 1-day buffer keeps it until day 6.
+    let (status, _) = app
+        .post(
+            "/api/v1/bookings",
+            Some("s-1"),
+            &booking_body(jakarta[0], people[0], day(3), day(5)),
+        )
+        .await?;
+    assert_eq!(status, 201);
+
+    let overlapping = search(&app, "AVANZA-13G-AT", Some("JKT01"), 4, 6).await?;
+    assert_eq!(
+        plates(&overlapping),
+        ["B 1235 XYZ", "B 1236 XYZ", "B 1237 XYZ", "B 1238 XYZ"]
+    );
+    let on_buffer_day = search(&app, "AVANZA-13G-AT", Some("JKT01"), 5, 6).await?;
+    assert!(
+        !plates(&on_buffer_day).contains(&"B 1234 XYZ".to_owned()),
+        "the buffer day is blocked"
+    );
+    // A rental ending on day 3 would need day 3 as its buffer: blocked too.
+    let before = search(&app, "AVANZA-13G-AT", Some("JKT01"), 1, 3).await?;
+    assert!(!plates(&before).contains(&"B 1234 XYZ".to_owned()));
+    let after = search(&app, "AVANZA-13G-AT", Some("JKT01"), 6, 8).await?;
+    assert_eq!(plates(&after).len(), 5, "free again after the buffer");
+
+    let everywhere = search(&app, "AVANZA-13G-AT", None, 4, 6).await?;
+    assert_eq!(
+        plates(&everywhere).len(),
+        4 + 3,
+        "Bali's units are offered with their branch"
+    );
+    let bali: Vec<&str> = everywhere["free"]
+        .as_array()
+        .expect("free")
+        .iter()
+        .filter(|a| a["branch_code"] == "DPS01")
+        .filter_map(|a| a["plate_or_serial"].as_str())
+        .collect();
+    assert_eq!(bali, ["DK 1401 AB", "DK 1402 AB", "DK 1403 AB"]);
+
+    for (query, field) in [
+        (
+            format!("sku=AVANZA-13G-AT&start={}&end={}", day(5), day(4)),
+            "end",
+        ),
+        (format!("sku=NOPE&start={}&end={}", day(1), day(2)), "sku"),
+        (
+            format!(
+                "sku=AVANZA-13G-AT&start={}&end={}&branch=XXX",
+                day(1),
+                day(2)
+            ),
+            "branch",
+        ),
+        (
+            "sku=AVANZA-13G-AT&start=kemarin&end=besok".to_owned(),
+            "query",
+        ),
+    ] {
+        let (status, problem) = app
+            .get_json(&format!("/api/v1/availability?{query}"))
+            .await?;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (422, Some("validation_failed")),
+            "{query}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{query}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_month_calendar_shows_sold_out_partly_free_and_free_days() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let people = customers(&app.db).await?;
+    let bali = assets(&app.db, "INNOVA-ZENIX-V", "DPS01").await?;
+    let jakarta = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?;
+    // Bali's only Innova is out for days 20..22 (buffer until 23); one of Jakarta's two too.
+    app.post(
+        "/api/v1/bookings",
+        Some("m-1"),
+        &booking_body(bali[0], people[0], day(20), day(22)),
+    )
+    .await?;
+    app.post(
+        "/api/v1/bookings",
+        Some("m-2"),
+        &booking_body(jakarta[0], people[1], day(20), day(22)),
+    )
+    .await?;
+    let month = day(20).format("%Y-%m").to_string();
+
+    let (status, calendar) = app
+        .get_json(&format!(
+            "/api/v1/skus/INNOVA-ZENIX-V/calendar?month={month}&branch=DPS01"
+        ))
+        .await?;
+    assert_eq!(status, 200, "{calendar}");
+    let state_on = |cal: &Value, d: chrono::NaiveDate| {
+        cal["days"].as_array().and_then(|days| {
+            days.iter()
+                .find(|x| x["date"] == d.to_string())
+                .map(|x| x["state"].clone())
+        })
+    };
+    assert_eq!(state_on(&calendar, day(20)), Some("SOLD_OUT".into()));
+    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")?;
+    let days_in_month = (first + chrono::Months::new(1) - first).num_days();
+    assert_eq!(
+        calendar["days"].as_array().map(Vec::len),
+        Some(usize::try_from(days_in_month)?)
+    );
+    let (_, all) = app
+        .get_json(&format!(
+            "/api/v1/skus/INNOVA-ZENIX-V/calendar?month={month}"
+        ))
+        .await?;
+    assert_eq!(
+        state_on(&all, day(21)),
+        Some("PARTLY_FREE".into()),
+        "Jakarta still has one"
+    );
+    let d21 = all["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .find(|x| x["date"] == day(21).to_string())
+        .cloned()
+        .expect("day");
+    assert_eq!(
+        (d21["free_units"].as_u64(), d21["total_units"].as_u64()),
+        (Some(1), Some(3))
+    );
+    if day(25).format("%Y-%m").to_string() == month {
+        assert_eq!(state_on(&all, day(25)), Some("FREE".into()));
+    }
+    let (status, problem) = app
+        .get_json("/api/v1/skus/INNOVA-ZENIX-V/calendar?month=2026-13")
+        .await?;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuilt()
+-> anyhow::Result<()> {
+    let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
+    let app = TestApp::spawn_with_redis(&redis.url()).await?;
+    seed(&app.db).await?;
+    let scooters = assets(&app.db, "VARIO-125", "DPS01").await?;
+    let people = customers(&app.db).await?;
+    for (i, scooter) in scooters.iter().take(4).enumerate() {
+        let (status, _) = app
+            .post(
+                "/api/v1/bookings",
+                Some(&format!("f-{i}")),
+                &booking_body(*scooter, people[0], day(2), day(4)),
+            )
+            .await?;
+        assert_eq!(status, 201);
+    }
+    let before = plates(&search(&app, "VARIO-125", Some("DPS01"), 2, 4).await?);
+    assert_eq!(before, ["DK 3605 EF", "DK 3606 EF"]);
+
+    let mut conn = redis::Client::open(redis.url())?
+        .get_multiplexed_async_connection()
+        .await?;
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await?;
+    assert_eq!(
+        plates(&search(&app, "VARIO-125", Some("DPS01"), 2, 4).await?),
+        before,
+        "same answer from Postgres"
+    );
+
+    // The search triggered a rebuild: the index comes back without waiting for the periodic one.
+    let started = Instant::now();
+    loop {
+        let built: Option<String> = redis::cmd("GET")
+            .arg(format!("{}skuday:{{VARIO-125}}:built", app.key_prefix))
+            .query_async(&mut conn)
+            .await?;
+        if built.is_some() {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the index was not rebuilt"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        plates(&search(&app, "VARIO-125", Some("DPS01"), 2, 4).await?),
+        before,
+        "and from Redis again"
+    );
+    Ok(())
+}
