@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
+use futures_util::future::join_all;
 use redis::aio::ConnectionLike;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -237,33 +238,46 @@ async fn sync_bit<C: ConnectionLike>(
     Ok(repaired)
 }
 
-/// Compares a batch of keys with their expected bytes and rewrites those that differ.
-async fn sync_batch<C: ConnectionLike>(
+/// Compares a batch of keys with their expected bytes and rewrites those that differ. The keys
+/// live in many cluster slots, so the commands go out concurrently on the multiplexed
+/// connection (which pipelines them per node) rather than as one cross-slot pipeline.
+async fn sync_batch<C: ConnectionLike + Clone>(
     conn: &mut C,
     keys: &[(String, Vec<u8>)],
 ) -> anyhow::Result<usize> {
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let mut get = redis::pipe();
-    for (key, _) in keys {
-        get.cmd("GET").arg(key);
-    }
-    let actual: Vec<Option<Vec<u8>>> = get.query_async(conn).await?;
-    let mut fix = redis::pipe();
-    let mut repaired = 0;
+    let reads = keys.iter().map(|(key, _)| {
+        let mut conn = conn.clone();
+        async move {
+            redis::cmd("GET")
+                .arg(key)
+                .query_async::<Option<Vec<u8>>>(&mut conn)
+                .await
+        }
+    });
+    let actual = join_all(reads).await;
+    let mut writes = Vec::new();
     for ((key, want), have) in keys.iter().zip(actual) {
-        if !same_bits(want, have.as_deref().unwrap_or_default()) {
-            repaired += 1;
-            if want.is_empty() {
-                fix.cmd("DEL").arg(key).ignore();
-            } else {
-                fix.cmd("SET").arg(key).arg(want.as_slice()).ignore();
-            }
+        if !same_bits(want, have?.as_deref().unwrap_or_default()) {
+            let mut conn = conn.clone();
+            writes.push(async move {
+                if want.is_empty() {
+                    redis::cmd("DEL")
+                        .arg(key)
+                        .query_async::<()>(&mut conn)
+                        .await
+                } else {
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(want.as_slice())
+                        .query_async::<()>(&mut conn)
+                        .await
+                }
+            });
         }
     }
-    if repaired > 0 {
-        fix.query_async::<()>(conn).await?;
+    let repaired = writes.len();
+    for result in join_all(writes).await {
+        result?;
     }
     Ok(repaired)
 }

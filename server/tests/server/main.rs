@@ -2,6 +2,7 @@
 
 mod booking {
     mod api;
+    mod calendar;
     mod expiry;
     mod search;
     mod storm;
