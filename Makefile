@@ -6,11 +6,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json -type f 2>/dev/null)
 
-.PHONY: run test setup ui build lint fmt clean-dev help
+.PHONY: run test bench setup ui build lint fmt clean-dev help
 
 help:
 	@echo "make run    start Postgres + Redis (.dev/), demo data, server, and the desktop app if a display exists"
 	@echo "make test   run every test (Rust workspace with real services, desktop window under Xvfb, ui)"
+	@echo "make bench  booking engine benchmark (SentraRental vs Postgres only); see BENCHMARKS.md"
 	@echo "make lint   rustfmt check and clippy with warnings as errors"
 
 setup: ui/node_modules/.package-lock.json
@@ -34,6 +35,10 @@ run: setup ui
 test: setup ui
 	$(CARGO) test --workspace --no-fail-fast
 	npm --prefix ui test
+
+# The booking benchmark (release build): SentraRental vs a Postgres-only baseline, one run.
+bench: setup
+	$(CARGO) bench -p sentra-server --bench booking
 
 lint: setup ui
 	$(CARGO) fmt --all -- --check

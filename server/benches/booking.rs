@@ -1,0 +1,301 @@
+//! `make bench`: the SentraRental booking path against a Postgres-only baseline (same schema, same
+//! EXCLUDE constraint, same transaction; no Redis, no locks), in one process run, against the same
+//! Postgres and Redis, on three workloads:
+//!
+//! - (a) hot storm: 2,000 attempts on 50 asset-ranges from 64 concurrent clients;
+//! - (b) success path: 10,000 bookings over 10,000 assets, 64 concurrent clients;
+//! - (c) availability search: 10,000 assets of one SKU, 7-day ranges.
+//!
+//! Prints a Markdown report (latency p50/p99, throughput, errors, overlaps, ratios). Loopback
+//! only; every loop is bounded by its attempt count.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::NaiveDate;
+use sentra_server::{
+    Config,
+    booking::{BookingError, CreateBooking, repo, reconcile},
+};
+use sentra_test_support::{RedisServer, TestDatabase, unique_key_prefix};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+const ASSETS: usize = 10_000;
+const CLIENTS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Created,
+    Conflict,
+    Error,
+}
+
+#[derive(Default)]
+struct Run {
+    winners: Vec<Duration>,
+    losers: Vec<Duration>,
+    errors: usize,
+    wall: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "index of a percentile")]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+struct Bench {
+    db: sqlx::PgPool,
+    state: sentra_server::AppState,
+    assets: Vec<Uuid>,
+    customers: Vec<Uuid>,
+    today: NaiveDate,
+}
+
+impl Bench {
+    async fn reset(&self) -> anyhow::Result<()> {
+        sqlx::query("TRUNCATE bookings, jobs, idempotency_keys").execute(&self.db).await?;
+        reconcile::rebuild_all(&self.db, &self.state.cache).await?;
+        Ok(())
+    }
+
+    async fn attempt(&self, sentra: bool, asset: Uuid, customer: Uuid, start: NaiveDate, end: NaiveDate) -> Outcome {
+        if sentra {
+            let request = CreateBooking { asset_id: asset, customer_id: customer, start, end };
+            match self.state.bookings.create(&request).await {
+                Ok(_) => Outcome::Created,
+                Err(BookingError::Taken | BookingError::Busy { .. }) => Outcome::Conflict,
+                Err(_) => Outcome::Error,
+            }
+        } else {
+            // What most teams build: the same transaction, Postgres alone.
+            let Ok(Some(context)) = repo::asset_context(&self.db, asset).await else {
+                return Outcome::Error;
+            };
+            let hold = repo::NewHold {
+                id: Uuid::now_v7(),
+                customer_id: customer,
+                start,
+                end,
+                total_idr: 0,
+                hold_token: Uuid::new_v4(),
+                payment_window_secs: 600,
+            };
+            match repo::create_hold(&self.db, &context, &hold).await {
+                Ok(_) => Outcome::Created,
+                Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "23P01" || c == "40P01") => {
+                    Outcome::Conflict
+                }
+                Err(_) => Outcome::Error,
+            }
+        }
+    }
+
+    /// Runs `attempts` (asset, start, end) with `CLIENTS` in flight.
+    async fn run(self: &Arc<Self>, sentra: bool, attempts: Vec<(Uuid, NaiveDate, NaiveDate)>) -> anyhow::Result<Run> {
+        let gate = Arc::new(Semaphore::new(CLIENTS));
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (asset, start, end)) in attempts.into_iter().enumerate() {
+            let permit = gate.clone().acquire_owned().await?;
+            let bench = self.clone();
+            let customer = self.customers[i % self.customers.len()];
+            tasks.spawn(async move {
+                let t = Instant::now();
+                let outcome = bench.attempt(sentra, asset, customer, start, end).await;
+                drop(permit);
+                (outcome, t.elapsed())
+            });
+        }
+        let mut run = Run::default();
+        while let Some(done) = tasks.join_next().await {
+            match done? {
+                (Outcome::Created, d) => run.winners.push(d),
+                (Outcome::Conflict, d) => run.losers.push(d),
+                (Outcome::Error, _) => run.errors += 1,
+            }
+        }
+        run.wall = started.elapsed();
+        run.winners.sort();
+        run.losers.sort();
+        Ok(run)
+    }
+
+    async fn overlaps(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM bookings a JOIN bookings b ON a.asset_id = b.asset_id AND a.id < b.id \
+             AND a.occupied && b.occupied WHERE a.status IN ('PENDING_PAYMENT','CONFIRMED','ACTIVE') \
+             AND b.status IN ('PENDING_PAYMENT','CONFIRMED','ACTIVE')",
+        )
+        .fetch_one(&self.db)
+        .await?)
+    }
+}
+
+async fn setup() -> anyhow::Result<(Arc<Bench>, TestDatabase)> {
+    let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
+    let redis = RedisServer::shared()?;
+    let env = HashMap::from([
+        ("DATABASE_URL", database.url().to_owned()),
+        ("REDIS_URL", redis.url()),
+        ("SENTRA_REDIS_KEY_PREFIX", unique_key_prefix()),
+        ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("SENTRA_DB_MAX_CONNECTIONS", "32".to_owned()),
+        ("SENTRA_LOG", "error".to_owned()),
+    ]);
+    let config = Config::from_lookup(|name| env.get(name).cloned())?;
+    let server = sentra_server::start(config).await?;
+    let db = server.state().db.clone();
+    sqlx::query("INSERT INTO branches (id, code, name, time_zone) VALUES ($1, 'BENCH', 'Bench', 'Asia/Jakarta')")
+        .bind(Uuid::now_v7())
+        .execute(&db)
+        .await?;
+    sqlx::query("INSERT INTO skus (id, code, name, category, daily_rate_idr) VALUES ($1, 'BENCH-CAR', 'Toyota Avanza 1.3 G AT', 'car', 450000)")
+        .bind(Uuid::now_v7())
+        .execute(&db)
+        .await?;
+    sqlx::query(
+        "INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial) \
+         SELECT gen_random_uuid(), (SELECT id FROM skus), (SELECT id FROM branches), 'B ' || n || ' BNC' \
+         FROM generate_series(1, $1) n",
+    )
+    .bind(i32::try_from(ASSETS)?)
+    .execute(&db)
+    .await?;
+    sqlx::query(
+        "INSERT INTO customers (id, full_name, email) SELECT gen_random_uuid(), 'Customer ' || n, 'c' || n || '@bench.test' \
+         FROM generate_series(1, 100) n",
+    )
+    .execute(&db)
+    .await?;
+    sqlx::query("ANALYZE").execute(&db).await?;
+    let assets: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM assets ORDER BY sku_ordinal").fetch_all(&db).await?;
+    let customers: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM customers").fetch_all(&db).await?;
+    let state = server.state().clone();
+    let today = chrono::Utc::now().date_naive() + chrono::Days::new(2);
+    Ok((Arc::new(Bench { db, state, assets, customers, today }), database))
+}
+
+fn row(name: &str, run: &Run, use_losers: bool) -> (Duration, Duration, f64) {
+    let sample = if use_losers { &run.losers } else { &run.winners };
+    let total = run.winners.len() + run.losers.len() + run.errors;
+    #[expect(clippy::cast_precision_loss, reason = "counts for a rate")]
+    let rate = total as f64 / run.wall.as_secs_f64();
+    println!(
+        "| {name} | {} | {} | {} | {} | {} | {:.0} |",
+        run.winners.len(),
+        run.losers.len(),
+        run.errors,
+        ms(percentile(sample, 0.5)),
+        ms(percentile(sample, 0.99)),
+        rate
+    );
+    (percentile(sample, 0.5), percentile(sample, 0.99), rate)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let (bench, _database) = setup().await?;
+    println!("## Booking engine benchmark\n");
+    println!("{ASSETS} assets of one SKU, {CLIENTS} concurrent clients, one process; Postgres and Redis on loopback.\n");
+
+    // (a) Hot storm: 50 asset-ranges, 40 attempts each, shuffled deterministically.
+    let mut storm = Vec::new();
+    for i in 0..2_000usize {
+        let range = (i * 7919) % 50;
+        let start = bench.today + chrono::Days::new(u64::try_from(range % 10)?);
+        storm.push((bench.assets[range], start, start + chrono::Days::new(3)));
+    }
+    println!("### (a) Hot storm: 2,000 attempts on 50 asset-ranges\n");
+    println!("| path | created | rejected | errors | rejected p50 ms | rejected p99 ms | attempts/s |");
+    println!("|---|---|---|---|---|---|---|");
+    bench.reset().await?;
+    let base = bench.run(false, storm.clone()).await?;
+    let base_overlaps = bench.overlaps().await?;
+    let (base_p50, _, _) = row("Postgres only", &base, true);
+    bench.reset().await?;
+    let sentra = bench.run(true, storm).await?;
+    let sentra_overlaps = bench.overlaps().await?;
+    let (sentra_p50, _, _) = row("SentraRental", &sentra, true);
+    println!(
+        "\nOverlapping active bookings: Postgres only {base_overlaps}, SentraRental {sentra_overlaps}. \
+         Losers rejected {:.1}× faster at p50 (target ≥ 20×).\n",
+        base_p50.as_secs_f64() / sentra_p50.as_secs_f64().max(1e-9)
+    );
+
+    // (b) Success path: one booking per asset.
+    let success: Vec<_> = bench
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let start = bench.today + chrono::Days::new(u64::try_from(i % 20).unwrap_or(0));
+            (*a, start, start + chrono::Days::new(3))
+        })
+        .collect();
+    println!("### (b) Success path: 10,000 bookings over 10,000 assets\n");
+    println!("| path | created | rejected | errors | created p50 ms | created p99 ms | bookings/s |");
+    println!("|---|---|---|---|---|---|---|");
+    bench.reset().await?;
+    let base = bench.run(false, success.clone()).await?;
+    let (_, _, base_rate) = row("Postgres only", &base, false);
+    bench.reset().await?;
+    let sentra = bench.run(true, success).await?;
+    let (_, _, sentra_rate) = row("SentraRental", &sentra, false);
+    println!(
+        "\nOverlaps: {}. Throughput SentraRental / Postgres only = {:.2}× (target ≥ 0.8×).\n",
+        bench.overlaps().await?,
+        sentra_rate / base_rate
+    );
+
+    // (c) Search over the 10,000 bookings just made, 7-day windows.
+    reconcile::rebuild_all(&bench.db, &bench.state.cache).await?;
+    let sku_id: Uuid = sqlx::query_scalar("SELECT id FROM skus").fetch_one(&bench.db).await?;
+    let searches = 300u64;
+    let mut pg_times = Vec::new();
+    let mut redis_times = Vec::new();
+    let mut mismatches = 0;
+    for i in 0..searches {
+        let start = bench.today + chrono::Days::new(i % 30);
+        let end = start + chrono::Days::new(7);
+        let t = Instant::now();
+        let pg = bench.state.availability.free_assets_postgres(sku_id, None, start, end).await?;
+        pg_times.push(t.elapsed());
+        let t = Instant::now();
+        let (fast, source) = bench.state.availability.free_assets("BENCH-CAR", None, start, end).await?;
+        redis_times.push(t.elapsed());
+        anyhow::ensure!(source == sentra_server::booking::availability::Source::Redis, "search fell back to Postgres");
+        if fast.iter().map(|a| a.id).collect::<Vec<_>>() != pg {
+            mismatches += 1;
+        }
+    }
+    pg_times.sort();
+    redis_times.sort();
+    println!("### (c) Availability search: 10,000 assets, 7-day range, {searches} searches each\n");
+    println!("| path | p50 ms | p99 ms | searches/s |");
+    println!("|---|---|---|---|");
+    let rate = |times: &[Duration]| {
+        #[expect(clippy::cast_precision_loss, reason = "a rate")]
+        let r = times.len() as f64 / times.iter().sum::<Duration>().as_secs_f64();
+        r
+    };
+    println!("| Postgres (GiST anti-join) | {} | {} | {:.0} |", ms(percentile(&pg_times, 0.5)), ms(percentile(&pg_times, 0.99)), rate(&pg_times));
+    println!("| SentraRental (Redis day bitmaps) | {} | {} | {:.0} |", ms(percentile(&redis_times, 0.5)), ms(percentile(&redis_times, 0.99)), rate(&redis_times));
+    println!(
+        "\nSame answers: {} of {searches} searches differed. Search {:.1}× faster at p50 (target ≥ 10×).",
+        mismatches,
+        percentile(&pg_times, 0.5).as_secs_f64() / percentile(&redis_times, 0.5).as_secs_f64().max(1e-9)
+    );
+    Ok(())
+}
