@@ -18,7 +18,7 @@ use std::{
 use chrono::NaiveDate;
 use sentra_server::{
     Config,
-    booking::{BookingError, CreateBooking, repo, reconcile},
+    booking::{BookingError, CreateBooking, reconcile, repo},
 };
 use sentra_test_support::{RedisServer, TestDatabase, unique_key_prefix};
 use tokio::sync::Semaphore;
@@ -46,7 +46,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "index of a percentile")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "index of a percentile"
+    )]
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
 }
@@ -65,14 +70,28 @@ struct Bench {
 
 impl Bench {
     async fn reset(&self) -> anyhow::Result<()> {
-        sqlx::query("TRUNCATE bookings, jobs, idempotency_keys").execute(&self.db).await?;
+        sqlx::query("TRUNCATE bookings, jobs, idempotency_keys")
+            .execute(&self.db)
+            .await?;
         reconcile::rebuild_all(&self.db, &self.state.cache).await?;
         Ok(())
     }
 
-    async fn attempt(&self, sentra: bool, asset: Uuid, customer: Uuid, start: NaiveDate, end: NaiveDate) -> Outcome {
+    async fn attempt(
+        &self,
+        sentra: bool,
+        asset: Uuid,
+        customer: Uuid,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Outcome {
         if sentra {
-            let request = CreateBooking { asset_id: asset, customer_id: customer, start, end };
+            let request = CreateBooking {
+                asset_id: asset,
+                customer_id: customer,
+                start,
+                end,
+            };
             match self.state.bookings.create(&request).await {
                 Ok(_) => Outcome::Created,
                 Err(BookingError::Taken | BookingError::Busy { .. }) => Outcome::Conflict,
@@ -94,7 +113,11 @@ impl Bench {
             };
             match repo::create_hold(&self.db, &context, &hold).await {
                 Ok(_) => Outcome::Created,
-                Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "23P01" || c == "40P01") => {
+                Err(e)
+                    if e.as_database_error()
+                        .and_then(|d| d.code())
+                        .is_some_and(|c| c == "23P01" || c == "40P01") =>
+                {
                     Outcome::Conflict
                 }
                 Err(_) => Outcome::Error,
@@ -103,7 +126,11 @@ impl Bench {
     }
 
     /// Runs `attempts` (asset, start, end) with `CLIENTS` in flight.
-    async fn run(self: &Arc<Self>, sentra: bool, attempts: Vec<(Uuid, NaiveDate, NaiveDate)>) -> anyhow::Result<Run> {
+    async fn run(
+        self: &Arc<Self>,
+        sentra: bool,
+        attempts: Vec<(Uuid, NaiveDate, NaiveDate)>,
+    ) -> anyhow::Result<Run> {
         let gate = Arc::new(Semaphore::new(CLIENTS));
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -180,15 +207,32 @@ async fn setup() -> anyhow::Result<(Arc<Bench>, TestDatabase)> {
     .execute(&db)
     .await?;
     sqlx::query("ANALYZE").execute(&db).await?;
-    let assets: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM assets ORDER BY sku_ordinal").fetch_all(&db).await?;
-    let customers: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM customers").fetch_all(&db).await?;
+    let assets: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM assets ORDER BY sku_ordinal")
+        .fetch_all(&db)
+        .await?;
+    let customers: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM customers")
+        .fetch_all(&db)
+        .await?;
     let state = server.state().clone();
     let today = chrono::Utc::now().date_naive() + chrono::Days::new(2);
-    Ok((Arc::new(Bench { db, state, assets, customers, today }), database))
+    Ok((
+        Arc::new(Bench {
+            db,
+            state,
+            assets,
+            customers,
+            today,
+        }),
+        database,
+    ))
 }
 
 fn row(name: &str, run: &Run, use_losers: bool) -> (Duration, Duration, f64) {
-    let sample = if use_losers { &run.losers } else { &run.winners };
+    let sample = if use_losers {
+        &run.losers
+    } else {
+        &run.winners
+    };
     let total = run.winners.len() + run.losers.len() + run.errors;
     #[expect(clippy::cast_precision_loss, reason = "counts for a rate")]
     let rate = total as f64 / run.wall.as_secs_f64();
@@ -208,7 +252,9 @@ fn row(name: &str, run: &Run, use_losers: bool) -> (Duration, Duration, f64) {
 async fn main() -> anyhow::Result<()> {
     let (bench, _database) = setup().await?;
     println!("## Booking engine benchmark\n");
-    println!("{ASSETS} assets of one SKU, {CLIENTS} concurrent clients, one process; Postgres and Redis on loopback.\n");
+    println!(
+        "{ASSETS} assets of one SKU, {CLIENTS} concurrent clients, one process; Postgres and Redis on loopback.\n"
+    );
 
     // (a) Hot storm: 50 asset-ranges, 40 attempts each, shuffled deterministically.
     let mut storm = Vec::new();
@@ -218,7 +264,9 @@ async fn main() -> anyhow::Result<()> {
         storm.push((bench.assets[range], start, start + chrono::Days::new(3)));
     }
     println!("### (a) Hot storm: 2,000 attempts on 50 asset-ranges\n");
-    println!("| path | created | rejected | errors | rejected p50 ms | rejected p99 ms | attempts/s |");
+    println!(
+        "| path | created | rejected | errors | rejected p50 ms | rejected p99 ms | attempts/s |"
+    );
     println!("|---|---|---|---|---|---|---|");
     bench.reset().await?;
     let base = bench.run(false, storm.clone()).await?;
@@ -245,7 +293,9 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     println!("### (b) Success path: 10,000 bookings over 10,000 assets\n");
-    println!("| path | created | rejected | errors | created p50 ms | created p99 ms | bookings/s |");
+    println!(
+        "| path | created | rejected | errors | created p50 ms | created p99 ms | bookings/s |"
+    );
     println!("|---|---|---|---|---|---|---|");
     bench.reset().await?;
     let base = bench.run(false, success.clone()).await?;
@@ -261,7 +311,9 @@ async fn main() -> anyhow::Result<()> {
 
     // (c) Search over the 10,000 bookings just made, 7-day windows.
     reconcile::rebuild_all(&bench.db, &bench.state.cache).await?;
-    let sku_id: Uuid = sqlx::query_scalar("SELECT id FROM skus").fetch_one(&bench.db).await?;
+    let sku_id: Uuid = sqlx::query_scalar("SELECT id FROM skus")
+        .fetch_one(&bench.db)
+        .await?;
     let searches = 300u64;
     let mut pg_times = Vec::new();
     let mut redis_times = Vec::new();
@@ -270,13 +322,24 @@ async fn main() -> anyhow::Result<()> {
         let start = bench.today + chrono::Days::new(i % 30);
         let end = start + chrono::Days::new(7);
         let t = Instant::now();
-        let pg = bench.state.availability.free_assets_postgres(sku_id, None, start, end).await?;
+        let pg = bench
+            .state
+            .availability
+            .free_assets_postgres(sku_id, None, start, end)
+            .await?;
         pg_times.push(t.elapsed());
         let t = Instant::now();
-        let (fast, source) = bench.state.availability.free_assets("BENCH-CAR", None, start, end).await?;
+        let units = bench
+            .state
+            .availability
+            .free_assets("BENCH-CAR", None, start, end)
+            .await?;
         redis_times.push(t.elapsed());
-        anyhow::ensure!(source == sentra_server::booking::availability::Source::Redis, "search fell back to Postgres");
-        if fast.iter().map(|a| a.id).collect::<Vec<_>>() != pg {
+        anyhow::ensure!(
+            units.source == sentra_server::booking::availability::Source::Redis,
+            "search fell back to Postgres"
+        );
+        if units.assets().map(|a| a.id).collect::<Vec<_>>() != pg {
             mismatches += 1;
         }
     }
@@ -290,12 +353,23 @@ async fn main() -> anyhow::Result<()> {
         let r = times.len() as f64 / times.iter().sum::<Duration>().as_secs_f64();
         r
     };
-    println!("| Postgres (GiST anti-join) | {} | {} | {:.0} |", ms(percentile(&pg_times, 0.5)), ms(percentile(&pg_times, 0.99)), rate(&pg_times));
-    println!("| SentraRental (Redis day bitmaps) | {} | {} | {:.0} |", ms(percentile(&redis_times, 0.5)), ms(percentile(&redis_times, 0.99)), rate(&redis_times));
+    println!(
+        "| Postgres (GiST anti-join) | {} | {} | {:.0} |",
+        ms(percentile(&pg_times, 0.5)),
+        ms(percentile(&pg_times, 0.99)),
+        rate(&pg_times)
+    );
+    println!(
+        "| SentraRental (Redis day bitmaps) | {} | {} | {:.0} |",
+        ms(percentile(&redis_times, 0.5)),
+        ms(percentile(&redis_times, 0.99)),
+        rate(&redis_times)
+    );
     println!(
         "\nSame answers: {} of {searches} searches differed. Search {:.1}× faster at p50 (target ≥ 10×).",
         mismatches,
-        percentile(&pg_times, 0.5).as_secs_f64() / percentile(&redis_times, 0.5).as_secs_f64().max(1e-9)
+        percentile(&pg_times, 0.5).as_secs_f64()
+            / percentile(&redis_times, 0.5).as_secs_f64().max(1e-9)
     );
     Ok(())
 }

@@ -7,7 +7,11 @@
 //! in process and reloaded when the SKU's `fleet_version` changes. If Redis cannot answer, the
 //! same question goes to Postgres (GiST index of the exclusion constraint).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -51,6 +55,24 @@ pub enum SearchError {
     Database(#[from] sqlx::Error),
 }
 
+/// How often a cached fleet's version is checked against Postgres.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// A search's answer: the fleet and the indexes (into `fleet.assets`) of the free units.
+#[derive(Debug)]
+pub struct FreeUnits {
+    pub fleet: Arc<Fleet>,
+    pub free: Vec<usize>,
+    pub source: Source,
+}
+
+impl FreeUnits {
+    /// The free units.
+    pub fn assets(&self) -> impl Iterator<Item = &FleetAsset> {
+        self.free.iter().map(|&i| &self.fleet.assets[i])
+    }
+}
+
 /// How a search was answered (for tests and benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -63,7 +85,8 @@ pub enum Source {
 pub struct Availability {
     db: PgPool,
     cache: Arc<Cache>,
-    fleets: Arc<RwLock<HashMap<String, Arc<Fleet>>>>,
+    /// Fleets by SKU code, with when their version was last checked against Postgres.
+    fleets: Arc<RwLock<HashMap<String, (Instant, Arc<Fleet>)>>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
     rebuilding: Arc<tokio::sync::Mutex<()>>,
 }
@@ -79,8 +102,14 @@ impl Availability {
         }
     }
 
-    /// The SKU's fleet, from the cache when its version is current.
+    /// The SKU's fleet, from the cache when its version is current. The version is checked at
+    /// most every [`RECHECK`], so a fleet change shows in searches within that time.
     pub async fn fleet(&self, sku_code: &str) -> Result<Arc<Fleet>, SearchError> {
+        if let Some((checked, fleet)) = self.fleets.read().await.get(sku_code) {
+            if checked.elapsed() < RECHECK {
+                return Ok(fleet.clone());
+            }
+        }
         let head: Option<(Uuid, i64, i32)> = sqlx::query_as(
             "SELECT id, fleet_version, turnaround_buffer_days FROM skus WHERE code = $1",
         )
@@ -88,8 +117,9 @@ impl Availability {
         .fetch_optional(&self.db)
         .await?;
         let (sku_id, version, buffer_days) = head.ok_or(SearchError::UnknownSku)?;
-        if let Some(fleet) = self.fleets.read().await.get(sku_code) {
+        if let Some((checked, fleet)) = self.fleets.write().await.get_mut(sku_code) {
             if fleet.version == version {
+                *checked = Instant::now();
                 return Ok(fleet.clone());
             }
         }
@@ -111,7 +141,7 @@ impl Availability {
         self.fleets
             .write()
             .await
-            .insert(sku_code.to_owned(), fleet.clone());
+            .insert(sku_code.to_owned(), (Instant::now(), fleet.clone()));
         Ok(fleet)
     }
 
@@ -123,7 +153,7 @@ impl Availability {
         branch_code: Option<&str>,
         start: NaiveDate,
         end: NaiveDate,
-    ) -> Result<(Vec<FleetAsset>, Source), SearchError> {
+    ) -> Result<FreeUnits, SearchError> {
         let fleet = self.fleet(sku_code).await?;
         if let Some(code) = branch_code {
             if !fleet.assets.iter().any(|a| a.branch_code == code)
@@ -133,19 +163,19 @@ impl Availability {
             }
         }
         let blocked_until = end + chrono::Days::new(u64::try_from(fleet.buffer_days).unwrap_or(0));
-        let candidates = fleet.assets.iter().filter(|a| {
+        let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
             a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
         });
-        match self
+        let (free, source) = match self
             .occupied_union(&fleet.sku_code, start, blocked_until)
             .await
         {
             Ok(Some(union)) => {
                 let free = candidates
-                    .filter(|a| !bit_is_set(&union, u32::try_from(a.sku_ordinal).unwrap_or(0)))
-                    .cloned()
+                    .filter(|(_, a)| !bit_is_set(&union, u32::try_from(a.sku_ordinal).unwrap_or(0)))
+                    .map(|(i, _)| i)
                     .collect();
-                Ok((free, Source::Redis))
+                (free, Source::Redis)
             }
             unbuilt_or_failed => {
                 if let Err(e) = unbuilt_or_failed {
@@ -157,12 +187,17 @@ impl Availability {
                     .taken_in_postgres(fleet.sku_id, start, blocked_until)
                     .await?;
                 let free = candidates
-                    .filter(|a| !taken.contains(&a.id))
-                    .cloned()
+                    .filter(|(_, a)| !taken.contains(&a.id))
+                    .map(|(i, _)| i)
                     .collect();
-                Ok((free, Source::Postgres))
+                (free, Source::Postgres)
             }
-        }
+        };
+        Ok(FreeUnits {
+            fleet,
+            free,
+            source,
+        })
     }
 
     /// The Postgres-only answer (fallback, and the benchmark's baseline query).

@@ -11,6 +11,7 @@
 //! - [`jobs`]: the durable Postgres job queue those offers run from.
 
 pub mod availability;
+pub mod directory;
 pub mod expiry;
 pub mod jobs;
 pub mod reconcile;

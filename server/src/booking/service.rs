@@ -14,7 +14,7 @@ use sentra_protocol::FieldError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{reconcile, repo};
+use super::{directory::AssetDirectory, reconcile, repo};
 use crate::cache::{
     Cache,
     calendar::{AssetCalendar, SkuDays},
@@ -77,6 +77,7 @@ pub struct BookingService {
     db: PgPool,
     cache: Arc<Cache>,
     redlock: Arc<Redlock>,
+    directory: AssetDirectory,
     settings: BookingSettings,
 }
 
@@ -112,6 +113,7 @@ impl BookingService {
             db,
             cache,
             redlock,
+            directory: AssetDirectory::default(),
             settings,
         }
     }
@@ -181,24 +183,28 @@ impl BookingService {
         req: &CreateBooking,
         window: Duration,
     ) -> Result<repo::BookingRow, BookingError> {
-        let asset = repo::asset_context(&self.db, req.asset_id)
+        // The fast path works from the directory cache: no Postgres round trip to say "taken".
+        let known = self
+            .directory
+            .get(&self.db, req.asset_id)
             .await?
             .ok_or(BookingError::UnknownAsset)?;
-        let zone = BranchTimeZone::from_iana(&asset.time_zone)
+        let zone = BranchTimeZone::from_iana(&known.time_zone)
             .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
         let range = self.validate(req, zone)?;
-        if asset.status != "active" {
-            return Err(BookingError::NotRentable(asset.status.clone()));
+        if known.status != "active" {
+            return Err(BookingError::NotRentable(known.status.clone()));
         }
-        let occupied_end =
-            range.end() + chrono::Days::new(u64::try_from(asset.buffer_days).unwrap_or(0));
-        let calendar = AssetCalendar::new(&self.cache.key_prefix, &asset.sku_code, asset.asset_id);
-
-        // Fast path: the calendar already shows the days taken.
+        let buffer = |days: i32| chrono::Days::new(u64::try_from(days).unwrap_or(0));
+        let calendar = AssetCalendar::new(&self.cache.key_prefix, &known.sku_code, known.asset_id);
         let redis = self.cache.main.connection().await.ok();
         if let Some(mut conn) = redis.clone() {
             match calendar
-                .is_free(&mut conn, range.start(), occupied_end)
+                .is_free(
+                    &mut conn,
+                    range.start(),
+                    range.end() + buffer(known.buffer_days),
+                )
                 .await
             {
                 Ok(false) => return Err(BookingError::Taken),
@@ -209,7 +215,7 @@ impl BookingService {
 
         let lock_key = format!(
             "{}lock:{{{}:{}}}",
-            self.cache.key_prefix, asset.sku_code, asset.asset_id
+            self.cache.key_prefix, known.sku_code, known.asset_id
         );
         let lease = match self
             .redlock
@@ -224,6 +230,21 @@ impl BookingService {
             }
         };
 
+        // From here on, fresh data: the transaction must not act on a cached row.
+        let asset = match repo::asset_context(&self.db, req.asset_id).await {
+            Ok(Some(asset)) if asset.status == "active" => asset,
+            fresh => {
+                if let Some(lease) = &lease {
+                    self.redlock.release(lease).await;
+                }
+                return Err(match fresh {
+                    Ok(Some(asset)) => BookingError::NotRentable(asset.status),
+                    Ok(None) => BookingError::UnknownAsset,
+                    Err(e) => e.into(),
+                });
+            }
+        };
+        let occupied_end = range.end() + buffer(asset.buffer_days);
         let nights = i64::from(range.nights());
         let hold = repo::NewHold {
             id: Uuid::now_v7(),

@@ -72,7 +72,7 @@ pub async fn search(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let (free, _source) = state
+    let units = state
         .availability
         .free_assets(&query.sku, query.branch.as_deref(), query.start, query.end)
         .await?;
@@ -81,13 +81,13 @@ pub async fn search(
         start: query.start,
         end: query.end,
         branch: query.branch,
-        free: free
-            .into_iter()
+        free: units
+            .assets()
             .map(|a| FreeAsset {
                 asset_id: a.id,
-                plate_or_serial: a.plate_or_serial,
+                plate_or_serial: a.plate_or_serial.clone(),
                 branch_id: a.branch_id,
-                branch_code: a.branch_code,
+                branch_code: a.branch_code.clone(),
             })
             .collect(),
     }))
