@@ -25,11 +25,16 @@ pub struct AssetDirectory {
 }
 
 impl AssetDirectory {
-    /// The asset, from the cache when fresh enough, else from Postgres.
-    pub async fn get(&self, db: &PgPool, asset: Uuid) -> sqlx::Result<Option<Arc<AssetContext>>> {
+    /// The asset, from the cache when fresh enough, else from Postgres. The flag says whether
+    /// it was just read from Postgres (then it may serve the transaction as it is).
+    pub async fn get(
+        &self,
+        db: &PgPool,
+        asset: Uuid,
+    ) -> sqlx::Result<Option<(Arc<AssetContext>, bool)>> {
         if let Some((at, context)) = self.entries.read().await.get(&asset) {
             if at.elapsed() < TTL {
-                return Ok(Some(context.clone()));
+                return Ok(Some((context.clone(), false)));
             }
         }
         let Some(context) = repo::asset_context(db, asset).await? else {
@@ -40,6 +45,6 @@ impl AssetDirectory {
             .write()
             .await
             .insert(asset, (Instant::now(), context.clone()));
-        Ok(Some(context))
+        Ok(Some((context, true)))
     }
 }

@@ -184,7 +184,7 @@ impl BookingService {
         window: Duration,
     ) -> Result<repo::BookingRow, BookingError> {
         // The fast path works from the directory cache: no Postgres round trip to say "taken".
-        let known = self
+        let (known, just_read) = self
             .directory
             .get(&self.db, req.asset_id)
             .await?
@@ -231,7 +231,12 @@ impl BookingService {
         };
 
         // From here on, fresh data: the transaction must not act on a cached row.
-        let asset = match repo::asset_context(&self.db, req.asset_id).await {
+        let fresh = if just_read {
+            Ok(Some(known.as_ref().clone()))
+        } else {
+            repo::asset_context(&self.db, req.asset_id).await
+        };
+        let asset = match fresh {
             Ok(Some(asset)) if asset.status == "active" => asset,
             fresh => {
                 if let Some(lease) = &lease {
@@ -256,52 +261,74 @@ impl BookingService {
             payment_window_secs: i64::try_from(window.as_secs()).unwrap_or(600),
         };
         let outcome = repo::create_hold(&self.db, &asset, &hold).await;
-        if let Some(lease) = &lease {
-            self.redlock.release(lease).await;
-        }
         let (booking, freed) = match outcome {
             Ok(done) => done,
-            Err(e) if is_conflict(&e) => {
-                // The calendar said free, Postgres said taken: repair the calendar now.
-                self.repair(asset.asset_id).await;
-                return Err(BookingError::Taken);
-            }
-            Err(e) if is_foreign_key_violation(&e) => {
-                return Err(BookingError::Invalid(vec![field(
-                    "customer_id",
-                    "no such customer",
-                )]));
-            }
-            Err(e) => return Err(e.into()),
-        };
-
-        if let Some(mut conn) = redis {
-            self.clear_bits(&mut conn, &freed).await;
-            match calendar
-                .reserve(&mut conn, range.start(), occupied_end)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(
-                        "calendar bits were already set after commit; rebuilding the asset"
-                    );
+            Err(e) => {
+                if let Some(lease) = &lease {
+                    self.redlock.release(lease).await;
+                }
+                return Err(if is_conflict(&e) {
+                    // The calendar said free, Postgres said taken: repair the calendar now.
                     self.repair(asset.asset_id).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will")
-                }
+                    BookingError::Taken
+                } else if is_foreign_key_violation(&e) {
+                    BookingError::Invalid(vec![field("customer_id", "no such customer")])
+                } else {
+                    e.into()
+                });
             }
-            let days = SkuDays::new(&self.cache.key_prefix, &asset.sku_code);
-            let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-            if let Err(e) = days
-                .mark(&mut conn, ordinal, range.start(), occupied_end, true)
-                .await
-            {
-                tracing::warn!(error = %e, "writing search bits failed; the reconciler will");
+        };
+        // Committed: release the lock and write the bits at the same time.
+        let release = async {
+            if let Some(lease) = &lease {
+                self.redlock.release(lease).await;
+            }
+        };
+        let bits = async {
+            if let Some(conn) = redis {
+                self.write_bits(conn, &freed, &calendar, &asset, range.start(), occupied_end)
+                    .await;
+            }
+        };
+        tokio::join!(release, bits);
+        Ok(booking)
+    }
+
+    /// After a commit: clears what lapsed holds freed, then sets the new booking's days in the
+    /// asset calendar and the SKU's search index (two keys in different cluster slots, written
+    /// concurrently).
+    async fn write_bits(
+        &self,
+        mut conn: crate::cache::RedisConn,
+        freed: &[repo::FreedRange],
+        calendar: &AssetCalendar,
+        asset: &repo::AssetContext,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) {
+        if !freed.is_empty() {
+            self.clear_bits(&mut conn, freed).await;
+        }
+        let mut index_conn = conn.clone();
+        let days = SkuDays::new(&self.cache.key_prefix, &asset.sku_code);
+        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+        let (reserved, marked) = tokio::join!(
+            calendar.reserve(&mut conn, start, end),
+            days.mark(&mut index_conn, ordinal, start, end, true)
+        );
+        match reserved {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("calendar bits were already set after commit; rebuilding the asset");
+                self.repair(asset.asset_id).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will")
             }
         }
-        Ok(booking)
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "writing search bits failed; the reconciler will");
+        }
     }
 
     /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
