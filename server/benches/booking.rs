@@ -115,7 +115,7 @@ impl Bench {
                 Ok(_) => Outcome::Created,
                 Err(e)
                     if e.as_database_error()
-                        .and_then(|d| d.code())
+                        .and_then(sqlx::error::DatabaseError::code)
                         .is_some_and(|c| c == "23P01" || c == "40P01") =>
                 {
                     Outcome::Conflict
@@ -253,6 +253,7 @@ fn row(name: &str, run: &Run, use_losers: bool) -> (Duration, Duration, f64) {
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "the three workloads in report order")]
 async fn main() -> anyhow::Result<()> {
     let (bench, _database) = setup().await?;
     println!("## Booking engine benchmark\n");

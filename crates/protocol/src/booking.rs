@@ -46,7 +46,7 @@ pub struct Booking {
     pub blocked_until: NaiveDate,
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "PENDING_PAYMENT"))]
     pub status: BookingStatus,
-    /// When an unpaid booking lapses (PENDING_PAYMENT only).
+    /// When an unpaid booking lapses (`PENDING_PAYMENT` only).
     pub expires_at: Option<DateTime<Utc>>,
     /// Proof of holding this booking; needed to confirm it. Keep it private.
     pub hold_token: Option<Uuid>,

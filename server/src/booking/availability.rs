@@ -55,6 +55,9 @@ pub enum SearchError {
     Database(#[from] sqlx::Error),
 }
 
+/// A cached fleet and when its version was last checked.
+type CachedFleet = (Instant, Arc<Fleet>);
+
 /// How often a cached fleet's version is checked against Postgres.
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -86,7 +89,7 @@ pub struct Availability {
     db: PgPool,
     cache: Arc<Cache>,
     /// Fleets by SKU code, with when their version was last checked against Postgres.
-    fleets: Arc<RwLock<HashMap<String, (Instant, Arc<Fleet>)>>>,
+    fleets: Arc<RwLock<HashMap<String, CachedFleet>>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
     rebuilding: Arc<tokio::sync::Mutex<()>>,
 }
@@ -105,10 +108,10 @@ impl Availability {
     /// The SKU's fleet, from the cache when its version is current. The version is checked at
     /// most every [`RECHECK`], so a fleet change shows in searches within that time.
     pub async fn fleet(&self, sku_code: &str) -> Result<Arc<Fleet>, SearchError> {
-        if let Some((checked, fleet)) = self.fleets.read().await.get(sku_code) {
-            if checked.elapsed() < RECHECK {
-                return Ok(fleet.clone());
-            }
+        if let Some((checked, fleet)) = self.fleets.read().await.get(sku_code)
+            && checked.elapsed() < RECHECK
+        {
+            return Ok(fleet.clone());
         }
         let head: Option<(Uuid, i64, i32)> = sqlx::query_as(
             "SELECT id, fleet_version, turnaround_buffer_days FROM skus WHERE code = $1",
@@ -117,11 +120,11 @@ impl Availability {
         .fetch_optional(&self.db)
         .await?;
         let (sku_id, version, buffer_days) = head.ok_or(SearchError::UnknownSku)?;
-        if let Some((checked, fleet)) = self.fleets.write().await.get_mut(sku_code) {
-            if fleet.version == version {
-                *checked = Instant::now();
-                return Ok(fleet.clone());
-            }
+        if let Some((checked, fleet)) = self.fleets.write().await.get_mut(sku_code)
+            && fleet.version == version
+        {
+            *checked = Instant::now();
+            return Ok(fleet.clone());
         }
         let assets: Vec<FleetAsset> = sqlx::query_as(
             "SELECT a.id, a.sku_ordinal, a.home_branch_id AS branch_id, b.code AS branch_code, \
@@ -155,12 +158,11 @@ impl Availability {
         end: NaiveDate,
     ) -> Result<FreeUnits, SearchError> {
         let fleet = self.fleet(sku_code).await?;
-        if let Some(code) = branch_code {
-            if !fleet.assets.iter().any(|a| a.branch_code == code)
-                && !self.branch_exists(code).await?
-            {
-                return Err(SearchError::UnknownBranch);
-            }
+        if let Some(code) = branch_code
+            && !fleet.assets.iter().any(|a| a.branch_code == code)
+            && !self.branch_exists(code).await?
+        {
+            return Err(SearchError::UnknownBranch);
         }
         let blocked_until = end + chrono::Days::new(u64::try_from(fleet.buffer_days).unwrap_or(0));
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
@@ -234,10 +236,10 @@ impl Availability {
         end: NaiveDate,
     ) -> Result<Vec<(NaiveDate, usize, usize)>, SearchError> {
         let fleet = self.fleet(sku_code).await?;
-        if let Some(code) = branch_code {
-            if !self.branch_exists(code).await? {
-                return Err(SearchError::UnknownBranch);
-            }
+        if let Some(code) = branch_code
+            && !self.branch_exists(code).await?
+        {
+            return Err(SearchError::UnknownBranch);
         }
         let rentable: Vec<&FleetAsset> = fleet
             .assets

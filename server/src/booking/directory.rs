@@ -18,10 +18,13 @@ use super::repo::{self, AssetContext};
 /// How long a cached asset is trusted for the fast path.
 const TTL: Duration = Duration::from_secs(30);
 
+/// A cached asset and when it was read.
+type CachedAsset = (Instant, Arc<AssetContext>);
+
 /// The cache.
 #[derive(Debug, Default, Clone)]
 pub struct AssetDirectory {
-    entries: Arc<RwLock<HashMap<Uuid, (Instant, Arc<AssetContext>)>>>,
+    entries: Arc<RwLock<HashMap<Uuid, CachedAsset>>>,
 }
 
 impl AssetDirectory {
@@ -32,10 +35,10 @@ impl AssetDirectory {
         db: &PgPool,
         asset: Uuid,
     ) -> sqlx::Result<Option<(Arc<AssetContext>, bool)>> {
-        if let Some((at, context)) = self.entries.read().await.get(&asset) {
-            if at.elapsed() < TTL {
-                return Ok(Some((context.clone(), false)));
-            }
+        if let Some((at, context)) = self.entries.read().await.get(&asset)
+            && at.elapsed() < TTL
+        {
+            return Ok(Some((context.clone(), false)));
         }
         let Some(context) = repo::asset_context(db, asset).await? else {
             return Ok(None);

@@ -178,6 +178,10 @@ impl BookingService {
 
     /// Creates a PENDING_PAYMENT hold that waits `window` for payment (waitlist offers wait longer).
     #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one attempt's steps in order: reading them top to bottom is the point"
+    )]
     pub async fn create_with_window(
         &self,
         req: &CreateBooking,
@@ -323,7 +327,7 @@ impl BookingService {
                 self.repair(asset.asset_id).await;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will")
+                tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will");
             }
         }
         if let Err(e) = marked {
@@ -362,22 +366,19 @@ impl BookingService {
 
     /// Cancels a pending or confirmed booking and frees its days.
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
-        match repo::cancel(&self.db, id).await? {
-            Some((row, freed)) => {
-                if let Ok(mut conn) = self.cache.main.connection().await {
-                    self.clear_bits(&mut conn, freed.as_slice()).await;
-                }
-                Ok(row)
+        if let Some((row, freed)) = repo::cancel(&self.db, id).await? {
+            if let Ok(mut conn) = self.cache.main.connection().await {
+                self.clear_bits(&mut conn, freed.as_slice()).await;
             }
-            None => {
-                let current = repo::get(&self.db, id)
-                    .await?
-                    .ok_or(BookingError::NotFound)?;
-                Err(BookingError::InvalidState {
-                    status: current.status,
-                    action: "cancelled",
-                })
-            }
+            Ok(row)
+        } else {
+            let current = repo::get(&self.db, id)
+                .await?
+                .ok_or(BookingError::NotFound)?;
+            Err(BookingError::InvalidState {
+                status: current.status,
+                action: "cancelled",
+            })
         }
     }
 

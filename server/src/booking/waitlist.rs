@@ -319,10 +319,10 @@ pub async fn offer_confirmed(db: &PgPool, booking: Uuid) -> sqlx::Result<()> {
 async fn index_add(service: &BookingService, entry: &Entry) {
     let cache = service.cache();
     let key = waitlist_index::key(&cache.key_prefix, &entry.sku_code, entry.start_date);
-    if let Ok(mut conn) = cache.main.connection().await {
-        if let Err(e) = waitlist_index::add(&mut conn, &key, entry.id, entry.priority).await {
-            tracing::warn!(error = %e, "waitlist index update failed; positions fall back to Postgres");
-        }
+    if let Ok(mut conn) = cache.main.connection().await
+        && let Err(e) = waitlist_index::add(&mut conn, &key, entry.id, entry.priority).await
+    {
+        tracing::warn!(error = %e, "waitlist index update failed; positions fall back to Postgres");
     }
 }
 

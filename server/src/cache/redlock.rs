@@ -140,7 +140,7 @@ impl Redlock {
             return Ok(Lease {
                 resource: resource.to_owned(),
                 token,
-                valid_until: started + ttl - drift,
+                valid_until: (started + ttl).checked_sub(drift).unwrap_or(started),
             });
         }
         // Undo partial acquisitions so others need not wait for the TTL.
@@ -189,10 +189,10 @@ impl Redlock {
                     .query_async::<i64>(&mut conn)
                     .await
             };
-            if let Ok(Ok(ms)) = tokio::time::timeout(self.node_timeout, pttl).await {
-                if let Ok(ms) = u64::try_from(ms) {
-                    longest = longest.max(Some(Duration::from_millis(ms)));
-                }
+            if let Ok(Ok(ms)) = tokio::time::timeout(self.node_timeout, pttl).await
+                && let Ok(ms) = u64::try_from(ms)
+            {
+                longest = longest.max(Some(Duration::from_millis(ms)));
             }
         }
         longest

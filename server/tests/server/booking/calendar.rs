@@ -66,6 +66,10 @@ async fn occupied_in_postgres(app: &TestApp, asset: Uuid, d: NaiveDate) -> anyho
     .await?)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one generated scenario, then the day-by-day check"
+)]
 async fn run_case(ops: Vec<Op>) -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;

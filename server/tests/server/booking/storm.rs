@@ -177,7 +177,10 @@ async fn a_lock_holder_paused_past_its_ttl_cannot_double_book() -> anyhow::Resul
     let lock_node = sentra_server::cache::RedisHandle::new(
         sentra_server::cache::RedisTarget::Node(RedisServer::shared()?.url().into()),
     )?;
-    let redlock = sentra_server::cache::redlock::Redlock::new(vec![lock_node], Default::default());
+    let redlock = sentra_server::cache::redlock::Redlock::new(
+        vec![lock_node],
+        sentra_server::cache::redlock::RetryPolicy::default(),
+    );
     let lease = redlock.acquire(&sku_asset, Duration::from_secs(1)).await?;
     let report = storm(
         &app,
@@ -217,7 +220,7 @@ async fn a_lock_holder_paused_past_its_ttl_cannot_double_book() -> anyhow::Resul
         .expect_err("the stalled holder's write must be refused");
     let code = err
         .as_database_error()
-        .and_then(|e| e.code())
+        .and_then(sqlx::error::DatabaseError::code)
         .map(std::borrow::Cow::into_owned);
     assert_eq!(code.as_deref(), Some("23P01"), "{err}");
     redlock.release(&lease).await;
