@@ -72,6 +72,8 @@ pub struct Redlock {
     retry: RetryPolicy,
     /// Longest wait for one node's answer; a slow node counts as a failed one.
     node_timeout: Duration,
+    /// The release script, hashed once (redis-rs sends EVALSHA and loads it when missing).
+    release_script: redis::Script,
 }
 
 impl Redlock {
@@ -81,6 +83,7 @@ impl Redlock {
             nodes,
             retry,
             node_timeout: Duration::from_millis(50),
+            release_script: redis::Script::new(RELEASE),
         }
     }
 
@@ -163,7 +166,7 @@ impl Redlock {
     }
 
     async fn release_token(&self, resource: &str, token: &str) {
-        let script = redis::Script::new(RELEASE);
+        let script = &self.release_script;
         let releases = self.nodes.iter().map(|node| async {
             let release = async {
                 let mut conn = node.connection().await?;
