@@ -5,32 +5,23 @@ use axum::{
     extract::{Path, State},
 };
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use sentra_protocol::{
-    Availability, CalendarDay, DayState, FieldError, FreeAsset, Problem, SkuCalendar,
-};
+use sentra_protocol::{Availability, CalendarDay, DayState, FreeAsset, Problem, SkuCalendar};
 use serde::Deserialize;
 
-use super::extract::ApiQuery;
+use super::extract::{ApiQuery, field_error};
 use crate::{booking::availability::SearchError, error::AppError, state::AppState};
 
 impl From<SearchError> for AppError {
     fn from(err: SearchError) -> Self {
         match err {
             SearchError::UnknownSku => {
-                AppError::validation(vec![field("sku", "no SKU with this code")])
+                AppError::validation(vec![field_error("sku", "no SKU with this code")])
             }
             SearchError::UnknownBranch => {
-                AppError::validation(vec![field("branch", "no branch with this code")])
+                AppError::validation(vec![field_error("branch", "no branch with this code")])
             }
             SearchError::Database(e) => AppError::from(e),
         }
-    }
-}
-
-fn field(name: &str, message: &str) -> FieldError {
-    FieldError {
-        field: name.to_owned(),
-        message: message.to_owned(),
     }
 }
 
@@ -56,18 +47,18 @@ pub async fn search(
 ) -> Result<Json<Availability>, AppError> {
     let mut errors = Vec::new();
     if query.end <= query.start {
-        errors.push(field("end", "must be after start"));
+        errors.push(field_error("end", "must be after start"));
     }
     let max = i64::from(state.config.max_rental_days);
     if (query.end - query.start).num_days() > max {
-        errors.push(field(
+        errors.push(field_error(
             "end",
-            &format!("a rental may last at most {max} days"),
+            format!("a rental may last at most {max} days"),
         ));
     }
     // A day of slack: "today" differs between WIB, WITA and WIT.
     if query.start < Utc::now().date_naive() - chrono::Days::new(1) {
-        errors.push(field("start", "is in the past"));
+        errors.push(field_error("start", "is in the past"));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -114,7 +105,7 @@ pub async fn calendar(
     let first = NaiveDate::parse_from_str(&format!("{}-01", query.month), "%Y-%m-%d")
         .ok()
         .filter(|d| (2000..=2100).contains(&d.year()))
-        .ok_or_else(|| AppError::validation(vec![field("month", "expected YYYY-MM")]))?;
+        .ok_or_else(|| AppError::validation(vec![field_error("month", "expected YYYY-MM")]))?;
     let counts = state
         .availability
         .day_counts(

@@ -13,7 +13,10 @@ use sentra_protocol::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{extract::ApiJson, idempotency};
+use super::{
+    extract::{ApiJson, field_error, path_id},
+    idempotency,
+};
 use crate::{
     booking::{BookingError, CreateBooking, repo::BookingRow},
     error::AppError,
@@ -135,7 +138,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id, "Booking")?;
     Ok(Json(to_dto(state.bookings.get(id).await?)?))
 }
 
@@ -160,21 +163,21 @@ pub async fn list(
     let mut errors = Vec::new();
     let status = match query.status.as_deref().map(str::parse::<BookingStatus>) {
         Some(Err(_)) => {
-            errors.push(field("status", "unknown status"));
+            errors.push(field_error("status", "unknown status"));
             None
         }
         other => other.and_then(Result::ok),
     };
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        errors.push(field("limit", "must be from 1 to 500"));
+        errors.push(field_error("limit", "must be from 1 to 500"));
     }
     let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
         .bind(&query.branch)
         .fetch_optional(&state.db)
         .await?;
     if branch.is_none() {
-        errors.push(field("branch", "no branch with this code"));
+        errors.push(field_error("branch", "no branch with this code"));
     }
     let (Some(branch), true) = (branch, errors.is_empty()) else {
         return Err(AppError::validation(errors));
@@ -198,7 +201,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id, "Booking")?;
     Ok(Json(to_dto(state.bookings.cancel(id).await?)?))
 }
 
@@ -215,19 +218,8 @@ pub async fn confirm(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ConfirmBookingRequest>,
 ) -> Result<Json<Booking>, AppError> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id, "Booking")?;
     Ok(Json(to_dto(
         state.bookings.confirm(id, body.hold_token).await?,
     )?))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, AppError> {
-    raw.parse().map_err(|_| AppError::not_found("Booking"))
-}
-
-fn field(name: &str, message: &str) -> sentra_protocol::FieldError {
-    sentra_protocol::FieldError {
-        field: name.to_owned(),
-        message: message.to_owned(),
-    }
 }

@@ -50,3 +50,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// Parses a resource id from the path; a malformed id is answered like an unknown one (404), so
+/// the caller learns nothing either way.
+pub fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, AppError> {
+    raw.parse().map_err(|_| AppError::not_found(what))
+}
+
+/// A `FieldError` for `validation_failed` problems.
+pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}

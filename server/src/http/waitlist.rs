@@ -6,9 +6,8 @@ use axum::{
     http::StatusCode,
 };
 use sentra_protocol::{FieldError, JoinWaitlistRequest, Problem, WaitlistEntry};
-use uuid::Uuid;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, path_id};
 use crate::{
     booking::waitlist::{self, Entry, JoinError},
     error::AppError,
@@ -81,9 +80,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<WaitlistEntry>, AppError> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| AppError::not_found("Waitlist entry"))?;
+    let id = path_id(&id, "Waitlist entry")?;
     let entry = waitlist::get(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("Waitlist entry"))?;
@@ -98,9 +95,7 @@ pub async fn leave(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<WaitlistEntry>, AppError> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| AppError::not_found("Waitlist entry"))?;
+    let id = path_id(&id, "Waitlist entry")?;
     let entry = match waitlist::leave(&state.bookings, &state.db, id).await? {
         Some(entry) => entry,
         None => waitlist::get(&state.db, id)

@@ -4,6 +4,7 @@ mod booking {
     mod api;
     mod calendar;
     mod expiry;
+    mod redlock;
     mod search;
     mod storm;
 }
