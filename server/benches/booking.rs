@@ -184,6 +184,10 @@ async fn setup() -> anyhow::Result<(Arc<Bench>, TestDatabase)> {
         ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
         ("SENTRA_DB_MAX_CONNECTIONS", "32".to_owned()),
         ("SENTRA_LOG", "error".to_owned()),
+        (
+            "SENTRA_JWT_SECRET",
+            "bench-secret-0123456789-abcdefghijklmn".to_owned(),
+        ),
     ]);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;

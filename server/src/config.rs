@@ -57,6 +57,12 @@ pub struct Config {
     pub expiry_sweep_interval: Duration,
     /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is checked against Postgres.
     pub reconcile_interval: Duration,
+    /// `SENTRA_JWT_SECRET`: signs access tokens (at least 32 characters; required).
+    pub jwt_secret: SecretString,
+    /// `SENTRA_ACCESS_TOKEN_SECS`: access token lifetime.
+    pub access_token_ttl: Duration,
+    /// `SENTRA_REFRESH_TOKEN_DAYS`: refresh token lifetime.
+    pub refresh_token_ttl: Duration,
 }
 
 /// Every problem found in the environment, reported together.
@@ -156,6 +162,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "300",
         "calendar check against Postgres (1-86400 s)",
     ),
+    (
+        "SENTRA_JWT_SECRET",
+        "(required)",
+        "secret that signs access tokens, 32+ characters",
+    ),
+    (
+        "SENTRA_ACCESS_TOKEN_SECS",
+        "900",
+        "access token lifetime (60-3600 s)",
+    ),
+    (
+        "SENTRA_REFRESH_TOKEN_DAYS",
+        "30",
+        "refresh token lifetime (1-365 days)",
+    ),
 ];
 
 impl Config {
@@ -209,6 +230,9 @@ impl Config {
                 60_000,
             ))),
             reconcile_interval: r.seconds("SENTRA_RECONCILE_INTERVAL_SECS", "300", 1, 86_400),
+            jwt_secret: r.secret("SENTRA_JWT_SECRET", 32),
+            access_token_ttl: r.seconds("SENTRA_ACCESS_TOKEN_SECS", "900", 60, 3_600),
+            refresh_token_ttl: r.seconds("SENTRA_REFRESH_TOKEN_DAYS", "30", 1, 365) * 86_400,
         };
         if r.problems.is_empty() {
             Ok(config)
@@ -259,6 +283,18 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
 
     fn seconds(&mut self, name: &str, default: &str, min: u32, max: u32) -> Duration {
         Duration::from_secs(u64::from(self.number(name, default, min, max)))
+    }
+
+    fn secret(&mut self, name: &str, min_chars: usize) -> SecretString {
+        let value = (self.lookup)(name).unwrap_or_default();
+        if value.trim().is_empty() {
+            self.problems
+                .push(format!("{name}: is required but not set"));
+        } else if value.chars().count() < min_chars {
+            self.problems
+                .push(format!("{name}: must have at least {min_chars} characters"));
+        }
+        SecretString::from(value)
     }
 
     fn required_url(&mut self, name: &str, schemes: &[&str]) -> SecretString {
@@ -315,12 +351,14 @@ mod tests {
     use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
+    const SECRET: &str = "a-test-secret-of-at-least-32-characters";
+
+    /// Reads `vars` plus a valid token secret (unless `vars` sets one).
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        let mut map: HashMap<String, String> =
+            HashMap::from([("SENTRA_JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        map.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Config::from_lookup(|name| map.get(name).cloned().filter(|v| !v.is_empty()))
     }
 
     #[test]
@@ -341,8 +379,9 @@ mod tests {
             ("REDIS_URL", "http://wrong"),
             ("SENTRA_LOG_FORMAT", "xml"),
             ("SENTRA_AUTO_MIGRATE", "maybe"),
+            ("SENTRA_JWT_SECRET", "too-short"),
         ])
-        .expect_err("five bad variables and one missing");
+        .expect_err("six bad variables and one missing");
         let names: Vec<&str> = err
             .problems
             .iter()
@@ -356,12 +395,13 @@ mod tests {
                 "SENTRA_DB_MAX_CONNECTIONS",
                 "REDIS_URL",
                 "SENTRA_AUTO_MIGRATE",
-                "SENTRA_LOG_FORMAT"
+                "SENTRA_LOG_FORMAT",
+                "SENTRA_JWT_SECRET"
             ]
         );
         let text = err.to_string();
         assert!(
-            text.starts_with("invalid configuration (6 problems):"),
+            text.starts_with("invalid configuration (7 problems):"),
             "{text}"
         );
     }
@@ -372,6 +412,19 @@ mod tests {
         assert!(!format!("{c:?}").contains("hunter2"));
         let err = config(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).expect_err("wrong scheme");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(
+            !format!("{c:?}").contains(SECRET),
+            "the token secret is redacted too"
+        );
+        let missing = config(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("SENTRA_JWT_SECRET", ""),
+        ])
+        .expect_err("no secret");
+        assert_eq!(
+            missing.problems,
+            ["SENTRA_JWT_SECRET: is required but not set"]
+        );
     }
 
     #[test]

@@ -4,10 +4,6 @@
 //! Seeding happens once: when any branch exists the data is left as it is, so a second
 //! `make run` keeps whatever was created meanwhile. The demo passwords are fixed and printed.
 
-use argon2::{
-    Argon2,
-    password_hash::{PasswordHasher, SaltString},
-};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -23,6 +19,9 @@ pub struct DemoLogin {
     /// Branch codes the account belongs to (empty for HQ).
     pub branches: &'static [&'static str],
 }
+
+/// The password of every demo customer (log in with the customer's e-mail or phone).
+pub const DEMO_CUSTOMER_PASSWORD: &str = "demo-pelanggan-2026";
 
 /// The demo staff accounts.
 pub const DEMO_LOGINS: &[DemoLogin] = &[
@@ -246,21 +245,18 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
         .bind(Uuid::now_v7()).bind(sku_ids[sku]).bind(branch_ids[branch]).bind(plate).bind(odometer)
         .execute(&mut *tx).await?;
     }
+    let customer_hash = crate::auth::password::hash(DEMO_CUSTOMER_PASSWORD)?;
     for (name, phone, email, tier, kyc) in CUSTOMERS {
         sqlx::query(
-            "INSERT INTO customers (id, full_name, phone, email, membership_tier, kyc_status) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO customers (id, full_name, phone, email, membership_tier, kyc_status, password_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(Uuid::now_v7()).bind(name).bind(phone).bind(email).bind(tier).bind(kyc)
+        .bind(Uuid::now_v7()).bind(name).bind(phone).bind(email).bind(tier).bind(kyc).bind(&customer_hash)
         .execute(&mut *tx).await?;
     }
     for login in DEMO_LOGINS {
         let id = Uuid::now_v7();
-        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-            .map_err(|e| anyhow::anyhow!("making a password salt failed: {e}"))?;
-        let hash = Argon2::default()
-            .hash_password(login.password.as_bytes(), &salt)
-            .map_err(|e| anyhow::anyhow!("hashing a demo password failed: {e}"))?
-            .to_string();
+        let hash = crate::auth::password::hash(login.password)?;
         let display_name = login.email.split('@').next().unwrap_or(login.email);
         sqlx::query("INSERT INTO users (id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5)")
             .bind(id).bind(login.email).bind(display_name).bind(hash).bind(login.role)
@@ -293,5 +289,13 @@ pub fn logins_table() -> String {
             )
         })
         .collect();
-    format!("Demo staff accounts (demo data only):\n{}", rows.concat())
+    let customers: Vec<String> = CUSTOMERS
+        .iter()
+        .map(|(name, _, email, tier, _)| format!("  {tier:<13} {email:<34} ({name})\n"))
+        .collect();
+    format!(
+        "Demo staff accounts (demo data only):\n{}Demo customers, password {DEMO_CUSTOMER_PASSWORD}:\n{}",
+        rows.concat(),
+        customers.concat()
+    )
 }

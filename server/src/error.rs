@@ -36,6 +36,11 @@ impl AppError {
         ))
     }
 
+    /// An `unauthorized` error (answered with `WWW-Authenticate: Bearer`).
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        AppError::new(ErrorCode::Unauthorized, detail)
+    }
+
     /// A `not_found` error for a kind of resource.
     pub fn not_found(what: &str) -> Self {
         AppError::new(ErrorCode::NotFound, format!("{what} not found"))
@@ -72,6 +77,9 @@ pub fn problem_response(problem: Problem) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
     );
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
     if let Some(seconds) = retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }

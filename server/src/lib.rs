@@ -4,6 +4,7 @@
 //! `main.rs` reads the configuration and calls [`start`]; tests call [`start`] too, on port 0,
 //! against their own database.
 
+pub mod auth;
 pub mod booking;
 pub mod cache;
 pub mod config;
@@ -83,7 +84,16 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
                 config.listen_addr
             )
         })?;
+    let auth = auth::AuthService::new(
+        db.clone(),
+        config.jwt_secret.clone(),
+        auth::AuthSettings {
+            access_ttl: config.access_token_ttl,
+            refresh_ttl: config.refresh_token_ttl,
+        },
+    )?;
     let state = AppState {
+        auth,
         availability: booking::availability::Availability::new(db.clone(), cache.clone()),
         db,
         cache,
@@ -112,6 +122,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let background = self.spawn_background();
         let app = http::router(self.state);
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::{
+    auth::AuthService,
     booking::{BookingService, availability::Availability},
     cache::Cache,
     config::Config,
@@ -19,6 +20,8 @@ pub struct AppState {
     pub db: PgPool,
     /// Redis (derived, rebuildable data).
     pub cache: Arc<Cache>,
+    /// Logins and tokens.
+    pub auth: AuthService,
     /// Availability search.
     pub availability: Availability,
     /// The booking engine.
@@ -27,6 +30,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The configuration read at start-up.
     pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for AuthService {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
 }
 
 impl FromRef<AppState> for Arc<Metrics> {

@@ -19,6 +19,10 @@ pub(crate) async fn start() -> anyhow::Result<RunningServer> {
         ("REDIS_URL", RedisServer::shared()?.url()),
         ("SENTRA_REDIS_KEY_PREFIX", unique_key_prefix()),
         ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        (
+            "SENTRA_JWT_SECRET",
+            "desktop-test-secret-0123456789-abcdef".to_owned(),
+        ),
     ]);
     let config = sentra_server::Config::from_lookup(|name| vars.get(name).cloned())?;
     let server = sentra_server::start(config).await?;

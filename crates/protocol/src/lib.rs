@@ -5,12 +5,17 @@
 //! Nothing here performs I/O. With the `openapi` feature the types also describe themselves for the
 //! server's OpenAPI document.
 
+pub mod auth;
 pub mod availability;
 pub mod booking;
 pub mod error;
 pub mod health;
 pub mod waitlist;
 
+pub use auth::{
+    ChangePasswordRequest, CustomerLoginRequest, Me, RefreshRequest, StaffLoginRequest,
+    TokenResponse,
+};
 pub use availability::{Availability, CalendarDay, DayState, FreeAsset, SkuCalendar};
 pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, its middleware stack and the fallbacks that keep every error a
 //! problem+json document.
 
+pub mod auth;
 pub mod availability;
 pub mod bookings;
 pub mod extract;
@@ -47,6 +48,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}", get(bookings::get_one))
         .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/api/v1/auth/staff/login", post(auth::staff_login))
+        .route("/api/v1/auth/customer/login", post(auth::customer_login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/auth/me", get(auth::whoami))
         .route("/api/v1/availability", get(availability::search))
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
         .route("/api/v1/waitlist", post(waitlist::join))

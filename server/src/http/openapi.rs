@@ -10,11 +10,12 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{availability, bookings, health, waitlist};
+use super::{auth, availability, bookings, health, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
 #[openapi(
+    modifiers(&BearerAuth),
     info(
         title = "SentraRental API",
         description = "Rental operations for Indonesian multi-branch rental businesses. \
@@ -24,14 +25,38 @@ use super::{availability, bookings, health, waitlist};
         health::healthz, health::readyz, health::version, health::metrics,
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
         waitlist::join, waitlist::get_one, waitlist::leave,
-        availability::search, availability::calendar
+        availability::search, availability::calendar,
+        auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami
     ),
-    components(schemas(sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
+    components(schemas(sentra_protocol::StaffLoginRequest, sentra_protocol::CustomerLoginRequest,
+        sentra_protocol::RefreshRequest, sentra_protocol::ChangePasswordRequest, sentra_protocol::Me,
+        sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
         sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
     tags(
         (name = "operations", description = "Health, readiness, version and metrics"),
         (name = "bookings", description = "Booking engine: no double booking, ever"),
-        (name = "waitlist", description = "Queues for sold-out dates, with timed offers")
+        (name = "waitlist", description = "Queues for sold-out dates, with timed offers"),
+        (name = "auth", description = "Logins, access and refresh tokens")
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme (access tokens from `/api/v1/auth/*/login`).
+#[derive(Debug)]
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

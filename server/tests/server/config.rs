@@ -18,10 +18,11 @@ fn bad_configuration_lists_every_problem_and_exits_non_zero() {
         "DATABASE_URL",
         "REDIS_URL",
         "SENTRA_LOG_FORMAT",
+        "SENTRA_JWT_SECRET",
     ] {
         assert!(stderr.contains(name), "{name} not reported in:\n{stderr}");
     }
-    assert!(stderr.contains("4 problems"), "{stderr}");
+    assert!(stderr.contains("5 problems"), "{stderr}");
     assert!(
         !stderr.contains("secret-password"),
         "values are never echoed:\n{stderr}"

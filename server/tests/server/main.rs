@@ -1,5 +1,6 @@
 //! Server tests against real Postgres and Redis: one binary, one module per area.
 
+mod auth;
 mod booking {
     mod api;
     mod calendar;

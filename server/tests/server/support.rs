@@ -6,6 +6,9 @@ use sentra_server::Config;
 use sentra_test_support::{RedisServer, TestDatabase, unique_key_prefix};
 use tokio::sync::oneshot;
 
+/// The access-token secret of test servers.
+pub(crate) const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghij-klmnop";
+
 /// A running server for one test. Shuts down on drop.
 pub(crate) struct TestApp {
     pub(crate) base_url: String,
@@ -39,6 +42,7 @@ impl TestApp {
             ("SENTRA_REDIS_KEY_PREFIX".to_owned(), key_prefix.clone()),
             ("SENTRA_LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
             ("SENTRA_DB_MAX_CONNECTIONS".to_owned(), "10".to_owned()),
+            ("SENTRA_JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
         ]);
         for (name, value) in vars {
             env.insert((*name).to_owned(), (*value).to_owned());

@@ -77,6 +77,7 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
         ("DATABASE_URL", pg.url("sentra")),
         ("REDIS_URL", format!("redis://127.0.0.1:{}", s.redis_port)),
         ("SENTRA_LISTEN_ADDR", format!("127.0.0.1:{}", s.server_port)),
+        ("SENTRA_JWT_SECRET", dev_secret(&s.root)?),
     ];
     let status = Command::new(&server_bin)
         .arg("seed-demo")
@@ -150,6 +151,24 @@ fn postgres_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let target = PathBuf::from("/var/tmp").join(format!("sentra-dev-{}", std::process::id()));
     std::os::unix::fs::symlink(&target, &dir)?;
     Ok(target)
+}
+
+/// The development token secret: random, made once and kept in `.dev/jwt-secret` so that logins
+/// survive a restart of `make run`.
+fn dev_secret(root: &Path) -> anyhow::Result<String> {
+    let path = root.join("jwt-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_owned());
+    }
+    let mut random = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random)?;
+    let secret = random.iter().fold(String::with_capacity(64), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
 }
 
 fn start_redis(dir: &Path, port: u16) -> anyhow::Result<Child> {

@@ -1,0 +1,65 @@
+//! Login, token and session bodies.
+
+use chrono::{DateTime, Utc};
+use sentra_domain::Uuid;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/auth/staff/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffLoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/customer/login`: e-mail or phone (`+62…`) and password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerLoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/refresh` and `/logout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `POST /api/v1/auth/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Who the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub id: Uuid,
+    /// `staff` or `customer`.
+    pub kind: String,
+    /// `customer`, `inspector`, `branch_admin` or `hq_admin`.
+    pub role: String,
+    /// Branches a staff member belongs to.
+    pub branches: Vec<Uuid>,
+}
+
+/// A login or refresh result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Exchange at `/api/v1/auth/refresh` for a new pair; each works once.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub me: Me,
+}
