@@ -1,3 +1,4 @@
+//! The desktop app's entry point; everything else is in `lib.rs`.
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 

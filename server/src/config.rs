@@ -194,7 +194,7 @@ impl Config {
         let config = Self {
             listen_addr: r.parsed("SENTRA_LISTEN_ADDR", "127.0.0.1:8080", |v| {
                 v.parse::<SocketAddr>()
-                    .map_err(|_| "expected host:port such as 127.0.0.1:8080".to_owned())
+                    .map_err(|_| Invalid::from("expected host:port such as 127.0.0.1:8080"))
             }),
             database_url: r.required_url("DATABASE_URL", &["postgres", "postgresql"]),
             db_max_connections: r.number("SENTRA_DB_MAX_CONNECTIONS", "20", 1, 500),
@@ -207,16 +207,18 @@ impl Config {
                 {
                     Ok(v.to_owned())
                 } else {
-                    Err("only letters, digits and - _ : . are allowed".to_owned())
+                    Err("only letters, digits and - _ : . are allowed".into())
                 }
             }),
             auto_migrate: r.parsed("SENTRA_AUTO_MIGRATE", "true", parse_bool),
             log_format: r.parsed("SENTRA_LOG_FORMAT", "pretty", |v| match v {
                 "pretty" => Ok(LogFormat::Pretty),
                 "json" => Ok(LogFormat::Json),
-                _ => Err("expected pretty or json".to_owned()),
+                _ => Err("expected pretty or json".into()),
             }),
-            log_filter: r.parsed("SENTRA_LOG", "info,sqlx=warn", |v| Ok(v.to_owned())),
+            log_filter: r.parsed("SENTRA_LOG", "info,sqlx=warn", |v| {
+                Ok::<_, Invalid>(v.to_owned())
+            }),
             request_timeout: r.seconds("SENTRA_REQUEST_TIMEOUT_SECS", "30", 1, 600),
             payment_window: r.seconds("SENTRA_PAYMENT_WINDOW_SECS", "600", 1, 86_400),
             lock_ttl: r.seconds("SENTRA_LOCK_TTL_SECS", "600", 1, 3_600),
@@ -244,11 +246,21 @@ impl Config {
     }
 }
 
-fn parse_bool(v: &str) -> Result<bool, String> {
+/// Why a value was refused: a short explanation that never repeats the value.
+#[derive(Debug)]
+struct Invalid(String);
+
+impl From<&str> for Invalid {
+    fn from(why: &str) -> Self {
+        Invalid(why.to_owned())
+    }
+}
+
+fn parse_bool(v: &str) -> Result<bool, Invalid> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
-        _ => Err("expected true or false".to_owned()),
+        _ => Err("expected true or false".into()),
     }
 }
 
@@ -264,12 +276,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         &mut self,
         name: &str,
         default: &str,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Invalid>,
     ) -> T {
         let raw = (self.lookup)(name);
         let value = raw.as_deref().map_or(default, str::trim);
         parse(value).unwrap_or_else(|why| {
-            self.problems.push(format!("{name}: {why}"));
+            self.problems.push(format!("{name}: {}", why.0));
             parse(default).unwrap_or_else(|_| unreachable!("the default of {name} is valid"))
         })
     }
@@ -277,7 +289,9 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn number(&mut self, name: &str, default: &str, min: u32, max: u32) -> u32 {
         self.parsed(name, default, |v| match v.parse::<u32>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(format!("expected a whole number from {min} to {max}")),
+            _ => Err(Invalid(format!(
+                "expected a whole number from {min} to {max}"
+            ))),
         })
     }
 

@@ -127,7 +127,7 @@ impl PgServer {
 
     /// The test binary's shared server, started on first use and stopped at process exit.
     pub fn shared() -> anyhow::Result<&'static PgServer> {
-        static SHARED: OnceLock<Result<PgServer, String>> = OnceLock::new();
+        static SHARED: OnceLock<anyhow::Result<PgServer>> = OnceLock::new();
         extern "C" fn stop_shared() {
             if let Some(Ok(server)) = SHARED.get() {
                 server.stop();
@@ -135,14 +135,14 @@ impl PgServer {
         }
         SHARED
             .get_or_init(|| {
-                let server = PgServer::start(&PgOptions::ephemeral()).map_err(|e| format!("{e:#}"));
+                let server = PgServer::start(&PgOptions::ephemeral());
                 if server.is_ok() {
                     at_exit(stop_shared);
                 }
                 server
             })
             .as_ref()
-            .map_err(|e| anyhow::anyhow!("starting the shared Postgres failed: {e}"))
+            .map_err(|e| anyhow::anyhow!("starting the shared Postgres failed: {e:#}"))
     }
 }
 

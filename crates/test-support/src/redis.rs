@@ -97,7 +97,7 @@ impl RedisServer {
 
     /// The test binary's shared node, stopped at process exit. Use [`unique_key_prefix`].
     pub fn shared() -> anyhow::Result<&'static RedisServer> {
-        static SHARED: OnceLock<Result<RedisServer, String>> = OnceLock::new();
+        static SHARED: OnceLock<anyhow::Result<RedisServer>> = OnceLock::new();
         extern "C" fn stop_shared() {
             if let Some(Ok(server)) = SHARED.get() {
                 server.stop();
@@ -105,14 +105,14 @@ impl RedisServer {
         }
         SHARED
             .get_or_init(|| {
-                let server = RedisServer::start().map_err(|e| format!("{e:#}"));
+                let server = RedisServer::start();
                 if server.is_ok() {
                     at_exit(stop_shared);
                 }
                 server
             })
             .as_ref()
-            .map_err(|e| anyhow::anyhow!("starting the shared Redis failed: {e}"))
+            .map_err(|e| anyhow::anyhow!("starting the shared Redis failed: {e:#}"))
     }
 
     /// The port (on 127.0.0.1).

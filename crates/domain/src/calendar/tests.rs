@@ -1,3 +1,4 @@
+//! Tests of branch time zones and date ranges, including property tests.
 use std::collections::BTreeSet;
 
 use chrono::TimeZone;

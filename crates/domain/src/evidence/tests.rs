@@ -1,3 +1,4 @@
+//! Tests of RFC 8785 canonical JSON and evidence hashes, including the RFC's own vectors.
 use proptest::prelude::*;
 use serde_json::json;
 
