@@ -1,13 +1,10 @@
 //! The authenticated caller, extracted from `Authorization: Bearer <access token>`.
 
-use axum::{
-    extract::{FromRef, FromRequestParts},
-    http::request::Parts,
-};
+use axum::{extract::FromRequestParts, http::request::Parts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AuthService, jwt};
+use super::jwt;
 use crate::error::AppError;
 
 /// Staff or customer.
@@ -87,39 +84,16 @@ impl Principal {
     }
 }
 
-impl<S> FromRequestParts<S> for Principal
-where
-    AuthService: FromRef<S>,
-    S: Send + Sync,
-{
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = AuthService::from_ref(state);
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| {
-                AppError::unauthorized(
-                    "Log in and send the access token as `Authorization: Bearer …`",
-                )
-            })?;
-        let claims = auth.verify_access(token.trim()).map_err(|e| {
-            tracing::debug!(reason = %e, "access token refused");
+    /// The caller the access policy already authenticated (see `http::policy`). A handler on a
+    /// public route that asks for a `Principal` is a programming error and answers 401.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
             AppError::unauthorized(
-                "The access token is not valid or has expired; refresh it or log in again",
+                "Log in and send the access token (as `Authorization: Bearer …`)",
             )
-        })?;
-        Ok(Principal {
-            id: claims.sub,
-            kind: claims.kind,
-            role: claims.role,
-            branches: claims.branches,
         })
     }
 }

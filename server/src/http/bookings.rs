@@ -18,6 +18,7 @@ use super::{
     idempotency,
 };
 use crate::{
+    auth::{Principal, Role, SubjectKind},
     booking::{BookingError, CreateBooking, repo::BookingRow},
     error::AppError,
     state::AppState,
@@ -96,37 +97,36 @@ fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
         (status = 422, description = "Invalid dates or ids, or a reused Idempotency-Key", body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
+    principal: Principal,
     headers: HeaderMap,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, AppError> {
-    idempotency::once(
-        &state.db,
-        "bookings.create",
-        &headers,
-        &body.clone(),
-        || async move {
-            let request: CreateBookingRequest = serde_json::from_value(body).map_err(|e| {
-                AppError::validation(vec![sentra_protocol::FieldError {
-                    field: "body".to_owned(),
-                    message: e.to_string(),
-                }])
-            })?;
-            let row = state
-                .bookings
-                .create(&CreateBooking {
-                    asset_id: request.asset_id,
-                    customer_id: request.customer_id,
-                    start: request.start,
-                    end: request.end,
-                })
-                .await?;
-            let dto = to_dto(row)?;
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(dto).map_err(anyhow::Error::from)?,
-            ))
-        },
-    )
+    // Keys are per caller: one customer's key never replays another's response.
+    let scope = format!("bookings.create:{}", principal.id);
+    let db = state.db.clone();
+    idempotency::once(&db, &scope, &headers, &body.clone(), || async move {
+        let request: CreateBookingRequest = serde_json::from_value(body).map_err(|e| {
+            AppError::validation(vec![sentra_protocol::FieldError {
+                field: "body".to_owned(),
+                message: e.to_string(),
+            }])
+        })?;
+        may_book(&state, &principal, &request).await?;
+        let row = state
+            .bookings
+            .create(&CreateBooking {
+                asset_id: request.asset_id,
+                customer_id: request.customer_id,
+                start: request.start,
+                end: request.end,
+            })
+            .await?;
+        let dto = to_dto(row)?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(dto).map_err(anyhow::Error::from)?,
+        ))
+    })
     .await
 }
 
@@ -136,10 +136,74 @@ pub async fn create(
     responses((status = 200, body = Booking), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
-    Ok(Json(to_dto(state.bookings.get(id).await?)?))
+    let row = visible_booking(&state, &principal, id, STAFF_READ).await?;
+    Ok(Json(to_dto(row)?))
+}
+
+/// Staff roles that may see a booking of their branch.
+const STAFF_READ: &[Role] = &[Role::Inspector, Role::BranchAdmin, Role::HqAdmin];
+/// Staff roles that may change a booking of their branch.
+const STAFF_WRITE: &[Role] = &[Role::BranchAdmin, Role::HqAdmin];
+
+/// The booking if the caller may act on it: a customer their own, staff (of `staff_roles`)
+/// their branches'. Anything else is answered "not found", so nothing leaks across branches.
+async fn visible_booking(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    staff_roles: &[Role],
+) -> Result<BookingRow, AppError> {
+    let row = state.bookings.get(id).await?;
+    let allowed = match principal.kind {
+        SubjectKind::Customer => row.customer_id == Some(principal.id),
+        SubjectKind::Staff => {
+            staff_roles.contains(&principal.role) && principal.can_access_branch(row.branch_id)
+        }
+    };
+    if allowed {
+        Ok(row)
+    } else {
+        Err(AppError::not_found("Booking"))
+    }
+}
+
+/// Customers book for themselves; branch admins and HQ book their branches' assets for anyone.
+async fn may_book(
+    state: &AppState,
+    principal: &Principal,
+    request: &CreateBookingRequest,
+) -> Result<(), AppError> {
+    match principal.kind {
+        SubjectKind::Customer if request.customer_id == principal.id => Ok(()),
+        SubjectKind::Customer => Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Customers can only book for themselves",
+        )),
+        SubjectKind::Staff => {
+            if !STAFF_WRITE.contains(&principal.role) {
+                return Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "Your role may not create bookings",
+                ));
+            }
+            let branch: Option<Uuid> =
+                sqlx::query_scalar("SELECT home_branch_id FROM assets WHERE id = $1")
+                    .bind(request.asset_id)
+                    .fetch_optional(&state.db)
+                    .await?;
+            match branch {
+                Some(branch) if !principal.can_access_branch(branch) => Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "This asset belongs to another branch; ask that branch or HQ",
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
 }
 
 /// Query of the booking list.
@@ -158,6 +222,7 @@ pub struct ListQuery {
     responses((status = 200, body = BookingList), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
+    principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<BookingList>, AppError> {
     let mut errors = Vec::new();
@@ -182,6 +247,12 @@ pub async fn list(
     let (Some(branch), true) = (branch, errors.is_empty()) else {
         return Err(AppError::validation(errors));
     };
+    if !principal.can_access_branch(branch) {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "You do not work at this branch",
+        ));
+    }
     let rows = crate::booking::repo::list_for_branch(
         &state.db,
         branch,
@@ -199,9 +270,11 @@ pub async fn list(
     responses((status = 200, body = Booking), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
+    visible_booking(&state, &principal, id, STAFF_WRITE).await?;
     Ok(Json(to_dto(state.bookings.cancel(id).await?)?))
 }
 
@@ -215,10 +288,12 @@ pub async fn cancel(
         (status = 409, description = "The payment window lapsed (hold_expired) or wrong state", body = Problem)))]
 pub async fn confirm(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ConfirmBookingRequest>,
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
+    visible_booking(&state, &principal, id, STAFF_WRITE).await?;
     Ok(Json(to_dto(
         state.bookings.confirm(id, body.hold_token).await?,
     )?))

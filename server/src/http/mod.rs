@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod openapi;
+pub mod policy;
 pub mod waitlist;
 
 use std::time::Duration;
@@ -64,6 +65,10 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            policy::enforce,
+        ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::record,

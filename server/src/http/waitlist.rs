@@ -9,6 +9,7 @@ use sentra_protocol::{FieldError, JoinWaitlistRequest, Problem, WaitlistEntry};
 
 use super::extract::{ApiJson, path_id};
 use crate::{
+    auth::{Principal, Role, SubjectKind},
     booking::waitlist::{self, Entry, JoinError},
     error::AppError,
     state::AppState,
@@ -37,8 +38,31 @@ async fn to_dto(state: &AppState, entry: Entry) -> Result<WaitlistEntry, AppErro
         (status = 422, body = Problem)))]
 pub async fn join(
     State(state): State<AppState>,
+    principal: Principal,
     ApiJson(body): ApiJson<JoinWaitlistRequest>,
 ) -> Result<(StatusCode, Json<WaitlistEntry>), AppError> {
+    let allowed = match (principal.kind, principal.role) {
+        (SubjectKind::Customer, _) => body.customer_id == principal.id,
+        (SubjectKind::Staff, Role::HqAdmin) => true,
+        // A branch admin queues customers for their own branch only.
+        (SubjectKind::Staff, Role::BranchAdmin) => match body.branch.as_deref() {
+            Some(code) => {
+                sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM branches WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&state.db)
+                    .await?
+                    .is_some_and(|branch| principal.can_access_branch(branch))
+            }
+            None => false,
+        },
+        (SubjectKind::Staff, _) => false,
+    };
+    if !allowed {
+        return Err(AppError::new(
+            sentra_protocol::ErrorCode::Forbidden,
+            "Customers join the waitlist for themselves; branch admins queue customers for their own branch",
+        ));
+    }
     let joined = waitlist::join(
         &state.bookings,
         &state.db,
@@ -78,13 +102,34 @@ pub async fn join(
     responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
 pub async fn get_one(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<WaitlistEntry>, AppError> {
-    let id = path_id(&id, "Waitlist entry")?;
+    let entry = visible_entry(&state, &principal, &id).await?;
+    Ok(Json(to_dto(&state, entry).await?))
+}
+
+/// The entry if it is the caller's own (customers) or in a queue the caller runs; else 404.
+async fn visible_entry(
+    state: &AppState,
+    principal: &Principal,
+    raw_id: &str,
+) -> Result<Entry, AppError> {
+    let id = path_id(raw_id, "Waitlist entry")?;
     let entry = waitlist::get(&state.db, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Waitlist entry"))?;
-    Ok(Json(to_dto(&state, entry).await?))
+        .filter(|e| match principal.kind {
+            SubjectKind::Customer => e.customer_id == principal.id,
+            // Admins see their branches' queues; queues of any branch are HQ's.
+            SubjectKind::Staff => match e.branch_id {
+                _ if principal.role == Role::HqAdmin => true,
+                Some(branch) => {
+                    principal.role == Role::BranchAdmin && principal.can_access_branch(branch)
+                }
+                None => false,
+            },
+        });
+    entry.ok_or_else(|| AppError::not_found("Waitlist entry"))
 }
 
 /// Leaves the waitlist (an open offer is cancelled). Leaving twice is harmless.
@@ -93,9 +138,10 @@ pub async fn get_one(
     responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
 pub async fn leave(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<WaitlistEntry>, AppError> {
-    let id = path_id(&id, "Waitlist entry")?;
+    let id = visible_entry(&state, &principal, &id).await?.id;
     let entry = match waitlist::leave(&state.bookings, &state.db, id).await? {
         Some(entry) => entry,
         None => waitlist::get(&state.db, id)

@@ -1,6 +1,7 @@
 //! Server tests against real Postgres and Redis: one binary, one module per area.
 
 mod auth;
+mod authz;
 mod booking {
     mod api;
     mod calendar;

@@ -15,6 +15,8 @@ pub(crate) struct TestApp {
     pub(crate) db: sqlx::PgPool,
     pub(crate) client: reqwest::Client,
     pub(crate) key_prefix: String,
+    /// Sent as `Authorization: Bearer …` by [`TestApp::get`], [`TestApp::post`] and friends.
+    pub(crate) token: Option<String>,
     env: HashMap<String, String>,
     // Declared before the database so the server stops before its database is dropped.
     shutdown: Option<oneshot::Sender<()>>,
@@ -53,6 +55,7 @@ impl TestApp {
             db,
             client: reqwest::Client::new(),
             key_prefix,
+            token: None,
             env,
             _database: database,
             shutdown: Some(shutdown),
@@ -70,13 +73,44 @@ impl TestApp {
         Ok(())
     }
 
-    /// GET `path` as JSON.
-    pub(crate) async fn get_json(&self, path: &str) -> anyhow::Result<(u16, serde_json::Value)> {
+    /// A request to `path` carrying the current token, if any.
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Logs in as staff and returns the access token.
+    pub(crate) async fn staff_token(&self, email: &str, password: &str) -> anyhow::Result<String> {
         let response = self
             .client
-            .get(format!("{}{path}", self.base_url))
+            .post(format!("{}/api/v1/auth/staff/login", self.base_url))
+            .json(&serde_json::json!({"email": email, "password": password}))
             .send()
             .await?;
+        let body: serde_json::Value = response.json().await?;
+        body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("staff login failed: {body}"))
+    }
+
+    /// From now on, acts as the demo HQ admin (needs the demo data).
+    pub(crate) async fn as_hq(&mut self) -> anyhow::Result<()> {
+        self.token = Some(
+            self.staff_token("hq@demo.sentrarental.id", "demo-hq-2026")
+                .await?,
+        );
+        Ok(())
+    }
+
+    /// GET `path` as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> anyhow::Result<(u16, serde_json::Value)> {
+        let response = self.request(reqwest::Method::GET, path).send().await?;
         let status = response.status().as_u16();
         Ok((
             status,
@@ -86,11 +120,7 @@ impl TestApp {
 
     /// GET `path`, returning status, content type and body text.
     pub(crate) async fn get(&self, path: &str) -> anyhow::Result<(u16, String, String)> {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base_url))
-            .send()
-            .await?;
+        let response = self.request(reqwest::Method::GET, path).send().await?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -108,10 +138,7 @@ impl TestApp {
         key: Option<&str>,
         body: &serde_json::Value,
     ) -> anyhow::Result<(u16, serde_json::Value)> {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base_url))
-            .json(body);
+        let mut request = self.request(reqwest::Method::POST, path).json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }

@@ -9,8 +9,9 @@ use crate::{
 };
 
 async fn app_with_fixtures() -> anyhow::Result<(TestApp, Vec<uuid::Uuid>, Vec<uuid::Uuid>)> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let avanzas = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
     let people = customers(&app.db).await?;
     Ok((app, avanzas, people))

@@ -71,8 +71,9 @@ async fn occupied_in_postgres(app: &TestApp, asset: Uuid, d: NaiveDate) -> anyho
     reason = "one generated scenario, then the day-by-day check"
 )]
 async fn run_case(ops: Vec<Op>) -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let fleet = assets(&app.db, "AVANZA-13G-AT", "DPS01").await?;
     let ordinals: Vec<i32> = {
         let mut o = Vec::new();
@@ -189,8 +190,9 @@ async fn calendar_functions_locks_search_and_waitlist_work_on_a_redis_cluster() 
 {
     let cluster = tokio::task::spawn_blocking(RedisCluster::start).await??;
     let urls = cluster.urls().join(",");
-    let app = TestApp::spawn_with(&[("REDIS_CLUSTER_URLS", &urls)]).await?;
+    let mut app = TestApp::spawn_with(&[("REDIS_CLUSTER_URLS", &urls)]).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let people = customers(&app.db).await?;
     let fleet = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
 

@@ -53,8 +53,9 @@ fn fast_windows() -> [(&'static str, &'static str); 3] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpaid_hold_lapses_clears_its_bits_and_refuses_a_late_confirm() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(&fast_windows()).await?;
+    let mut app = TestApp::spawn_with(&fast_windows()).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let asset = assets(&app.db, "GENSET-5KVA", "JKT01").await?[0];
     let budi = customer(&app, "regular").await?;
     let (status, booking) = app
@@ -113,6 +114,7 @@ async fn an_unpaid_hold_lapses_clears_its_bits_and_refuses_a_late_confirm() -> a
 async fn holds_still_expire_after_a_server_restart() -> anyhow::Result<()> {
     let mut app = TestApp::spawn_with(&fast_windows()).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let asset = assets(&app.db, "GENSET-5KVA", "DPS01").await?[0];
     let budi = customer(&app, "regular").await?;
     let (_, booking) = app
@@ -133,8 +135,9 @@ async fn holds_still_expire_after_a_server_restart() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freed_unit_goes_to_the_best_tier_first_and_cascades_when_unpaid() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(&fast_windows()).await?;
+    let mut app = TestApp::spawn_with(&fast_windows()).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     // Bali has a single Innova: once it is held, the SKU is sold out there.
     let innova = assets(&app.db, "INNOVA-ZENIX-V", "DPS01").await?;
     assert_eq!(innova.len(), 1);
@@ -221,8 +224,7 @@ async fn a_freed_unit_goes_to_the_best_tier_first_and_cascades_when_unpaid() -> 
     assert_eq!(gold_final["status"], "FULFILLED");
 
     let (status, left) = app
-        .client
-        .delete(format!("{}{gold_path}", app.base_url))
+        .request(reqwest::Method::DELETE, &gold_path)
         .send()
         .await
         .map(|r| (r.status().as_u16(), ()))?;
@@ -236,8 +238,9 @@ async fn a_freed_unit_goes_to_the_best_tier_first_and_cascades_when_unpaid() -> 
 
 #[tokio::test]
 async fn leaving_removes_the_entry_from_the_queue() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let (gold, platinum) = (
         customer(&app, "gold").await?,
         customer(&app, "platinum").await?,
@@ -248,8 +251,7 @@ async fn leaving_removes_the_entry_from_the_queue() -> anyhow::Result<()> {
     assert_eq!(second["position"].as_u64(), Some(2));
     let first_path = format!("/api/v1/waitlist/{}", first["id"].as_str().expect("id"));
     let response = app
-        .client
-        .delete(format!("{}{first_path}", app.base_url))
+        .request(reqwest::Method::DELETE, &first_path)
         .send()
         .await?;
     assert_eq!(response.status().as_u16(), 200);

@@ -46,8 +46,9 @@ async fn search(
 #[tokio::test]
 async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
 -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
     let people = customers(&app.db).await?;
     // B 1234 XYZ is rented for days 3..5; its 1-day buffer keeps it until day 6.
@@ -125,8 +126,9 @@ async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
 
 #[tokio::test]
 async fn the_month_calendar_shows_sold_out_partly_free_and_free_days() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let people = customers(&app.db).await?;
     let bali = assets(&app.db, "INNOVA-ZENIX-V", "DPS01").await?;
     let jakarta = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?;
@@ -203,8 +205,9 @@ async fn the_month_calendar_shows_sold_out_partly_free_and_free_days() -> anyhow
 async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuilt()
 -> anyhow::Result<()> {
     let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
-    let app = TestApp::spawn_with_redis(&redis.url()).await?;
+    let mut app = TestApp::spawn_with_redis(&redis.url()).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let scooters = assets(&app.db, "VARIO-125", "DPS01").await?;
     let people = customers(&app.db).await?;
     for (i, scooter) in scooters.iter().take(4).enumerate() {

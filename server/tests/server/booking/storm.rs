@@ -53,14 +53,10 @@ async fn storm(
             day(start),
             day(start + nights),
         );
-        let (client, url) = (
-            app.client.clone(),
-            format!("{}/api/v1/bookings", app.base_url),
-        );
+        let request = app.request(reqwest::Method::POST, "/api/v1/bookings");
         let (done, half) = (done.clone(), half.clone());
         tasks.spawn(async move {
-            let response = client
-                .post(url)
+            let response = request
                 .header("Idempotency-Key", format!("storm-{seed_value}-{i}"))
                 .json(&body)
                 .send()
@@ -120,8 +116,9 @@ async fn assert_no_double_booking(app: &TestApp, report: &StormReport) -> anyhow
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_on_three_assets_never_double_books() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+    let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let targets = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[..3].to_vec();
     let report = storm(&app, &targets, 1, async {}).await?;
     assert_no_double_booking(&app, &report).await
@@ -130,8 +127,9 @@ async fn a_storm_on_three_assets_never_double_books() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_survives_redis_flushall_in_the_middle() -> anyhow::Result<()> {
     let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
-    let app = TestApp::spawn_with_redis(&redis.url()).await?;
+    let mut app = TestApp::spawn_with_redis(&redis.url()).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let targets = assets(&app.db, "VARIO-125", "DPS01").await?[..3].to_vec();
     let url = redis.url();
     let report = storm(&app, &targets, 2, async move {
@@ -158,8 +156,9 @@ async fn a_storm_survives_losing_one_of_three_lock_nodes() -> anyhow::Result<()>
     })
     .await??;
     let lock_urls: Vec<String> = nodes.iter().map(RedisServer::url).collect();
-    let app = TestApp::spawn_with(&[("SENTRA_REDLOCK_URLS", &lock_urls.join(","))]).await?;
+    let mut app = TestApp::spawn_with(&[("SENTRA_REDLOCK_URLS", &lock_urls.join(","))]).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let targets = assets(&app.db, "AVANZA-13G-AT", "DPS01").await?;
     let report = storm(&app, &targets, 3, async { nodes[2].kill() }).await?;
     assert_no_double_booking(&app, &report).await
@@ -167,8 +166,9 @@ async fn a_storm_survives_losing_one_of_three_lock_nodes() -> anyhow::Result<()>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_holder_paused_past_its_ttl_cannot_double_book() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(&[("SENTRA_LOCK_TTL_SECS", "1")]).await?;
+    let mut app = TestApp::spawn_with(&[("SENTRA_LOCK_TTL_SECS", "1")]).await?;
     seed(&app.db).await?;
+    app.as_hq().await?;
     let targets = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?;
     let sku_asset = format!("{}lock:{{INNOVA-ZENIX-V:{}}}", app.key_prefix, targets[0]);
 

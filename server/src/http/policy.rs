@@ -1,0 +1,147 @@
+//! Who may call which endpoint, in one table, enforced by one middleware before any handler
+//! runs. A route without a rule is refused (fail closed), and the authorization test matrix walks
+//! the OpenAPI document so that a new endpoint without a rule fails the build's tests.
+//!
+//! The table decides by role; which *branch* or *customer* a resource belongs to is checked by
+//! the handler that loads the resource (see [`Principal::can_access_branch`]), answering 404 so a
+//! caller learns nothing about other branches' data.
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::Method,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use sentra_protocol::ErrorCode;
+
+use crate::{
+    auth::{AuthService, Principal, Role},
+    error::AppError,
+};
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// Any logged-in caller, customer or staff.
+    Authenticated,
+    /// Logged-in callers with one of these roles.
+    Roles(&'static [Role]),
+}
+
+const STAFF: &[Role] = &[Role::Inspector, Role::BranchAdmin, Role::HqAdmin];
+const ADMINS: &[Role] = &[Role::BranchAdmin, Role::HqAdmin];
+
+/// The rules: (method, route pattern as in the router, access).
+pub const RULES: &[(&str, &str, Access)] = &[
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("GET", "/metrics", Access::Public),
+    ("GET", "/api/v1/version", Access::Public),
+    ("GET", "/openapi.json", Access::Public),
+    ("GET", "/docs", Access::Public),
+    ("GET", "/docs/", Access::Public),
+    ("GET", "/docs/{*rest}", Access::Public),
+    ("POST", "/api/v1/auth/staff/login", Access::Public),
+    ("POST", "/api/v1/auth/customer/login", Access::Public),
+    ("POST", "/api/v1/auth/refresh", Access::Public),
+    ("POST", "/api/v1/auth/logout", Access::Public),
+    ("POST", "/api/v1/auth/password", Access::Authenticated),
+    ("GET", "/api/v1/auth/me", Access::Authenticated),
+    // The customers' web API: searching is open, booking needs a login.
+    ("GET", "/api/v1/availability", Access::Public),
+    ("GET", "/api/v1/skus/{code}/calendar", Access::Public),
+    ("POST", "/api/v1/bookings", Access::Authenticated),
+    ("GET", "/api/v1/bookings", Access::Roles(STAFF)),
+    ("GET", "/api/v1/bookings/{id}", Access::Authenticated),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/cancel",
+        Access::Authenticated,
+    ),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/confirm",
+        Access::Roles(ADMINS),
+    ),
+    ("POST", "/api/v1/waitlist", Access::Authenticated),
+    ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),
+    ("DELETE", "/api/v1/waitlist/{id}", Access::Authenticated),
+];
+
+/// The rule of a route, if it has one.
+pub fn rule(method: &Method, route: &str) -> Option<Access> {
+    RULES
+        .iter()
+        .find(|(m, r, _)| *m == method.as_str() && *r == route)
+        .map(|(_, _, access)| *access)
+}
+
+/// The middleware: applies the route's rule and hands the caller to the handler.
+pub async fn enforce(
+    State(auth): State<AuthService>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(route) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
+        // No route matched: the fallback answers 404 without revealing anything.
+        return next.run(request).await;
+    };
+    let Some(access) = rule(request.method(), &route) else {
+        if RULES.iter().any(|(_, r, _)| *r == route) {
+            // A method the route does not have: the router answers 405 without a handler.
+            return next.run(request).await;
+        }
+        tracing::error!(method = %request.method(), route, "no access rule for this route; refusing");
+        return AppError::new(
+            ErrorCode::Forbidden,
+            "This endpoint is not open to anyone yet",
+        )
+        .into_response();
+    };
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let principal = match principal_of(&auth, &request) {
+        Ok(principal) => principal,
+        Err(e) => return e.into_response(),
+    };
+    if let Access::Roles(roles) = access
+        && !roles.contains(&principal.role)
+    {
+        return AppError::new(ErrorCode::Forbidden, "Your role may not do this").into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+fn principal_of(auth: &AuthService, request: &Request) -> Result<Principal, AppError> {
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            AppError::unauthorized("Log in and send the access token as `Authorization: Bearer …`")
+        })?;
+    let claims = auth.verify_access(token.trim()).map_err(|e| {
+        tracing::debug!(reason = %e, "access token refused");
+        AppError::unauthorized(
+            "The access token is not valid or has expired; refresh it or log in again",
+        )
+    })?;
+    Ok(Principal {
+        id: claims.sub,
+        kind: claims.kind,
+        role: claims.role,
+        branches: claims.branches,
+    })
+}

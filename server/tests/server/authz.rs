@@ -1,0 +1,272 @@
+//! The authorization matrix, generated from the OpenAPI document: every documented endpoint must
+//! have an access rule, and every protected one must refuse no token, an expired token and a
+//! forged token (401), a caller of the wrong role (403), and a caller of the wrong branch or the
+//! wrong customer (403/404) — without leaking the resource in the answer.
+
+use sentra_server::{
+    auth::{Role, SubjectKind, jwt, principal::Claims},
+    http::policy::{self, Access},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    fixtures::{assets, booking_body, customers, day, seed},
+    support::{TEST_JWT_SECRET, TestApp},
+};
+
+struct Caller {
+    name: &'static str,
+    token: Option<String>,
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> anyhow::Result<(u16, String)> {
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())?;
+    let mut request = app
+        .client
+        .request(method.clone(), format!("{}{path}", app.base_url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+        request = request
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(body);
+    }
+    let response = request.send().await?;
+    Ok((response.status().as_u16(), response.text().await?))
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "the matrix, endpoint by endpoint")]
+async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let hq = app.token.clone();
+    let people = customers(&app.db).await?;
+    let avanza = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[0];
+    // A Jakarta booking of the first customer, and a waitlist entry of theirs.
+    let (_, booking) = app
+        .post(
+            "/api/v1/bookings",
+            Some("matrix"),
+            &booking_body(avanza, people[0], day(3), day(5)),
+        )
+        .await?;
+    let booking_id = booking["id"].as_str().expect("booking").to_owned();
+    let (_, entry) = app
+        .post("/api/v1/waitlist", None, &json!({"customer_id": people[0], "sku": "AVANZA-13G-AT", "start": day(3), "end": day(5)}))
+        .await?;
+    let entry_id = entry["id"].as_str().expect("entry").to_owned();
+    let owner_email: String = sqlx::query_scalar("SELECT email FROM customers WHERE id = $1")
+        .bind(people[0])
+        .fetch_one(&app.db)
+        .await?;
+    let other_email: String = sqlx::query_scalar("SELECT email FROM customers WHERE id = $1")
+        .bind(people[1])
+        .fetch_one(&app.db)
+        .await?;
+    let customer_token = |email: String| {
+        let app = &app;
+        async move {
+            let (_, tokens) = app
+                .post(
+                    "/api/v1/auth/customer/login",
+                    None,
+                    &json!({"login": email, "password": "demo-pelanggan-2026"}),
+                )
+                .await?;
+            anyhow::Ok(tokens["access_token"].as_str().map(str::to_owned))
+        }
+    };
+    let other_customer = customer_token(other_email).await?;
+    let owner = customer_token(owner_email).await?;
+    let bali_admin = Some(
+        app.staff_token("admin.dps@demo.sentrarental.id", "demo-dps-2026")
+            .await?,
+    );
+    let inspector = Some(
+        app.staff_token("inspektur@demo.sentrarental.id", "demo-insp-2026")
+            .await?,
+    );
+    let now = chrono::Utc::now().timestamp();
+    let expired = jwt::sign(
+        TEST_JWT_SECRET.as_bytes(),
+        &Claims {
+            sub: uuid::Uuid::now_v7(),
+            kind: SubjectKind::Staff,
+            role: Role::HqAdmin,
+            branches: vec![],
+            iat: now - 1_000,
+            exp: now - 1,
+        },
+    );
+    let forged = jwt::sign(
+        b"someone-elses-secret-0123456789abcdef",
+        &Claims {
+            sub: uuid::Uuid::now_v7(),
+            kind: SubjectKind::Staff,
+            role: Role::HqAdmin,
+            branches: vec![],
+            iat: now,
+            exp: now + 600,
+        },
+    );
+
+    let (_, doc) = app.get_json("/openapi.json").await?;
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut checks = 0;
+    let mut endpoints = 0;
+    for (pattern, operations) in paths {
+        for (method, _) in operations.as_object().expect("operations") {
+            endpoints += 1;
+            let http_method = axum::http::Method::from_bytes(method.to_uppercase().as_bytes())?;
+            let access = policy::rule(&http_method, pattern).unwrap_or_else(|| {
+                panic!("{method} {pattern} has no access rule in http::policy::RULES")
+            });
+            let path = pattern
+                .replace(
+                    "{id}",
+                    if pattern.contains("waitlist") {
+                        &entry_id
+                    } else {
+                        &booking_id
+                    },
+                )
+                .replace("{code}", "AVANZA-13G-AT");
+            let path = if pattern == "/api/v1/bookings" && method == "get" {
+                format!("{path}?branch=JKT01")
+            } else {
+                path
+            };
+            let body = if pattern.ends_with("/confirm") {
+                json!({"hold_token": booking["hold_token"]})
+            } else {
+                json!({})
+            };
+            if access == Access::Public {
+                let (status, _) = call(&app, method, &path, None, &body).await?;
+                assert_ne!(status, 401, "{method} {pattern} is public");
+                checks += 1;
+                continue;
+            }
+            for caller in [
+                Caller {
+                    name: "no token",
+                    token: None,
+                },
+                Caller {
+                    name: "expired token",
+                    token: Some(expired.clone()),
+                },
+                Caller {
+                    name: "forged token",
+                    token: Some(forged.clone()),
+                },
+            ] {
+                let (status, text) =
+                    call(&app, method, &path, caller.token.as_deref(), &body).await?;
+                assert_eq!(
+                    status, 401,
+                    "{method} {pattern} with {}: {text}",
+                    caller.name
+                );
+                assert!(
+                    !text.contains(&booking_id) && !text.contains(&entry_id),
+                    "{method} {pattern} leaked"
+                );
+                checks += 1;
+            }
+            if let Access::Roles(roles) = access {
+                for (name, role, token) in [
+                    ("customer", Role::Customer, &owner),
+                    ("inspector", Role::Inspector, &inspector),
+                ] {
+                    if !roles.contains(&role) {
+                        let (status, text) =
+                            call(&app, method, &path, token.as_deref(), &body).await?;
+                        assert_eq!(status, 403, "{method} {pattern} as {name}: {text}");
+                        checks += 1;
+                    }
+                }
+            }
+            // The resource-scoped endpoints: other branches and other customers learn nothing.
+            let scoped =
+                pattern.contains("{id}") || (pattern == "/api/v1/bookings" && method == "get");
+            if scoped {
+                for (name, token) in [
+                    ("the other branch's admin", &bali_admin),
+                    ("another customer", &other_customer),
+                ] {
+                    let (status, text) = call(&app, method, &path, token.as_deref(), &body).await?;
+                    assert!(
+                        matches!(status, 403 | 404),
+                        "{method} {pattern} as {name}: {status} {text}"
+                    );
+                    assert!(
+                        !text.contains(&booking_id) && !text.contains(&entry_id),
+                        "{method} {pattern} leaked to {name}: {text}"
+                    );
+                    assert!(
+                        !text.contains(&people[0].to_string()),
+                        "{method} {pattern} leaked the customer to {name}"
+                    );
+                    checks += 1;
+                }
+            }
+        }
+    }
+    // The owner and HQ still see what is theirs (the refusals above are not blanket refusals).
+    app.token = owner;
+    assert_eq!(
+        app.get_json(&format!("/api/v1/bookings/{booking_id}"))
+            .await?
+            .0,
+        200
+    );
+    app.token = hq;
+    assert_eq!(
+        app.get_json(&format!("/api/v1/bookings/{booking_id}"))
+            .await?
+            .0,
+        200
+    );
+    assert!(endpoints >= 20, "{endpoints} endpoints documented");
+    println!("authorization matrix: {endpoints} endpoints, {checks} checks");
+    Ok(())
+}
+
+#[test]
+fn every_rule_names_a_documented_endpoint() {
+    use utoipa::OpenApi;
+    let doc = sentra_server::http::openapi::ApiDoc::openapi();
+    let documented: Vec<(String, String)> = doc
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let json = serde_json::to_value(item).unwrap_or_default();
+            json.as_object()
+                .map(|ops| {
+                    ops.keys()
+                        .map(|m| (m.to_uppercase(), path.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    for (method, route, _) in policy::RULES {
+        let served_outside_openapi = route.starts_with("/docs") || *route == "/openapi.json";
+        assert!(
+            served_outside_openapi
+                || documented.contains(&((*method).to_owned(), (*route).to_owned())),
+            "rule for {method} {route} has no documented endpoint"
+        );
+    }
+}
