@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod availability;
 pub mod booking;
+pub mod customer;
 pub mod error;
 pub mod health;
 pub mod waitlist;
@@ -18,6 +19,7 @@ pub use auth::{
 };
 pub use availability::{Availability, CalendarDay, DayState, FreeAsset, SkuCalendar};
 pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
+pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};

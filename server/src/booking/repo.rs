@@ -259,3 +259,18 @@ pub async fn list_for_branch(
     .fetch_all(db)
     .await
 }
+
+/// A customer's bookings, newest first.
+pub async fn list_for_customer(
+    db: &PgPool,
+    customer: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<BookingRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BOOKING_COLUMNS} FROM bookings WHERE customer_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+    )))
+    .bind(customer)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

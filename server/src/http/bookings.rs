@@ -63,7 +63,7 @@ impl From<BookingError> for AppError {
     }
 }
 
-fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
+pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
     let status = row
         .status
         .parse::<BookingStatus>()

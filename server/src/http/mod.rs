@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod customers;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -57,6 +58,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/me", get(auth::whoami))
         .route("/api/v1/availability", get(availability::search))
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
+        .route("/api/v1/customers", post(customers::register))
+        .route(
+            "/api/v1/customers/me",
+            get(customers::me).patch(customers::update_me),
+        )
+        .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
         .route("/api/v1/waitlist", post(waitlist::join))
         .route(
             "/api/v1/waitlist/{id}",

@@ -10,7 +10,7 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{auth, availability, bookings, health, waitlist};
+use super::{auth, availability, bookings, customers, health, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -26,9 +26,11 @@ use super::{auth, availability, bookings, health, waitlist};
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
         waitlist::join, waitlist::get_one, waitlist::leave,
         availability::search, availability::calendar,
+        customers::register, customers::me, customers::update_me, customers::my_bookings,
         auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami
     ),
-    components(schemas(sentra_protocol::StaffLoginRequest, sentra_protocol::CustomerLoginRequest,
+    components(schemas(sentra_protocol::RegisterCustomerRequest, sentra_protocol::UpdateProfileRequest,
+        sentra_protocol::CustomerProfile, sentra_protocol::StaffLoginRequest, sentra_protocol::CustomerLoginRequest,
         sentra_protocol::RefreshRequest, sentra_protocol::ChangePasswordRequest, sentra_protocol::Me,
         sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
         sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
@@ -36,7 +38,8 @@ use super::{auth, availability, bookings, health, waitlist};
         (name = "operations", description = "Health, readiness, version and metrics"),
         (name = "bookings", description = "Booking engine: no double booking, ever"),
         (name = "waitlist", description = "Queues for sold-out dates, with timed offers"),
-        (name = "auth", description = "Logins, access and refresh tokens")
+        (name = "auth", description = "Logins, access and refresh tokens"),
+        (name = "customers", description = "Customers' own accounts")
     )
 )]
 pub struct ApiDoc;

@@ -32,6 +32,7 @@ pub enum Access {
 
 const STAFF: &[Role] = &[Role::Inspector, Role::BranchAdmin, Role::HqAdmin];
 const ADMINS: &[Role] = &[Role::BranchAdmin, Role::HqAdmin];
+const CUSTOMERS: &[Role] = &[Role::Customer];
 
 /// The rules: (method, route pattern as in the router, access).
 pub const RULES: &[(&str, &str, Access)] = &[
@@ -64,6 +65,14 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "POST",
         "/api/v1/bookings/{id}/confirm",
         Access::Roles(ADMINS),
+    ),
+    ("POST", "/api/v1/customers", Access::Public),
+    ("GET", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
+    ("PATCH", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
+    (
+        "GET",
+        "/api/v1/customers/me/bookings",
+        Access::Roles(CUSTOMERS),
     ),
     ("POST", "/api/v1/waitlist", Access::Authenticated),
     ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),

@@ -11,6 +11,7 @@ mod booking {
     mod storm;
 }
 mod config;
+mod customers;
 mod demo;
 mod fixtures;
 mod health;
