@@ -63,6 +63,12 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `SENTRA_REFRESH_TOKEN_DAYS`: refresh token lifetime.
     pub refresh_token_ttl: Duration,
+    /// `SENTRA_RATE_LIMIT_PER_SEC`: sustained requests per second per client address and caller.
+    pub rate_limit_per_second: u32,
+    /// `SENTRA_RATE_LIMIT_BURST`: requests allowed at once per client address and caller.
+    pub rate_limit_burst: u32,
+    /// `SENTRA_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind Kong).
+    pub trust_forwarded_for: bool,
 }
 
 /// Every problem found in the environment, reported together.
@@ -177,6 +183,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "30",
         "refresh token lifetime (1-365 days)",
     ),
+    (
+        "SENTRA_RATE_LIMIT_PER_SEC",
+        "20",
+        "sustained requests/s per client address and per caller (1-100000)",
+    ),
+    (
+        "SENTRA_RATE_LIMIT_BURST",
+        "200",
+        "requests at once per client address and per caller (1-1000000)",
+    ),
+    (
+        "SENTRA_TRUST_FORWARDED_FOR",
+        "false",
+        "take the client address from X-Forwarded-For (behind a proxy)",
+    ),
 ];
 
 impl Config {
@@ -235,6 +256,9 @@ impl Config {
             jwt_secret: r.secret("SENTRA_JWT_SECRET", 32),
             access_token_ttl: r.seconds("SENTRA_ACCESS_TOKEN_SECS", "900", 60, 3_600),
             refresh_token_ttl: r.seconds("SENTRA_REFRESH_TOKEN_DAYS", "30", 1, 365) * 86_400,
+            rate_limit_per_second: r.number("SENTRA_RATE_LIMIT_PER_SEC", "20", 1, 100_000),
+            rate_limit_burst: r.number("SENTRA_RATE_LIMIT_BURST", "200", 1, 1_000_000),
+            trust_forwarded_for: r.parsed("SENTRA_TRUST_FORWARDED_FOR", "false", parse_bool),
         };
         if r.problems.is_empty() {
             Ok(config)

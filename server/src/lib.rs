@@ -93,6 +93,11 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         },
     )?;
     let state = AppState {
+        rate_limiter: http::rate_limit::RateLimiter::new(
+            config.rate_limit_per_second,
+            config.rate_limit_burst,
+            config.trust_forwarded_for,
+        ),
         auth,
         availability: booking::availability::Availability::new(db.clone(), cache.clone()),
         db,

@@ -20,6 +20,8 @@ pub struct AppState {
     pub db: PgPool,
     /// Redis (derived, rebuildable data).
     pub cache: Arc<Cache>,
+    /// Requests per client address and per caller.
+    pub rate_limiter: crate::http::rate_limit::RateLimiter,
     /// Logins and tokens.
     pub auth: AuthService,
     /// Availability search.

@@ -10,6 +10,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod policy;
+pub mod rate_limit;
 pub mod waitlist;
 
 use std::time::Duration;
@@ -72,6 +73,10 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.rate_limiter.clone(),
+            rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.auth.clone(),
             policy::enforce,

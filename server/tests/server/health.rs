@@ -155,3 +155,25 @@ async fn openapi_lists_every_route_and_the_docs_work_offline() -> anyhow::Result
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn too_many_requests_get_429_with_retry_after() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(&[
+        ("SENTRA_RATE_LIMIT_PER_SEC", "1"),
+        ("SENTRA_RATE_LIMIT_BURST", "3"),
+    ])
+    .await?;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/version").await?.0, 200);
+    }
+    let response = app
+        .client
+        .get(format!("{}/api/v1/version", app.base_url))
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let problem: serde_json::Value = response.json().await?;
+    assert_eq!(problem["code"], "rate_limited");
+    Ok(())
+}

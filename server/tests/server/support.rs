@@ -45,6 +45,9 @@ impl TestApp {
             ("SENTRA_LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
             ("SENTRA_DB_MAX_CONNECTIONS".to_owned(), "10".to_owned()),
             ("SENTRA_JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+            // Storms come from one address; the limiter has its own test.
+            ("SENTRA_RATE_LIMIT_PER_SEC".to_owned(), "100000".to_owned()),
+            ("SENTRA_RATE_LIMIT_BURST".to_owned(), "1000000".to_owned()),
         ]);
         for (name, value) in vars {
             env.insert((*name).to_owned(), (*value).to_owned());

@@ -1,0 +1,142 @@
+//! Rate limiting per client address and per authenticated caller: a token bucket per key
+//! (`burst` requests at once, refilled at `per_second`), answered with 429 `rate_limited` and
+//! `Retry-After` when empty. The buckets live in this process: with several server instances,
+//! put the limits in front of them (see `deploy/kong.yaml`).
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use sentra_protocol::{ErrorCode, Problem};
+
+use crate::{auth::Principal, error::AppError};
+
+/// Buckets not touched for this long are forgotten.
+const IDLE: Duration = Duration::from_mins(10);
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// The limiter (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    trust_forwarded_for: bool,
+    buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+}
+
+impl RateLimiter {
+    /// `per_second` sustained, `burst` at once; `trust_forwarded_for` takes the client address
+    /// from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub fn new(per_second: u32, burst: u32, trust_forwarded_for: bool) -> Self {
+        Self {
+            per_second: f64::from(per_second.max(1)),
+            burst: f64::from(burst.max(1)),
+            trust_forwarded_for,
+            buckets: Arc::default(),
+        }
+    }
+
+    /// Takes one token from `key`'s bucket, or says how long until one is there.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() > 100_000 {
+            buckets.retain(|_, b| now.duration_since(b.updated) < IDLE);
+        }
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_second;
+        bucket.tokens = (bucket.tokens + refill).min(self.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / self.per_second,
+            ))
+        }
+    }
+
+    fn client_address(&self, request: &Request) -> Option<IpAddr> {
+        if self.trust_forwarded_for {
+            let forwarded = request
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok());
+            if forwarded.is_some() {
+                return forwarded;
+            }
+        }
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    }
+}
+
+/// The middleware: one token per request from the address's bucket and, for logged-in callers,
+/// from the caller's own bucket.
+pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
+    let now = Instant::now();
+    let mut keys = Vec::with_capacity(2);
+    if let Some(ip) = limiter.client_address(&request) {
+        keys.push(format!("ip:{ip}"));
+    }
+    if let Some(principal) = request.extensions().get::<Principal>() {
+        keys.push(format!("sub:{}", principal.id));
+    }
+    for key in &keys {
+        if let Err(wait) = limiter.take(key, now) {
+            let mut problem = Problem::new(ErrorCode::RateLimited)
+                .with_detail("Too many requests; slow down and retry after the indicated time");
+            problem.retry_after_seconds = Some(wait.as_secs().max(1));
+            return AppError::Client(Box::new(problem)).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_rate_applies() {
+        let limiter = RateLimiter::new(2, 3, false);
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.take("ip:1", start), Ok(()));
+        }
+        let wait = limiter.take("ip:1", start).expect_err("burst used up");
+        assert!(
+            wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
+        assert_eq!(limiter.take("ip:2", start), Ok(()), "keys are independent");
+        assert_eq!(
+            limiter.take("ip:1", start + Duration::from_millis(500)),
+            Ok(()),
+            "refilled"
+        );
+    }
+}
