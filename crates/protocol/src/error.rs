@@ -96,6 +96,16 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// A field error for `field` with a message for a person.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
 /// An RFC 9457 problem document with SentraRental's stable `code` extension member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

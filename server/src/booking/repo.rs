@@ -209,10 +209,7 @@ pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<BookingRow>> {
 }
 
 /// Cancels a booking if its status allows; returns the row and the freed range.
-pub async fn cancel(
-    db: &PgPool,
-    id: Uuid,
-) -> sqlx::Result<Option<(BookingRow, Option<FreedRange>)>> {
+pub async fn cancel(db: &PgPool, id: Uuid) -> sqlx::Result<Option<(BookingRow, FreedRange)>> {
     let mut tx = db.begin().await?;
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE bookings SET status = 'CANCELLED', updated_at = now() \
@@ -238,7 +235,7 @@ pub async fn cancel(
     .await?;
     enqueue_unit_freed(&mut tx, &freed).await?;
     tx.commit().await?;
-    Ok(Some((row, Some(freed))))
+    Ok(Some((row, freed)))
 }
 
 /// Bookings of a branch, newest first, optionally of one status.

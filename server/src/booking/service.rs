@@ -81,13 +81,6 @@ pub struct BookingService {
     settings: BookingSettings,
 }
 
-fn field(name: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: name.to_owned(),
-        message: message.into(),
-    }
-}
-
 /// SQLSTATEs that mean "somebody else has it": exclusion violation and deadlock.
 fn is_conflict(err: &sqlx::Error) -> bool {
     err.as_database_error()
@@ -134,18 +127,19 @@ impl BookingService {
         req: &CreateBooking,
         zone: BranchTimeZone,
     ) -> Result<DateRange, BookingError> {
-        let range = DateRange::new(req.start, req.end)
-            .map_err(|_| BookingError::Invalid(vec![field("end", "must be after start")]))?;
+        let range = DateRange::new(req.start, req.end).map_err(|_| {
+            BookingError::Invalid(vec![FieldError::new("end", "must be after start")])
+        })?;
         let today = zone.local_date_of(Utc::now());
         let mut errors = Vec::new();
         if range.start() < today {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "start",
                 format!("is in the past (today is {today} {})", zone.abbreviation()),
             ));
         }
         if range.nights() > self.settings.max_rental_days {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "end",
                 format!(
                     "a rental may last at most {} days",
@@ -155,7 +149,7 @@ impl BookingService {
         }
         let horizon = today + chrono::Days::new(u64::from(self.settings.booking_horizon_days));
         if range.start() > horizon {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "start",
                 format!(
                     "bookings open {} days ahead",
@@ -276,7 +270,7 @@ impl BookingService {
                     self.repair(asset.asset_id).await;
                     BookingError::Taken
                 } else if is_foreign_key_violation(&e) {
-                    BookingError::Invalid(vec![field("customer_id", "no such customer")])
+                    BookingError::Invalid(vec![FieldError::new("customer_id", "no such customer")])
                 } else {
                     e.into()
                 });
@@ -368,7 +362,8 @@ impl BookingService {
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         if let Some((row, freed)) = repo::cancel(&self.db, id).await? {
             if let Ok(mut conn) = self.cache.main.connection().await {
-                self.clear_bits(&mut conn, freed.as_slice()).await;
+                self.clear_bits(&mut conn, std::slice::from_ref(&freed))
+                    .await;
             }
             Ok(row)
         } else {

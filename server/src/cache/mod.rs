@@ -160,11 +160,6 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// `key` with the configured prefix.
-    pub fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.key_prefix)
-    }
-
     /// True when the main deployment answers PING.
     pub async fn ping(&self) -> bool {
         self.main.ping().await

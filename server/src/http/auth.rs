@@ -7,12 +7,13 @@ use axum::{
     extract::{ConnectInfo, State},
     http::StatusCode,
 };
+use sentra_protocol::FieldError;
 use sentra_protocol::{
     ChangePasswordRequest, CustomerLoginRequest, ErrorCode, Me, Problem, RefreshRequest,
     StaffLoginRequest, TokenResponse,
 };
 
-use super::extract::{ApiJson, field_error};
+use super::extract::ApiJson;
 use crate::{
     auth::{AuthError, Principal, Role, TokenPair},
     error::AppError,
@@ -34,7 +35,7 @@ impl From<AuthError> for AppError {
             AuthError::BadRefreshToken => {
                 AppError::unauthorized("The refresh token is not valid any more; log in again")
             }
-            AuthError::WeakPassword(n) => AppError::validation(vec![field_error(
+            AuthError::WeakPassword(n) => AppError::validation(vec![FieldError::new(
                 "new_password",
                 format!("must have at least {n} characters"),
             )]),

@@ -5,20 +5,21 @@ use axum::{
     extract::{Path, State},
 };
 use chrono::{Datelike, Months, NaiveDate, Utc};
+use sentra_protocol::FieldError;
 use sentra_protocol::{Availability, CalendarDay, DayState, FreeAsset, Problem, SkuCalendar};
 use serde::Deserialize;
 
-use super::extract::{ApiQuery, field_error};
+use super::extract::ApiQuery;
 use crate::{booking::availability::SearchError, error::AppError, state::AppState};
 
 impl From<SearchError> for AppError {
     fn from(err: SearchError) -> Self {
         match err {
             SearchError::UnknownSku => {
-                AppError::validation(vec![field_error("sku", "no SKU with this code")])
+                AppError::validation(vec![FieldError::new("sku", "no SKU with this code")])
             }
             SearchError::UnknownBranch => {
-                AppError::validation(vec![field_error("branch", "no branch with this code")])
+                AppError::validation(vec![FieldError::new("branch", "no branch with this code")])
             }
             SearchError::Database(e) => AppError::from(e),
         }
@@ -47,18 +48,18 @@ pub async fn search(
 ) -> Result<Json<Availability>, AppError> {
     let mut errors = Vec::new();
     if query.end <= query.start {
-        errors.push(field_error("end", "must be after start"));
+        errors.push(FieldError::new("end", "must be after start"));
     }
     let max = i64::from(state.config.max_rental_days);
     if (query.end - query.start).num_days() > max {
-        errors.push(field_error(
+        errors.push(FieldError::new(
             "end",
             format!("a rental may last at most {max} days"),
         ));
     }
     // A day of slack: "today" differs between WIB, WITA and WIT.
     if query.start < Utc::now().date_naive() - chrono::Days::new(1) {
-        errors.push(field_error("start", "is in the past"));
+        errors.push(FieldError::new("start", "is in the past"));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -105,7 +106,7 @@ pub async fn calendar(
     let first = NaiveDate::parse_from_str(&format!("{}-01", query.month), "%Y-%m-%d")
         .ok()
         .filter(|d| (2000..=2100).contains(&d.year()))
-        .ok_or_else(|| AppError::validation(vec![field_error("month", "expected YYYY-MM")]))?;
+        .ok_or_else(|| AppError::validation(vec![FieldError::new("month", "expected YYYY-MM")]))?;
     let counts = state
         .availability
         .day_counts(

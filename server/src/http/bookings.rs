@@ -7,6 +7,7 @@ use axum::{
     response::Response,
 };
 use sentra_domain::{BookingStatus, Money};
+use sentra_protocol::FieldError;
 use sentra_protocol::{
     Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, ErrorCode, Problem,
 };
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    extract::{ApiJson, field_error, path_id},
+    extract::{ApiJson, path_id},
     idempotency,
 };
 use crate::{
@@ -28,10 +29,12 @@ impl From<BookingError> for AppError {
     fn from(err: BookingError) -> Self {
         match err {
             BookingError::Invalid(errors) => AppError::validation(errors),
-            BookingError::UnknownAsset => AppError::validation(vec![sentra_protocol::FieldError {
-                field: "asset_id".to_owned(),
-                message: "no such asset".to_owned(),
-            }]),
+            BookingError::UnknownAsset => {
+                AppError::validation(vec![sentra_protocol::FieldError::new(
+                    "asset_id",
+                    "no such asset".to_owned(),
+                )])
+            }
             BookingError::NotFound => AppError::not_found("Booking"),
             BookingError::Taken => AppError::new(
                 ErrorCode::BookingConflict,
@@ -106,10 +109,10 @@ pub async fn create(
     let db = state.db.clone();
     idempotency::once(&db, &scope, &headers, &body.clone(), || async move {
         let request: CreateBookingRequest = serde_json::from_value(body).map_err(|e| {
-            AppError::validation(vec![sentra_protocol::FieldError {
-                field: "body".to_owned(),
-                message: e.to_string(),
-            }])
+            AppError::validation(vec![sentra_protocol::FieldError::new(
+                "body",
+                e.to_string(),
+            )])
         })?;
         may_book(&state, &principal, &request).await?;
         let row = state
@@ -228,21 +231,21 @@ pub async fn list(
     let mut errors = Vec::new();
     let status = match query.status.as_deref().map(str::parse::<BookingStatus>) {
         Some(Err(_)) => {
-            errors.push(field_error("status", "unknown status"));
+            errors.push(FieldError::new("status", "unknown status"));
             None
         }
         other => other.and_then(Result::ok),
     };
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        errors.push(field_error("limit", "must be from 1 to 500"));
+        errors.push(FieldError::new("limit", "must be from 1 to 500"));
     }
     let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
         .bind(&query.branch)
         .fetch_optional(&state.db)
         .await?;
     if branch.is_none() {
-        errors.push(field_error("branch", "no branch with this code"));
+        errors.push(FieldError::new("branch", "no branch with this code"));
     }
     let (Some(branch), true) = (branch, errors.is_empty()) else {
         return Err(AppError::validation(errors));

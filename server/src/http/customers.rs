@@ -7,10 +7,7 @@ use sentra_protocol::{
 };
 use uuid::Uuid;
 
-use super::{
-    bookings::to_dto,
-    extract::{ApiJson, field_error},
-};
+use super::{bookings::to_dto, extract::ApiJson};
 use crate::{
     auth::{Principal, password},
     booking::repo,
@@ -56,11 +53,14 @@ fn contact(
         .as_deref()
         .is_some_and(|n| n.is_empty() || n.chars().count() > 200)
     {
-        errors.push(field_error("full_name", "must have 1 to 200 characters"));
+        errors.push(FieldError::new(
+            "full_name",
+            "must have 1 to 200 characters",
+        ));
     }
     let phone = phone.filter(|p| !p.trim().is_empty()).map(|p| {
         normalise_phone(p).unwrap_or_else(|| {
-            errors.push(field_error(
+            errors.push(FieldError::new(
                 "phone",
                 "expected an Indonesian mobile number such as 0812 3456 7890",
             ));
@@ -69,7 +69,7 @@ fn contact(
     });
     let email = email.filter(|e| !e.trim().is_empty()).map(|e| {
         normalise_email(e).unwrap_or_else(|| {
-            errors.push(field_error("email", "expected an e-mail address"));
+            errors.push(FieldError::new("email", "expected an e-mail address"));
             String::new()
         })
     });
@@ -137,13 +137,13 @@ pub async fn register(
         &mut errors,
     );
     if phone.is_none() && email.is_none() {
-        errors.push(field_error(
+        errors.push(FieldError::new(
             "phone",
             "give a phone number or an e-mail address",
         ));
     }
     if body.password.chars().count() < password::MIN_LENGTH {
-        errors.push(field_error(
+        errors.push(FieldError::new(
             "password",
             format!("must have at least {} characters", password::MIN_LENGTH),
         ));

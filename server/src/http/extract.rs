@@ -20,10 +20,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::JsonDataError(e)) => Err(AppError::validation(vec![FieldError {
-                field: "body".to_owned(),
-                message: e.body_text(),
-            }])),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(AppError::validation(vec![FieldError::new(
+                    "body",
+                    e.body_text(),
+                )]))
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
                 ErrorCode::BadRequest,
                 "Send the body as JSON with Content-Type: application/json",
@@ -43,10 +45,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(Self(value)),
-            Err(e) => Err(AppError::validation(vec![FieldError {
-                field: "query".to_owned(),
-                message: e.body_text(),
-            }])),
+            Err(e) => Err(AppError::validation(vec![FieldError::new(
+                "query",
+                e.body_text(),
+            )])),
         }
     }
 }
@@ -55,12 +57,4 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 /// the caller learns nothing either way.
 pub fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, AppError> {
     raw.parse().map_err(|_| AppError::not_found(what))
-}
-
-/// A `FieldError` for `validation_failed` problems.
-pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        message: message.into(),
-    }
 }

@@ -74,18 +74,17 @@ pub async fn join(
     )
     .await;
     let (entry, created) = joined.map_err(|e| match e {
-        JoinError::Unknown(what) => AppError::validation(vec![FieldError {
-            field: if what == "customer" {
-                "customer_id".to_owned()
+        JoinError::Unknown(what) => AppError::validation(vec![FieldError::new(
+            if what == "customer" {
+                "customer_id"
             } else {
-                what.to_owned()
+                what
             },
-            message: format!("no such {what}"),
-        }]),
-        JoinError::BadDates => AppError::validation(vec![FieldError {
-            field: "end".to_owned(),
-            message: "must be after start".to_owned(),
-        }]),
+            format!("no such {what}"),
+        )]),
+        JoinError::BadDates => {
+            AppError::validation(vec![FieldError::new("end", "must be after start")])
+        }
         JoinError::Database(e) => AppError::from(e),
     })?;
     let status = if created {
