@@ -10,7 +10,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   libudev-dev libcups2-dev
   postgresql postgresql-contrib redis-server redis-tools
-  webkit2gtk-driver xvfb xauth x11-apps imagemagick
+  webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils
   nodejs npm
 )
 

@@ -14,6 +14,8 @@ pub mod booking;
 pub mod calendar;
 pub mod evidence;
 pub mod ids;
+pub mod inventory;
+pub mod label;
 pub mod money;
 pub mod nik;
 
@@ -21,6 +23,7 @@ pub use booking::{BookingStatus, IllegalTransition};
 pub use calendar::{BranchTimeZone, DateRange};
 pub use evidence::{EvidenceHash, canonical_json, evidence_hash};
 pub use ids::{AssetId, BookingId, BranchId, CustomerId, IdParseError, SkuId, UserId};
+pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory};
 pub use money::Money;
 pub use nik::{Gender, Nik};
 pub use uuid::Uuid;

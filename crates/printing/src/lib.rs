@@ -2,10 +2,27 @@
 //! document's data into PDF bytes. It never talks to a printer; the desktop app hands the bytes
 //! to the OS spooler and the server stores them.
 //!
-//! This crate currently owns the catalogue of printable documents and where their templates
-//! live; the renderers arrive with the handover and inventory work (see the issue tracker).
+//! It owns the catalogue of printable documents, a small PDF writer ([`pdf`]) and the renderers:
+//! the asset QR label ([`label`]) so far; the surat jalan and the rental agreement arrive with the
+//! handover work.
+
+pub mod label;
+pub mod pdf;
 
 use std::path::{Path, PathBuf};
+
+pub use label::{AssetLabel, LabelTemplate, render_asset_label};
+
+/// Why a document could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The template is broken (a packaging error, not the user's).
+    #[error("the document template is invalid: {0}")]
+    Template(String),
+    /// The document's data cannot be printed this way.
+    #[error("{0}")]
+    Content(String),
+}
 
 /// A document SentraRental prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,203 @@
+//! The asset QR label: the signed payload as a QR code plus the plate, SKU and branch, laid out by
+//! `printer-templates/asset-label/template.json`.
+
+use qrcode::{EcLevel, QrCode};
+use serde::Deserialize;
+
+use crate::{RenderError, pdf::Page};
+
+/// The template shipped in `printer-templates/asset-label/`.
+const TEMPLATE: &str = include_str!("../../../printer-templates/asset-label/template.json");
+
+/// What one label shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetLabel {
+    /// The signed QR text (`SR1:A:…`), made by the server.
+    pub payload: String,
+    /// Number plate or serial number.
+    pub plate: String,
+    pub sku_name: String,
+    pub branch_code: String,
+    pub label_version: u32,
+}
+
+/// Layout of a label, in millimetres from the top-left corner.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelTemplate {
+    pub page_width_mm: f64,
+    pub page_height_mm: f64,
+    pub qr: QrBox,
+    pub texts: Vec<TextLine>,
+}
+
+/// Where the QR code goes.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct QrBox {
+    pub x_mm: f64,
+    pub y_mm: f64,
+    pub size_mm: f64,
+}
+
+/// One line of text with `{placeholders}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TextLine {
+    pub x_mm: f64,
+    pub y_mm: f64,
+    pub size_pt: f64,
+    #[serde(default)]
+    pub bold: bool,
+    pub max_chars: usize,
+    pub text: String,
+}
+
+impl LabelTemplate {
+    /// The shipped template.
+    pub fn shipped() -> Result<Self, RenderError> {
+        Self::from_json(TEMPLATE)
+    }
+
+    /// A template from its JSON text.
+    pub fn from_json(json: &str) -> Result<Self, RenderError> {
+        let template: Self =
+            serde_json::from_str(json).map_err(|e| RenderError::Template(e.to_string()))?;
+        let fits = template.qr.size_mm > 0.0
+            && template.qr.x_mm + template.qr.size_mm <= template.page_width_mm
+            && template.qr.y_mm + template.qr.size_mm <= template.page_height_mm;
+        if !fits {
+            return Err(RenderError::Template(
+                "the QR code does not fit on the page".to_owned(),
+            ));
+        }
+        Ok(template)
+    }
+}
+
+/// Renders one label as a one-page PDF.
+pub fn render_asset_label(
+    template: &LabelTemplate,
+    label: &AssetLabel,
+) -> Result<Vec<u8>, RenderError> {
+    // Level M survives a scratched corner and keeps the modules large enough for cheap scanners.
+    let code = QrCode::with_error_correction_level(label.payload.as_bytes(), EcLevel::M)
+        .map_err(|e| RenderError::Content(format!("the QR payload cannot be encoded: {e}")))?;
+    let width = code.width();
+    // Four modules of quiet zone on every side, as the QR standard asks.
+    let module = template.qr.size_mm / f64::from(u32::try_from(width + 8).unwrap_or(u32::MAX));
+    let mut page = Page::new(template.page_width_mm, template.page_height_mm);
+    let colors = code.to_colors();
+    for (index, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (row, column) = (index / width, index % width);
+            let at = |n: usize| f64::from(u32::try_from(n + 4).unwrap_or(0)) * module;
+            page.fill_rect(
+                template.qr.x_mm + at(column),
+                template.qr.y_mm + at(row),
+                module,
+                module,
+            );
+        }
+    }
+    for line in &template.texts {
+        let text = line
+            .text
+            .replace("{plate}", &label.plate)
+            .replace("{sku_name}", &label.sku_name)
+            .replace("{branch_code}", &label.branch_code)
+            .replace("{label_version}", &label.label_version.to_string());
+        let text: String = text.chars().take(line.max_chars).collect();
+        page.text(line.x_mm, line.y_mm, line.size_pt, line.bold, &text);
+    }
+    Ok(page.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn label() -> AssetLabel {
+        AssetLabel {
+            payload: "SR1:A:AGNM4SDK7BVRNKX2FFFUQPNCAI:2:M5Q2JBVQ6TPBUIDJ".to_owned(),
+            plate: "B 1234 SRT".to_owned(),
+            sku_name: "Toyota Avanza 1.3 G AT".to_owned(),
+            branch_code: "JKT01".to_owned(),
+            label_version: 2,
+        }
+    }
+
+    /// Rasterises the PDF with poppler (a real PDF renderer) and decodes the QR code from the
+    /// pixels: what a scanner pointed at the printed label reads.
+    #[test]
+    fn the_printed_label_scans_back_to_its_payload() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pdf_path = dir.path().join("label.pdf");
+        let pdf = render_asset_label(&LabelTemplate::shipped().expect("template"), &label())
+            .expect("render");
+        std::fs::write(&pdf_path, &pdf).expect("write");
+        let status = Command::new("pdftoppm")
+            .args(["-r", "300", "-gray", "-singlefile"])
+            .arg(&pdf_path)
+            .arg(dir.path().join("label"))
+            .status()
+            .expect("pdftoppm (poppler-utils) is installed by `make test`");
+        assert!(status.success());
+        let pgm = std::fs::read(dir.path().join("label.pgm")).expect("raster");
+        let (width, height, pixels) = parse_pgm(&pgm);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+            pixels[y * width + x]
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code on the label");
+        let (_, content) = grids[0].decode().expect("the QR code decodes");
+        assert_eq!(content, label().payload);
+
+        let text = Command::new("pdftotext")
+            .arg(&pdf_path)
+            .arg("-")
+            .output()
+            .expect("pdftotext");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("B 1234 SRT"), "{text}");
+        assert!(text.contains("Cabang JKT01"), "{text}");
+    }
+
+    /// The binary PGM (P5) that `pdftoppm -gray` writes.
+    fn parse_pgm(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+        }
+        assert_eq!(fields[0], "P5");
+        let width: usize = fields[1].parse().expect("width");
+        let height: usize = fields[2].parse().expect("height");
+        (width, height, bytes[at + 1..].to_vec())
+    }
+
+    #[test]
+    fn a_template_whose_qr_code_overflows_is_refused() {
+        let json = TEMPLATE.replace("\"size_mm\": 27.0", "\"size_mm\": 40.0");
+        assert!(matches!(
+            LabelTemplate::from_json(&json),
+            Err(RenderError::Template(_))
+        ));
+    }
+
+    #[test]
+    fn long_names_are_cut_to_the_template_width() {
+        let mut long = label();
+        long.sku_name = "Mitsubishi Pajero Sport Dakar Ultimate 4x4".to_owned();
+        let pdf = render_asset_label(&LabelTemplate::shipped().expect("template"), &long)
+            .expect("render");
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("(Mitsubishi Pajero Spor)"));
+    }
+}
