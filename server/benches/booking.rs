@@ -188,6 +188,14 @@ async fn setup() -> anyhow::Result<(Arc<Bench>, TestDatabase)> {
             "SENTRA_JWT_SECRET",
             "bench-secret-0123456789-abcdefghijklmn".to_owned(),
         ),
+        (
+            "SENTRA_LABEL_SECRET",
+            "bench-label-secret-0123456789-abcdefghij".to_owned(),
+        ),
+        (
+            "SENTRA_DATA_KEY",
+            "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=".to_owned(),
+        ),
     ]);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;

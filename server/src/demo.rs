@@ -225,11 +225,13 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
     for s in SKUS {
         let id = Uuid::now_v7();
         sqlx::query(
-            "INSERT INTO skus (id, code, name, category, daily_rate_idr, deposit_idr, turnaround_buffer_days) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO skus (id, code, name, category, daily_rate_idr, deposit_idr, turnaround_buffer_days, \
+             late_grace_minutes, late_fee_per_hour_idr, late_fee_daily_cap_idr, checklist) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 60, $5 / 10, $5, $8)",
         )
         .bind(id).bind(s.code).bind(s.name).bind(s.category)
         .bind(s.daily_rate_idr).bind(s.deposit_idr).bind(s.buffer_days)
+        .bind(sqlx::types::Json(checklist(s.category)))
         .execute(&mut *tx).await?;
         sku_ids.insert(s.code, id);
     }
@@ -298,4 +300,82 @@ pub fn logins_table() -> String {
         rows.concat(),
         customers.concat()
     )
+}
+
+/// The demo inspection checklist of a SKU category.
+fn checklist(category: &str) -> Vec<sentra_domain::ChecklistItem> {
+    let lines: &[(&str, &str, &str, bool)] = match category {
+        "car" => &[
+            (
+                "body_exterior",
+                "Bodi luar (baret, penyok)",
+                "Exterior body (scratches, dents)",
+                true,
+            ),
+            ("tyres", "Kondisi ban", "Tyre condition", false),
+            (
+                "spare_tyre_jack",
+                "Ban serep dan dongkrak",
+                "Spare tyre and jack",
+                false,
+            ),
+            ("fuel_level", "Level BBM", "Fuel level", true),
+            ("odometer", "Angka odometer", "Odometer reading", true),
+            (
+                "interior_clean",
+                "Kebersihan interior",
+                "Interior cleanliness",
+                false,
+            ),
+            (
+                "stnk",
+                "STNK ada",
+                "Vehicle registration (STNK) present",
+                false,
+            ),
+        ],
+        "motorbike" => &[
+            (
+                "body_exterior",
+                "Bodi (baret, penyok)",
+                "Body (scratches, dents)",
+                true,
+            ),
+            ("tyres", "Kondisi ban", "Tyre condition", false),
+            ("helmets", "Dua helm", "Two helmets", false),
+            ("fuel_level", "Level BBM", "Fuel level", true),
+            (
+                "stnk",
+                "STNK ada",
+                "Vehicle registration (STNK) present",
+                false,
+            ),
+        ],
+        _ => &[
+            (
+                "unit_intact",
+                "Unit utuh, tanpa kerusakan",
+                "Unit intact, no damage",
+                true,
+            ),
+            (
+                "cables",
+                "Kabel dan aksesori lengkap",
+                "Cables and accessories complete",
+                false,
+            ),
+            ("test_run", "Uji nyala", "Test run", false),
+        ],
+    };
+    lines
+        .iter()
+        .map(
+            |(key, label_id, label_en, requires_photo)| sentra_domain::ChecklistItem {
+                key: (*key).to_owned(),
+                label_id: (*label_id).to_owned(),
+                label_en: (*label_en).to_owned(),
+                requires_photo: *requires_photo,
+            },
+        )
+        .collect()
 }

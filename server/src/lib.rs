@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod inventory;
 pub mod metrics;
 pub mod state;
 pub mod telemetry;

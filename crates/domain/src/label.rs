@@ -233,8 +233,10 @@ mod tests {
 
     #[test]
     fn base32_round_trips() {
-        for len in 0..20 {
-            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..20u8 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i: u8| i.wrapping_mul(37).wrapping_add(11))
+                .collect();
             assert_eq!(base32_decode(&base32_encode(&bytes)), Some(bytes));
         }
     }

@@ -55,6 +55,10 @@ pub struct Booking {
     pub total_idr: Money,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The signed booking code (`SR1:B:…`) customers show at the counter as a QR code; present
+    /// in the customer's own booking list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_payload: Option<String>,
 }
 
 /// `GET /api/v1/bookings`.

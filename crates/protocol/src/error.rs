@@ -78,6 +78,14 @@ error_codes! {
     ServiceUnavailable = ("service_unavailable", 503, "The service is temporarily unavailable"),
     /// The server took too long to answer.
     Timeout = ("timeout", 504, "The request took too long"),
+    /// A scanned QR code is not a genuine SentraRental code, or an outdated label.
+    InvalidLabel = ("invalid_label", 422, "This QR code is not valid"),
+    /// The asset is out on a rental (or the rental has started); finish it first.
+    AssetInUse = ("asset_in_use", 409, "The asset is in use"),
+    /// Identity documents may only be uploaded after the customer consented to their processing.
+    ConsentRequired = ("consent_required", 409, "Consent to process identity documents is required"),
+    /// An identity photo is too blurry, dark or otherwise unreadable; take it again.
+    ImageQuality = ("image_quality", 422, "The photo is not clear enough"),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -11,6 +11,7 @@ pub mod booking;
 pub mod customer;
 pub mod error;
 pub mod health;
+pub mod inventory;
 pub mod waitlist;
 
 pub use auth::{
@@ -22,6 +23,11 @@ pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequ
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
+pub use inventory::{
+    Asset, AssetList, Branch, BranchList, ChecklistLine, CreateAssetRequest, CreateBranchRequest,
+    CreateSkuRequest, LabelPayload, LateFee, MovedBooking, NoteBranch, ScanRequest, ScanResult,
+    Sku, SkuList, TransferNote, TransferRequest, UpdateAssetRequest, UpdateSkuRequest,
+};
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
 
 /// Version of the HTTP API contract. Raised only for breaking changes; the URL prefix follows it.

@@ -86,6 +86,7 @@ pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
         total_idr: Money::from_rupiah(row.total_idr),
         created_at: row.created_at,
         updated_at: row.updated_at,
+        qr_payload: None,
     })
 }
 

@@ -212,7 +212,7 @@ pub async fn update_me(
     Ok(Json(profile(&state, principal.id).await?))
 }
 
-/// The caller's bookings, newest first.
+/// The caller's bookings, newest first, each with its QR booking code for the counter.
 #[utoipa::path(get, path = "/api/v1/customers/me/bookings", tag = "customers", security(("bearer" = [])),
     responses((status = 200, body = BookingList), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn my_bookings(
@@ -220,7 +220,14 @@ pub async fn my_bookings(
     principal: Principal,
 ) -> Result<Json<BookingList>, AppError> {
     let rows = repo::list_for_customer(&state.db, principal.id, 200).await?;
-    let items = rows.into_iter().map(to_dto).collect::<Result<_, _>>()?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let mut booking = to_dto(row)?;
+            booking.qr_payload = Some(super::inventory::booking_code(&state, booking.id));
+            Ok(booking)
+        })
+        .collect::<Result<_, AppError>>()?;
     Ok(Json(BookingList { items }))
 }
 

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inventory;
 pub mod openapi;
 pub mod policy;
 pub mod rate_limit;
@@ -21,7 +22,7 @@ use axum::{
     http::{HeaderName, Uri},
     middleware::{self, Next},
     response::Response,
-    routing::{get, post},
+    routing::{get, patch, post},
 };
 use sentra_protocol::{ErrorCode, Problem};
 use tower_http::{
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             get(customers::me).patch(customers::update_me),
         )
         .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
+        .merge(inventory_routes())
         .route("/api/v1/waitlist", post(waitlist::join))
         .route(
             "/api/v1/waitlist/{id}",
@@ -108,6 +110,43 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Branches, SKUs, assets, transfers, labels and scans.
+fn inventory_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/branches",
+            get(inventory::list_branches).post(inventory::create_branch),
+        )
+        .route(
+            "/api/v1/skus",
+            get(inventory::list_skus).post(inventory::create_sku),
+        )
+        .route("/api/v1/skus/{code}", patch(inventory::update_sku))
+        .route(
+            "/api/v1/assets",
+            get(inventory::list_assets).post(inventory::create_asset),
+        )
+        .route(
+            "/api/v1/assets/{id}",
+            get(inventory::get_asset).patch(inventory::update_asset),
+        )
+        .route(
+            "/api/v1/assets/{id}/transfer",
+            post(inventory::transfer_asset),
+        )
+        .route("/api/v1/assets/{id}/label", get(inventory::get_label))
+        .route(
+            "/api/v1/assets/{id}/label.pdf",
+            get(inventory::get_label_pdf),
+        )
+        .route(
+            "/api/v1/assets/{id}/label/reissue",
+            post(inventory::reissue_label),
+        )
+        .route("/api/v1/transfers/{id}", get(inventory::get_transfer))
+        .route("/api/v1/scans", post(inventory::scan))
 }
 
 async fn not_found(uri: Uri) -> Response {

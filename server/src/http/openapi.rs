@@ -10,7 +10,7 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{auth, availability, bookings, customers, health, waitlist};
+use super::{auth, availability, bookings, customers, health, inventory, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -27,9 +27,19 @@ use super::{auth, availability, bookings, customers, health, waitlist};
         waitlist::join, waitlist::get_one, waitlist::leave,
         availability::search, availability::calendar,
         customers::register, customers::me, customers::update_me, customers::my_bookings,
+        inventory::list_branches, inventory::create_branch, inventory::list_skus, inventory::create_sku,
+        inventory::update_sku, inventory::list_assets, inventory::create_asset, inventory::get_asset,
+        inventory::update_asset, inventory::transfer_asset, inventory::get_transfer, inventory::get_label,
+        inventory::get_label_pdf, inventory::reissue_label, inventory::scan,
         auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami
     ),
-    components(schemas(sentra_protocol::RegisterCustomerRequest, sentra_protocol::UpdateProfileRequest,
+    components(schemas(sentra_protocol::Asset, sentra_protocol::AssetList, sentra_protocol::Branch,
+        sentra_protocol::BranchList, sentra_protocol::ChecklistLine, sentra_protocol::CreateAssetRequest,
+        sentra_protocol::CreateBranchRequest, sentra_protocol::CreateSkuRequest, sentra_protocol::LabelPayload,
+        sentra_protocol::LateFee, sentra_protocol::MovedBooking, sentra_protocol::NoteBranch, sentra_protocol::ScanRequest,
+        sentra_protocol::ScanResult, sentra_protocol::Sku, sentra_protocol::SkuList, sentra_protocol::TransferNote,
+        sentra_protocol::TransferRequest, sentra_protocol::UpdateAssetRequest, sentra_protocol::UpdateSkuRequest,
+        sentra_protocol::RegisterCustomerRequest, sentra_protocol::UpdateProfileRequest,
         sentra_protocol::CustomerProfile, sentra_protocol::StaffLoginRequest, sentra_protocol::CustomerLoginRequest,
         sentra_protocol::RefreshRequest, sentra_protocol::ChangePasswordRequest, sentra_protocol::Me,
         sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
@@ -39,7 +49,8 @@ use super::{auth, availability, bookings, customers, health, waitlist};
         (name = "bookings", description = "Booking engine: no double booking, ever"),
         (name = "waitlist", description = "Queues for sold-out dates, with timed offers"),
         (name = "auth", description = "Logins, access and refresh tokens"),
-        (name = "customers", description = "Customers' own accounts")
+        (name = "customers", description = "Customers' own accounts"),
+        (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels")
     )
 )]
 pub struct ApiDoc;

@@ -33,6 +33,7 @@ pub enum Access {
 const STAFF: &[Role] = &[Role::Inspector, Role::BranchAdmin, Role::HqAdmin];
 const ADMINS: &[Role] = &[Role::BranchAdmin, Role::HqAdmin];
 const CUSTOMERS: &[Role] = &[Role::Customer];
+const HQ: &[Role] = &[Role::HqAdmin];
 
 /// The rules: (method, route pattern as in the router, access).
 pub const RULES: &[(&str, &str, Access)] = &[
@@ -74,6 +75,30 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/customers/me/bookings",
         Access::Roles(CUSTOMERS),
     ),
+    // Inventory: the catalogue is public, HQ shapes it; staff see their branches' fleets.
+    ("GET", "/api/v1/branches", Access::Public),
+    ("POST", "/api/v1/branches", Access::Roles(HQ)),
+    ("GET", "/api/v1/skus", Access::Public),
+    ("POST", "/api/v1/skus", Access::Roles(HQ)),
+    ("PATCH", "/api/v1/skus/{code}", Access::Roles(HQ)),
+    ("GET", "/api/v1/assets", Access::Roles(STAFF)),
+    ("POST", "/api/v1/assets", Access::Roles(ADMINS)),
+    ("GET", "/api/v1/assets/{id}", Access::Roles(STAFF)),
+    ("PATCH", "/api/v1/assets/{id}", Access::Roles(ADMINS)),
+    (
+        "POST",
+        "/api/v1/assets/{id}/transfer",
+        Access::Roles(ADMINS),
+    ),
+    ("GET", "/api/v1/assets/{id}/label", Access::Roles(STAFF)),
+    ("GET", "/api/v1/assets/{id}/label.pdf", Access::Roles(STAFF)),
+    (
+        "POST",
+        "/api/v1/assets/{id}/label/reissue",
+        Access::Roles(ADMINS),
+    ),
+    ("GET", "/api/v1/transfers/{id}", Access::Roles(ADMINS)),
+    ("POST", "/api/v1/scans", Access::Roles(STAFF)),
     ("POST", "/api/v1/waitlist", Access::Authenticated),
     ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),
     ("DELETE", "/api/v1/waitlist/{id}", Access::Authenticated),

@@ -64,6 +64,23 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
         .post("/api/v1/waitlist", None, &json!({"customer_id": people[0], "sku": "AVANZA-13G-AT", "start": day(3), "end": day(5)}))
         .await?;
     let entry_id = entry["id"].as_str().expect("entry").to_owned();
+    // A transfer note between Jakarta and a third branch (Bali staff must not see it).
+    app.post(
+        "/api/v1/branches",
+        None,
+        &json!({"code": "SUB01", "name": "Surabaya", "time_zone": "Asia/Jakarta"}),
+    )
+    .await?;
+    let moved = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[1];
+    let (_, note) = app
+        .post(
+            &format!("/api/v1/assets/{moved}/transfer"),
+            None,
+            &json!({"to_branch_code": "SUB01", "reason": "matrix"}),
+        )
+        .await?;
+    let note_id = note["id"].as_str().expect("transfer note").to_owned();
+    let asset_id = avanza.to_string();
     let owner_email: String = sqlx::query_scalar("SELECT email FROM customers WHERE id = $1")
         .bind(people[0])
         .fetch_one(&app.db)
@@ -130,23 +147,30 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
             let access = policy::rule(&http_method, pattern).unwrap_or_else(|| {
                 panic!("{method} {pattern} has no access rule in http::policy::RULES")
             });
+            let id = if pattern.contains("waitlist") {
+                &entry_id
+            } else if pattern.contains("/assets/") {
+                &asset_id
+            } else if pattern.contains("/transfers/") {
+                &note_id
+            } else {
+                &booking_id
+            };
             let path = pattern
-                .replace(
-                    "{id}",
-                    if pattern.contains("waitlist") {
-                        &entry_id
-                    } else {
-                        &booking_id
-                    },
-                )
+                .replace("{id}", id)
                 .replace("{code}", "AVANZA-13G-AT");
             let path = if pattern == "/api/v1/bookings" && method == "get" {
                 format!("{path}?branch=JKT01")
             } else {
                 path
             };
+            // Valid bodies, so a refusal comes from the access checks and not from validation.
             let body = if pattern.ends_with("/confirm") {
                 json!({"hold_token": booking["hold_token"]})
+            } else if pattern.ends_with("/transfer") {
+                json!({"to_branch_code": "DPS01", "reason": "matrix"})
+            } else if pattern == "/api/v1/assets/{id}" {
+                json!({"status": "maintenance"})
             } else {
                 json!({})
             };
@@ -210,7 +234,9 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                         "{method} {pattern} as {name}: {status} {text}"
                     );
                     assert!(
-                        !text.contains(&booking_id) && !text.contains(&entry_id),
+                        !text.contains(&booking_id)
+                            && !text.contains(&entry_id)
+                            && !text.contains(&note_id),
                         "{method} {pattern} leaked to {name}: {text}"
                     );
                     assert!(
@@ -237,7 +263,7 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
             .0,
         200
     );
-    assert!(endpoints >= 20, "{endpoints} endpoints documented");
+    assert!(endpoints >= 35, "{endpoints} endpoints documented");
     println!("authorization matrix: {endpoints} endpoints, {checks} checks");
     Ok(())
 }

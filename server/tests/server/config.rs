@@ -19,10 +19,12 @@ fn bad_configuration_lists_every_problem_and_exits_non_zero() {
         "REDIS_URL",
         "SENTRA_LOG_FORMAT",
         "SENTRA_JWT_SECRET",
+        "SENTRA_LABEL_SECRET",
+        "SENTRA_DATA_KEY",
     ] {
         assert!(stderr.contains(name), "{name} not reported in:\n{stderr}");
     }
-    assert!(stderr.contains("5 problems"), "{stderr}");
+    assert!(stderr.contains("7 problems"), "{stderr}");
     assert!(
         !stderr.contains("secret-password"),
         "values are never echoed:\n{stderr}"

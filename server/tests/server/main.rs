@@ -15,5 +15,6 @@ mod customers;
 mod demo;
 mod fixtures;
 mod health;
+mod inventory;
 mod partitions;
 mod support;

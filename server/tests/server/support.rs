@@ -8,6 +8,10 @@ use tokio::sync::oneshot;
 
 /// The access-token secret of test servers.
 pub(crate) const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghij-klmnop";
+/// The label-signing secret of test servers.
+pub(crate) const TEST_LABEL_SECRET: &str = "test-label-secret-0123456789-abcdefghij";
+/// The key-wrapping key of test servers (32 bytes, base64).
+pub(crate) const TEST_DATA_KEY: &str = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=";
 
 /// A running server for one test. Shuts down on drop.
 pub(crate) struct TestApp {
@@ -45,6 +49,11 @@ impl TestApp {
             ("SENTRA_LISTEN_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
             ("SENTRA_DB_MAX_CONNECTIONS".to_owned(), "10".to_owned()),
             ("SENTRA_JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+            (
+                "SENTRA_LABEL_SECRET".to_owned(),
+                TEST_LABEL_SECRET.to_owned(),
+            ),
+            ("SENTRA_DATA_KEY".to_owned(), TEST_DATA_KEY.to_owned()),
             // Storms come from one address; the limiter has its own test.
             ("SENTRA_RATE_LIMIT_PER_SEC".to_owned(), "100000".to_owned()),
             ("SENTRA_RATE_LIMIT_BURST".to_owned(), "1000000".to_owned()),

@@ -77,7 +77,22 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
         ("DATABASE_URL", pg.url("sentra")),
         ("REDIS_URL", format!("redis://127.0.0.1:{}", s.redis_port)),
         ("SENTRA_LISTEN_ADDR", format!("127.0.0.1:{}", s.server_port)),
-        ("SENTRA_JWT_SECRET", dev_secret(&s.root)?),
+        (
+            "SENTRA_JWT_SECRET",
+            dev_secret(&s.root, "jwt-secret", Encoding::Hex)?,
+        ),
+        (
+            "SENTRA_LABEL_SECRET",
+            dev_secret(&s.root, "label-secret", Encoding::Hex)?,
+        ),
+        (
+            "SENTRA_DATA_KEY",
+            dev_secret(&s.root, "data-key", Encoding::Base64)?,
+        ),
+        (
+            "SENTRA_STORAGE_URL",
+            s.root.join("objects").display().to_string(),
+        ),
     ];
     let status = Command::new(&server_bin)
         .arg("seed-demo")
@@ -155,18 +170,33 @@ fn postgres_dir(root: &Path) -> anyhow::Result<PathBuf> {
 
 /// The development token secret: random, made once and kept in `.dev/jwt-secret` so that logins
 /// survive a restart of `make run`.
-fn dev_secret(root: &Path) -> anyhow::Result<String> {
-    let path = root.join("jwt-secret");
+/// How a generated secret is written.
+#[derive(Clone, Copy)]
+enum Encoding {
+    Hex,
+    Base64,
+}
+
+/// A secret kept in `.dev/<name>`, made from 32 random bytes on first use so restarts keep
+/// sessions, printed labels and stored documents valid.
+fn dev_secret(root: &Path, name: &str, encoding: Encoding) -> anyhow::Result<String> {
+    let path = root.join(name);
     if let Ok(secret) = std::fs::read_to_string(&path) {
         return Ok(secret.trim().to_owned());
     }
     let mut random = [0u8; 32];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random)?;
-    let secret = random.iter().fold(String::with_capacity(64), |mut hex, b| {
-        use std::fmt::Write as _;
-        let _ = write!(hex, "{b:02x}");
-        hex
-    });
+    let secret = match encoding {
+        Encoding::Hex => random.iter().fold(String::with_capacity(64), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        }),
+        Encoding::Base64 => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(random)
+        }
+    };
     std::fs::write(&path, &secret)?;
     Ok(secret)
 }

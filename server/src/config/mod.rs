@@ -69,6 +69,55 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// `SENTRA_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind Kong).
     pub trust_forwarded_for: bool,
+    /// `SENTRA_LABEL_SECRET`: signs asset labels and booking QR codes (32+ characters;
+    /// required). Printed labels stay valid only as long as this secret does.
+    pub label_secret: SecretString,
+    /// `SENTRA_DATA_KEY`: wraps the per-object keys of identity documents (base64 of 32 bytes;
+    /// required). Losing it makes stored KTP images and selfies unreadable.
+    pub data_key: SecretString,
+    /// Where objects (identity documents, photos) are stored.
+    pub storage: StorageConfig,
+    /// How identity documents are verified.
+    pub kyc: KycConfig,
+}
+
+/// `SENTRA_STORAGE_URL` and the S3 settings.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// `file:///absolute/dir`, a plain directory path, or `s3://bucket[/prefix]`.
+    pub url: String,
+    /// `SENTRA_S3_ENDPOINT`: an S3-compatible endpoint (empty: AWS).
+    pub s3_endpoint: String,
+    /// `SENTRA_S3_REGION`.
+    pub s3_region: String,
+    /// `SENTRA_S3_ACCESS_KEY_ID`.
+    pub s3_access_key_id: String,
+    /// `SENTRA_S3_SECRET_ACCESS_KEY`.
+    pub s3_secret_access_key: SecretString,
+}
+
+/// Which KYC provider runs, and its credentials.
+#[derive(Debug, Clone)]
+pub struct KycConfig {
+    /// `SENTRA_KYC_PROVIDER`: `manual` (staff review) or `verihubs`.
+    pub provider: KycProviderKind,
+    /// `SENTRA_VERIHUBS_URL`.
+    pub verihubs_url: String,
+    /// `SENTRA_VERIHUBS_APP_ID`.
+    pub verihubs_app_id: String,
+    /// `SENTRA_VERIHUBS_API_KEY`.
+    pub verihubs_api_key: SecretString,
+    /// `SENTRA_KYC_RETENTION_DAYS`: days after the decision until raw images are purged.
+    pub retention_days: u32,
+}
+
+/// The KYC provider in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KycProviderKind {
+    /// Staff look at the KTP and the selfie and decide.
+    Manual,
+    /// Verihubs OCR, government-data check and face compare.
+    Verihubs,
 }
 
 /// Every problem found in the environment, reported together.
@@ -93,112 +142,12 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Table of variables for docs and `--help`: name, default, meaning.
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    (
-        "DATABASE_URL",
-        "(required)",
-        "Postgres URL, e.g. postgres://sentra@127.0.0.1:5432/sentra",
-    ),
-    ("REDIS_URL", "redis://127.0.0.1:6379", "Redis node URL"),
-    (
-        "REDIS_CLUSTER_URLS",
-        "(empty)",
-        "comma-separated Redis Cluster nodes; replaces REDIS_URL",
-    ),
-    (
-        "SENTRA_REDLOCK_URLS",
-        "(empty: the main Redis)",
-        "comma-separated independent lock nodes",
-    ),
-    (
-        "SENTRA_LISTEN_ADDR",
-        "127.0.0.1:8080",
-        "HTTP listen address",
-    ),
-    (
-        "SENTRA_DB_MAX_CONNECTIONS",
-        "20",
-        "Postgres pool size (1-500)",
-    ),
-    (
-        "SENTRA_REDIS_KEY_PREFIX",
-        "(empty)",
-        "prefix of every Redis key",
-    ),
-    (
-        "SENTRA_AUTO_MIGRATE",
-        "true",
-        "apply migrations at start-up (true/false)",
-    ),
-    ("SENTRA_LOG_FORMAT", "pretty", "pretty or json"),
-    ("SENTRA_LOG", "info,sqlx=warn", "tracing filter directives"),
-    (
-        "SENTRA_REQUEST_TIMEOUT_SECS",
-        "30",
-        "per-request time limit in seconds (1-600)",
-    ),
-    (
-        "SENTRA_PAYMENT_WINDOW_SECS",
-        "600",
-        "payment window of a new booking (1-86400 s)",
-    ),
-    (
-        "SENTRA_LOCK_TTL_SECS",
-        "600",
-        "upper bound of a per-asset lock (1-3600 s)",
-    ),
-    (
-        "SENTRA_MAX_RENTAL_DAYS",
-        "60",
-        "longest rental in days (1-365)",
-    ),
-    (
-        "SENTRA_BOOKING_HORIZON_DAYS",
-        "365",
-        "how far ahead a rental may start (1-365 days)",
-    ),
-    (
-        "SENTRA_EXPIRY_SWEEP_MILLIS",
-        "1000",
-        "how often lapsed holds are expired (50-60000 ms)",
-    ),
-    (
-        "SENTRA_RECONCILE_INTERVAL_SECS",
-        "300",
-        "calendar check against Postgres (1-86400 s)",
-    ),
-    (
-        "SENTRA_JWT_SECRET",
-        "(required)",
-        "secret that signs access tokens, 32+ characters",
-    ),
-    (
-        "SENTRA_ACCESS_TOKEN_SECS",
-        "900",
-        "access token lifetime (60-3600 s)",
-    ),
-    (
-        "SENTRA_REFRESH_TOKEN_DAYS",
-        "30",
-        "refresh token lifetime (1-365 days)",
-    ),
-    (
-        "SENTRA_RATE_LIMIT_PER_SEC",
-        "20",
-        "sustained requests/s per client address and per caller (1-100000)",
-    ),
-    (
-        "SENTRA_RATE_LIMIT_BURST",
-        "200",
-        "requests at once per client address and per caller (1-1000000)",
-    ),
-    (
-        "SENTRA_TRUST_FORWARDED_FOR",
-        "false",
-        "take the client address from X-Forwarded-For (behind a proxy)",
-    ),
-];
+mod reader;
+mod variables;
+
+pub use variables::VARIABLES;
+
+use reader::{Invalid, Reader, parse_bool};
 
 impl Config {
     /// Reads the process environment.
@@ -259,7 +208,30 @@ impl Config {
             rate_limit_per_second: r.number("SENTRA_RATE_LIMIT_PER_SEC", "20", 1, 100_000),
             rate_limit_burst: r.number("SENTRA_RATE_LIMIT_BURST", "200", 1, 1_000_000),
             trust_forwarded_for: r.parsed("SENTRA_TRUST_FORWARDED_FOR", "false", parse_bool),
+            label_secret: r.secret("SENTRA_LABEL_SECRET", 32),
+            data_key: r.data_key("SENTRA_DATA_KEY"),
+            storage: read_storage(&mut r),
+            kyc: read_kyc(&mut r),
         };
+        if config.kyc.provider == KycProviderKind::Verihubs
+            && (config.kyc.verihubs_app_id.is_empty()
+                || secrecy::ExposeSecret::expose_secret(&config.kyc.verihubs_api_key).is_empty())
+        {
+            r.problems.push(
+                "SENTRA_VERIHUBS_APP_ID and SENTRA_VERIHUBS_API_KEY: required when SENTRA_KYC_PROVIDER=verihubs"
+                    .to_owned(),
+            );
+        }
+        if config.storage.url.starts_with("s3://")
+            && (config.storage.s3_access_key_id.is_empty()
+                || secrecy::ExposeSecret::expose_secret(&config.storage.s3_secret_access_key)
+                    .is_empty())
+        {
+            r.problems.push(
+                "SENTRA_S3_ACCESS_KEY_ID and SENTRA_S3_SECRET_ACCESS_KEY: required when SENTRA_STORAGE_URL is s3://"
+                    .to_owned(),
+            );
+        }
         if r.problems.is_empty() {
             Ok(config)
         } else {
@@ -270,117 +242,53 @@ impl Config {
     }
 }
 
-/// Why a value was refused: a short explanation that never repeats the value.
-#[derive(Debug)]
-struct Invalid(String);
-
-impl From<&str> for Invalid {
-    fn from(why: &str) -> Self {
-        Invalid(why.to_owned())
+fn read_storage<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> StorageConfig {
+    StorageConfig {
+        url: r.parsed("SENTRA_STORAGE_URL", "data/objects", |v| {
+            if v.starts_with("s3://") && v.len() > 5
+                || v.starts_with("file:///")
+                || !v.contains("://")
+            {
+                Ok(v.to_owned())
+            } else {
+                Err("expected file:///dir, a directory path, or s3://bucket/prefix".into())
+            }
+        }),
+        s3_endpoint: r.parsed("SENTRA_S3_ENDPOINT", "", |v| Ok::<_, Invalid>(v.to_owned())),
+        s3_region: r.parsed("SENTRA_S3_REGION", "ap-southeast-3", |v| {
+            Ok::<_, Invalid>(v.to_owned())
+        }),
+        s3_access_key_id: r.parsed("SENTRA_S3_ACCESS_KEY_ID", "", |v| {
+            Ok::<_, Invalid>(v.to_owned())
+        }),
+        s3_secret_access_key: SecretString::from(
+            (r.lookup)("SENTRA_S3_SECRET_ACCESS_KEY").unwrap_or_default(),
+        ),
     }
 }
 
-fn parse_bool(v: &str) -> Result<bool, Invalid> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        _ => Err("expected true or false".into()),
+fn read_kyc<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> KycConfig {
+    KycConfig {
+        provider: r.parsed("SENTRA_KYC_PROVIDER", "manual", |v| match v {
+            "manual" => Ok(KycProviderKind::Manual),
+            "verihubs" => Ok(KycProviderKind::Verihubs),
+            _ => Err("expected manual or verihubs".into()),
+        }),
+        verihubs_url: r.parsed("SENTRA_VERIHUBS_URL", "https://api.verihubs.com", |v| {
+            if v.starts_with("https://") || v.starts_with("http://") {
+                Ok(v.trim_end_matches('/').to_owned())
+            } else {
+                Err("expected an http(s) URL".into())
+            }
+        }),
+        verihubs_app_id: r.parsed("SENTRA_VERIHUBS_APP_ID", "", |v| {
+            Ok::<_, Invalid>(v.to_owned())
+        }),
+        verihubs_api_key: SecretString::from(
+            (r.lookup)("SENTRA_VERIHUBS_API_KEY").unwrap_or_default(),
+        ),
+        retention_days: r.number("SENTRA_KYC_RETENTION_DAYS", "30", 1, 3650),
     }
-}
-
-/// Collects problems while reading variables. A bad value is recorded and replaced by the
-/// default, so reading goes on and every problem is found in one pass.
-struct Reader<'a, F: Fn(&str) -> Option<String>> {
-    lookup: &'a F,
-    problems: Vec<String>,
-}
-
-impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
-    fn parsed<T>(
-        &mut self,
-        name: &str,
-        default: &str,
-        parse: impl Fn(&str) -> Result<T, Invalid>,
-    ) -> T {
-        let raw = (self.lookup)(name);
-        let value = raw.as_deref().map_or(default, str::trim);
-        parse(value).unwrap_or_else(|why| {
-            self.problems.push(format!("{name}: {}", why.0));
-            parse(default).unwrap_or_else(|_| unreachable!("the default of {name} is valid"))
-        })
-    }
-
-    fn number(&mut self, name: &str, default: &str, min: u32, max: u32) -> u32 {
-        self.parsed(name, default, |v| match v.parse::<u32>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(Invalid(format!(
-                "expected a whole number from {min} to {max}"
-            ))),
-        })
-    }
-
-    fn seconds(&mut self, name: &str, default: &str, min: u32, max: u32) -> Duration {
-        Duration::from_secs(u64::from(self.number(name, default, min, max)))
-    }
-
-    fn secret(&mut self, name: &str, min_chars: usize) -> SecretString {
-        let value = (self.lookup)(name).unwrap_or_default();
-        if value.trim().is_empty() {
-            self.problems
-                .push(format!("{name}: is required but not set"));
-        } else if value.chars().count() < min_chars {
-            self.problems
-                .push(format!("{name}: must have at least {min_chars} characters"));
-        }
-        SecretString::from(value)
-    }
-
-    fn required_url(&mut self, name: &str, schemes: &[&str]) -> SecretString {
-        if (self.lookup)(name).is_none_or(|v| v.trim().is_empty()) {
-            self.problems
-                .push(format!("{name}: is required but not set"));
-            return SecretString::from(String::new());
-        }
-        self.url(name, "", schemes)
-    }
-
-    fn url(&mut self, name: &str, default: &str, schemes: &[&str]) -> SecretString {
-        let value = (self.lookup)(name).filter(|v| !v.trim().is_empty());
-        let value = value.as_deref().map_or(default, str::trim);
-        if !has_scheme(value, schemes) {
-            self.problems.push(wrong_scheme(name, schemes));
-        }
-        SecretString::from(value.to_owned())
-    }
-
-    fn url_list(&mut self, name: &str, schemes: &[&str]) -> Vec<SecretString> {
-        let raw = (self.lookup)(name).unwrap_or_default();
-        let urls: Vec<&str> = raw
-            .split(',')
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .collect();
-        if urls.iter().any(|u| !has_scheme(u, schemes)) {
-            self.problems.push(wrong_scheme(name, schemes));
-        }
-        urls.into_iter()
-            .map(|u| SecretString::from(u.to_owned()))
-            .collect()
-    }
-}
-
-fn has_scheme(value: &str, schemes: &[&str]) -> bool {
-    value
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| schemes.contains(&scheme) && !rest.is_empty())
-}
-
-fn wrong_scheme(name: &str, schemes: &[&str]) -> String {
-    let schemes: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
-    format!(
-        "{name}: expected URLs starting with {}",
-        schemes.join(" or ")
-    )
 }
 
 #[cfg(test)]
@@ -390,11 +298,15 @@ mod tests {
     use std::collections::HashMap;
 
     const SECRET: &str = "a-test-secret-of-at-least-32-characters";
+    const DATA_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
     /// Reads `vars` plus a valid token secret (unless `vars` sets one).
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut map: HashMap<String, String> =
-            HashMap::from([("SENTRA_JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        let mut map: HashMap<String, String> = HashMap::from([
+            ("SENTRA_JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("SENTRA_LABEL_SECRET".to_owned(), SECRET.to_owned()),
+            ("SENTRA_DATA_KEY".to_owned(), DATA_KEY.to_owned()),
+        ]);
         map.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         Config::from_lookup(|name| map.get(name).cloned().filter(|v| !v.is_empty()))
     }
@@ -467,11 +379,11 @@ mod tests {
 
     #[test]
     fn every_variable_read_is_documented() {
-        let source = include_str!("config.rs");
+        let source = include_str!("mod.rs");
         for (name, _, _) in VARIABLES {
             assert!(source.contains(&format!("\"{name}\"")), "{name}");
         }
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         for (name, _, _) in VARIABLES {
             assert!(readme.contains(name), "README.md does not document {name}");
         }

@@ -1,0 +1,247 @@
+//! Inventory bodies: branches, SKUs, assets, transfers between branches, QR labels and scans.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sentra_domain::{ChecklistItem, Uuid};
+use serde::{Deserialize, Serialize};
+
+/// A branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Branch {
+    pub id: Uuid,
+    /// Short code used on paper (`JKT01`).
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    /// `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT).
+    pub time_zone: String,
+}
+
+/// `POST /api/v1/branches`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateBranchRequest {
+    /// 2-12 upper-case letters and digits.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub time_zone: String,
+}
+
+/// `GET /api/v1/branches`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BranchList {
+    pub items: Vec<Branch>,
+}
+
+/// How a late return is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LateFee {
+    /// Minutes after the agreed time that cost nothing (0-1440).
+    pub grace_minutes: u32,
+    /// Rupiah per started late hour.
+    pub per_hour_idr: i64,
+    /// Most one late day costs, in Rupiah.
+    pub daily_cap_idr: i64,
+}
+
+/// One checklist line of a SKU's pickup/return inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChecklistLine {
+    pub key: String,
+    pub label_id: String,
+    pub label_en: String,
+    #[serde(default)]
+    pub requires_photo: bool,
+}
+
+impl From<ChecklistLine> for ChecklistItem {
+    fn from(line: ChecklistLine) -> Self {
+        ChecklistItem {
+            key: line.key,
+            label_id: line.label_id,
+            label_en: line.label_en,
+            requires_photo: line.requires_photo,
+        }
+    }
+}
+
+/// A SKU: what customers book (a model), with its prices and inspection checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sku {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    /// `car`, `motorbike` or `equipment`.
+    pub category: String,
+    pub daily_rate_idr: i64,
+    pub deposit_idr: i64,
+    pub late_fee: LateFee,
+    /// Days an asset stays blocked after a rental (cleaning, inspection).
+    pub turnaround_buffer_days: i32,
+    pub checklist: Vec<ChecklistLine>,
+}
+
+/// `POST /api/v1/skus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSkuRequest {
+    /// 2-32 upper-case letters, digits and dashes.
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub daily_rate_idr: i64,
+    #[serde(default)]
+    pub deposit_idr: i64,
+    pub late_fee: LateFee,
+    #[serde(default)]
+    pub turnaround_buffer_days: i32,
+    #[serde(default)]
+    pub checklist: Vec<ChecklistLine>,
+}
+
+/// `PATCH /api/v1/skus/{code}`: only the fields sent change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateSkuRequest {
+    pub name: Option<String>,
+    pub daily_rate_idr: Option<i64>,
+    pub deposit_idr: Option<i64>,
+    pub late_fee: Option<LateFee>,
+    pub turnaround_buffer_days: Option<i32>,
+    pub checklist: Option<Vec<ChecklistLine>>,
+}
+
+/// `GET /api/v1/skus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SkuList {
+    pub items: Vec<Sku>,
+}
+
+/// One rentable thing: a vehicle or a piece of equipment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Asset {
+    pub id: Uuid,
+    pub sku_code: String,
+    pub sku_name: String,
+    pub home_branch_id: Uuid,
+    pub home_branch_code: String,
+    /// Number plate (vehicles) or serial number (equipment).
+    pub plate_or_serial: String,
+    /// `active`, `maintenance` or `retired`.
+    pub status: String,
+    pub odometer_km: Option<i32>,
+    /// Version of the newest printed QR label; older labels no longer scan.
+    pub label_version: i32,
+}
+
+/// `POST /api/v1/assets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateAssetRequest {
+    pub sku_code: String,
+    pub branch_code: String,
+    pub plate_or_serial: String,
+    pub odometer_km: Option<i32>,
+}
+
+/// `PATCH /api/v1/assets/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateAssetRequest {
+    /// `active`, `maintenance` or `retired` (retired is final).
+    pub status: Option<String>,
+    /// Odometer reading; it never goes down.
+    pub odometer_km: Option<i32>,
+}
+
+/// `GET /api/v1/assets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssetList {
+    pub items: Vec<Asset>,
+}
+
+/// `POST /api/v1/assets/{id}/transfer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferRequest {
+    /// The new home branch.
+    pub to_branch_code: String,
+    /// Why it moves (printed on the note).
+    pub reason: String,
+}
+
+/// A branch as printed on a transfer note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoteBranch {
+    pub code: String,
+    pub name: String,
+    pub address: String,
+}
+
+/// A booking that moved with the asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MovedBooking {
+    pub id: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub status: String,
+}
+
+/// The internal transfer note: the record of the move and the data of its surat jalan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferNote {
+    pub id: Uuid,
+    /// `TR/<from branch>/<year>/<sequence>`.
+    pub number: String,
+    pub asset_id: Uuid,
+    pub plate_or_serial: String,
+    pub sku_name: String,
+    pub odometer_km: Option<i32>,
+    pub from: NoteBranch,
+    pub to: NoteBranch,
+    pub reason: String,
+    /// Future bookings now served by the new branch.
+    pub moved_bookings: Vec<MovedBooking>,
+    /// Name of the staff member who made the transfer.
+    pub issued_by: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// The signed QR text of an asset's label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LabelPayload {
+    pub asset_id: Uuid,
+    pub label_version: i32,
+    /// What the QR code contains (`SR1:A:…`).
+    pub payload: String,
+}
+
+/// `POST /api/v1/scans`: what the desktop's scanner read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanRequest {
+    pub payload: String,
+}
+
+/// What a genuine scanned code names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanResult {
+    /// `asset` or `booking`.
+    pub kind: String,
+    pub asset: Option<Asset>,
+    pub booking: Option<crate::Booking>,
+}

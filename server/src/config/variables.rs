@@ -1,0 +1,165 @@
+//! The table of every environment variable the server reads: name, default, meaning. The README
+//! lists them all (a test checks), and `--help` prints them.
+
+/// Table of variables for docs and `--help`: name, default, meaning.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "DATABASE_URL",
+        "(required)",
+        "Postgres URL, e.g. postgres://sentra@127.0.0.1:5432/sentra",
+    ),
+    ("REDIS_URL", "redis://127.0.0.1:6379", "Redis node URL"),
+    (
+        "REDIS_CLUSTER_URLS",
+        "(empty)",
+        "comma-separated Redis Cluster nodes; replaces REDIS_URL",
+    ),
+    (
+        "SENTRA_REDLOCK_URLS",
+        "(empty: the main Redis)",
+        "comma-separated independent lock nodes",
+    ),
+    (
+        "SENTRA_LISTEN_ADDR",
+        "127.0.0.1:8080",
+        "HTTP listen address",
+    ),
+    (
+        "SENTRA_DB_MAX_CONNECTIONS",
+        "20",
+        "Postgres pool size (1-500)",
+    ),
+    (
+        "SENTRA_REDIS_KEY_PREFIX",
+        "(empty)",
+        "prefix of every Redis key",
+    ),
+    (
+        "SENTRA_AUTO_MIGRATE",
+        "true",
+        "apply migrations at start-up (true/false)",
+    ),
+    ("SENTRA_LOG_FORMAT", "pretty", "pretty or json"),
+    ("SENTRA_LOG", "info,sqlx=warn", "tracing filter directives"),
+    (
+        "SENTRA_REQUEST_TIMEOUT_SECS",
+        "30",
+        "per-request time limit in seconds (1-600)",
+    ),
+    (
+        "SENTRA_PAYMENT_WINDOW_SECS",
+        "600",
+        "payment window of a new booking (1-86400 s)",
+    ),
+    (
+        "SENTRA_LOCK_TTL_SECS",
+        "600",
+        "upper bound of a per-asset lock (1-3600 s)",
+    ),
+    (
+        "SENTRA_MAX_RENTAL_DAYS",
+        "60",
+        "longest rental in days (1-365)",
+    ),
+    (
+        "SENTRA_BOOKING_HORIZON_DAYS",
+        "365",
+        "how far ahead a rental may start (1-365 days)",
+    ),
+    (
+        "SENTRA_EXPIRY_SWEEP_MILLIS",
+        "1000",
+        "how often lapsed holds are expired (50-60000 ms)",
+    ),
+    (
+        "SENTRA_RECONCILE_INTERVAL_SECS",
+        "300",
+        "calendar check against Postgres (1-86400 s)",
+    ),
+    (
+        "SENTRA_JWT_SECRET",
+        "(required)",
+        "secret that signs access tokens, 32+ characters",
+    ),
+    (
+        "SENTRA_ACCESS_TOKEN_SECS",
+        "900",
+        "access token lifetime (60-3600 s)",
+    ),
+    (
+        "SENTRA_REFRESH_TOKEN_DAYS",
+        "30",
+        "refresh token lifetime (1-365 days)",
+    ),
+    (
+        "SENTRA_RATE_LIMIT_PER_SEC",
+        "20",
+        "sustained requests/s per client address and per caller (1-100000)",
+    ),
+    (
+        "SENTRA_RATE_LIMIT_BURST",
+        "200",
+        "requests at once per client address and per caller (1-1000000)",
+    ),
+    (
+        "SENTRA_TRUST_FORWARDED_FOR",
+        "false",
+        "take the client address from X-Forwarded-For (behind a proxy)",
+    ),
+    (
+        "SENTRA_LABEL_SECRET",
+        "(required)",
+        "signs asset labels and booking QR codes, 32+ characters; keep it stable (printed labels depend on it)",
+    ),
+    (
+        "SENTRA_DATA_KEY",
+        "(required)",
+        "base64 of 32 random bytes; wraps the keys of stored KTP images and selfies (openssl rand -base64 32)",
+    ),
+    (
+        "SENTRA_STORAGE_URL",
+        "data/objects",
+        "object storage: a directory, file:///dir, or s3://bucket/prefix",
+    ),
+    (
+        "SENTRA_S3_ENDPOINT",
+        "(empty: AWS)",
+        "S3-compatible endpoint URL",
+    ),
+    ("SENTRA_S3_REGION", "ap-southeast-3", "S3 region"),
+    (
+        "SENTRA_S3_ACCESS_KEY_ID",
+        "(empty)",
+        "S3 access key id (required for s3://)",
+    ),
+    (
+        "SENTRA_S3_SECRET_ACCESS_KEY",
+        "(empty)",
+        "S3 secret key (required for s3://)",
+    ),
+    (
+        "SENTRA_KYC_PROVIDER",
+        "manual",
+        "manual (staff review) or verihubs",
+    ),
+    (
+        "SENTRA_VERIHUBS_URL",
+        "https://api.verihubs.com",
+        "Verihubs API base URL",
+    ),
+    (
+        "SENTRA_VERIHUBS_APP_ID",
+        "(empty)",
+        "Verihubs App-ID (required for verihubs)",
+    ),
+    (
+        "SENTRA_VERIHUBS_API_KEY",
+        "(empty)",
+        "Verihubs API-Key (required for verihubs)",
+    ),
+    (
+        "SENTRA_KYC_RETENTION_DAYS",
+        "30",
+        "days after a KYC decision until the raw KTP image and selfie are purged (1-3650)",
+    ),
+];
