@@ -11,7 +11,7 @@ PACKAGES=(
   libudev-dev libcups2-dev
   postgresql postgresql-contrib redis-server redis-tools
   webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils
-  nodejs npm
+  nodejs npm python3 python3-venv
 )
 
 missing=()
@@ -37,3 +37,18 @@ fi
 # The Debian postgresql package starts a cluster service on install; the product runs its own
 # cluster under .dev/ and the tests start their own, so the system one is not needed.
 echo "setup: system packages ok"
+
+# Python test tools (moto's S3 server, schemathesis) in a private virtualenv, rebuilt only when
+# scripts/requirements-test.txt changes.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.tools/py"
+stamp="$venv/.requirements"
+if ! cmp -s "$root/scripts/requirements-test.txt" "$stamp" 2>/dev/null; then
+  echo "setup: installing Python test tools into .tools/py"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/requirements-test.txt"
+  cp "$root/scripts/requirements-test.txt" "$stamp"
+fi
+echo "setup: Python test tools ok"
+

@@ -13,8 +13,11 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod inventory;
+pub mod jobs;
+pub mod kyc;
 pub mod metrics;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
@@ -93,7 +96,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             refresh_ttl: config.refresh_token_ttl,
         },
     )?;
+    let kyc = kyc_service(&config, db.clone())?;
     let state = AppState {
+        kyc,
         rate_limiter: http::rate_limit::RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
@@ -108,6 +113,27 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         config: Arc::new(config),
     };
     Ok(Server { listener, state })
+}
+
+/// The KYC service: object storage, the document vault and the configured provider.
+fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
+    let storage = storage::Storage::open(&config.storage)?;
+    tracing::info!(location = storage.location(), "object storage");
+    let provider: Arc<dyn kyc::KycProvider> = match config.kyc.provider {
+        config::KycProviderKind::Manual => Arc::new(kyc::ManualReview),
+        config::KycProviderKind::Verihubs => Arc::new(kyc::Verihubs::new(
+            &config.kyc.verihubs_url,
+            &config.kyc.verihubs_app_id,
+            config.kyc.verihubs_api_key.clone(),
+        )?),
+    };
+    Ok(kyc::Kyc {
+        db,
+        storage,
+        vault: kyc::vault::Vault::new(&config.data_key)?,
+        provider,
+        retention: std::time::Duration::from_secs(u64::from(config.kyc.retention_days) * 86_400),
+    })
 }
 
 impl Server {
@@ -148,8 +174,11 @@ impl Server {
         });
         let state = self.state.clone();
         tasks.spawn(async move {
-            booking::expiry::run(state.bookings, state.db, state.config.expiry_sweep_interval)
-                .await;
+            let workers = jobs::Workers {
+                bookings: state.bookings,
+                kyc: state.kyc,
+            };
+            booking::expiry::run(workers, state.db, state.config.expiry_sweep_interval).await;
         });
         tasks
     }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub availability: Availability,
     /// The booking engine.
     pub bookings: BookingService,
+    /// KTP verification.
+    pub kyc: crate::kyc::Kyc,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The configuration read at start-up.

@@ -12,6 +12,7 @@ pub mod customer;
 pub mod error;
 pub mod health;
 pub mod inventory;
+pub mod kyc;
 pub mod waitlist;
 
 pub use auth::{
@@ -27,6 +28,10 @@ pub use inventory::{
     Asset, AssetList, Branch, BranchList, ChecklistLine, CreateAssetRequest, CreateBranchRequest,
     CreateSkuRequest, LabelPayload, LateFee, MovedBooking, NoteBranch, ScanRequest, ScanResult,
     Sku, SkuList, TransferNote, TransferRequest, UpdateAssetRequest, UpdateSkuRequest,
+};
+pub use kyc::{
+    AccessLog, AccessLogEntry, Consent, ConsentText, GiveConsentRequest, KycCase, KycCaseList,
+    KycDecisionRequest, SubmitKycRequest,
 };
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
 

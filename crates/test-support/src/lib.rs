@@ -1,4 +1,4 @@
-//! The real-services harness: starts Postgres and Redis from the binaries on `PATH` (or Debian's
+//! The real-services harness: starts Postgres, Redis and an S3-compatible server (moto) from the binaries on `PATH` (or Debian's
 //! PostgreSQL directory) on free loopback ports in temporary directories, waits until they answer,
 //! and stops and deletes them afterwards — on drop, at process exit, and (through the kernel's
 //! parent-death signal) even when the test process is killed.
@@ -11,7 +11,9 @@
 pub mod postgres;
 mod process;
 pub mod redis;
+pub mod s3;
 
 pub use postgres::{PgOptions, PgServer, TestDatabase};
 pub use process::{KillOnDrop, free_port, spawn_tied};
 pub use redis::{RedisCluster, RedisServer, unique_key_prefix};
+pub use s3::S3Server;

@@ -1,6 +1,6 @@
 //! The sweeper: expires PENDING_PAYMENT holds whose payment window lapsed, clears their
 //! calendar bits, and (through the `unit_freed` job enqueued in the same transaction) hands the
-//! freed days to the waitlist.
+//! freed days to the waitlist. Each tick also runs the due jobs of the durable queue.
 //!
 //! The state it acts on is durable (rows with `expires_at`), so a restart loses nothing: the next
 //! sweep picks up whatever lapsed meanwhile. Several servers may sweep at once; `SKIP LOCKED`
@@ -27,7 +27,8 @@ pub async fn sweep_once(service: &BookingService, db: &sqlx::PgPool) -> anyhow::
 }
 
 /// Sweeps every `interval` until the process ends.
-pub async fn run(service: BookingService, db: sqlx::PgPool, interval: Duration) {
+pub async fn run(workers: crate::jobs::Workers, db: sqlx::PgPool, interval: Duration) {
+    let service = workers.bookings.clone();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -35,7 +36,7 @@ pub async fn run(service: BookingService, db: sqlx::PgPool, interval: Duration) 
         if let Err(e) = sweep_once(&service, &db).await {
             tracing::warn!(error = %e, "expiry sweep failed; retrying next tick");
         }
-        if let Err(e) = super::jobs::run_due(&service, &db).await {
+        if let Err(e) = crate::jobs::run_due(&workers, &db).await {
             tracing::warn!(error = %e, "running jobs failed; retrying next tick");
         }
     }

@@ -8,12 +8,11 @@
 //!   Redis and Postgres are seen to disagree).
 //! - [`expiry`]: the sweeper that expires lapsed payment windows.
 //! - [`waitlist`]: queues for sold-out dates and the timed offers made when a unit frees.
-//! - [`jobs`]: the durable Postgres job queue those offers run from.
+//! - `crate::jobs`: the durable Postgres job queue those offers run from.
 
 pub mod availability;
 pub mod directory;
 pub mod expiry;
-pub mod jobs;
 pub mod reconcile;
 pub mod repo;
 pub mod service;

@@ -30,6 +30,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ErrorCode::BadRequest,
                 "Send the body as JSON with Content-Type: application/json",
             )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "The request body is larger than this endpoint accepts",
+                ))
+            }
             Err(e) => Err(AppError::new(ErrorCode::BadRequest, e.body_text())),
         }
     }

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod inventory;
+pub mod kyc;
 pub mod openapi;
 pub mod policy;
 pub mod rate_limit;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
         .merge(inventory_routes())
+        .merge(kyc_routes())
         .route("/api/v1/waitlist", post(waitlist::join))
         .route(
             "/api/v1/waitlist/{id}",
@@ -110,6 +112,27 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Consent, KTP verification and its review.
+fn kyc_routes() -> Router<AppState> {
+    // Two photos of up to 5 MB each, base64-encoded, plus the rest of the body.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(15 * 1024 * 1024);
+    Router::new()
+        .route("/api/v1/kyc/consent", get(kyc::consent_text))
+        .route("/api/v1/customers/me/consents", post(kyc::give_consent))
+        .route(
+            "/api/v1/customers/me/kyc",
+            get(kyc::my_status).post(kyc::submit).layer(upload_limit),
+        )
+        .route("/api/v1/kyc/reviews", get(kyc::reviews))
+        .route("/api/v1/kyc/cases/{id}", get(kyc::case))
+        .route(
+            "/api/v1/kyc/cases/{id}/documents/{kind}",
+            get(kyc::document),
+        )
+        .route("/api/v1/kyc/cases/{id}/decision", post(kyc::decide))
+        .route("/api/v1/kyc/cases/{id}/access-log", get(kyc::access_log))
 }
 
 /// Branches, SKUs, assets, transfers, labels and scans.

@@ -10,7 +10,7 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{auth, availability, bookings, customers, health, inventory, waitlist};
+use super::{auth, availability, bookings, customers, health, inventory, kyc, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -31,9 +31,14 @@ use super::{auth, availability, bookings, customers, health, inventory, waitlist
         inventory::update_sku, inventory::list_assets, inventory::create_asset, inventory::get_asset,
         inventory::update_asset, inventory::transfer_asset, inventory::get_transfer, inventory::get_label,
         inventory::get_label_pdf, inventory::reissue_label, inventory::scan,
+        kyc::consent_text, kyc::give_consent, kyc::submit, kyc::my_status, kyc::reviews, kyc::case,
+        kyc::document, kyc::decide, kyc::access_log,
         auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami
     ),
-    components(schemas(sentra_protocol::Asset, sentra_protocol::AssetList, sentra_protocol::Branch,
+    components(schemas(sentra_protocol::AccessLog, sentra_protocol::AccessLogEntry, sentra_protocol::Consent,
+        sentra_protocol::ConsentText, sentra_protocol::GiveConsentRequest, sentra_protocol::KycCase,
+        sentra_protocol::KycCaseList, sentra_protocol::KycDecisionRequest, sentra_protocol::SubmitKycRequest,
+        sentra_protocol::Asset, sentra_protocol::AssetList, sentra_protocol::Branch,
         sentra_protocol::BranchList, sentra_protocol::ChecklistLine, sentra_protocol::CreateAssetRequest,
         sentra_protocol::CreateBranchRequest, sentra_protocol::CreateSkuRequest, sentra_protocol::LabelPayload,
         sentra_protocol::LateFee, sentra_protocol::MovedBooking, sentra_protocol::NoteBranch, sentra_protocol::ScanRequest,
@@ -50,7 +55,8 @@ use super::{auth, availability, bookings, customers, health, inventory, waitlist
         (name = "waitlist", description = "Queues for sold-out dates, with timed offers"),
         (name = "auth", description = "Logins, access and refresh tokens"),
         (name = "customers", description = "Customers' own accounts"),
-        (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels")
+        (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels"),
+        (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review")
     )
 )]
 pub struct ApiDoc;

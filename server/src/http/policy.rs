@@ -99,6 +99,32 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/transfers/{id}", Access::Roles(ADMINS)),
     ("POST", "/api/v1/scans", Access::Roles(STAFF)),
+    // KTP verification: customers consent and submit; admins review; HQ audits access.
+    ("GET", "/api/v1/kyc/consent", Access::Public),
+    (
+        "POST",
+        "/api/v1/customers/me/consents",
+        Access::Roles(CUSTOMERS),
+    ),
+    ("GET", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
+    ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
+    ("GET", "/api/v1/kyc/reviews", Access::Roles(ADMINS)),
+    ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(ADMINS)),
+    (
+        "GET",
+        "/api/v1/kyc/cases/{id}/documents/{kind}",
+        Access::Roles(ADMINS),
+    ),
+    (
+        "POST",
+        "/api/v1/kyc/cases/{id}/decision",
+        Access::Roles(ADMINS),
+    ),
+    (
+        "GET",
+        "/api/v1/kyc/cases/{id}/access-log",
+        Access::Roles(HQ),
+    ),
     ("POST", "/api/v1/waitlist", Access::Authenticated),
     ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),
     ("DELETE", "/api/v1/waitlist/{id}", Access::Authenticated),

@@ -94,13 +94,23 @@ impl RateLimiter {
     }
 }
 
+/// The client's address as the limiter saw it (from `X-Forwarded-For` behind a trusted proxy),
+/// for handlers that must record it (consent proofs, the personal-data access log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
 /// The middleware: one token per request from the address's bucket and, for logged-in callers,
 /// from the caller's own bucket.
-pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
+pub async fn limit(
+    State(limiter): State<RateLimiter>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let now = Instant::now();
     let mut keys = Vec::with_capacity(2);
     if let Some(ip) = limiter.client_address(&request) {
         keys.push(format!("ip:{ip}"));
+        request.extensions_mut().insert(ClientAddress(ip));
     }
     if let Some(principal) = request.extensions().get::<Principal>() {
         keys.push(format!("sub:{}", principal.id));

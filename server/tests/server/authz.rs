@@ -104,6 +104,22 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
     };
     let other_customer = customer_token(other_email).await?;
     let owner = customer_token(owner_email).await?;
+    // A verification of the owner, waiting for review.
+    let hq_token = app.token.replace(owner.clone().expect("owner token"));
+    crate::kyc::flow::consent(&app).await?;
+    let (_, kyc_case) = app
+        .post(
+            "/api/v1/customers/me/kyc",
+            None,
+            &crate::kyc::flow::submission(
+                "3171015708450001",
+                &crate::kyc::fake_verihubs::photo("ktp"),
+                &crate::kyc::fake_verihubs::photo("selfie"),
+            ),
+        )
+        .await?;
+    let kyc_id = kyc_case["id"].as_str().expect("kyc case").to_owned();
+    app.token = hq_token;
     let bali_admin = Some(
         app.staff_token("admin.dps@demo.sentrarental.id", "demo-dps-2026")
             .await?,
@@ -153,6 +169,8 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 &asset_id
             } else if pattern.contains("/transfers/") {
                 &note_id
+            } else if pattern.contains("/kyc/cases/") {
+                &kyc_id
             } else {
                 &booking_id
             };
@@ -171,6 +189,8 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 json!({"to_branch_code": "DPS01", "reason": "matrix"})
             } else if pattern == "/api/v1/assets/{id}" {
                 json!({"status": "maintenance"})
+            } else if pattern.ends_with("/decision") {
+                json!({"approve": true})
             } else {
                 json!({})
             };
@@ -202,7 +222,9 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                     caller.name
                 );
                 assert!(
-                    !text.contains(&booking_id) && !text.contains(&entry_id),
+                    !text.contains(&booking_id)
+                        && !text.contains(&entry_id)
+                        && !text.contains(&kyc_id),
                     "{method} {pattern} leaked"
                 );
                 checks += 1;
@@ -221,8 +243,9 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 }
             }
             // The resource-scoped endpoints: other branches and other customers learn nothing.
-            let scoped =
-                pattern.contains("{id}") || (pattern == "/api/v1/bookings" && method == "get");
+            // (KYC review is a central task of every branch's admins, not scoped by branch.)
+            let scoped = (pattern.contains("{id}") && !pattern.contains("/kyc/"))
+                || (pattern == "/api/v1/bookings" && method == "get");
             if scoped {
                 for (name, token) in [
                     ("the other branch's admin", &bali_admin),

@@ -16,5 +16,10 @@ mod demo;
 mod fixtures;
 mod health;
 mod inventory;
+mod kyc {
+    pub(crate) mod fake_verihubs;
+    pub(crate) mod flow;
+    mod review;
+}
 mod partitions;
 mod support;

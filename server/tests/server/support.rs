@@ -25,6 +25,7 @@ pub(crate) struct TestApp {
     // Declared before the database so the server stops before its database is dropped.
     shutdown: Option<oneshot::Sender<()>>,
     _database: TestDatabase,
+    _storage: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -42,6 +43,7 @@ impl TestApp {
     pub(crate) async fn spawn_with(vars: &[(&str, &str)]) -> anyhow::Result<Self> {
         let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
         let key_prefix = unique_key_prefix();
+        let storage = tempfile::tempdir()?;
         let mut env: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), database.url().to_owned()),
             ("REDIS_URL".to_owned(), RedisServer::shared()?.url()),
@@ -54,6 +56,10 @@ impl TestApp {
                 TEST_LABEL_SECRET.to_owned(),
             ),
             ("SENTRA_DATA_KEY".to_owned(), TEST_DATA_KEY.to_owned()),
+            (
+                "SENTRA_STORAGE_URL".to_owned(),
+                storage.path().display().to_string(),
+            ),
             // Storms come from one address; the limiter has its own test.
             ("SENTRA_RATE_LIMIT_PER_SEC".to_owned(), "100000".to_owned()),
             ("SENTRA_RATE_LIMIT_BURST".to_owned(), "1000000".to_owned()),
@@ -70,6 +76,7 @@ impl TestApp {
             token: None,
             env,
             _database: database,
+            _storage: storage,
             shutdown: Some(shutdown),
         })
     }

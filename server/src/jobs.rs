@@ -1,16 +1,29 @@
 //! The durable job queue: rows in `jobs`, enqueued in the same transaction as the write that
 //! needs them, claimed with `FOR UPDATE SKIP LOCKED` (several servers can run it), deleted in the
 //! same transaction when their work succeeded, retried with back-off when it failed.
+//!
+//! Kinds: `unit_freed` (offer freed days to the waitlist) and `kyc_purge` (delete a verification's
+//! raw images once its retention period is over).
 
 use sqlx::PgPool;
 
-use super::{BookingService, waitlist};
+use crate::{
+    booking::{BookingService, waitlist},
+    kyc::Kyc,
+};
+
+/// What jobs need to do their work.
+#[derive(Debug, Clone)]
+pub struct Workers {
+    pub bookings: BookingService,
+    pub kyc: Kyc,
+}
 
 /// Jobs claimed per run.
 const BATCH: usize = 50;
 
 /// Runs due jobs until none is left (or `BATCH` ran); returns how many succeeded.
-pub async fn run_due(service: &BookingService, db: &PgPool) -> anyhow::Result<usize> {
+pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
     let mut done = 0;
     for _ in 0..BATCH {
         let mut tx = db.begin().await?;
@@ -23,7 +36,7 @@ pub async fn run_due(service: &BookingService, db: &PgPool) -> anyhow::Result<us
         let Some((id, kind, payload, attempts)) = job else {
             return Ok(done);
         };
-        match perform(service, db, &kind, payload).await {
+        match perform(workers, db, &kind, payload).await {
             Ok(()) => {
                 sqlx::query("DELETE FROM jobs WHERE id = $1")
                     .bind(id)
@@ -52,7 +65,7 @@ pub async fn run_due(service: &BookingService, db: &PgPool) -> anyhow::Result<us
 }
 
 async fn perform(
-    service: &BookingService,
+    workers: &Workers,
     db: &PgPool,
     kind: &str,
     payload: serde_json::Value,
@@ -60,8 +73,16 @@ async fn perform(
     match kind {
         "unit_freed" => {
             let freed: waitlist::UnitFreed = serde_json::from_value(payload)?;
+            let service = &workers.bookings;
             waitlist::unit_freed(service, db, &freed, service.settings().offer_window).await?;
             Ok(())
+        }
+        "kyc_purge" => {
+            let case = payload["case_id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("kyc_purge without a case_id"))?;
+            workers.kyc.purge(case).await
         }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

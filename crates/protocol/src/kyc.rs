@@ -1,0 +1,121 @@
+//! KTP verification bodies: consent, submission, cases, staff decisions and the access log.
+
+use chrono::{DateTime, Utc};
+use sentra_domain::Uuid;
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/kyc/consent`: the consent text a customer must accept before uploading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsentText {
+    /// Version to send back when accepting.
+    pub version: String,
+    /// The text in Bahasa Indonesia.
+    pub text_id: String,
+    /// The text in English.
+    pub text_en: String,
+    /// SHA-256 (hex) of the exact wording, stored with the consent as proof.
+    pub sha256: String,
+    /// Days after the decision until the KTP image and selfie are deleted.
+    pub retention_days: u32,
+}
+
+/// `POST /api/v1/customers/me/consents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GiveConsentRequest {
+    /// The version of the text shown to the customer.
+    pub version: String,
+    /// Must be `true`: the customer ticked the box themselves.
+    pub accepted: bool,
+}
+
+/// A recorded consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Consent {
+    pub id: Uuid,
+    pub version: String,
+    pub sha256: String,
+    pub accepted_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/customers/me/kyc`: the KTP photo, a selfie, and the NIK and name as printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubmitKycRequest {
+    /// The 16-digit NIK as printed on the KTP.
+    pub nik: String,
+    /// The name as printed on the KTP.
+    pub full_name: String,
+    /// JPEG or PNG, base64, at most 5 MB.
+    pub ktp_image: String,
+    /// JPEG or PNG, base64, at most 5 MB.
+    pub selfie_image: String,
+}
+
+/// A verification case. The NIK is only ever shown masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KycCase {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    /// `pending_review`, `verified` or `rejected`.
+    pub status: String,
+    /// `manual` or `verihubs`.
+    pub provider: String,
+    /// Like `3171********0001`.
+    pub nik_masked: String,
+    pub full_name: String,
+    /// Stable code of a rejection (`identity_not_confirmed`, `face_mismatch`, …).
+    pub reason_code: Option<String>,
+    /// The reviewer's words, for a staff decision.
+    pub reason: Option<String>,
+    /// What each check answered.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub checks: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// When the raw images are (or were) deleted.
+    pub purge_after: Option<DateTime<Utc>>,
+    pub images_purged: bool,
+}
+
+/// `GET /api/v1/kyc/reviews`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KycCaseList {
+    pub items: Vec<KycCase>,
+}
+
+/// `POST /api/v1/kyc/cases/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KycDecisionRequest {
+    pub approve: bool,
+    /// Required when rejecting; shown to the customer.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One access to an identity document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessLogEntry {
+    /// `ktp` or `selfie`.
+    pub document: String,
+    /// `upload`, `view` or `purge`.
+    pub action: String,
+    /// `customer`, `staff` or `system`.
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub client_ip: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/kyc/cases/{id}/access-log`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessLog {
+    pub items: Vec<AccessLogEntry>,
+}

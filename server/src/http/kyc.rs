@@ -1,0 +1,187 @@
+//! KTP verification endpoints: the consent text and consent, the customer's submission and
+//! status, and the staff side (review queue, documents, decisions, access log).
+
+use axum::{
+    Extension, Json,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use sentra_protocol::{
+    AccessLog, Consent, ConsentText, GiveConsentRequest, KycCase, KycCaseList, KycDecisionRequest,
+    Problem, SubmitKycRequest,
+};
+
+use super::{
+    extract::{ApiJson, path_id},
+    rate_limit::ClientAddress,
+};
+use crate::{
+    auth::{Principal, SubjectKind},
+    error::AppError,
+    kyc::{Actor, consent},
+    state::AppState,
+};
+
+fn retention_days(state: &AppState) -> u32 {
+    state.config.kyc.retention_days
+}
+
+fn actor(principal: &Principal, address: Option<&Extension<ClientAddress>>) -> Actor {
+    Actor {
+        kind: match principal.kind {
+            SubjectKind::Customer => "customer",
+            SubjectKind::Staff => "staff",
+        },
+        id: Some(principal.id),
+        client_ip: address.map(|a| a.0.0.to_string()),
+    }
+}
+
+/// The consent text a customer must accept before uploading identity documents.
+#[utoipa::path(get, path = "/api/v1/kyc/consent", tag = "kyc", responses((status = 200, body = ConsentText)))]
+pub async fn consent_text(State(state): State<AppState>) -> Json<ConsentText> {
+    Json(consent::text(retention_days(&state)))
+}
+
+/// Records the customer's consent (version, text hash, time, address).
+#[utoipa::path(post, path = "/api/v1/customers/me/consents", tag = "kyc", security(("bearer" = [])),
+    request_body = GiveConsentRequest,
+    responses((status = 201, body = Consent), (status = 422, body = Problem)))]
+pub async fn give_consent(
+    State(state): State<AppState>,
+    principal: Principal,
+    address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<GiveConsentRequest>,
+) -> Result<(StatusCode, Json<Consent>), AppError> {
+    let ip = address.map_or_else(|| "unknown".to_owned(), |a| a.0.0.to_string());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let consent = consent::record(
+        &state.db,
+        principal.id,
+        retention_days(&state),
+        &body.version,
+        body.accepted,
+        &ip,
+        user_agent,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(consent)))
+}
+
+/// Submits the KTP photo and a selfie for verification (after consent).
+#[utoipa::path(post, path = "/api/v1/customers/me/kyc", tag = "kyc", security(("bearer" = [])),
+    request_body = SubmitKycRequest,
+    responses(
+        (status = 201, description = "verified, rejected, or pending_review (manual review)", body = KycCase),
+        (status = 409, description = "No consent yet (consent_required), or the KTP verified another account", body = Problem),
+        (status = 413, body = Problem),
+        (status = 422, description = "Invalid NIK or photos, or a photo too unclear (image_quality)", body = Problem),
+        (status = 503, description = "The verification service is unavailable; nothing was stored", body = Problem)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    principal: Principal,
+    address: Option<Extension<ClientAddress>>,
+    ApiJson(body): ApiJson<SubmitKycRequest>,
+) -> Result<(StatusCode, Json<KycCase>), AppError> {
+    let actor = actor(&principal, address.as_ref());
+    let case = state.kyc.submit(principal.id, &body, &actor).await?;
+    Ok((StatusCode::CREATED, Json(case)))
+}
+
+/// The customer's latest verification.
+#[utoipa::path(get, path = "/api/v1/customers/me/kyc", tag = "kyc", security(("bearer" = [])),
+    responses((status = 200, body = KycCase), (status = 404, body = Problem)))]
+pub async fn my_status(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<KycCase>, AppError> {
+    Ok(Json(state.kyc.latest_of(principal.id).await?))
+}
+
+/// Verifications waiting for a reviewer, oldest first.
+#[utoipa::path(get, path = "/api/v1/kyc/reviews", tag = "kyc", security(("bearer" = [])),
+    responses((status = 200, body = KycCaseList), (status = 403, body = Problem)))]
+pub async fn reviews(State(state): State<AppState>) -> Result<Json<KycCaseList>, AppError> {
+    Ok(Json(KycCaseList {
+        items: state.kyc.pending_reviews().await?,
+    }))
+}
+
+/// One verification.
+#[utoipa::path(get, path = "/api/v1/kyc/cases/{id}", tag = "kyc", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Verification id")),
+    responses((status = 200, body = KycCase), (status = 404, body = Problem)))]
+pub async fn case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<KycCase>, AppError> {
+    let id = path_id(&id, "Verification")?;
+    Ok(Json(state.kyc.case(id).await?))
+}
+
+/// A KTP image or selfie, decrypted for review. Every call is logged.
+#[utoipa::path(get, path = "/api/v1/kyc/cases/{id}/documents/{kind}", tag = "kyc", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Verification id"), ("kind" = String, Path, description = "`ktp` or `selfie`")),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
+        (status = 404, description = "No such document, or deleted after the retention period", body = Problem)))]
+pub async fn document(
+    State(state): State<AppState>,
+    principal: Principal,
+    address: Option<Extension<ClientAddress>>,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id, "Verification")?;
+    if kind != "ktp" && kind != "selfie" {
+        return Err(AppError::not_found("Document"));
+    }
+    let actor = actor(&principal, address.as_ref());
+    let (content_type, bytes) = state.kyc.document(id, &kind, &actor).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            // Personal data: never cached by browsers or proxies.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A reviewer approves or rejects (with a reason) a pending verification.
+#[utoipa::path(post, path = "/api/v1/kyc/cases/{id}/decision", tag = "kyc", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Verification id")), request_body = KycDecisionRequest,
+    responses((status = 200, body = KycCase), (status = 404, body = Problem),
+        (status = 409, description = "Decided already", body = Problem), (status = 422, body = Problem)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<KycDecisionRequest>,
+) -> Result<Json<KycCase>, AppError> {
+    let id = path_id(&id, "Verification")?;
+    Ok(Json(
+        state
+            .kyc
+            .decide(id, principal.id, body.approve, body.reason.as_deref())
+            .await?,
+    ))
+}
+
+/// Who accessed the verification's documents (HQ audit).
+#[utoipa::path(get, path = "/api/v1/kyc/cases/{id}/access-log", tag = "kyc", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Verification id")),
+    responses((status = 200, body = AccessLog), (status = 404, body = Problem)))]
+pub async fn access_log(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccessLog>, AppError> {
+    let id = path_id(&id, "Verification")?;
+    Ok(Json(AccessLog {
+        items: state.kyc.access_log(id).await?,
+    }))
+}

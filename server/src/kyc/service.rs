@@ -1,0 +1,502 @@
+//! The verification flow: local NIK checks, the provider's assessment, encrypted storage of the
+//! two images, the case record, staff decisions, audited document access, and the purge of raw
+//! images after the retention period (a durable `kyc_purge` job).
+
+use std::{sync::Arc, time::Duration};
+
+use base64::Engine as _;
+use chrono::Utc;
+use sentra_domain::Nik;
+use sentra_protocol::{AccessLogEntry, ErrorCode, FieldError, KycCase, SubmitKycRequest};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    consent,
+    provider::{Assessment, Checks, KycError, KycProvider, RejectReason, Submission},
+    vault::{KEY_ID, Sealed, Vault},
+};
+use crate::{error::AppError, storage::Storage};
+
+/// Largest accepted image (decoded).
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// Who is acting, for the access log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `customer`, `staff` or `system`.
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+    pub client_ip: Option<String>,
+}
+
+/// The KYC service.
+#[derive(Debug, Clone)]
+pub struct Kyc {
+    pub(crate) db: PgPool,
+    pub(crate) storage: Storage,
+    pub(crate) vault: Vault,
+    pub(crate) provider: Arc<dyn KycProvider>,
+    pub(crate) retention: Duration,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: Uuid,
+    customer_id: Uuid,
+    status: String,
+    provider: String,
+    nik_masked: String,
+    full_name: String,
+    checks: serde_json::Value,
+    reason: Option<String>,
+    created_at: chrono::DateTime<Utc>,
+    decided_at: Option<chrono::DateTime<Utc>>,
+    purge_after: Option<chrono::DateTime<Utc>>,
+    images_purged_at: Option<chrono::DateTime<Utc>>,
+}
+
+const CASE_COLUMNS: &str = "id, customer_id, status, provider, nik_masked, full_name, checks, reason, \
+    created_at, decided_at, purge_after, images_purged_at";
+
+impl From<CaseRow> for KycCase {
+    fn from(row: CaseRow) -> Self {
+        KycCase {
+            id: row.id,
+            customer_id: row.customer_id,
+            status: row.status,
+            provider: row.provider,
+            nik_masked: row.nik_masked,
+            full_name: row.full_name,
+            reason_code: row.checks["reason_code"].as_str().map(str::to_owned),
+            reason: row.reason,
+            checks: row.checks,
+            created_at: row.created_at,
+            decided_at: row.decided_at,
+            purge_after: row.purge_after,
+            images_purged: row.images_purged_at.is_some(),
+        }
+    }
+}
+
+/// JPEG or PNG, by magic bytes.
+fn content_type(image: &[u8]) -> Option<&'static str> {
+    if image.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if image.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+fn decode_image(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<u8> {
+    let text = text.trim();
+    let text = text.split_once(";base64,").map_or(text, |(_, data)| data);
+    match base64::engine::general_purpose::STANDARD.decode(text) {
+        Ok(bytes) if bytes.len() > MAX_IMAGE_BYTES => {
+            errors.push(FieldError::new(field, "the photo is larger than 5 MB"));
+            Vec::new()
+        }
+        Ok(bytes) if content_type(&bytes).is_none() => {
+            errors.push(FieldError::new(field, "expected a JPEG or PNG photo"));
+            Vec::new()
+        }
+        Ok(bytes) => bytes,
+        Err(_) => {
+            errors.push(FieldError::new(field, "expected the photo as base64"));
+            Vec::new()
+        }
+    }
+}
+
+/// The local checks of a submission: a structurally valid NIK, a name, two JPEG/PNG photos.
+fn check_submission(
+    request: &SubmitKycRequest,
+) -> Result<(Nik, String, Vec<u8>, Vec<u8>), AppError> {
+    let mut errors = Vec::new();
+    let today = Utc::now().date_naive();
+    let nik = Nik::parse(&request.nik, today)
+        .map_err(|e| errors.push(FieldError::new("nik", e.to_string())))
+        .ok();
+    let full_name = request.full_name.trim().to_owned();
+    if full_name.is_empty() || full_name.chars().count() > 200 {
+        errors.push(FieldError::new(
+            "full_name",
+            "must have 1 to 200 characters",
+        ));
+    }
+    let ktp = decode_image("ktp_image", &request.ktp_image, &mut errors);
+    let selfie = decode_image("selfie_image", &request.selfie_image, &mut errors);
+    let (Some(nik), true) = (nik, errors.is_empty()) else {
+        return Err(AppError::validation(errors));
+    };
+    Ok((nik, full_name, ktp, selfie))
+}
+
+impl From<KycError> for AppError {
+    fn from(e: KycError) -> Self {
+        match e {
+            KycError::ImageQuality { .. } => AppError::new(ErrorCode::ImageQuality, e.to_string()),
+            KycError::NikDiffersFromKtp => {
+                AppError::validation(vec![FieldError::new("nik", e.to_string())])
+            }
+            KycError::QuotaExhausted | KycError::Unauthorized | KycError::Unavailable(_) => {
+                tracing::error!(error = %e, "KYC provider failed");
+                AppError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "Identity verification is unavailable right now; nothing was stored, try again later",
+                )
+            }
+        }
+    }
+}
+
+impl Kyc {
+    /// Checks, assesses and stores one submission; answers the new case.
+    pub async fn submit(
+        &self,
+        customer: Uuid,
+        request: &SubmitKycRequest,
+        actor: &Actor,
+    ) -> Result<KycCase, AppError> {
+        let consent_id = consent::current(&self.db, customer).await?;
+        let (nik, full_name, ktp, selfie) = check_submission(request)?;
+        let nik_hash = self.vault.nik_hash(nik.as_str());
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM kyc_cases WHERE nik_hash = $1 AND status = 'verified' AND customer_id <> $2)",
+        )
+        .bind(nik_hash.as_slice())
+        .bind(customer)
+        .fetch_one(&self.db)
+        .await?;
+        if taken {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This KTP already verified another account; contact customer service",
+            ));
+        }
+        let assessment = self
+            .provider
+            .assess(&Submission {
+                nik: &nik,
+                full_name: &full_name,
+                ktp_image: &ktp,
+                selfie_image: &selfie,
+            })
+            .await?;
+        let (status, checks, reason) = match assessment {
+            Assessment::Verified(checks) => ("verified", checks, None),
+            Assessment::Rejected { reason, checks } => ("rejected", checks, Some(reason)),
+            Assessment::NeedsReview(checks) => ("pending_review", checks, None),
+        };
+        let id = Uuid::now_v7();
+        // Images first: a case row never points at documents that were not stored.
+        let mut sealed = Vec::with_capacity(2);
+        for (kind, image) in [("ktp", &ktp), ("selfie", &selfie)] {
+            let key = format!("kyc/{id}/{kind}");
+            let document = self.vault.seal(&key, image)?;
+            self.storage.put(&key, document.ciphertext.clone()).await?;
+            sealed.push((
+                kind,
+                key,
+                document,
+                content_type(image).unwrap_or("image/jpeg"),
+                image.len(),
+            ));
+        }
+        let decided = status != "pending_review";
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO kyc_cases (id, customer_id, consent_id, provider, status, nik_hash, nik_masked, full_name, \
+             checks, decided_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             CASE WHEN $10 THEN now() END, CASE WHEN $10 THEN now() + make_interval(secs => $11) END)",
+        )
+        .bind(id)
+        .bind(customer)
+        .bind(consent_id)
+        .bind(self.provider.name())
+        .bind(status)
+        .bind(nik_hash.as_slice())
+        .bind(nik.masked())
+        .bind(&full_name)
+        .bind(checks_json(&checks, reason))
+        .bind(decided)
+        .bind(self.retention_secs())
+        .execute(&mut *tx)
+        .await?;
+        for (kind, key, document, content_type, size) in &sealed {
+            sqlx::query(
+                "INSERT INTO kyc_documents (case_id, kind, object_key, wrapped_key, key_id, content_type, size_bytes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(key)
+            .bind(&document.wrapped_key)
+            .bind(KEY_ID)
+            .bind(content_type)
+            .bind(i32::try_from(*size).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await?;
+            log_access(&mut tx, id, kind, "upload", actor).await?;
+        }
+        sqlx::query("UPDATE customers SET kyc_status = $2 WHERE id = $1")
+            .bind(customer)
+            .bind(if decided { status } else { "pending" })
+            .execute(&mut *tx)
+            .await?;
+        if decided {
+            self.schedule_purge(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(case = %id, status, provider = self.provider.name(), "KYC case created");
+        self.case(id).await
+    }
+
+    fn retention_secs(&self) -> f64 {
+        self.retention.as_secs_f64()
+    }
+
+    async fn schedule_purge(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        case: Uuid,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at) \
+             SELECT 'kyc_purge', jsonb_build_object('case_id', id), purge_after FROM kyc_cases WHERE id = $1",
+        )
+        .bind(case)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// One case.
+    pub async fn case(&self, id: Uuid) -> Result<KycCase, AppError> {
+        let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.db)
+        .await?;
+        row.map(KycCase::from)
+            .ok_or_else(|| AppError::not_found("Verification"))
+    }
+
+    /// The customer's newest case.
+    pub async fn latest_of(&self, customer: Uuid) -> Result<KycCase, AppError> {
+        let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1"
+        )))
+        .bind(customer)
+        .fetch_optional(&self.db)
+        .await?;
+        row.map(KycCase::from)
+            .ok_or_else(|| AppError::not_found("Verification"))
+    }
+
+    /// Cases waiting for a person, oldest first.
+    pub async fn pending_reviews(&self) -> Result<Vec<KycCase>, AppError> {
+        let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE status = 'pending_review' ORDER BY created_at LIMIT 200"
+        )))
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows.into_iter().map(KycCase::from).collect())
+    }
+
+    /// A decrypted document (`ktp` or `selfie`), logged as viewed by `actor`.
+    pub async fn document(
+        &self,
+        case: Uuid,
+        kind: &str,
+        actor: &Actor,
+    ) -> Result<(String, Vec<u8>), AppError> {
+        let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
+            "SELECT object_key, wrapped_key, content_type FROM kyc_documents WHERE case_id = $1 AND kind = $2",
+        )
+        .bind(case)
+        .bind(kind)
+        .fetch_optional(&self.db)
+        .await?;
+        let Some((key, wrapped_key, content_type)) = row else {
+            return Err(AppError::not_found("Document"));
+        };
+        let Some(wrapped_key) = wrapped_key else {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                "This document was deleted after the retention period; the verification result is kept",
+            ));
+        };
+        let ciphertext = self.storage.get(&key).await?.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("document {key} missing from storage"))
+        })?;
+        let bytes = self
+            .vault
+            .open(
+                &key,
+                &Sealed {
+                    ciphertext,
+                    wrapped_key,
+                },
+            )
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut tx = self.db.begin().await?;
+        log_access(&mut tx, case, kind, "view", actor).await?;
+        tx.commit().await?;
+        Ok((content_type, bytes))
+    }
+
+    /// A reviewer's decision on a pending case.
+    pub async fn decide(
+        &self,
+        case: Uuid,
+        reviewer: Uuid,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> Result<KycCase, AppError> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if !approve && reason.is_none() {
+            return Err(AppError::validation(vec![FieldError::new(
+                "reason",
+                "say why the verification is rejected; the customer sees it",
+            )]));
+        }
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(AppError::validation(vec![FieldError::new(
+                "reason",
+                "must have at most 500 characters",
+            )]));
+        }
+        let mut tx = self.db.begin().await?;
+        let status = if approve { "verified" } else { "rejected" };
+        let reason_code = (!approve).then_some(RejectReason::RejectedByStaff.as_str());
+        let customer: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE kyc_cases SET status = $2, reason = $3, decided_by = $4, decided_at = now(), \
+             purge_after = now() + make_interval(secs => $5), \
+             checks = checks || jsonb_build_object('reason_code', $6::text) \
+             WHERE id = $1 AND status = 'pending_review' RETURNING customer_id",
+        )
+        .bind(case)
+        .bind(status)
+        .bind(reason)
+        .bind(reviewer)
+        .bind(self.retention_secs())
+        .bind(reason_code)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(customer) = customer else {
+            self.case(case).await?;
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This verification was decided already",
+            ));
+        };
+        sqlx::query("UPDATE customers SET kyc_status = $2 WHERE id = $1")
+            .bind(customer)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+        self.schedule_purge(&mut tx, case).await?;
+        tx.commit().await?;
+        self.case(case).await
+    }
+
+    /// Every access to the case's documents, oldest first.
+    pub async fn access_log(&self, case: Uuid) -> Result<Vec<AccessLogEntry>, AppError> {
+        self.case(case).await?;
+        let rows: Vec<AccessRow> = sqlx::query_as(
+            "SELECT kind, action, actor_kind, actor_id, client_ip, at FROM pii_access_log WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AccessLogEntry {
+                document: row.kind,
+                action: row.action,
+                actor_kind: row.actor_kind,
+                actor_id: row.actor_id,
+                client_ip: row.client_ip,
+                at: row.at,
+            })
+            .collect())
+    }
+
+    /// Deletes the case's raw images (object and wrapped key) and logs it; the result stays.
+    /// Idempotent: the `kyc_purge` job may run it again after a failure.
+    pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
+        let documents: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, object_key FROM kyc_documents WHERE case_id = $1 AND purged_at IS NULL",
+        )
+        .bind(case)
+        .fetch_all(&self.db)
+        .await?;
+        for (kind, key) in documents {
+            self.storage.delete(&key).await?;
+            let mut tx = self.db.begin().await?;
+            sqlx::query(
+                "UPDATE kyc_documents SET purged_at = now(), wrapped_key = NULL WHERE case_id = $1 AND kind = $2",
+            )
+            .bind(case)
+            .bind(&kind)
+            .execute(&mut *tx)
+            .await?;
+            let system = Actor {
+                kind: "system",
+                id: None,
+                client_ip: None,
+            };
+            log_access(&mut tx, case, &kind, "purge", &system).await?;
+            tx.commit().await?;
+        }
+        sqlx::query("UPDATE kyc_cases SET images_purged_at = coalesce(images_purged_at, now()) WHERE id = $1")
+            .bind(case)
+            .execute(&self.db)
+            .await?;
+        tracing::info!(case = %case, "KYC images purged after the retention period");
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccessRow {
+    kind: String,
+    action: String,
+    actor_kind: String,
+    actor_id: Option<Uuid>,
+    client_ip: Option<String>,
+    at: chrono::DateTime<Utc>,
+}
+
+fn checks_json(checks: &Checks, reason: Option<RejectReason>) -> serde_json::Value {
+    let mut value = serde_json::to_value(checks).unwrap_or_default();
+    if let (Some(reason), Some(map)) = (reason, value.as_object_mut()) {
+        map.insert("reason_code".to_owned(), reason.as_str().into());
+    }
+    value
+}
+
+async fn log_access(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    case: Uuid,
+    kind: &str,
+    action: &str,
+    actor: &Actor,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO pii_access_log (case_id, kind, action, actor_kind, actor_id, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(case)
+    .bind(kind)
+    .bind(action)
+    .bind(actor.kind)
+    .bind(actor.id)
+    .bind(actor.client_ip.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
