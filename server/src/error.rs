@@ -49,6 +49,26 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        // SQLSTATE class 22 ("data exception": a NUL character in text, a number out of range, a
+        // malformed value) means the input could not be stored as sent: the caller's to fix.
+        let data_exception = err
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code)
+            .is_some_and(|code| code.starts_with("22"));
+        if data_exception {
+            tracing::warn!(error = %err, "input refused by the database");
+            return AppError::validation(vec![FieldError::new(
+                "body",
+                "a value is out of range or contains characters that cannot be stored",
+            )]);
+        }
+        if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) {
+            tracing::warn!(error = %err, "no database connection available");
+            let mut problem = Problem::new(ErrorCode::ServiceUnavailable)
+                .with_detail("The server is busy; please retry shortly");
+            problem.retry_after_seconds = Some(1);
+            return AppError::Client(Box::new(problem));
+        }
         AppError::Internal(anyhow::Error::new(err).context("database error"))
     }
 }

@@ -18,8 +18,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
+        // Parsed as a JSON value first, so text no database can store (NUL characters) is refused
+        // with a field error before any handler sees it.
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(value)) => {
+                if let Some(path) = nul_path(&value, "body") {
+                    return Err(AppError::validation(vec![FieldError::new(
+                        &path,
+                        "must not contain NUL characters",
+                    )]));
+                }
+                serde_json::from_value(value).map(Self).map_err(|e| {
+                    AppError::validation(vec![FieldError::new("body", e.to_string())])
+                })
+            }
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(AppError::validation(vec![FieldError::new(
                     "body",
@@ -41,6 +53,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Where in `value` a string (or key) contains a NUL character, as a dotted path.
+fn nul_path(value: &serde_json::Value, at: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| at.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(members) => members.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(at.to_owned())
+            } else {
+                nul_path(item, &format!("{at}.{key}"))
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// `Query<T>` that answers a `validation_failed` problem naming the bad parameter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);
@@ -49,6 +80,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+        {
+            return Err(AppError::validation(vec![FieldError::new(
+                "query",
+                "must not contain NUL characters",
+            )]));
+        }
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(Self(value)),
             Err(e) => Err(AppError::validation(vec![FieldError::new(

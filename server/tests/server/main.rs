@@ -22,4 +22,5 @@ mod kyc {
     mod review;
 }
 mod partitions;
+mod schemathesis;
 mod support;
