@@ -22,10 +22,23 @@ pub struct Branch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBranchRequest {
     /// 2-12 upper-case letters and digits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Z0-9]{2,12}$", example = "SUB01")
+    )]
     pub code: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub address: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^Asia/(Jakarta|Makassar|Jayapura)$",
+            example = "Asia/Jakarta"
+        )
+    )]
     pub time_zone: String,
 }
 
@@ -41,10 +54,13 @@ pub struct BranchList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LateFee {
     /// Minutes after the agreed time that cost nothing (0-1440).
+    #[cfg_attr(feature = "openapi", schema(maximum = 1440))]
     pub grace_minutes: u32,
     /// Rupiah per started late hour.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub per_hour_idr: i64,
-    /// Most one late day costs, in Rupiah.
+    /// Most one late day costs, in Rupiah (at least the hourly fee).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
     pub daily_cap_idr: i64,
 }
 
@@ -92,11 +108,22 @@ pub struct Sku {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSkuRequest {
     /// 2-32 upper-case letters, digits and dashes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Z0-9-]{2,32}$", example = "XPANDER-ULT")
+    )]
     pub code: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub name: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(car|motorbike|equipment)$", example = "car")
+    )]
     pub category: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000))]
     pub daily_rate_idr: i64,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000_000_000_i64))]
     pub deposit_idr: i64,
     pub late_fee: LateFee,
     #[serde(default)]
@@ -148,7 +175,12 @@ pub struct Asset {
 pub struct CreateAssetRequest {
     pub sku_code: String,
     pub branch_code: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 40, example = "B 1234 SRT")
+    )]
     pub plate_or_serial: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub odometer_km: Option<i32>,
 }
 
@@ -157,8 +189,13 @@ pub struct CreateAssetRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateAssetRequest {
     /// `active`, `maintenance` or `retired` (retired is final).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(active|maintenance|retired)$")
+    )]
     pub status: Option<String>,
     /// Odometer reading; it never goes down.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub odometer_km: Option<i32>,
 }
 
@@ -176,6 +213,7 @@ pub struct TransferRequest {
     /// The new home branch.
     pub to_branch_code: String,
     /// Why it moves (printed on the note).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub reason: String,
 }
 

@@ -45,6 +45,10 @@ pub struct Consent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmitKycRequest {
     /// The 16-digit NIK as printed on the KTP.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{16}$", example = "3171015708450001")
+    )]
     pub nik: String,
     /// The name as printed on the KTP.
     pub full_name: String,

@@ -28,9 +28,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                         "must not contain NUL characters",
                     )]));
                 }
-                serde_json::from_value(value).map(Self).map_err(|e| {
-                    AppError::validation(vec![FieldError::new("body", e.to_string())])
-                })
+                serde_json::from_value(value)
+                    .map(Self)
+                    .map_err(|e| AppError::validation(vec![FieldError::new("body", e.to_string())]))
             }
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(AppError::validation(vec![FieldError::new(

@@ -28,7 +28,7 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// Postgres and Redis answer. 503 with the same body when one does not.
+/// Postgres, Redis and object storage answer. 503 with the same body when one does not.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Every dependency answers", body = Readiness),
@@ -57,7 +57,21 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         }
         ok
     };
-    let (postgres, redis) = tokio::join!(postgres, redis);
+    let storage = async {
+        let probe = state.kyc.storage.check();
+        match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: object storage failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("readiness: object storage timed out");
+                false
+            }
+        }
+    };
+    let (postgres, redis, storage) = tokio::join!(postgres, redis, storage);
     let checks = vec![
         ReadinessCheck {
             name: "postgres".to_owned(),
@@ -66,6 +80,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         ReadinessCheck {
             name: "redis".to_owned(),
             ok: redis,
+        },
+        ReadinessCheck {
+            name: "object_storage".to_owned(),
+            ok: storage,
         },
     ];
     let ready = checks.iter().all(|c| c.ok);

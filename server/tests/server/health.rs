@@ -17,7 +17,7 @@ async fn health_version_and_readiness_through_the_typed_client() -> anyhow::Resu
     let ready = client.readiness().await?;
     assert!(ready.ready, "{ready:?}");
     let names: Vec<&str> = ready.checks.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["postgres", "redis"]);
+    assert_eq!(names, ["postgres", "redis", "object_storage"]);
     Ok(())
 }
 

@@ -25,6 +25,9 @@ async fn schemathesis(app: &TestApp, token: &str, extra: &[&str]) -> anyhow::Res
     let base_url = app.base_url.clone();
     let header = format!("Authorization: Bearer {token}");
     let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
+    // Deeper local runs: SENTRA_SCHEMATHESIS_EXAMPLES=1000 cargo test … schemathesis
+    let examples =
+        std::env::var("SENTRA_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "100".to_owned());
     let output = tokio::task::spawn_blocking(move || {
         Command::new(&program)
             .arg("run")
@@ -32,7 +35,14 @@ async fn schemathesis(app: &TestApp, token: &str, extra: &[&str]) -> anyhow::Res
             .args(["--url", &base_url])
             .args(["--header", &header])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
-            .args(["--max-examples", "100", "--seed", "20261125", "--workers", "2"])
+            .args([
+                "--max-examples",
+                &examples,
+                "--seed",
+                "20261125",
+                "--workers",
+                "2",
+            ])
             .args(["--request-timeout", "20", "--generation-database", "none"])
             .arg("--no-color")
             .arg("--report-dir")
@@ -64,7 +74,10 @@ async fn generated_requests_never_break_the_server_or_its_schema() -> anyhow::Re
             &json!({"login": "budi.santoso@example.com", "password": "demo-pelanggan-2026"}),
         )
         .await?;
-    let customer = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let customer = tokens["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     anyhow::ensure!(!customer.is_empty(), "customer login failed: {tokens}");
     let hq = app.token.clone().unwrap_or_default();
     let report = schemathesis(&app, &hq, &[]).await?;

@@ -77,6 +77,21 @@ pub(crate) async fn consent(app: &TestApp) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Submits a KTP photo and selfie as the current customer.
+async fn submit(
+    app: &TestApp,
+    nik: &str,
+    ktp: &[u8],
+    selfie: &[u8],
+) -> anyhow::Result<(u16, Value)> {
+    app.post(
+        "/api/v1/customers/me/kyc",
+        None,
+        &submission(nik, ktp, selfie),
+    )
+    .await
+}
+
 pub(crate) fn submission(nik: &str, ktp: &[u8], selfie: &[u8]) -> Value {
     json!({"nik": nik, "full_name": "Siti Rahayu", "ktp_image": b64(ktp), "selfie_image": b64(selfie)})
 }
@@ -106,13 +121,7 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     fake.card(&ktp, SITI, true);
     fake.face(&ktp, &selfie, Face::Same);
 
-    let (status, case) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, case) = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(status, 201, "{case}");
     assert_eq!(
         (case["status"].as_str(), case["provider"].as_str()),
@@ -168,13 +177,7 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     let mut app = app;
     new_customer(&mut app, "siti.kedua@example.com").await?;
     consent(&app).await?;
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("conflict")),
@@ -193,13 +196,7 @@ async fn nothing_is_uploaded_without_consent_to_the_current_text() -> anyhow::Re
     seed(&app.db).await?;
     let customer = new_customer(&mut app, "tanpa.izin@example.com").await?;
     let (ktp, selfie) = (photo("ktp"), photo("selfie"));
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("consent_required"))
@@ -267,13 +264,7 @@ async fn bad_photos_and_local_nik_rules_are_answered_before_anything_is_stored()
     fake.card(&ktp, SITI, true);
 
     // Not a NIK at all (province 99): refused locally, the provider is not even asked.
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission("9971015708450001", &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, "9971015708450001", &ktp, &selfie).await?;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
         (422, Some("nik"))
@@ -289,26 +280,14 @@ async fn bad_photos_and_local_nik_rules_are_answered_before_anything_is_stored()
     );
     // A blurry KTP photo: retake it.
     let blurry = photo("BLURRY-ktp");
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &blurry, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, SITI.nik, &blurry, &selfie).await?;
     assert_eq!(
         (status, body["code"].as_str()),
         (422, Some("image_quality")),
         "{body}"
     );
     // A typo in the NIK: the card says otherwise.
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission("3171015708450002", &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, "3171015708450002", &ktp, &selfie).await?;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
         (422, Some("nik")),
@@ -316,13 +295,7 @@ async fn bad_photos_and_local_nik_rules_are_answered_before_anything_is_stored()
     );
     // Two faces in the selfie.
     fake.face(&ktp, &selfie, Face::TwoFaces);
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(
         (status, body["code"].as_str()),
         (422, Some("image_quality")),
@@ -371,13 +344,7 @@ async fn altered_cards_unknown_people_other_faces_and_spoofs_are_rejected() -> a
         );
         fake.card(&ktp, card, registered);
         fake.face(&ktp, &selfie, face);
-        let (status, case) = app
-            .post(
-                "/api/v1/customers/me/kyc",
-                None,
-                &submission(SITI.nik, &ktp, &selfie),
-            )
-            .await?;
+        let (status, case) = submit(&app, SITI.nik, &ktp, &selfie).await?;
         assert_eq!(status, 201, "{label}: {case}");
         assert_eq!(
             (case["status"].as_str(), case["reason_code"].as_str()),
@@ -398,13 +365,7 @@ async fn an_exhausted_quota_stores_nothing_and_says_try_later() -> anyhow::Resul
     let (ktp, selfie) = (photo("ktp-siti"), photo("selfie-siti"));
     fake.card(&ktp, SITI, true);
     fake.face(&ktp, &selfie, Face::Same);
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(
         (status, body["code"].as_str()),
         (503, Some("service_unavailable")),
@@ -434,13 +395,7 @@ async fn an_exhausted_quota_stores_nothing_and_says_try_later() -> anyhow::Resul
     new_customer(&mut wrong, "kunci.salah@example.com").await?;
     consent(&wrong).await?;
     fake.world.lock().expect("world").quota = 10;
-    let (status, _) = wrong
-        .post(
-            "/api/v1/customers/me/kyc",
-            None,
-            &submission(SITI.nik, &ktp, &selfie),
-        )
-        .await?;
+    let (status, _) = submit(&wrong, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(status, 503);
     Ok(())
 }
