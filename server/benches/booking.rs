@@ -196,6 +196,14 @@ async fn setup() -> anyhow::Result<(Arc<Bench>, TestDatabase)> {
             "SENTRA_DATA_KEY",
             "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=".to_owned(),
         ),
+        // The benchmark stores no documents; a directory that is gone after the run.
+        (
+            "SENTRA_STORAGE_URL",
+            std::env::temp_dir()
+                .join(format!("sentra-bench-objects-{}", std::process::id()))
+                .display()
+                .to_string(),
+        ),
     ]);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;
@@ -413,6 +421,9 @@ async fn main() -> anyhow::Result<()> {
         mismatches,
         percentile(&pg_times, 0.5).as_secs_f64()
             / percentile(&redis_times, 0.5).as_secs_f64().max(1e-9)
+    );
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("sentra-bench-objects-{}", std::process::id())),
     );
     Ok(())
 }

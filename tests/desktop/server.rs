@@ -10,10 +10,12 @@ pub(crate) struct RunningServer {
     pub(crate) url: String,
     _database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
+    _storage: tempfile::TempDir,
 }
 
 pub(crate) async fn start() -> anyhow::Result<RunningServer> {
     let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
+    let storage = tempfile::tempdir()?;
     let vars = HashMap::from([
         ("DATABASE_URL", database.url().to_owned()),
         ("REDIS_URL", RedisServer::shared()?.url()),
@@ -23,6 +25,15 @@ pub(crate) async fn start() -> anyhow::Result<RunningServer> {
             "SENTRA_JWT_SECRET",
             "desktop-test-secret-0123456789-abcdef".to_owned(),
         ),
+        (
+            "SENTRA_LABEL_SECRET",
+            "desktop-label-secret-0123456789-abcdef".to_owned(),
+        ),
+        (
+            "SENTRA_DATA_KEY",
+            "ZGVza3RvcC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGU=".to_owned(),
+        ),
+        ("SENTRA_STORAGE_URL", storage.path().display().to_string()),
     ]);
     let config = sentra_server::Config::from_lookup(|name| vars.get(name).cloned())?;
     let server = sentra_server::start(config).await?;
@@ -35,6 +46,7 @@ pub(crate) async fn start() -> anyhow::Result<RunningServer> {
         url,
         _database: database,
         _shutdown: shutdown,
+        _storage: storage,
     })
 }
 
