@@ -19,6 +19,7 @@ mod inventory;
 mod kyc {
     pub(crate) mod fake_verihubs;
     pub(crate) mod flow;
+    mod logs;
     mod review;
 }
 mod partitions;
