@@ -40,6 +40,17 @@ pub struct Consent {
     pub accepted_at: DateTime<Utc>,
 }
 
+/// `DELETE /api/v1/customers/me/consents/kyc`: what withdrawing consent did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsentWithdrawal {
+    pub withdrawn_at: DateTime<Utc>,
+    /// Verifications still waiting for review, now closed unprocessed.
+    pub reviews_closed: u32,
+    /// Verifications whose photos are being deleted now (within minutes, not after retention).
+    pub photos_deleted: u32,
+}
+
 /// `POST /api/v1/customers/me/kyc`: the KTP photo, a selfie, and the NIK and name as printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

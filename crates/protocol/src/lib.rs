@@ -30,8 +30,8 @@ pub use inventory::{
     Sku, SkuList, TransferNote, TransferRequest, UpdateAssetRequest, UpdateSkuRequest,
 };
 pub use kyc::{
-    AccessLog, AccessLogEntry, Consent, ConsentText, GiveConsentRequest, KycCase, KycCaseList,
-    KycDecisionRequest, SubmitKycRequest,
+    AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,
+    KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
 };
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
 

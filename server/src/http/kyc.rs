@@ -8,8 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sentra_protocol::{
-    AccessLog, Consent, ConsentText, GiveConsentRequest, KycCase, KycCaseList, KycDecisionRequest,
-    Problem, SubmitKycRequest,
+    AccessLog, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest, KycCase, KycCaseList,
+    KycDecisionRequest, Problem, SubmitKycRequest,
 };
 
 use super::{
@@ -71,6 +71,17 @@ pub async fn give_consent(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(consent)))
+}
+
+/// Withdraws the consent: pending reviews close and the stored photos are deleted now.
+#[utoipa::path(delete, path = "/api/v1/customers/me/consents/kyc", tag = "kyc", security(("bearer" = [])),
+    responses((status = 200, body = ConsentWithdrawal),
+        (status = 404, description = "No consent to withdraw", body = Problem)))]
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ConsentWithdrawal>, AppError> {
+    Ok(Json(state.kyc.withdraw_consent(principal.id).await?))
 }
 
 /// Submits the KTP photo and a selfie for verification (after consent).

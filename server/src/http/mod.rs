@@ -23,7 +23,7 @@ use axum::{
     http::{HeaderName, Uri},
     middleware::{self, Next},
     response::Response,
-    routing::{get, patch, post},
+    routing::{delete, get, patch, post},
 };
 use sentra_protocol::{ErrorCode, Problem};
 use tower_http::{
@@ -121,6 +121,10 @@ fn kyc_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/kyc/consent", get(kyc::consent_text))
         .route("/api/v1/customers/me/consents", post(kyc::give_consent))
+        .route(
+            "/api/v1/customers/me/consents/kyc",
+            delete(kyc::withdraw_consent),
+        )
         .route(
             "/api/v1/customers/me/kyc",
             get(kyc::my_status).post(kyc::submit).layer(upload_limit),

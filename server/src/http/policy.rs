@@ -106,6 +106,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/customers/me/consents",
         Access::Roles(CUSTOMERS),
     ),
+    (
+        "DELETE",
+        "/api/v1/customers/me/consents/kyc",
+        Access::Roles(CUSTOMERS),
+    ),
     ("GET", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     ("GET", "/api/v1/kyc/reviews", Access::Roles(ADMINS)),

@@ -7,7 +7,9 @@ use std::{sync::Arc, time::Duration};
 use base64::Engine as _;
 use chrono::Utc;
 use sentra_domain::Nik;
-use sentra_protocol::{AccessLogEntry, ErrorCode, FieldError, KycCase, SubmitKycRequest};
+use sentra_protocol::{
+    AccessLogEntry, ConsentWithdrawal, ErrorCode, FieldError, KycCase, SubmitKycRequest,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -402,6 +404,56 @@ impl Kyc {
         self.schedule_purge(&mut tx, case).await?;
         tx.commit().await?;
         self.case(case).await
+    }
+
+    /// Withdraws the customer's consent (UU PDP): uploads need a new consent, cases waiting for
+    /// review are closed unprocessed, and every stored photo of the customer is deleted now by
+    /// the purge job instead of after the retention period. Decided results stay.
+    pub async fn withdraw_consent(&self, customer: Uuid) -> Result<ConsentWithdrawal, AppError> {
+        let mut tx = self.db.begin().await?;
+        let withdrawn_at: chrono::DateTime<Utc> = sqlx::query_scalar(
+            "UPDATE consents SET withdrawn_at = now() WHERE customer_id = $1 AND purpose = 'kyc' \
+             AND withdrawn_at IS NULL RETURNING withdrawn_at",
+        )
+        .bind(customer)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Consent"))?;
+        let closed = sqlx::query(
+            "UPDATE kyc_cases SET status = 'rejected', decided_at = now(), reason = 'Consent withdrawn', \
+             checks = checks || '{\"reason_code\": \"consent_withdrawn\"}' \
+             WHERE customer_id = $1 AND status = 'pending_review'",
+        )
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed > 0 {
+            sqlx::query("UPDATE customers SET kyc_status = 'unverified' WHERE id = $1 AND kyc_status = 'pending'")
+                .bind(customer)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let purging: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE kyc_cases SET purge_after = now() WHERE customer_id = $1 AND images_purged_at IS NULL RETURNING id",
+        )
+        .bind(customer)
+        .fetch_all(&mut *tx)
+        .await?;
+        for case in &purging {
+            self.schedule_purge(&mut tx, *case).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            reviews_closed = closed,
+            photos_deleted = purging.len(),
+            "KYC consent withdrawn"
+        );
+        Ok(ConsentWithdrawal {
+            withdrawn_at,
+            reviews_closed: u32::try_from(closed).unwrap_or(u32::MAX),
+            photos_deleted: u32::try_from(purging.len()).unwrap_or(u32::MAX),
+        })
     }
 
     /// Every access to the case's documents, oldest first.

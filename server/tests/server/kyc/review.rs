@@ -275,3 +275,56 @@ async fn identity_documents_live_encrypted_in_s3() -> anyhow::Result<()> {
     assert!(bucket.get(&key).await?.is_none(), "deleted from the bucket");
     Ok(())
 }
+
+#[tokio::test]
+async fn withdrawing_consent_closes_reviews_and_deletes_the_photos_now() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (app, customer, case) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    let response = app
+        .request(reqwest::Method::DELETE, "/api/v1/customers/me/consents/kyc")
+        .send()
+        .await?;
+    assert_eq!(response.status(), 200);
+    let withdrawal: serde_json::Value = response.json().await?;
+    assert_eq!(
+        (
+            withdrawal["reviews_closed"].as_u64(),
+            withdrawal["photos_deleted"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    wait_for_purge(&app, &case).await?;
+    let (_, mine) = app.get_json("/api/v1/customers/me/kyc").await?;
+    assert_eq!(
+        (
+            mine["status"].as_str(),
+            mine["reason_code"].as_str(),
+            mine["images_purged"].as_bool()
+        ),
+        (Some("rejected"), Some("consent_withdrawn"), Some(true))
+    );
+    let kyc_status: String = sqlx::query_scalar("SELECT kyc_status FROM customers WHERE id = $1")
+        .bind(customer)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(kyc_status, "unverified");
+    // Nothing new is accepted until the customer consents again; withdrawing twice is a 404.
+    let (status, body) = app
+        .post(
+            "/api/v1/customers/me/kyc",
+            None,
+            &submission(NIK, &photo("ktp-2"), &photo("selfie-2")),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("consent_required"))
+    );
+    let again = app
+        .request(reqwest::Method::DELETE, "/api/v1/customers/me/consents/kyc")
+        .send()
+        .await?;
+    assert_eq!(again.status(), 404);
+    Ok(())
+}
