@@ -5,6 +5,7 @@
 
 pub mod consent;
 pub mod provider;
+pub mod retention;
 pub mod service;
 pub mod vault;
 pub mod verihubs;

@@ -1,0 +1,97 @@
+//! Ending the processing of identity documents: the purge of raw images once the retention
+//! period is over (run by the durable `kyc_purge` job) and the withdrawal of consent, which
+//! closes pending reviews and deletes the customer's photos at once. Results stay.
+
+use chrono::Utc;
+use sentra_protocol::ConsentWithdrawal;
+use uuid::Uuid;
+
+use super::service::{Actor, Kyc, log_access};
+use crate::error::AppError;
+
+impl Kyc {
+    /// Withdraws the customer's consent (UU PDP): uploads need a new consent, cases waiting for
+    /// review are closed unprocessed, and every stored photo of the customer is deleted now by
+    /// the purge job instead of after the retention period. Decided results stay.
+    pub async fn withdraw_consent(&self, customer: Uuid) -> Result<ConsentWithdrawal, AppError> {
+        let mut tx = self.db.begin().await?;
+        let withdrawn_at: chrono::DateTime<Utc> = sqlx::query_scalar(
+            "UPDATE consents SET withdrawn_at = now() WHERE customer_id = $1 AND purpose = 'kyc' \
+             AND withdrawn_at IS NULL RETURNING withdrawn_at",
+        )
+        .bind(customer)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Consent"))?;
+        let closed = sqlx::query(
+            "UPDATE kyc_cases SET status = 'rejected', decided_at = now(), reason = 'Consent withdrawn', \
+             checks = checks || '{\"reason_code\": \"consent_withdrawn\"}' \
+             WHERE customer_id = $1 AND status = 'pending_review'",
+        )
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed > 0 {
+            sqlx::query("UPDATE customers SET kyc_status = 'unverified' WHERE id = $1 AND kyc_status = 'pending'")
+                .bind(customer)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let purging: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE kyc_cases SET purge_after = now() WHERE customer_id = $1 AND images_purged_at IS NULL RETURNING id",
+        )
+        .bind(customer)
+        .fetch_all(&mut *tx)
+        .await?;
+        for case in &purging {
+            self.schedule_purge(&mut tx, *case).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            reviews_closed = closed,
+            photos_deleted = purging.len(),
+            "KYC consent withdrawn"
+        );
+        Ok(ConsentWithdrawal {
+            withdrawn_at,
+            reviews_closed: u32::try_from(closed).unwrap_or(u32::MAX),
+            photos_deleted: u32::try_from(purging.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Deletes the case's raw images (object and wrapped key) and logs it; the result stays.
+    /// Idempotent: the `kyc_purge` job may run it again after a failure.
+    pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
+        let documents: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, object_key FROM kyc_documents WHERE case_id = $1 AND purged_at IS NULL",
+        )
+        .bind(case)
+        .fetch_all(&self.db)
+        .await?;
+        for (kind, key) in documents {
+            self.storage.delete(&key).await?;
+            let mut tx = self.db.begin().await?;
+            sqlx::query(
+                "UPDATE kyc_documents SET purged_at = now(), wrapped_key = NULL WHERE case_id = $1 AND kind = $2",
+            )
+            .bind(case)
+            .bind(&kind)
+            .execute(&mut *tx)
+            .await?;
+            let system = Actor {
+                kind: "system",
+                id: None,
+                client_ip: None,
+            };
+            log_access(&mut tx, case, &kind, "purge", &system).await?;
+            tx.commit().await?;
+        }
+        sqlx::query("UPDATE kyc_cases SET images_purged_at = coalesce(images_purged_at, now()) WHERE id = $1")
+            .bind(case)
+            .execute(&self.db)
+            .await?;
+        tracing::info!(case = %case, "KYC images purged after the retention period");
+        Ok(())
+    }
+}
