@@ -399,3 +399,33 @@ async fn an_exhausted_quota_stores_nothing_and_says_try_later() -> anyhow::Resul
     assert_eq!(status, 503);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_customer_gets_five_paid_attempts_a_day() -> anyhow::Result<()> {
+    let fake = FakeVerihubs::start(100).await?;
+    let dir = tempfile::tempdir()?;
+    let (app, _) = verihubs_app(&fake, dir.path()).await?;
+    let (blurry, selfie) = (photo("BLURRY-again"), photo("selfie"));
+    for attempt in 1..=5 {
+        let (status, body) = submit(&app, SITI.nik, &blurry, &selfie).await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("image_quality")),
+            "attempt {attempt}"
+        );
+    }
+    let response = app
+        .request(reqwest::Method::POST, "/api/v1/customers/me/kyc")
+        .json(&submission(SITI.nik, &blurry, &selfie))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"].to_str()?.parse()?;
+    assert!((86_000..=86_400).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        fake.calls().len(),
+        5,
+        "the sixth attempt never reached the paid provider"
+    );
+    Ok(())
+}
