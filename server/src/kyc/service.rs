@@ -195,7 +195,9 @@ impl Kyc {
             Assessment::NeedsReview(checks) => ("pending_review", checks, None),
         };
         let id = Uuid::now_v7();
-        // Images first: a case row never points at documents that were not stored.
+        // Images first: a case row never points at documents that were not stored. If the
+        // transaction below fails, the objects left behind are unreadable: their wrapped keys
+        // were never saved.
         let mut sealed = Vec::with_capacity(2);
         for (kind, image) in [("ktp", &ktp), ("selfie", &selfie)] {
             let key = format!("kyc/{id}/{kind}");
