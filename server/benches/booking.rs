@@ -112,7 +112,7 @@ impl Bench {
                 payment_window_secs: 600,
             };
             match repo::create_hold(&self.db, &context, &hold).await {
-                Ok(_) => Outcome::Created,
+                Ok(Some(_)) => Outcome::Created,
                 Err(e)
                     if e.as_database_error()
                         .and_then(sqlx::error::DatabaseError::code)
@@ -120,7 +120,8 @@ impl Bench {
                 {
                     Outcome::Conflict
                 }
-                Err(_) => Outcome::Error,
+                // The asset changed under us (never in this benchmark), or a database error.
+                Ok(None) | Err(_) => Outcome::Error,
             }
         }
     }

@@ -49,12 +49,13 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        // SQLSTATE class 22 ("data exception": a NUL character in text, a number out of range, a
-        // malformed value) means the input could not be stored as sent: the caller's to fix.
+        // Data exceptions caused by what the caller sent (text too long, a number out of range,
+        // a character the database cannot store, a malformed date): the caller's to fix.
+        const INPUT_ERRORS: [&str; 6] = ["22001", "22003", "22007", "22008", "22021", "22P05"];
         let data_exception = err
             .as_database_error()
             .and_then(sqlx::error::DatabaseError::code)
-            .is_some_and(|code| code.starts_with("22"));
+            .is_some_and(|code| INPUT_ERRORS.contains(&code.as_ref()));
         if data_exception {
             tracing::warn!(error = %err, "input refused by the database");
             return AppError::validation(vec![FieldError::new(

@@ -91,8 +91,19 @@ pub async fn create_hold(
     db: &PgPool,
     asset: &AssetContext,
     hold: &NewHold,
-) -> sqlx::Result<(BookingRow, Vec<FreedRange>)> {
+) -> sqlx::Result<Option<(BookingRow, Vec<FreedRange>)>> {
     let mut tx = db.begin().await?;
+    // The asset must still be active and at the branch the caller read: a share lock on its row
+    // waits for a transfer or a status change in flight (they lock it for update) and sees its
+    // outcome. `None` tells the caller to read the asset again.
+    let current: Option<(String, Uuid)> =
+        sqlx::query_as("SELECT status, home_branch_id FROM assets WHERE id = $1 FOR SHARE")
+            .bind(asset.asset_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if current.is_none_or(|(status, branch)| status != "active" || branch != asset.branch_id) {
+        return Ok(None);
+    }
     let occupied_end = hold.end + chrono::Days::new(u64::try_from(asset.buffer_days).unwrap_or(0));
     let freed = expire_lapsed(
         &mut tx,
@@ -120,7 +131,7 @@ pub async fn create_hold(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((booking, freed))
+    Ok(Some((booking, freed)))
 }
 
 /// Marks lapsed PENDING_PAYMENT bookings matching `filter` as EXPIRED and enqueues a waitlist

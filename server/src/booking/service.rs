@@ -58,6 +58,8 @@ pub enum BookingError {
     Taken,
     #[error("the asset cannot be rented: it is {0}")]
     NotRentable(String),
+    #[error("the asset moved to another branch while it was being booked")]
+    Moved,
     #[error("another booking of this asset is in progress")]
     Busy { retry_after: Duration },
     #[error("the payment window lapsed")]
@@ -260,7 +262,18 @@ impl BookingService {
         };
         let outcome = repo::create_hold(&self.db, &asset, &hold).await;
         let (booking, freed) = match outcome {
-            Ok(done) => done,
+            Ok(Some(done)) => done,
+            Ok(None) => {
+                // Retired, sent to the workshop or moved to another branch meanwhile.
+                if let Some(lease) = &lease {
+                    self.redlock.release(lease).await;
+                }
+                return Err(match repo::asset_context(&self.db, req.asset_id).await? {
+                    Some(now) if now.status != "active" => BookingError::NotRentable(now.status),
+                    Some(_) => BookingError::Moved,
+                    None => BookingError::UnknownAsset,
+                });
+            }
             Err(e) => {
                 if let Some(lease) = &lease {
                     self.redlock.release(lease).await;

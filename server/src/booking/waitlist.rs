@@ -297,7 +297,12 @@ pub async fn unit_freed(
                 return Ok(Some(booking.id));
             }
             // Not free for this entry's dates (or past/too long now): the next one may fit.
-            Err(BookingError::Taken | BookingError::Invalid(_) | BookingError::NotRentable(_)) => {}
+            Err(
+                BookingError::Taken
+                | BookingError::Invalid(_)
+                | BookingError::NotRentable(_)
+                | BookingError::Moved,
+            ) => {}
             Err(e) => return Err(e.into()),
         }
     }

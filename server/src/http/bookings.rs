@@ -45,6 +45,10 @@ impl From<BookingError> for AppError {
                 ErrorCode::BookingConflict,
                 format!("The asset cannot be rented now (it is in {status})"),
             ),
+            BookingError::Moved => AppError::new(
+                ErrorCode::BookingConflict,
+                "The asset was just moved to another branch; search availability again",
+            ),
             BookingError::Busy { retry_after } => {
                 let mut problem = Problem::new(ErrorCode::AssetBeingBooked).with_detail(
                     "Someone else is booking this asset right now; try again in a moment",

@@ -202,11 +202,12 @@ pub async fn update(
         return Err(AppError::validation(errors));
     }
     let mut tx = db.begin().await?;
-    let current = visible(&mut *tx, principal, id).await?;
+    // Lock first, then read: a concurrent change is seen, not overwritten.
     sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    let current = visible(&mut *tx, principal, id).await?;
     let status = AssetStatus::parse(&current.status)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad asset status in database")))?;
     if let Some(next) = next {

@@ -125,10 +125,13 @@ pub async fn current(db: &PgPool, customer: Uuid) -> Result<Uuid, AppError> {
     .bind(VERSION)
     .fetch_optional(db)
     .await?;
-    id.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::ConsentRequired,
-            "Read and accept the consent text (GET /api/v1/kyc/consent) before uploading your KTP",
-        )
-    })
+    id.ok_or_else(required)
+}
+
+/// The `consent_required` answer.
+pub fn required() -> AppError {
+    AppError::new(
+        ErrorCode::ConsentRequired,
+        "Read and accept the consent text (GET /api/v1/kyc/consent) before uploading your KTP",
+    )
 }

@@ -63,29 +63,34 @@ impl Kyc {
     /// Deletes the case's raw images (object and wrapped key) and logs it; the result stays.
     /// Idempotent: the `kyc_purge` job may run it again after a failure.
     pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
-        let documents: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, object_key FROM kyc_documents WHERE case_id = $1 AND purged_at IS NULL",
+        let documents: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT kind, object_key, purged_at IS NOT NULL FROM kyc_documents WHERE case_id = $1",
         )
         .bind(case)
         .fetch_all(&self.db)
         .await?;
-        for (kind, key) in documents {
+        for (kind, key, purged) in documents {
+            if !purged {
+                // The key first: from this commit on the object is unreadable and viewers get
+                // "deleted", even before the object itself is gone.
+                let mut tx = self.db.begin().await?;
+                sqlx::query(
+                    "UPDATE kyc_documents SET purged_at = now(), wrapped_key = NULL WHERE case_id = $1 AND kind = $2",
+                )
+                .bind(case)
+                .bind(&kind)
+                .execute(&mut *tx)
+                .await?;
+                let system = Actor {
+                    kind: "system",
+                    id: None,
+                    client_ip: None,
+                };
+                log_access(&mut tx, case, &kind, "purge", &system).await?;
+                tx.commit().await?;
+            }
+            // Deleting a missing object is fine, so a retried job finishes what failed before.
             self.storage.delete(&key).await?;
-            let mut tx = self.db.begin().await?;
-            sqlx::query(
-                "UPDATE kyc_documents SET purged_at = now(), wrapped_key = NULL WHERE case_id = $1 AND kind = $2",
-            )
-            .bind(case)
-            .bind(&kind)
-            .execute(&mut *tx)
-            .await?;
-            let system = Actor {
-                kind: "system",
-                id: None,
-                client_ip: None,
-            };
-            log_access(&mut tx, case, &kind, "purge", &system).await?;
-            tx.commit().await?;
         }
         sqlx::query("UPDATE kyc_cases SET images_purged_at = coalesce(images_purged_at, now()) WHERE id = $1")
             .bind(case)

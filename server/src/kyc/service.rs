@@ -82,6 +82,37 @@ impl From<CaseRow> for KycCase {
     }
 }
 
+/// A stored document: kind, object key, its sealed form, content type, size.
+type SealedDocument = (&'static str, String, Sealed, &'static str, usize);
+
+/// A case about to be written.
+struct NewCase {
+    id: Uuid,
+    customer: Uuid,
+    consent_id: Uuid,
+    status: &'static str,
+    nik_hash: [u8; 32],
+    nik_masked: String,
+    full_name: String,
+    checks: serde_json::Value,
+}
+
+/// The exclusion constraint that lets one KTP verify one account only.
+fn one_account_per_ktp(err: sqlx::Error) -> AppError {
+    let taken = err
+        .as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .is_some_and(|code| code == "23P01");
+    if taken {
+        AppError::new(
+            ErrorCode::Conflict,
+            "This KTP already verified another account; contact customer service",
+        )
+    } else {
+        AppError::from(err)
+    }
+}
+
 /// JPEG or PNG, by magic bytes.
 fn content_type(image: &[u8]) -> Option<&'static str> {
     if image.starts_with(&[0xff, 0xd8, 0xff]) {
@@ -188,7 +219,20 @@ impl Kyc {
                 ktp_image: &ktp,
                 selfie_image: &selfie,
             })
-            .await?;
+            .await;
+        let assessment = match assessment {
+            Ok(assessment) => assessment,
+            Err(e) => {
+                if matches!(
+                    e,
+                    KycError::QuotaExhausted | KycError::Unauthorized | KycError::Unavailable(_)
+                ) {
+                    // Our side failed, not the customer's photos: the attempt does not count.
+                    self.refund_attempt(customer).await?;
+                }
+                return Err(e.into());
+            }
+        };
         let (status, checks, reason) = match assessment {
             Assessment::Verified(checks) => ("verified", checks, None),
             Assessment::Rejected { reason, checks } => ("rejected", checks, Some(reason)),
@@ -211,8 +255,49 @@ impl Kyc {
                 image.len(),
             ));
         }
-        let decided = status != "pending_review";
+        let case = NewCase {
+            id,
+            customer,
+            consent_id,
+            status,
+            nik_hash,
+            nik_masked: nik.masked(),
+            full_name,
+            checks: checks_json(&checks, reason),
+        };
+        if let Err(e) = self.record_case(&case, &sealed, actor).await {
+            // Nothing points at the uploaded objects; remove them rather than leave ciphertext.
+            for (_, key, ..) in &sealed {
+                if let Err(delete) = self.storage.delete(key).await {
+                    tracing::warn!(error = %delete, "could not remove an unrecorded KYC object");
+                }
+            }
+            return Err(e);
+        }
+        tracing::info!(case = %id, status, provider = self.provider.name(), "KYC case created");
+        self.case(id).await
+    }
+
+    /// Writes the case, its documents' wrapped keys and the upload log in one transaction, after
+    /// checking that the consent still stands (a withdrawal meanwhile wins).
+    async fn record_case(
+        &self,
+        case: &NewCase,
+        sealed: &[SealedDocument],
+        actor: &Actor,
+    ) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
+        let consent: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM consents WHERE id = $1 AND withdrawn_at IS NULL FOR SHARE",
+        )
+        .bind(case.consent_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if consent.is_none() {
+            return Err(consent::required());
+        }
+        let (id, customer, status) = (case.id, case.customer, case.status);
+        let decided = status != "pending_review";
         sqlx::query(
             "INSERT INTO kyc_cases (id, customer_id, consent_id, provider, status, nik_hash, nik_masked, full_name, \
              checks, decided_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
@@ -220,18 +305,19 @@ impl Kyc {
         )
         .bind(id)
         .bind(customer)
-        .bind(consent_id)
+        .bind(case.consent_id)
         .bind(self.provider.name())
         .bind(status)
-        .bind(nik_hash.as_slice())
-        .bind(nik.masked())
-        .bind(&full_name)
-        .bind(checks_json(&checks, reason))
+        .bind(case.nik_hash.as_slice())
+        .bind(&case.nik_masked)
+        .bind(&case.full_name)
+        .bind(&case.checks)
         .bind(decided)
         .bind(self.retention_secs())
         .execute(&mut *tx)
-        .await?;
-        for (kind, key, document, content_type, size) in &sealed {
+        .await
+        .map_err(one_account_per_ktp)?;
+        for (kind, key, document, content_type, size) in sealed {
             sqlx::query(
                 "INSERT INTO kyc_documents (case_id, kind, object_key, wrapped_key, key_id, content_type, size_bytes) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -256,8 +342,7 @@ impl Kyc {
             self.schedule_purge(&mut tx, id).await?;
         }
         tx.commit().await?;
-        tracing::info!(case = %id, status, provider = self.provider.name(), "KYC case created");
-        self.case(id).await
+        Ok(())
     }
 
     /// Records an attempt, or answers `rate_limited` when the day's attempts are used up.
@@ -298,6 +383,18 @@ impl Kyc {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes back the customer's newest attempt.
+    async fn refund_attempt(&self, customer: Uuid) -> sqlx::Result<()> {
+        sqlx::query(
+            "DELETE FROM kyc_attempts WHERE ctid = (SELECT ctid FROM kyc_attempts WHERE customer_id = $1 \
+             ORDER BY attempted_at DESC LIMIT 1)",
+        )
+        .bind(customer)
+        .execute(&self.db)
+        .await?;
         Ok(())
     }
 
@@ -433,7 +530,8 @@ impl Kyc {
         .bind(self.retention_secs())
         .bind(reason_code)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .map_err(one_account_per_ktp)?;
         let Some(customer) = customer else {
             self.case(case).await?;
             return Err(AppError::new(

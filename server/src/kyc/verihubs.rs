@@ -95,10 +95,10 @@ impl Verihubs {
             });
         }
         if !status.is_success() {
+            // Only the status: the provider's message could repeat personal data.
             return Err(KycError::Unavailable(format!(
-                "/v2/ktp/extract answered HTTP {}: {}",
-                status.as_u16(),
-                text_of(&answer)
+                "/v2/ktp/extract answered HTTP {}",
+                status.as_u16()
             )));
         }
         let nik = fields["nik"].as_str().unwrap_or_default().trim().to_owned();

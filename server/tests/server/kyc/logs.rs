@@ -3,7 +3,6 @@
 //! documents, and its whole output is searched afterwards.
 
 use std::{
-    io::Read,
     process::{Command, Stdio},
     time::Duration,
 };
@@ -20,7 +19,7 @@ struct LoggedServer {
     child: sentra_test_support::KillOnDrop,
     base: String,
     _database: sentra_test_support::TestDatabase,
-    _storage: tempfile::TempDir,
+    storage: tempfile::TempDir,
 }
 
 impl LoggedServer {
@@ -49,8 +48,13 @@ impl LoggedServer {
             .env("SENTRA_STORAGE_URL", storage.path())
             .env("SENTRA_LOG", "debug")
             .env("SENTRA_LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            // Files, not pipes: a full pipe would block the server mid-test.
+            .stdout(Stdio::from(std::fs::File::create(
+                storage.path().join("server.log"),
+            )?))
+            .stderr(Stdio::from(std::fs::File::create(
+                storage.path().join("server.err"),
+            )?));
         let server = sentra_test_support::KillOnDrop(sentra_test_support::spawn_tied(command)?);
         let client = reqwest::Client::new();
         let mut ready = false;
@@ -72,25 +76,23 @@ impl LoggedServer {
             child: server,
             base,
             _database: database,
-            _storage: storage,
+            storage,
         })
     }
 
     /// Stops the server (SIGTERM, so it flushes) and returns everything it wrote.
-    fn stop_and_read_logs(mut self) -> anyhow::Result<String> {
+    fn stop_and_read_logs(self) -> anyhow::Result<String> {
         // Stop the server and read everything it wrote.
         #[expect(unsafe_code, reason = "kill(2) on our own child's pid")]
         unsafe {
             libc::kill(libc::pid_t::try_from(self.child.0.id())?, libc::SIGTERM);
         }
-        let _ = self.child.0.wait();
-        let mut logs = String::new();
-        if let Some(mut out) = self.child.0.stdout.take() {
-            out.read_to_string(&mut logs)?;
-        }
-        if let Some(mut err) = self.child.0.stderr.take() {
-            err.read_to_string(&mut logs)?;
-        }
+        let mut child = self.child;
+        let _ = child.0.wait();
+        let mut logs = std::fs::read_to_string(self.storage.path().join("server.log"))?;
+        logs.push_str(&std::fs::read_to_string(
+            self.storage.path().join("server.err"),
+        )?);
         Ok(logs)
     }
 }

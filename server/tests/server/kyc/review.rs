@@ -328,3 +328,64 @@ async fn withdrawing_consent_closes_reviews_and_deletes_the_photos_now() -> anyh
     assert_eq!(again.status(), 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn reviewers_cannot_verify_one_ktp_for_two_accounts() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (mut app, _, first) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    // A second account submits the same KTP before anyone has decided on the first.
+    new_customer(&mut app, "budi.kembar@example.com").await?;
+    consent(&app).await?;
+    let (status, second) = app
+        .post(
+            "/api/v1/customers/me/kyc",
+            None,
+            &submission(NIK, &photo("ktp-budi"), &photo("selfie-lain")),
+        )
+        .await?;
+    assert_eq!(
+        (status, second["status"].as_str()),
+        (201, Some("pending_review"))
+    );
+    app.token = Some(
+        app.staff_token("admin.jkt@demo.sentrarental.id", "demo-jkt-2026")
+            .await?,
+    );
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/kyc/cases/{first}/decision"),
+            None,
+            &json!({"approve": true}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let second = second["id"].as_str().expect("id");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/kyc/cases/{second}/decision"),
+            None,
+            &json!({"approve": true}),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let verified: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM kyc_cases WHERE status = 'verified'")
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(verified, 1);
+    // Rejecting the duplicate still works.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/kyc/cases/{second}/decision"),
+            None,
+            &json!({"approve": false, "reason": "KTP milik akun lain"}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    Ok(())
+}
