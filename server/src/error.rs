@@ -52,11 +52,7 @@ impl From<sqlx::Error> for AppError {
         // Data exceptions caused by what the caller sent (text too long, a number out of range,
         // a character the database cannot store, a malformed date): the caller's to fix.
         const INPUT_ERRORS: [&str; 6] = ["22001", "22003", "22007", "22008", "22021", "22P05"];
-        let data_exception = err
-            .as_database_error()
-            .and_then(sqlx::error::DatabaseError::code)
-            .is_some_and(|code| INPUT_ERRORS.contains(&code.as_ref()));
-        if data_exception {
+        if crate::db::has_sqlstate(&err, &INPUT_ERRORS) {
             tracing::warn!(error = %err, "input refused by the database");
             return AppError::validation(vec![FieldError::new(
                 "body",

@@ -85,15 +85,11 @@ pub struct BookingService {
 
 /// SQLSTATEs that mean "somebody else has it": exclusion violation and deadlock.
 fn is_conflict(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .is_some_and(|code| code == "23P01" || code == "40P01")
+    crate::db::has_sqlstate(err, &["23P01", "40P01"])
 }
 
 fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .is_some_and(|code| code == "23503")
+    crate::db::has_sqlstate(err, &["23503"])
 }
 
 impl BookingService {

@@ -77,11 +77,7 @@ fn contact(
 }
 
 fn conflict_or(err: sqlx::Error) -> AppError {
-    let unique = err
-        .as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .is_some_and(|c| c == "23505");
-    if unique {
+    if crate::db::has_sqlstate(&err, &["23505"]) {
         AppError::new(
             ErrorCode::Conflict,
             "This phone number or e-mail address is already registered; log in instead",

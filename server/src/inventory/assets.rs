@@ -117,11 +117,7 @@ pub async fn create(
     .execute(db)
     .await
     .map_err(|e| {
-        let duplicate = e
-            .as_database_error()
-            .and_then(sqlx::error::DatabaseError::code)
-            .is_some_and(|c| c == "23505");
-        if duplicate {
+        if crate::db::has_sqlstate(&e, &["23505"]) {
             AppError::new(ErrorCode::Conflict, format!("An asset with plate or serial {plate} exists already"))
         } else {
             AppError::from(e)

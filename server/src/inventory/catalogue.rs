@@ -17,12 +17,6 @@ use crate::error::AppError;
 /// The most a day may cost, in Rupiah (a sanity bound against typos, 1 billion).
 const MAX_DAILY_RATE_IDR: i64 = 1_000_000_000;
 
-fn unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .is_some_and(|c| c == "23505")
-}
-
 /// Creates a branch (and its bookings partition).
 pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result<Branch, AppError> {
     let mut errors = Vec::new();
@@ -68,7 +62,7 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
     .execute(db)
     .await
     .map_err(|e| {
-        if unique_violation(&e) {
+        if crate::db::has_sqlstate(&e, &["23505"]) {
             AppError::new(
                 ErrorCode::Conflict,
                 format!("A branch with code {code} exists already"),
@@ -284,7 +278,7 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
     .fetch_one(db)
     .await
     .map_err(|e| {
-        if unique_violation(&e) {
+        if crate::db::has_sqlstate(&e, &["23505"]) {
             AppError::new(ErrorCode::Conflict, format!("A SKU with code {code} exists already"))
         } else {
             AppError::from(e)

@@ -37,7 +37,7 @@ pub fn text(retention_days: u32) -> ConsentText {
          deletion, at any time through customer service; a withdrawal is processed within 3 x 24 \
          hours."
     );
-    let sha256 = hex(&digest(&text_id, &text_en));
+    let sha256 = format!("{:x}", digest(&text_id, &text_en));
     ConsentText {
         version: VERSION.to_owned(),
         text_id,
@@ -47,20 +47,13 @@ pub fn text(retention_days: u32) -> ConsentText {
     }
 }
 
-fn digest(text_id: &str, text_en: &str) -> [u8; 32] {
+/// SHA-256 of the exact wording (both languages).
+fn digest(text_id: &str, text_en: &str) -> sha2::digest::Output<Sha256> {
     let mut hasher = Sha256::new();
     hasher.update(text_id.as_bytes());
     hasher.update(b"\n\n");
     hasher.update(text_en.as_bytes());
-    hasher.finalize().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    hasher.finalize()
 }
 
 /// Records that `customer` accepted the current text of `version`.

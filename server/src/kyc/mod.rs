@@ -3,6 +3,7 @@
 //! ([`vault`]) in object storage, every access to them logged, and raw images purged after the
 //! retention period while the result stays ([`service`]).
 
+pub mod attempts;
 pub mod consent;
 pub mod provider;
 pub mod retention;

@@ -21,9 +21,6 @@ use crate::{error::AppError, storage::Storage};
 /// Largest accepted image (decoded).
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
-/// Submissions per customer within 24 hours that reach the provider (each is a paid call).
-pub const ATTEMPTS_PER_DAY: i64 = 5;
-
 /// Who is acting, for the access log.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -99,11 +96,7 @@ struct NewCase {
 
 /// The exclusion constraint that lets one KTP verify one account only.
 fn one_account_per_ktp(err: sqlx::Error) -> AppError {
-    let taken = err
-        .as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .is_some_and(|code| code == "23P01");
-    if taken {
+    if crate::db::has_sqlstate(&err, &["23P01"]) {
         AppError::new(
             ErrorCode::Conflict,
             "This KTP already verified another account; contact customer service",
@@ -342,59 +335,6 @@ impl Kyc {
             self.schedule_purge(&mut tx, id).await?;
         }
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// Records an attempt, or answers `rate_limited` when the day's attempts are used up.
-    async fn count_attempt(&self, customer: Uuid) -> Result<(), AppError> {
-        let mut tx = self.db.begin().await?;
-        // One customer's attempts are counted one at a time.
-        sqlx::query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE")
-            .bind(customer)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM kyc_attempts WHERE customer_id = $1 AND attempted_at <= now() - interval '1 day'")
-            .bind(customer)
-            .execute(&mut *tx)
-            .await?;
-        let (count, wait): (i64, Option<f64>) = sqlx::query_as(
-            "SELECT count(*), extract(epoch FROM min(attempted_at) + interval '1 day' - now())::float8 \
-             FROM kyc_attempts WHERE customer_id = $1",
-        )
-        .bind(customer)
-        .fetch_one(&mut *tx)
-        .await?;
-        if count >= ATTEMPTS_PER_DAY {
-            let mut problem = sentra_protocol::Problem::new(ErrorCode::RateLimited).with_detail(format!(
-                "At most {ATTEMPTS_PER_DAY} verification attempts a day; try again later or ask a branch for help"
-            ));
-            // Truncation is fine: whole seconds, at most a day.
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "0..=86400 s"
-            )]
-            let seconds = wait.unwrap_or(60.0).ceil().max(1.0) as u64;
-            problem.retry_after_seconds = Some(seconds);
-            return Err(AppError::Client(Box::new(problem)));
-        }
-        sqlx::query("INSERT INTO kyc_attempts (customer_id) VALUES ($1)")
-            .bind(customer)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Takes back the customer's newest attempt.
-    async fn refund_attempt(&self, customer: Uuid) -> sqlx::Result<()> {
-        sqlx::query(
-            "DELETE FROM kyc_attempts WHERE ctid = (SELECT ctid FROM kyc_attempts WHERE customer_id = $1 \
-             ORDER BY attempted_at DESC LIMIT 1)",
-        )
-        .bind(customer)
-        .execute(&self.db)
-        .await?;
         Ok(())
     }
 
