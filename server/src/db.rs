@@ -17,6 +17,28 @@ pub fn has_sqlstate(err: &sqlx::Error, codes: &[&str]) -> bool {
         .is_some_and(|code| codes.contains(&code.as_ref()))
 }
 
+/// Whether `err` means "the database could not answer right now" rather than "the database
+/// refused this": a lost or refused connection (a restart, a crash, a network blip), a full pool,
+/// a server shutting down or starting up, too many connections, a deadlock or a serialization
+/// failure. Nothing was decided, so the caller may retry (503 with `Retry-After`).
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08xxx connection exceptions; 57P01-57P03 shutdown/crash/starting up; 53300 too
+            // many connections; 40001 serialization failure; 40P01 deadlock.
+            code.starts_with("08")
+                || ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].contains(&code.as_ref())
+        }),
+        _ => false,
+    }
+}
+
 /// Opens the pool and checks one connection works, so a wrong URL fails at start-up.
 pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()

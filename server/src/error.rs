@@ -41,6 +41,15 @@ impl AppError {
         AppError::new(ErrorCode::Unauthorized, detail)
     }
 
+    /// A `service_unavailable` error (503, `Retry-After: 1`): a dependency could not answer and
+    /// nothing was decided.
+    pub fn unavailable() -> Self {
+        let mut problem = Problem::new(ErrorCode::ServiceUnavailable)
+            .with_detail("The service is briefly unavailable; please retry shortly");
+        problem.retry_after_seconds = Some(1);
+        AppError::Client(Box::new(problem))
+    }
+
     /// A `not_found` error for a kind of resource.
     pub fn not_found(what: &str) -> Self {
         AppError::new(ErrorCode::NotFound, format!("{what} not found"))
@@ -59,12 +68,10 @@ impl From<sqlx::Error> for AppError {
                 "a value is out of range or contains characters that cannot be stored",
             )]);
         }
-        if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) {
-            tracing::warn!(error = %err, "no database connection available");
-            let mut problem = Problem::new(ErrorCode::ServiceUnavailable)
-                .with_detail("The server is busy; please retry shortly");
-            problem.retry_after_seconds = Some(1);
-            return AppError::Client(Box::new(problem));
+        if crate::db::is_transient(&err) {
+            // A restart, a lost connection, a full pool: nothing was decided, retrying is safe.
+            tracing::warn!(error = %err, "database unavailable for this request");
+            return AppError::unavailable();
         }
         AppError::Internal(anyhow::Error::new(err).context("database error"))
     }

@@ -73,8 +73,7 @@ async fn perform(
     match kind {
         "unit_freed" => {
             let freed: waitlist::UnitFreed = serde_json::from_value(payload)?;
-            let service = &workers.bookings;
-            waitlist::unit_freed(service, db, &freed, service.settings().offer_window).await?;
+            waitlist::unit_freed(&workers.bookings, db, &freed).await?;
             Ok(())
         }
         "kyc_purge" => {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod kyc;
@@ -105,7 +106,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             config.trust_forwarded_for,
         ),
         auth,
-        availability: booking::availability::Availability::new(db.clone(), cache.clone()),
+        availability: booking::availability::Availability::new(
+            db.clone(),
+            bookings.projection().clone(),
+        ),
         db,
         cache,
         bookings,
@@ -170,7 +174,14 @@ impl Server {
         let mut tasks = tokio::task::JoinSet::new();
         let state = self.state.clone();
         tasks.spawn(async move {
-            booking::reconcile::run(state.db, state.cache, state.config.reconcile_interval).await;
+            let window = state.bookings.settings().calendar_window();
+            booking::reconcile::run(
+                state.db,
+                state.cache,
+                window,
+                state.config.reconcile_interval,
+            )
+            .await;
         });
         let state = self.state.clone();
         tasks.spawn(async move {

@@ -86,6 +86,14 @@ error_codes! {
     ConsentRequired = ("consent_required", 409, "Consent to process identity documents is required"),
     /// An identity photo is too blurry, dark or otherwise unreadable; take it again.
     ImageQuality = ("image_quality", 422, "The photo is not clear enough"),
+    /// The dates are held for another customer who has not paid yet; `held_until` says until
+    /// when. Clients show "Aset sedang dipesan pengguna lain" and offer the waitlist.
+    AssetHeld = ("asset_held", 409, "The asset is being booked by another customer"),
+    /// The asset moved to another branch while it was being booked. Nothing was decided: search
+    /// again (a retry with the same `Idempotency-Key` runs afresh).
+    AssetMoved = ("asset_moved", 409, "The asset just moved to another branch"),
+    /// The asset is in the workshop or retired: it cannot be booked whatever the dates.
+    AssetNotRentable = ("asset_not_rentable", 409, "The asset cannot be rented now"),
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -139,6 +147,13 @@ pub struct Problem {
     /// Seconds after which retrying may succeed (busy asset, rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// Until when the dates are held for another customer's payment (`asset_held`). Who holds
+    /// them is never said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the caller can join the waitlist to be offered these dates if they free up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waitlist_available: Option<bool>,
 }
 
 impl Problem {
@@ -153,6 +168,8 @@ impl Problem {
             code,
             errors: Vec::new(),
             retry_after_seconds: None,
+            held_until: None,
+            waitlist_available: None,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct PgServer {
     // Held for its Drop: deletes the data of an ephemeral server.
     temp: Mutex<Option<tempfile::TempDir>>,
     log: PathBuf,
+    /// What a crash restart needs to start the same cluster again.
+    data: PathBuf,
+    fast_unsafe: bool,
 }
 
 /// The superuser every harness-made cluster has (trust authentication on loopback).
@@ -90,6 +93,8 @@ impl PgServer {
                         child: Mutex::new(Some(child)),
                         temp: Mutex::new(temp),
                         log,
+                        data,
+                        fast_unsafe: options.fast_unsafe,
                     });
                 }
                 // Someone took the port between our probe and the server's bind: try another.
@@ -115,6 +120,29 @@ impl PgServer {
     /// The server's log file.
     pub fn log_path(&self) -> &Path {
         &self.log
+    }
+
+    /// Crashes the server and starts it again on the same port and data, like
+    /// `pg_ctl restart -m immediate`: SIGQUIT ends every backend at once without a checkpoint
+    /// (open connections see their sockets reset), and the new postmaster runs crash recovery
+    /// before it accepts connections. Returns once it answers again.
+    pub fn crash_restart(&self) -> anyhow::Result<()> {
+        stop_slot(&self.child, libc::SIGQUIT, Duration::from_secs(10));
+        let postgres = find_program("postgres", &debian_bin_dirs())?;
+        let log = self.data.join("server-restarted.log");
+        let child = start_postmaster(
+            &postgres,
+            &self.data,
+            &log,
+            self.port,
+            self.fast_unsafe,
+            unprivileged_user()?,
+        )?;
+        *self
+            .child
+            .lock()
+            .map_err(|_| anyhow::anyhow!("postgres child lock poisoned"))? = Some(child);
+        Ok(())
     }
 
     /// Stops the server (fast shutdown) and deletes temporary data. Idempotent.
@@ -325,6 +353,38 @@ impl TestDatabase {
         Ok(Self {
             url: server.url(&name),
             name,
+            admin_url,
+        })
+    }
+
+    /// Creates a fresh database in `server` (one the test started for itself, e.g. to crash it)
+    /// and applies `migrator` to it.
+    pub async fn create_on(server: &PgServer, migrator: &'static Migrator) -> anyhow::Result<Self> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "own_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin_url = server.url("postgres");
+        let mut admin = PgConnection::connect(&admin_url).await?;
+        admin
+            .execute(sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE DATABASE {name}"
+            ))))
+            .await
+            .with_context(|| format!("creating test database {name}"))?;
+        admin.close().await?;
+        let url = server.url(&name);
+        let mut conn = PgConnection::connect(&url).await?;
+        migrator
+            .run(&mut conn)
+            .await
+            .context("migrating the test database")?;
+        conn.close().await?;
+        Ok(Self {
+            name,
+            url,
             admin_url,
         })
     }

@@ -181,6 +181,15 @@ pub(crate) fn stop_child(child: &mut Child, signal: i32, grace: Duration) {
     let _ = child.wait();
 }
 
+/// Sends `signal` to a running child (pause, resume, crash).
+pub(crate) fn send_signal(child: &Child, signal: i32) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+    #[expect(unsafe_code, reason = "kill(2) on our own child's pid")]
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
 /// Stops the child held in `slot`, if any is still there (shared by the services' stop/kill).
 pub(crate) fn stop_slot(slot: &Mutex<Option<Child>>, signal: i32, grace: Duration) {
     let child = slot.lock().ok().and_then(|mut guard| guard.take());

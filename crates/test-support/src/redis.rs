@@ -4,7 +4,7 @@
 use std::{
     io::{BufRead, BufReader, Write},
     net::TcpStream,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
         Mutex, OnceLock,
@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 use anyhow::{Context, bail};
 
 use crate::process::{
-    at_exit, find_program, free_port, service_tempdir, spawn_tied, stop_child, stop_slot,
-    wait_until,
+    at_exit, find_program, free_port, send_signal, service_tempdir, spawn_tied, stop_child,
+    stop_slot, wait_until,
 };
 
 /// A key prefix no other test in this process uses, like `t4242-7:`.
@@ -39,6 +39,10 @@ pub struct RedisServer {
     child: Mutex<Option<Child>>,
     dir: Mutex<Option<tempfile::TempDir>>,
     log: PathBuf,
+    /// The data directory (kept across [`RedisServer::restart`]).
+    data: PathBuf,
+    /// The extra `redis-server` arguments it was started with (reused by a restart).
+    extra_args: Vec<String>,
 }
 
 impl RedisServer {
@@ -49,50 +53,67 @@ impl RedisServer {
 
     /// Starts a node with extra `redis-server` arguments (e.g. cluster mode).
     pub fn start_with(extra_args: &[&str]) -> anyhow::Result<Self> {
-        let redis_server = find_program("redis-server", &[])?;
         let dir = service_tempdir("sentra-test-redis-")?;
+        let data = dir.path().to_path_buf();
         let log = dir.path().join("redis.log");
+        let extra_args: Vec<String> = extra_args.iter().map(|a| (*a).to_owned()).collect();
         let mut last_error = None;
         for _attempt in 0..5 {
             let port = free_port()?;
-            let mut command = Command::new(&redis_server);
-            command
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
-                .arg("--dir")
-                .arg(dir.path())
-                .arg("--logfile")
-                .arg(&log)
-                .args(extra_args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let mut child = spawn_tied(command).context("starting redis-server")?;
-            match wait_until(
-                "redis-server",
-                &mut child,
-                &log,
-                Duration::from_secs(30),
-                || ping(port),
-            ) {
-                Ok(()) => {
+            match spawn_node(port, &data, &log, &extra_args) {
+                Ok(child) => {
                     return Ok(Self {
                         port,
                         child: Mutex::new(Some(child)),
                         dir: Mutex::new(Some(dir)),
                         log,
+                        data,
+                        extra_args,
                     });
                 }
-                Err(e) => {
-                    stop_child(&mut child, libc::SIGKILL, Duration::from_secs(5));
-                    if !e.to_string().contains("Address already in use") {
-                        return Err(e);
-                    }
-                    last_error = Some(e);
-                }
+                Err(e) if e.to_string().contains("Address already in use") => last_error = Some(e),
+                Err(e) => return Err(e),
             }
         }
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
+    }
+
+    /// Starts a node that keeps its data across a crash: every write is appended and fsynced
+    /// to its append-only file before it is acknowledged, so [`RedisServer::kill`] followed by
+    /// [`RedisServer::restart`] brings back exactly what was acknowledged.
+    pub fn start_durable() -> anyhow::Result<Self> {
+        Self::start_with(&["--appendonly", "yes", "--appendfsync", "always"])
+    }
+
+    /// Starts the node again on the same port and data directory (after [`RedisServer::kill`]
+    /// or [`RedisServer::stop`]-less crashes); waits until it answers.
+    pub fn restart(&self) -> anyhow::Result<()> {
+        stop_slot(&self.child, libc::SIGKILL, Duration::from_secs(5));
+        let child = spawn_node(self.port, &self.data, &self.log, &self.extra_args)?;
+        *self
+            .child
+            .lock()
+            .map_err(|_| anyhow::anyhow!("redis child lock poisoned"))? = Some(child);
+        Ok(())
+    }
+
+    /// Freezes the node (SIGSTOP): connections stay open, nothing is answered, like a node
+    /// stalled by the host. [`RedisServer::resume`] lets it go on.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Lets a paused node run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: i32) {
+        if let Ok(guard) = self.child.lock()
+            && let Some(child) = guard.as_ref()
+        {
+            send_signal(child, signal);
+        }
     }
 
     /// The test binary's shared node, stopped at process exit. Use [`unique_key_prefix`].
@@ -137,6 +158,8 @@ impl RedisServer {
 
     /// Stops the node and deletes its directory. Idempotent.
     pub fn stop(&self) {
+        // A paused node would sit on SIGTERM until the grace period ran out.
+        self.resume();
         stop_slot(&self.child, libc::SIGTERM, Duration::from_secs(5));
         if let Ok(mut dir) = self.dir.lock() {
             dir.take();
@@ -217,6 +240,37 @@ impl RedisCluster {
     /// The nodes (to kill one in a fault test).
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
+    }
+}
+
+/// Spawns `redis-server` on `port` with its data and log in `data`, and waits until it answers.
+fn spawn_node(port: u16, data: &Path, log: &Path, extra_args: &[String]) -> anyhow::Result<Child> {
+    let redis_server = find_program("redis-server", &[])?;
+    let mut command = Command::new(&redis_server);
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+        .arg("--dir")
+        .arg(data)
+        .arg("--logfile")
+        .arg(log)
+        .args(extra_args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = spawn_tied(command).context("starting redis-server")?;
+    match wait_until(
+        "redis-server",
+        &mut child,
+        log,
+        Duration::from_secs(30),
+        || ping(port),
+    ) {
+        Ok(()) => Ok(child),
+        Err(e) => {
+            stop_child(&mut child, libc::SIGKILL, Duration::from_secs(5));
+            Err(e)
+        }
     }
 }
 

@@ -18,10 +18,8 @@ use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
-use crate::cache::{
-    Cache,
-    calendar::{SkuDays, bit_is_set},
-};
+use super::projection::Projection;
+use crate::cache::calendar::{SkuDays, bit_is_set};
 
 /// One unit of a SKU's fleet.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -87,7 +85,8 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct Availability {
     db: PgPool,
-    cache: Arc<Cache>,
+    /// The calendar (its Redis layer, and the rebuild when it is missing).
+    projection: Projection,
     /// Fleets by SKU code, with when their version was last checked against Postgres.
     fleets: Arc<RwLock<HashMap<String, CachedFleet>>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
@@ -96,10 +95,10 @@ pub struct Availability {
 
 impl Availability {
     /// A searcher over `db` and `cache`.
-    pub fn new(db: PgPool, cache: Arc<Cache>) -> Self {
+    pub fn new(db: PgPool, projection: Projection) -> Self {
         Self {
             db,
-            cache,
+            projection,
             fleets: Arc::default(),
             rebuilding: Arc::default(),
         }
@@ -157,6 +156,29 @@ impl Availability {
         start: NaiveDate,
         end: NaiveDate,
     ) -> Result<FreeUnits, SearchError> {
+        self.search(sku_code, branch_code, start, end, true).await
+    }
+
+    /// The same answer from Postgres alone (the cached fleet and one range scan of the bookings):
+    /// what search falls back to, and the strongest Postgres-only baseline of the benchmark.
+    pub async fn free_assets_in_postgres(
+        &self,
+        sku_code: &str,
+        branch_code: Option<&str>,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<FreeUnits, SearchError> {
+        self.search(sku_code, branch_code, start, end, false).await
+    }
+
+    async fn search(
+        &self,
+        sku_code: &str,
+        branch_code: Option<&str>,
+        start: NaiveDate,
+        end: NaiveDate,
+        use_redis: bool,
+    ) -> Result<FreeUnits, SearchError> {
         let fleet = self.fleet(sku_code).await?;
         if let Some(code) = branch_code
             && !fleet.assets.iter().any(|a| a.branch_code == code)
@@ -168,10 +190,13 @@ impl Availability {
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
             a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
         });
-        let (free, source) = match self
-            .occupied_union(&fleet.sku_code, start, blocked_until)
-            .await
-        {
+        let from_redis = if use_redis {
+            self.occupied_union(&fleet.sku_code, start, blocked_until)
+                .await
+        } else {
+            Ok(None)
+        };
+        let (free, source) = match from_redis {
             Ok(Some(union)) => {
                 let free = candidates
                     .filter(|(_, a)| !bit_is_set(&union, u32::try_from(a.sku_ordinal).unwrap_or(0)))
@@ -180,10 +205,12 @@ impl Availability {
                 (free, Source::Redis)
             }
             unbuilt_or_failed => {
-                if let Err(e) = unbuilt_or_failed {
-                    tracing::warn!(error = %e, "availability from Redis failed; asking Postgres");
-                } else {
-                    self.rebuild_in_background();
+                match unbuilt_or_failed {
+                    Err(e) => {
+                        tracing::warn!(error = %e, "availability from Redis failed; asking Postgres");
+                    }
+                    Ok(_) if use_redis => self.rebuild_in_background(),
+                    Ok(_) => {}
                 }
                 let taken = self
                     .taken_in_postgres(fleet.sku_id, start, blocked_until)
@@ -202,7 +229,8 @@ impl Availability {
         })
     }
 
-    /// The Postgres-only answer (fallback, and the benchmark's baseline query).
+    /// The plain Postgres answer: one anti-join probing the exclusion constraint's index per
+    /// asset (the benchmark's simplest baseline).
     pub async fn free_assets_postgres(
         &self,
         sku_id: Uuid,
@@ -248,8 +276,8 @@ impl Availability {
                 a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
             })
             .collect();
-        let index = SkuDays::new(&self.cache.key_prefix, &fleet.sku_code);
-        let bitmaps = match self.cache.main.connection().await {
+        let index = SkuDays::new(&self.projection.cache().key_prefix, &fleet.sku_code);
+        let bitmaps = match self.projection.cache().main.connection().await {
             Ok(mut conn) => index.read(&mut conn, first, end).await.ok().flatten(),
             Err(_) => None,
         };
@@ -281,9 +309,9 @@ impl Availability {
         let Ok(guard) = self.rebuilding.clone().try_lock_owned() else {
             return;
         };
-        let (db, cache) = (self.db.clone(), self.cache.clone());
+        let projection = self.projection.clone();
         tokio::spawn(async move {
-            if let Err(e) = super::reconcile::rebuild_all(&db, &cache).await {
+            if let Err(e) = projection.rebuild_all().await {
                 tracing::warn!(error = %e, "calendar rebuild failed");
             }
             drop(guard);
@@ -296,8 +324,8 @@ impl Availability {
         start: NaiveDate,
         end: NaiveDate,
     ) -> redis::RedisResult<Option<Vec<u8>>> {
-        let mut conn = self.cache.main.connection().await?;
-        let Some(days) = SkuDays::new(&self.cache.key_prefix, sku_code)
+        let mut conn = self.projection.cache().main.connection().await?;
+        let Some(days) = SkuDays::new(&self.projection.cache().key_prefix, sku_code)
             .read(&mut conn, start, end)
             .await?
         else {

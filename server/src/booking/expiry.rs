@@ -1,28 +1,26 @@
-//! The sweeper: expires PENDING_PAYMENT holds whose payment window lapsed, clears their
-//! calendar bits, and (through the `unit_freed` job enqueued in the same transaction) hands the
-//! freed days to the waitlist. Each tick also runs the due jobs of the durable queue.
+//! The sweeper: expires PENDING_PAYMENT holds whose payment window lapsed, writes the freed days
+//! to the calendar, and (through the `unit_freed` job enqueued in the same transaction) hands
+//! them to the waitlist. Each tick also runs the due jobs of the durable queue.
 //!
 //! The state it acts on is durable (rows with `expires_at`), so a restart loses nothing: the next
-//! sweep picks up whatever lapsed meanwhile. Several servers may sweep at once; `SKIP LOCKED`
-//! keeps them from expiring the same row twice.
+//! sweep picks up whatever lapsed meanwhile. Several servers may sweep at once; each locks the
+//! assets it works on (`SKIP LOCKED`), so no hold is expired twice.
 
 use std::time::Duration;
 
 use super::{BookingService, repo};
 
-/// Runs one sweep; returns how many holds expired.
+/// Runs one sweep; returns how many assets had lapsed holds expired.
 pub async fn sweep_once(service: &BookingService, db: &sqlx::PgPool) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
-        let freed = repo::expire_all_lapsed(db).await?;
-        if freed.is_empty() {
+        let changes = repo::expire_all_lapsed(db).await?;
+        if changes.is_empty() {
             return Ok(total);
         }
-        total += freed.len();
-        if let Ok(mut conn) = service.cache().main.connection().await {
-            service.clear_bits(&mut conn, &freed).await;
-        }
-        tracing::info!(count = freed.len(), "expired lapsed payment holds");
+        total += changes.len();
+        service.projection().publish(&changes).await;
+        tracing::info!(assets = changes.len(), "expired lapsed payment holds");
     }
 }
 

@@ -1,10 +1,12 @@
 //! The booking engine: Postgres decides, Redis makes it fast.
 //!
-//! - [`repo`]: the Postgres arbiter (exclusion constraint, hold-token compare-and-set).
-//! - [`service`]: one booking attempt end to end — validation, the fast "taken" answer from the
-//!   calendar, the per-asset Redlock, the transaction, the calendar bits after commit.
+//! - [`repo`]: the Postgres arbiter (per-asset row lock and calendar version, exclusion
+//!   constraint, hold-token compare-and-set).
+//! - [`service`]: one booking attempt end to end — validation, the calendar's fast "taken" answer
+//!   (confirmed in Postgres), the per-asset Redlock, the transaction, the calendar write.
+//! - [`projection`]: committed changes into the Redis calendar, versioned so it never goes back.
 //! - [`availability`]: free units of a SKU for dates, and the SKU month calendar.
-//! - [`reconcile`]: rebuilds the calendar bits from Postgres (start-up, periodically, and whenever
+//! - [`reconcile`]: rebuilds the calendar from Postgres (start-up, periodically, and whenever
 //!   Redis and Postgres are seen to disagree).
 //! - [`expiry`]: the sweeper that expires lapsed payment windows.
 //! - [`waitlist`]: queues for sold-out dates and the timed offers made when a unit frees.
@@ -12,10 +14,13 @@
 
 pub mod availability;
 pub mod directory;
+mod error;
 pub mod expiry;
+pub mod projection;
 pub mod reconcile;
 pub mod repo;
 pub mod service;
 pub mod waitlist;
 
-pub use service::{BookingError, BookingService, BookingSettings, CreateBooking};
+pub use error::{BookingError, Conflict};
+pub use service::{BookingService, BookingSettings, CreateBooking};

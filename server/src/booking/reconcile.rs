@@ -1,45 +1,81 @@
 //! Rebuilds the Redis calendar from Postgres, the truth.
 //!
-//! The window covers the previous month through the booking horizon (a fixed list of month keys
-//! per asset), so no key scan is needed, in a single node or a cluster alike. Each month key is
-//! compared with what Postgres says and rewritten only when they differ; the number of rewritten
-//! keys is the drift that was repaired.
+//! One read-only snapshot gives every asset's calendar version and occupied ranges together.
+//! What Redis holds is compared with it, and only assets that differ (or whose stored version is
+//! behind) are rewritten, each by a versioned "state" write that never lands over a newer change
+//! (see `crate::cache::calendar`). So a reconcile running while bookings commit cannot undo them:
+//! a write made after the snapshot carries a newer version and wins.
+//!
+//! The window runs from the previous month to the last day a booking can occupy: the booking
+//! horizon, plus the longest rental, plus the longest turnaround buffer (from configuration).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use futures_util::future::join_all;
-use redis::aio::ConnectionLike;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::cache::{
-    Cache,
-    calendar::{AssetCalendar, SkuDays, bitmap_of, month_spans, yyyymm},
+    Cache, RedisConn,
+    calendar::{AssetCalendar, SkuDays, bit_is_set, bitmap_of, month_spans, yyyymm},
 };
 
-/// Months covered: the previous one, the current one and this many after it.
-const MONTHS_AHEAD: u32 = 14;
+/// The longest turnaround buffer a SKU may have (the `skus` check constraint).
+const MAX_BUFFER_DAYS: u32 = 14;
 
-/// Keys per pipeline round trip.
-const BATCH: usize = 2_000;
+/// Assets compared per round of concurrent reads.
+const BATCH: usize = 500;
+
+/// The days the calendar covers, derived from the booking rules in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarWindow {
+    /// Days after today that a booking may still occupy.
+    days_ahead: u32,
+}
+
+impl CalendarWindow {
+    /// The window for rentals that start at most `horizon_days` ahead and last at most
+    /// `max_rental_days`, plus the longest buffer and a day for the time zones.
+    pub fn new(horizon_days: u32, max_rental_days: u32) -> Self {
+        Self {
+            days_ahead: horizon_days + max_rental_days + MAX_BUFFER_DAYS + 2,
+        }
+    }
+
+    /// The first day covered: the 1st of the month before `today`'s.
+    pub fn start(&self, today: NaiveDate) -> NaiveDate {
+        NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today) - Months::new(1)
+    }
+
+    /// The day after the last one covered (the 1st of the month after the last occupiable day).
+    pub fn end(&self, today: NaiveDate) -> NaiveDate {
+        let last = today + chrono::Days::new(u64::from(self.days_ahead));
+        NaiveDate::from_ymd_opt(last.year(), last.month(), 1).unwrap_or(last) + Months::new(1)
+    }
+
+    /// The months covered, as `YYYYMM`.
+    pub fn months(&self, today: NaiveDate) -> Vec<u32> {
+        let end = self.end(today);
+        let mut months = Vec::new();
+        let mut month = self.start(today);
+        while month < end {
+            months.push(yyyymm(month));
+            month = month + Months::new(1);
+        }
+        months
+    }
+}
 
 /// What a rebuild found and did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReconcileReport {
     /// Assets whose calendars were checked.
     pub assets: usize,
-    /// Month keys whose bits disagreed with Postgres and were rewritten.
+    /// Month keys and day bits that disagreed with Postgres and were rewritten.
     pub keys_repaired: usize,
-}
-
-/// The months of the window, as `YYYYMM`.
-pub fn window_months(today: NaiveDate) -> Vec<u32> {
-    let first =
-        NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today) - Months::new(1);
-    (0..MONTHS_AHEAD + 2)
-        .map(|i| yyyymm(first + Months::new(i)))
-        .collect()
+    /// Assets left alone because a newer change had landed meanwhile.
+    pub newer_in_redis: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -47,6 +83,7 @@ struct AssetRow {
     id: Uuid,
     sku_code: String,
     sku_ordinal: i32,
+    calendar_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -56,13 +93,18 @@ struct Occupancy {
     end_date: NaiveDate,
 }
 
-/// Loads the calendar Functions and rebuilds everything at start, then checks every `interval`.
-pub async fn run(db: PgPool, cache: std::sync::Arc<Cache>, interval: std::time::Duration) {
+/// Rebuilds everything at start, then checks every `interval`.
+pub async fn run(
+    db: PgPool,
+    cache: std::sync::Arc<Cache>,
+    window: CalendarWindow,
+    interval: std::time::Duration,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match rebuild_all(&db, &cache).await {
+        match rebuild(&db, &cache, window, None).await {
             Ok(report) if report.keys_repaired > 0 => {
                 tracing::info!(
                     assets = report.assets,
@@ -76,210 +118,274 @@ pub async fn run(db: PgPool, cache: std::sync::Arc<Cache>, interval: std::time::
     }
 }
 
-/// Rebuilds the calendar of every asset.
-pub async fn rebuild_all(db: &PgPool, cache: &Cache) -> anyhow::Result<ReconcileReport> {
-    rebuild(db, cache, None).await
-}
-
-/// Rebuilds the calendar of one asset.
-pub async fn rebuild_asset(
+/// Postgres's view at one snapshot: the assets with their versions and the occupied ranges.
+async fn snapshot(
     db: &PgPool,
-    cache: &Cache,
-    asset: Uuid,
-) -> anyhow::Result<ReconcileReport> {
-    rebuild(db, cache, Some(asset)).await
-}
-
-async fn rebuild(
-    db: &PgPool,
-    cache: &Cache,
     only: Option<Uuid>,
-) -> anyhow::Result<ReconcileReport> {
-    // A day earlier than any branch's today (UTC-side), so no current month is left out.
-    let today = Utc::now().date_naive() - chrono::Days::new(1);
-    let months = window_months(today);
-    let window_start = NaiveDate::from_ymd_opt(i32::try_from(months[0] / 100)?, months[0] % 100, 1)
-        .unwrap_or(today);
+    window_start: NaiveDate,
+    window_end: NaiveDate,
+) -> sqlx::Result<(Vec<AssetRow>, Vec<Occupancy>)> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
     let assets: Vec<AssetRow> = sqlx::query_as(
-        "SELECT a.id, s.code AS sku_code, a.sku_ordinal FROM assets a JOIN skus s ON s.id = a.sku_id \
+        "SELECT a.id, s.code AS sku_code, a.sku_ordinal, a.calendar_version \
+         FROM assets a JOIN skus s ON s.id = a.sku_id \
          WHERE $1::uuid IS NULL OR a.id = $1 ORDER BY a.id",
     )
     .bind(only)
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
     let occupancies: Vec<Occupancy> = sqlx::query_as(
         "SELECT asset_id, lower(occupied) AS start_date, upper(occupied) AS end_date FROM bookings \
-         WHERE status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') AND upper(occupied) > $1 \
-           AND ($2::uuid IS NULL OR asset_id = $2)",
+         WHERE status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
+           AND occupied && daterange($1, $2, '[)') AND ($3::uuid IS NULL OR asset_id = $3)",
     )
     .bind(window_start)
+    .bind(window_end)
     .bind(only)
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
+    Ok((assets, occupancies))
+}
 
-    let window_end = first_day_of(*months.last().unwrap_or(&months[0])) + Months::new(1);
-    let by_id: HashMap<Uuid, &AssetRow> = assets.iter().map(|a| (a.id, a)).collect();
+/// What Postgres says the calendar should hold, from one snapshot.
+struct Expected {
+    assets: Vec<AssetRow>,
+    months: Vec<u32>,
+    /// Every day of the window, in order.
+    days: Vec<NaiveDate>,
+    /// Occupied bits per (asset, month).
+    bits: HashMap<(Uuid, u32), Vec<u32>>,
+    /// Occupied days per asset.
+    occupied: HashMap<Uuid, HashSet<NaiveDate>>,
+}
 
-    // Expected bits per (asset, month) and per (SKU, day).
-    let mut expected: HashMap<(Uuid, u32), Vec<u32>> = HashMap::new();
-    let mut expected_days: HashMap<(&str, NaiveDate), Vec<u32>> = HashMap::new();
-    for occ in &occupancies {
-        let Some(asset) = by_id.get(&occ.asset_id) else {
-            continue;
-        };
-        let start = occ.start_date.max(window_start);
-        for span in month_spans(start, occ.end_date) {
-            expected
-                .entry((occ.asset_id, span.yyyymm))
-                .or_default()
-                .extend(span.first_bit..=span.last_bit);
-        }
-        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-        for day in start
-            .iter_days()
-            .take_while(|d| *d < occ.end_date.min(window_end))
-        {
-            expected_days
-                .entry((asset.sku_code.as_str(), day))
-                .or_default()
-                .push(ordinal);
-        }
-    }
-
-    let mut conn = cache.main.connection().await?;
-    let mut report = ReconcileReport {
-        assets: assets.len(),
-        keys_repaired: 0,
-    };
-    let mut keys: Vec<(String, Vec<u8>)> = Vec::with_capacity(BATCH);
-    for asset in &assets {
-        let calendar = AssetCalendar::new(&cache.key_prefix, &asset.sku_code, asset.id);
-        for &month in &months {
-            let bits = expected.remove(&(asset.id, month)).unwrap_or_default();
-            keys.push((calendar.month_key(month), bitmap_of(bits)));
-            if keys.len() >= BATCH {
-                report.keys_repaired += sync_batch(&mut conn, &keys).await?;
-                keys.clear();
+impl Expected {
+    async fn read(
+        db: &PgPool,
+        window: CalendarWindow,
+        only: Option<Uuid>,
+    ) -> sqlx::Result<Expected> {
+        // A day earlier than any branch's today (UTC-side), so no current month is left out.
+        let today = Utc::now().date_naive() - chrono::Days::new(1);
+        let (window_start, window_end) = (window.start(today), window.end(today));
+        let (assets, occupancies) = snapshot(db, only, window_start, window_end).await?;
+        let mut bits: HashMap<(Uuid, u32), Vec<u32>> = HashMap::new();
+        let mut occupied: HashMap<Uuid, HashSet<NaiveDate>> = HashMap::new();
+        for occ in &occupancies {
+            let start = occ.start_date.max(window_start);
+            let end = occ.end_date.min(window_end);
+            for span in month_spans(start, end) {
+                bits.entry((occ.asset_id, span.yyyymm))
+                    .or_default()
+                    .extend(span.first_bit..=span.last_bit);
             }
+            occupied
+                .entry(occ.asset_id)
+                .or_default()
+                .extend(start.iter_days().take_while(|d| *d < end));
+        }
+        Ok(Expected {
+            assets,
+            months: window.months(today),
+            days: window_start
+                .iter_days()
+                .take_while(|d| *d < window_end)
+                .collect(),
+            bits,
+            occupied,
+        })
+    }
+
+    /// The month bitmaps the asset should have.
+    fn month_bitmaps(&self, asset: Uuid) -> Vec<(u32, Vec<u8>)> {
+        self.months
+            .iter()
+            .map(|&m| {
+                let bits = self.bits.get(&(asset, m)).cloned().unwrap_or_default();
+                (m, bitmap_of(bits))
+            })
+            .collect()
+    }
+
+    /// Whether the asset is occupied, day by day over the window.
+    fn day_states(&self, asset: Uuid) -> Vec<(NaiveDate, bool)> {
+        let taken = self.occupied.get(&asset);
+        self.days
+            .iter()
+            .map(|d| (*d, taken.is_some_and(|t| t.contains(d))))
+            .collect()
+    }
+}
+
+/// Rebuilds the calendar of every asset (`only` = `None`) or of one asset.
+pub async fn rebuild(
+    db: &PgPool,
+    cache: &Cache,
+    window: CalendarWindow,
+    only: Option<Uuid>,
+) -> anyhow::Result<ReconcileReport> {
+    let expected = Expected::read(db, window, only).await?;
+    let conn = cache.main.connection().await?;
+    let mut report = ReconcileReport {
+        assets: expected.assets.len(),
+        ..ReconcileReport::default()
+    };
+    // A full rebuild compares first and rewrites only what differs; one asset is rewritten
+    // straight away (the Functions compare too, in one round trip).
+    let compare = only.is_none();
+    sync_month_keys(&conn, cache, &expected, compare, &mut report).await?;
+    sync_day_index(&conn, cache, &expected, compare, &mut report).await?;
+    Ok(report)
+}
+
+/// The asset calendars (`avail:…` month keys).
+async fn sync_month_keys(
+    conn: &RedisConn,
+    cache: &Cache,
+    expected: &Expected,
+    compare: bool,
+    report: &mut ReconcileReport,
+) -> anyhow::Result<()> {
+    for batch in expected.assets.chunks(BATCH) {
+        let checks = batch.iter().map(|asset| {
+            let calendar = AssetCalendar::new(&cache.key_prefix, &asset.sku_code, asset.id);
+            let want = expected.month_bitmaps(asset.id);
+            let mut conn = conn.clone();
+            async move {
+                if compare && month_keys_agree(&mut conn, &calendar, asset, &want).await? {
+                    return Ok::<_, redis::RedisError>(Some(0));
+                }
+                calendar
+                    .replace(&mut conn, asset.calendar_version, &want)
+                    .await
+            }
+        });
+        for outcome in join_all(checks).await {
+            report.count(outcome?);
         }
     }
-    report.keys_repaired += sync_batch(&mut conn, &keys).await?;
-    keys.clear();
+    Ok(())
+}
 
-    // The per-SKU day bitmaps: whole keys when rebuilding everything, one bit when one asset.
-    let days: Vec<NaiveDate> = window_start
-        .iter_days()
-        .take_while(|d| *d < window_end)
+/// The per-SKU day bitmaps of search, one SKU at a time.
+async fn sync_day_index(
+    conn: &RedisConn,
+    cache: &Cache,
+    expected: &Expected,
+    compare: bool,
+    report: &mut ReconcileReport,
+) -> anyhow::Result<()> {
+    let mut skus: Vec<&str> = expected
+        .assets
+        .iter()
+        .map(|a| a.sku_code.as_str())
         .collect();
-    if let Some(asset) = only.and_then(|id| by_id.get(&id)) {
-        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-        report.keys_repaired +=
-            sync_bit(&mut conn, cache, asset, ordinal, &days, &expected_days).await?;
-        return Ok(report);
-    }
-    let mut skus: Vec<&str> = assets.iter().map(|a| a.sku_code.as_str()).collect();
     skus.sort_unstable();
     skus.dedup();
     for sku in skus {
         let index = SkuDays::new(&cache.key_prefix, sku);
-        for &day in &days {
-            let bits = expected_days.remove(&(sku, day)).unwrap_or_default();
-            keys.push((index.day_key(day), bitmap_of(bits)));
-        }
-        report.keys_repaired += sync_batch(&mut conn, &keys).await?;
-        keys.clear();
-        redis::cmd("SET")
-            .arg(index.built_key())
-            .arg(1)
-            .query_async::<()>(&mut conn)
-            .await?;
-    }
-    Ok(report)
-}
-
-fn first_day_of(yyyymm: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(i32::try_from(yyyymm / 100).unwrap_or(1970), yyyymm % 100, 1)
-        .unwrap_or(NaiveDate::MIN)
-}
-
-/// Repairs one asset's bit in its SKU's day bitmaps.
-async fn sync_bit<C: ConnectionLike>(
-    conn: &mut C,
-    cache: &Cache,
-    asset: &AssetRow,
-    ordinal: u32,
-    days: &[NaiveDate],
-    expected_days: &HashMap<(&str, NaiveDate), Vec<u32>>,
-) -> anyhow::Result<usize> {
-    let index = SkuDays::new(&cache.key_prefix, &asset.sku_code);
-    let mut get = redis::pipe();
-    for &day in days {
-        get.cmd("GETBIT").arg(index.day_key(day)).arg(ordinal);
-    }
-    let actual: Vec<u8> = get.query_async(conn).await?;
-    let mut fix = redis::pipe();
-    let mut repaired = 0;
-    for (&day, have) in days.iter().zip(actual) {
-        let want = expected_days
-            .get(&(asset.sku_code.as_str(), day))
-            .is_some_and(|bits| bits.contains(&ordinal));
-        if want != (have == 1) {
-            repaired += 1;
-            fix.cmd("SETBIT")
-                .arg(index.day_key(day))
-                .arg(ordinal)
-                .arg(u8::from(want))
-                .ignore();
-        }
-    }
-    if repaired > 0 {
-        fix.query_async::<()>(conn).await?;
-    }
-    Ok(repaired)
-}
-
-/// Compares a batch of keys with their expected bytes and rewrites those that differ. The keys
-/// live in many cluster slots, so the commands go out concurrently on the multiplexed
-/// connection (which pipelines them per node) rather than as one cross-slot pipeline.
-async fn sync_batch<C: ConnectionLike + Clone>(
-    conn: &mut C,
-    keys: &[(String, Vec<u8>)],
-) -> anyhow::Result<usize> {
-    let reads = keys.iter().map(|(key, _)| {
         let mut conn = conn.clone();
-        async move {
-            redis::cmd("GET")
-                .arg(key)
-                .query_async::<Option<Vec<u8>>>(&mut conn)
-                .await
-        }
-    });
-    let actual = join_all(reads).await;
-    let mut writes = Vec::new();
-    for ((key, want), have) in keys.iter().zip(actual) {
-        if !same_bits(want, have?.as_deref().unwrap_or_default()) {
-            let mut conn = conn.clone();
-            writes.push(async move {
-                if want.is_empty() {
-                    redis::cmd("DEL")
-                        .arg(key)
-                        .query_async::<()>(&mut conn)
-                        .await
-                } else {
-                    redis::cmd("SET")
-                        .arg(key)
-                        .arg(want.as_slice())
-                        .query_async::<()>(&mut conn)
-                        .await
+        let current = if compare {
+            Some(read_day_index(&mut conn, &index, &expected.days).await?)
+        } else {
+            None
+        };
+        let fleet = expected.assets.iter().filter(|a| a.sku_code == sku);
+        let rewrites = fleet.filter_map(|asset| {
+            let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+            let want = expected.day_states(asset.id);
+            if let Some((bitmaps, versions)) = &current {
+                let stored = versions.get(&ordinal).copied().unwrap_or(0);
+                let agrees = stored >= asset.calendar_version
+                    && want
+                        .iter()
+                        .zip(bitmaps)
+                        .all(|((_, taken), bitmap)| bit_is_set(bitmap, ordinal) == *taken);
+                if agrees {
+                    return None;
                 }
-            });
+            }
+            let (index, mut conn) = (index.clone(), conn.clone());
+            Some(async move {
+                index
+                    .replace(&mut conn, ordinal, asset.calendar_version, &want)
+                    .await
+            })
+        });
+        for outcome in join_all(rewrites.collect::<Vec<_>>()).await {
+            report.count(outcome?);
+        }
+        if compare {
+            redis::cmd("SET")
+                .arg(index.built_key())
+                .arg(1)
+                .query_async::<()>(&mut conn)
+                .await?;
         }
     }
-    let repaired = writes.len();
-    for result in join_all(writes).await {
-        result?;
+    Ok(())
+}
+
+impl ReconcileReport {
+    /// Counts one versioned state write: keys or bits rewritten, or skipped for a newer change.
+    fn count(&mut self, outcome: Option<usize>) {
+        match outcome {
+            Some(rewritten) => self.keys_repaired += rewritten,
+            None => self.newer_in_redis += 1,
+        }
     }
-    Ok(repaired)
+}
+
+/// Whether the asset's month keys hold what Postgres says and their version is not behind.
+async fn month_keys_agree(
+    conn: &mut RedisConn,
+    calendar: &AssetCalendar,
+    asset: &AssetRow,
+    want: &[(u32, Vec<u8>)],
+) -> redis::RedisResult<bool> {
+    let mut get = redis::cmd("MGET");
+    for (month, _) in want {
+        get.arg(calendar.month_key(*month));
+    }
+    get.arg(calendar.version_key());
+    let mut have: Vec<Option<Vec<u8>>> = get.query_async(conn).await?;
+    let stored: i64 = have
+        .pop()
+        .flatten()
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(stored >= asset.calendar_version
+        && want
+            .iter()
+            .zip(have)
+            .all(|((_, want), have)| same_bits(want, have.as_deref().unwrap_or_default())))
+}
+
+/// A SKU's day bitmaps over `days` and the version each asset's bits reflect (by ordinal).
+async fn read_day_index(
+    conn: &mut RedisConn,
+    index: &SkuDays,
+    days: &[NaiveDate],
+) -> redis::RedisResult<(Vec<Vec<u8>>, HashMap<u32, i64>)> {
+    let keys: Vec<String> = days.iter().map(|d| index.day_key(*d)).collect();
+    let bitmaps: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(&keys).query_async(conn).await?;
+    let versions: HashMap<String, i64> = redis::cmd("HGETALL")
+        .arg(index.version_key())
+        .query_async(conn)
+        .await?;
+    let versions = versions
+        .into_iter()
+        .filter_map(|(ordinal, version)| Some((ordinal.parse().ok()?, version)))
+        .collect();
+    Ok((
+        bitmaps.into_iter().map(Option::unwrap_or_default).collect(),
+        versions,
+    ))
 }
 
 /// Equal as bitmaps: trailing zero bytes do not matter.
@@ -292,13 +398,28 @@ fn same_bits(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
     #[test]
     fn the_window_starts_last_month_and_crosses_years() {
-        let months = window_months("2026-12-15".parse().expect("date"));
-        assert_eq!(months[0], 202_611);
-        assert_eq!(months[1], 202_612);
-        assert_eq!(months[2], 202_701);
-        assert_eq!(months.len(), 16);
+        let window = CalendarWindow::new(30, 10);
+        let months = window.months(d("2026-12-15"));
+        assert_eq!(months, [202_611, 202_612, 202_701, 202_702]);
+        assert_eq!(window.start(d("2026-12-15")), d("2026-11-01"));
+    }
+
+    #[test]
+    fn the_window_reaches_the_last_day_a_booking_can_occupy() {
+        // A rental starting on the horizon, as long as allowed, with the longest buffer.
+        for (horizon, longest) in [(365, 60), (365, 365), (30, 1)] {
+            let window = CalendarWindow::new(horizon, longest);
+            let today = d("2026-12-01");
+            let last = today + chrono::Days::new(u64::from(horizon + longest + MAX_BUFFER_DAYS));
+            assert!(window.end(today) > last, "{horizon}+{longest}");
+            assert!(window.months(today).contains(&yyyymm(last)));
+        }
     }
 
     #[test]

@@ -1,10 +1,19 @@
-//! Postgres side of bookings: the arbiter. Every statement here is one transaction whose outcome
-//! decides — the exclusion constraint refuses overlaps, the compare-and-set on `hold_token` fences
+//! Postgres side of bookings: the arbiter. Each function is one transaction whose outcome
+//! decides: the exclusion constraint refuses overlaps, the compare-and-set on `hold_token` fences
 //! late confirmations.
+//!
+//! Every transaction that changes an asset's occupancy first locks the asset's row by bumping its
+//! calendar version, so changes of one asset queue in Postgres (whatever Redis does) and their
+//! versions follow commit order. Locks are always taken in one order, so these transactions
+//! never deadlock one another: a waitlist entry, then the asset, then its bookings, then the
+//! idempotency key.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
+
+use super::{Conflict, projection::AssetChange, waitlist::UnitFreed};
+use crate::{cache::calendar::OccupancyChange, idempotency::Claim};
 
 /// What a booking needs to know about its asset.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -46,18 +55,8 @@ pub const BOOKING_COLUMNS: &str = "id, branch_id, asset_id, customer_id, kind, \
     lower(period) AS start_date, upper(period) AS end_date, upper(occupied) AS occupied_end, \
     status, expires_at, hold_token, total_idr, created_at, updated_at";
 
-/// A day range [start, end) that was freed (its calendar bits must be cleared).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FreedRange {
-    pub booking_id: Uuid,
-    pub asset_id: Uuid,
-    pub sku_id: Uuid,
-    pub sku_code: String,
-    pub sku_ordinal: i32,
-    pub branch_id: Uuid,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-}
+/// Statuses whose bookings hold their asset (the exclusion constraint's).
+const HOLDING: &str = "('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE')";
 
 /// Loads the asset with its SKU and branch.
 pub async fn asset_context(db: &PgPool, asset_id: Uuid) -> sqlx::Result<Option<AssetContext>> {
@@ -73,6 +72,46 @@ pub async fn asset_context(db: &PgPool, asset_id: Uuid) -> sqlx::Result<Option<A
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct Blocking {
+    status: String,
+    customer_id: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// What holds `asset` on `[start, occupied_end)` now (lapsed payment windows do not count: the
+/// next booking expires them), as far as `requester` may know; `None` when nothing does.
+pub async fn conflict<'e>(
+    db: impl PgExecutor<'e>,
+    asset: Uuid,
+    start: NaiveDate,
+    occupied_end: NaiveDate,
+    requester: Uuid,
+) -> sqlx::Result<Option<Conflict>> {
+    let blocking: Vec<Blocking> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT status, customer_id, expires_at FROM bookings \
+         WHERE asset_id = $1 AND status IN {HOLDING} AND occupied && daterange($2, $3, '[)') \
+           AND NOT (status = 'PENDING_PAYMENT' AND expires_at <= now())"
+    )))
+    .bind(asset)
+    .bind(start)
+    .bind(occupied_end)
+    .fetch_all(db)
+    .await?;
+    if blocking.is_empty() {
+        return Ok(None);
+    }
+    let others_unpaid = blocking
+        .iter()
+        .all(|b| b.status == "PENDING_PAYMENT" && b.customer_id.is_some_and(|c| c != requester));
+    let held_until = if others_unpaid {
+        blocking.iter().filter_map(|b| b.expires_at).max()
+    } else {
+        None
+    };
+    Ok(Some(Conflict { held_until }))
+}
+
 /// The new booking to insert.
 #[derive(Debug, Clone)]
 pub struct NewHold {
@@ -85,32 +124,174 @@ pub struct NewHold {
     pub payment_window_secs: i64,
 }
 
-/// In one transaction: expires lapsed pending holds that overlap, then inserts the new hold.
-/// Returns the booking and the ranges the expiry freed. Overlaps fail with SQLSTATE 23P01.
+/// Work done in the hold's transaction, so that it commits or rolls back with the hold.
+pub enum Attach<'a> {
+    /// Nothing else.
+    Nothing,
+    /// Store the request's response under its idempotency key.
+    Response {
+        claim: &'a Claim,
+        status: u16,
+        render: &'a (dyn Fn(&BookingRow) -> serde_json::Value + Sync),
+    },
+    /// The hold is the waitlist entry's offer: mark the entry OFFERED.
+    WaitlistOffer { entry: Uuid },
+}
+
+impl std::fmt::Debug for Attach<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attach::Nothing => f.write_str("Nothing"),
+            Attach::Response { claim, .. } => write!(f, "Response({})", claim.scope),
+            Attach::WaitlistOffer { entry } => write!(f, "WaitlistOffer({entry})"),
+        }
+    }
+}
+
+/// How a hold's transaction ended.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "returned once per transaction and matched at once; a box would buy nothing"
+)]
+pub enum HoldOutcome {
+    /// Committed.
+    Created {
+        booking: BookingRow,
+        change: AssetChange,
+    },
+    /// Something holds the dates; nothing changed.
+    Taken(Conflict),
+    /// The asset is no longer active at the branch it was read at; nothing changed.
+    AssetChanged,
+    /// The idempotency key already has a response; nothing changed.
+    DecidedElsewhere,
+    /// The waitlist entry is no longer waiting; nothing changed.
+    EntryGone,
+}
+
+/// Locks the asset's row and bumps its calendar version. Returns the new version with the
+/// asset's SKU facts, or `None` when the asset is not active at `branch` (when given).
+async fn lock_asset(
+    tx: &mut Transaction<'_, Postgres>,
+    asset: Uuid,
+    active_at: Option<Uuid>,
+) -> sqlx::Result<Option<LockedAsset>> {
+    sqlx::query_as(
+        "UPDATE assets a SET calendar_version = a.calendar_version + 1 FROM skus s \
+         WHERE a.id = $1 AND s.id = a.sku_id \
+           AND ($2::uuid IS NULL OR (a.status = 'active' AND a.home_branch_id = $2)) \
+         RETURNING a.id AS asset_id, a.calendar_version, a.home_branch_id AS branch_id, \
+                   s.id AS sku_id, s.code AS sku_code, a.sku_ordinal",
+    )
+    .bind(asset)
+    .bind(active_at)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct LockedAsset {
+    asset_id: Uuid,
+    calendar_version: i64,
+    branch_id: Uuid,
+    sku_id: Uuid,
+    sku_code: String,
+    sku_ordinal: i32,
+}
+
+impl LockedAsset {
+    fn change(
+        &self,
+        freed: Vec<(NaiveDate, NaiveDate)>,
+        taken: Option<(NaiveDate, NaiveDate)>,
+    ) -> AssetChange {
+        AssetChange {
+            asset_id: self.asset_id,
+            sku_code: self.sku_code.clone(),
+            sku_ordinal: self.sku_ordinal,
+            change: OccupancyChange {
+                version: self.calendar_version,
+                freed,
+                taken,
+            },
+        }
+    }
+
+    /// Enqueues the durable "a unit of this SKU freed up on these days" job (waitlist offers).
+    async fn enqueue_freed(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        booking_id: Uuid,
+        (start, end): (NaiveDate, NaiveDate),
+    ) -> sqlx::Result<()> {
+        let payload = serde_json::to_value(UnitFreed {
+            booking_id,
+            asset_id: self.asset_id,
+            sku_id: self.sku_id,
+            branch_id: self.branch_id,
+            start,
+            end,
+        })
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('unit_freed', $1)")
+            .bind(payload)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// In one transaction: locks the asset (still active at the branch read before), checks nothing
+/// holds the dates, expires lapsed holds that overlap, inserts the hold and does `attach`.
 pub async fn create_hold(
     db: &PgPool,
     asset: &AssetContext,
     hold: &NewHold,
-) -> sqlx::Result<Option<(BookingRow, Vec<FreedRange>)>> {
+    attach: &Attach<'_>,
+) -> sqlx::Result<HoldOutcome> {
     let mut tx = db.begin().await?;
-    // The asset must still be active and at the branch the caller read: a share lock on its row
-    // waits for a transfer or a status change in flight (they lock it for update) and sees its
-    // outcome. `None` tells the caller to read the asset again.
-    let current: Option<(String, Uuid)> =
-        sqlx::query_as("SELECT status, home_branch_id FROM assets WHERE id = $1 FOR SHARE")
-            .bind(asset.asset_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if current.is_none_or(|(status, branch)| status != "active" || branch != asset.branch_id) {
-        return Ok(None);
+    if let Attach::WaitlistOffer { entry } = attach {
+        let waiting: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM waitlist WHERE id = $1 AND status = 'WAITING' FOR UPDATE",
+        )
+        .bind(entry)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if waiting.is_none() {
+            return Ok(HoldOutcome::EntryGone);
+        }
     }
+    let Some(locked) = lock_asset(&mut tx, asset.asset_id, Some(asset.branch_id)).await? else {
+        return Ok(HoldOutcome::AssetChanged);
+    };
     let occupied_end = hold.end + chrono::Days::new(u64::try_from(asset.buffer_days).unwrap_or(0));
-    let freed = expire_lapsed(
-        &mut tx,
-        "b.branch_id = $1 AND b.asset_id = $2 AND b.occupied && daterange($3, $4, '[)')",
-        Some((asset.branch_id, asset.asset_id, hold.start, occupied_end)),
+    if let Some(conflict) = conflict(
+        &mut *tx,
+        asset.asset_id,
+        hold.start,
+        occupied_end,
+        hold.customer_id,
     )
+    .await?
+    {
+        return Ok(HoldOutcome::Taken(conflict));
+    }
+    let lapsed: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "UPDATE bookings SET status = 'EXPIRED', updated_at = now() \
+         WHERE branch_id = $1 AND asset_id = $2 AND status = 'PENDING_PAYMENT' AND expires_at <= now() \
+           AND occupied && daterange($3, $4, '[)') \
+         RETURNING id, lower(occupied), upper(occupied)",
+    )
+    .bind(asset.branch_id)
+    .bind(asset.asset_id)
+    .bind(hold.start)
+    .bind(occupied_end)
+    .fetch_all(&mut *tx)
     .await?;
+    for &(id, start, end) in &lapsed {
+        locked.enqueue_freed(&mut tx, id, (start, end)).await?;
+    }
     let booking: BookingRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO bookings (id, branch_id, asset_id, customer_id, period, status, expires_at, \
                                hold_token, total_idr, buffer_days) \
@@ -130,87 +311,105 @@ pub async fn create_hold(
     .bind(asset.buffer_days)
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(Some((booking, freed)))
-}
-
-/// Marks lapsed PENDING_PAYMENT bookings matching `filter` as EXPIRED and enqueues a waitlist
-/// job for each, in the caller's transaction. `filter` binds $1..$4 when `args` is given.
-async fn expire_lapsed(
-    tx: &mut Transaction<'_, Postgres>,
-    filter: &str,
-    args: Option<(Uuid, Uuid, NaiveDate, NaiveDate)>,
-) -> sqlx::Result<Vec<FreedRange>> {
-    let sql = format!(
-        "WITH lapsed AS ( \
-            SELECT b.branch_id, b.id FROM bookings b \
-            WHERE b.status = 'PENDING_PAYMENT' AND b.expires_at <= now() AND {filter} \
-            ORDER BY b.expires_at LIMIT 500 FOR UPDATE SKIP LOCKED), \
-         expired AS ( \
-            UPDATE bookings b SET status = 'EXPIRED', updated_at = now() FROM lapsed \
-            WHERE b.branch_id = lapsed.branch_id AND b.id = lapsed.id \
-            RETURNING b.id, b.asset_id, b.branch_id, lower(b.occupied) AS start_date, \
-                      upper(b.occupied) AS end_date, lower(b.period) AS period_start, upper(b.period) AS period_end) \
-         SELECT e.id AS booking_id, e.asset_id, a.sku_id, s.code AS sku_code, a.sku_ordinal, e.branch_id, \
-                e.start_date, e.end_date \
-         FROM expired e JOIN assets a ON a.id = e.asset_id JOIN skus s ON s.id = a.sku_id"
-    );
-    let query = sqlx::query_as::<_, FreedRange>(sqlx::AssertSqlSafe(sql));
-    let query = match args {
-        Some((branch, asset, start, end)) => query.bind(branch).bind(asset).bind(start).bind(end),
-        None => query,
-    };
-    let freed = query.fetch_all(&mut **tx).await?;
-    for range in &freed {
-        enqueue_unit_freed(tx, range).await?;
+    match attach {
+        Attach::Nothing => {}
+        Attach::Response {
+            claim,
+            status,
+            render,
+        } => {
+            if !crate::idempotency::record(&mut *tx, claim, *status, &render(&booking)).await? {
+                return Ok(HoldOutcome::DecidedElsewhere);
+            }
+        }
+        Attach::WaitlistOffer { entry } => {
+            sqlx::query(
+                "UPDATE waitlist SET status = 'OFFERED', offer_booking_id = $2, updated_at = now() \
+                 WHERE id = $1",
+            )
+            .bind(entry)
+            .bind(booking.id)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
-    Ok(freed)
-}
-
-/// Enqueues the durable "a unit of this SKU freed up on these days" job (the waitlist offers).
-pub async fn enqueue_unit_freed(
-    tx: &mut Transaction<'_, Postgres>,
-    range: &FreedRange,
-) -> sqlx::Result<()> {
-    let payload = serde_json::to_value(super::waitlist::UnitFreed {
-        booking_id: range.booking_id,
-        asset_id: range.asset_id,
-        sku_id: range.sku_id,
-        branch_id: range.branch_id,
-        start: range.start_date,
-        end: range.end_date,
-    })
-    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('unit_freed', $1)")
-        .bind(payload)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Expires every lapsed hold (the sweeper), in batches of at most 500.
-pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<FreedRange>> {
-    let mut tx = db.begin().await?;
-    let freed = expire_lapsed(&mut tx, "true", None).await?;
     tx.commit().await?;
-    Ok(freed)
+    let freed = lapsed.iter().map(|&(_, start, end)| (start, end)).collect();
+    let change = locked.change(freed, Some((hold.start, occupied_end)));
+    Ok(HoldOutcome::Created { booking, change })
 }
 
-/// Compare-and-set confirm: succeeds only for the holder of `hold_token` within the window.
+/// Expires lapsed holds (the sweeper), for at most 500 assets per call. Assets locked by a
+/// booking in flight are skipped: that booking expires what overlaps it, the next sweep the rest.
+pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
+    let mut tx = db.begin().await?;
+    // Ordered locks: several sweepers (one per server) never wait on each other in a cycle.
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM assets a WHERE a.id IN ( \
+             SELECT DISTINCT asset_id FROM bookings \
+             WHERE status = 'PENDING_PAYMENT' AND expires_at <= now() LIMIT 500) \
+         ORDER BY a.id FOR UPDATE OF a SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut changes = Vec::with_capacity(due.len());
+    for asset in due {
+        let Some(locked) = lock_asset(&mut tx, asset, None).await? else {
+            continue;
+        };
+        let lapsed: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
+            "UPDATE bookings SET status = 'EXPIRED', updated_at = now() \
+             WHERE asset_id = $1 AND status = 'PENDING_PAYMENT' AND expires_at <= now() \
+             RETURNING id, lower(occupied), upper(occupied)",
+        )
+        .bind(asset)
+        .fetch_all(&mut *tx)
+        .await?;
+        for &(id, start, end) in &lapsed {
+            locked.enqueue_freed(&mut tx, id, (start, end)).await?;
+        }
+        let freed = lapsed.iter().map(|&(_, start, end)| (start, end)).collect();
+        changes.push(locked.change(freed, None));
+    }
+    tx.commit().await?;
+    Ok(changes)
+}
+
+/// Confirms a hold (compare-and-set on its token, within its window) and, in the same
+/// transaction, marks the waitlist entry whose offer it was FULFILLED.
 pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Option<BookingRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut tx = db.begin().await?;
+    // The entry first (the lock order): a customer leaving the waitlist at this moment either
+    // goes first (and cancels the unpaid offer) or sees the entry fulfilled.
+    let entry: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM waitlist WHERE offer_booking_id = $1 AND status = 'OFFERED' FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE bookings SET status = 'CONFIRMED', expires_at = NULL, updated_at = now() \
          WHERE id = $1 AND hold_token = $2 AND status = 'PENDING_PAYMENT' AND expires_at > now() \
          RETURNING {BOOKING_COLUMNS}"
     )))
     .bind(id)
     .bind(hold_token)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    if row.is_some()
+        && let Some(entry) = entry
+    {
+        sqlx::query("UPDATE waitlist SET status = 'FULFILLED', updated_at = now() WHERE id = $1")
+            .bind(entry)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// One booking by id.
-pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<BookingRow>> {
+pub async fn get<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<BookingRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1"
     )))
@@ -219,34 +418,51 @@ pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<BookingRow>> {
     .await
 }
 
-/// Cancels a booking if its status allows; returns the row and the freed range.
-pub async fn cancel(db: &PgPool, id: Uuid) -> sqlx::Result<Option<(BookingRow, FreedRange)>> {
+/// Cancels a pending or confirmed booking in its own transaction.
+pub async fn cancel(db: &PgPool, id: Uuid) -> sqlx::Result<Option<(BookingRow, AssetChange)>> {
     let mut tx = db.begin().await?;
+    let cancelled = cancel_in(&mut tx, id, false).await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// Cancels a booking inside the caller's transaction: a pending or confirmed one, or only a
+/// pending one (`unpaid_only`, for a waitlist offer whose customer left). Returns the row and the
+/// freed range, or `None` when the booking is missing or in another state (nothing changed).
+pub async fn cancel_in(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    unpaid_only: bool,
+) -> sqlx::Result<Option<(BookingRow, AssetChange)>> {
+    let asset: Option<Uuid> = sqlx::query_scalar("SELECT asset_id FROM bookings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(asset) = asset else {
+        return Ok(None);
+    };
+    let Some(locked) = lock_asset(tx, asset, None).await? else {
+        return Ok(None);
+    };
+    let statuses = if unpaid_only {
+        "('PENDING_PAYMENT')"
+    } else {
+        "('PENDING_PAYMENT', 'CONFIRMED')"
+    };
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE bookings SET status = 'CANCELLED', updated_at = now() \
-         WHERE id = $1 AND status IN ('PENDING_PAYMENT', 'CONFIRMED') \
-         RETURNING {BOOKING_COLUMNS}"
+         WHERE id = $1 AND status IN {statuses} RETURNING {BOOKING_COLUMNS}"
     )))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let freed: FreedRange = sqlx::query_as(
-        "SELECT $1::uuid AS booking_id, a.id AS asset_id, a.sku_id, s.code AS sku_code, a.sku_ordinal, \
-                a.home_branch_id AS branch_id, $2::date AS start_date, $3::date AS end_date \
-         FROM assets a JOIN skus s ON s.id = a.sku_id WHERE a.id = $4",
-    )
-    .bind(row.id)
-    .bind(row.start_date)
-    .bind(row.occupied_end)
-    .bind(row.asset_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    enqueue_unit_freed(&mut tx, &freed).await?;
-    tx.commit().await?;
-    Ok(Some((row, freed)))
+    let freed = (row.start_date, row.occupied_end);
+    locked.enqueue_freed(tx, row.id, freed).await?;
+    let change = locked.change(vec![freed], None);
+    Ok(Some((row, change)))
 }
 
 /// Bookings of a branch, newest first, optionally of one status.

@@ -1,10 +1,11 @@
 //! One booking attempt end to end, and the other booking actions.
 //!
-//! Create: validate → calendar says "taken"? reject fast → per-asset Redlock (busy → 409 with a
-//! retry hint; unavailable → go on, Postgres decides) → one Postgres transaction (expire lapsed
-//! overlapping holds, insert the hold) → release the lock → write the calendar bits. A Postgres
-//! refusal the calendar did not predict, or bits already set after our commit, are
-//! disagreements: the asset's calendar is rebuilt from Postgres on the spot.
+//! Create: validate → the calendar says "taken"? ask Postgres what holds the dates and refuse with
+//! that (stale bits are repaired and the attempt goes on) → per-asset Redlock (busy → 409 with a
+//! retry hint; unavailable → go on, Postgres decides) → one Postgres transaction (lock the asset,
+//! check, expire lapsed overlapping holds, insert the hold, plus the attached work) → release the
+//! lock and write the calendar change. The lock is a [`LeaseGuard`]: however the attempt ends
+//! (time limit, disconnect, panic) it is released.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,12 +15,29 @@ use sentra_protocol::FieldError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{directory::AssetDirectory, reconcile, repo};
-use crate::cache::{
-    Cache,
-    calendar::{AssetCalendar, SkuDays},
-    redlock::{LockError, Redlock},
+use super::{
+    BookingError,
+    directory::AssetDirectory,
+    projection::{AssetChange, Projection},
+    reconcile::CalendarWindow,
+    repo::{self, Attach, HoldOutcome},
 };
+use crate::{
+    cache::{
+        Cache,
+        calendar::AssetCalendar,
+        redlock::{EXPECTED_WAIT, LeaseGuard, LockError, Redlock},
+    },
+    idempotency::Claim,
+};
+
+/// The lock's TTL slice: renewed while the attempt runs, so a crashed server leaves the lock
+/// for at most this long (never more than `SENTRA_LOCK_TTL_SECS`).
+const LOCK_SLICE: Duration = Duration::from_secs(5);
+
+/// Transactions tried per attempt when Postgres reports a deadlock or an overlap that the asset
+/// lock should have prevented (a writer that bypassed it).
+const TRANSACTION_TRIES: u32 = 3;
 
 /// Tunables of the booking engine (from configuration).
 #[derive(Debug, Clone)]
@@ -36,6 +54,13 @@ pub struct BookingSettings {
     pub booking_horizon_days: u32,
 }
 
+impl BookingSettings {
+    /// The days the calendar must cover for these rules.
+    pub fn calendar_window(&self) -> CalendarWindow {
+        CalendarWindow::new(self.booking_horizon_days, self.max_rental_days)
+    }
+}
+
 /// A create request, already parsed.
 #[derive(Debug, Clone)]
 pub struct CreateBooking {
@@ -45,47 +70,14 @@ pub struct CreateBooking {
     pub end: NaiveDate,
 }
 
-/// Why a booking action failed.
-#[derive(Debug, thiserror::Error)]
-pub enum BookingError {
-    #[error("invalid request")]
-    Invalid(Vec<FieldError>),
-    #[error("asset not found")]
-    UnknownAsset,
-    #[error("booking not found")]
-    NotFound,
-    #[error("the asset is not available for these dates")]
-    Taken,
-    #[error("the asset cannot be rented: it is {0}")]
-    NotRentable(String),
-    #[error("the asset moved to another branch while it was being booked")]
-    Moved,
-    #[error("another booking of this asset is in progress")]
-    Busy { retry_after: Duration },
-    #[error("the payment window lapsed")]
-    HoldExpired,
-    #[error("a {status} booking cannot be {action}")]
-    InvalidState {
-        status: String,
-        action: &'static str,
-    },
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
 /// The booking engine's entry point.
 #[derive(Debug, Clone)]
 pub struct BookingService {
     db: PgPool,
-    cache: Arc<Cache>,
     redlock: Arc<Redlock>,
     directory: AssetDirectory,
+    projection: Projection,
     settings: BookingSettings,
-}
-
-/// SQLSTATEs that mean "somebody else has it": exclusion violation and deadlock.
-fn is_conflict(err: &sqlx::Error) -> bool {
-    crate::db::has_sqlstate(err, &["23P01", "40P01"])
 }
 
 fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
@@ -100,18 +92,24 @@ impl BookingService {
         redlock: Arc<Redlock>,
         settings: BookingSettings,
     ) -> Self {
+        let projection = Projection::new(db.clone(), cache, settings.calendar_window());
         Self {
             db,
-            cache,
             redlock,
             directory: AssetDirectory::default(),
+            projection,
             settings,
         }
     }
 
     /// The Redis layer.
     pub fn cache(&self) -> &Cache {
-        &self.cache
+        self.projection.cache()
+    }
+
+    /// The calendar projection (writes after commit, rebuilds).
+    pub fn projection(&self) -> &Projection {
+        &self.projection
     }
 
     /// The settings in force.
@@ -164,22 +162,52 @@ impl BookingService {
 
     /// Creates a PENDING_PAYMENT hold that waits the configured payment window.
     pub async fn create(&self, req: &CreateBooking) -> Result<repo::BookingRow, BookingError> {
-        self.create_with_window(req, self.settings.payment_window)
+        self.attempt(req, self.settings.payment_window, true, &Attach::Nothing)
             .await
     }
 
-    /// Creates a PENDING_PAYMENT hold that waits `window` for payment (waitlist offers wait longer).
+    /// Creates a hold and, in its transaction, stores `render(booking)` as the response (HTTP
+    /// `status`) of the request's idempotency key. [`BookingError::DecidedElsewhere`] when another
+    /// request with the key committed first (nothing was created).
+    pub async fn create_recorded(
+        &self,
+        req: &CreateBooking,
+        claim: &Claim,
+        status: u16,
+        render: &(dyn Fn(&repo::BookingRow) -> serde_json::Value + Sync),
+    ) -> Result<repo::BookingRow, BookingError> {
+        let attach = Attach::Response {
+            claim,
+            status,
+            render,
+        };
+        self.attempt(req, self.settings.payment_window, true, &attach)
+            .await
+    }
+
+    /// Makes the waitlist entry's offer: a hold for the offer window, decided by Postgres alone
+    /// (a job never trusts the calendar bits), with the entry marked OFFERED in its transaction.
+    pub async fn create_offer(
+        &self,
+        req: &CreateBooking,
+        entry: Uuid,
+    ) -> Result<repo::BookingRow, BookingError> {
+        let attach = Attach::WaitlistOffer { entry };
+        self.attempt(req, self.settings.offer_window, false, &attach)
+            .await
+    }
+
+    /// One attempt: the calendar's fast refusal (when `use_calendar`), the asset lock, the
+    /// transaction, then the lock release and the calendar write.
     #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one attempt's steps in order: reading them top to bottom is the point"
-    )]
-    pub async fn create_with_window(
+    async fn attempt(
         &self,
         req: &CreateBooking,
         window: Duration,
+        use_calendar: bool,
+        attach: &Attach<'_>,
     ) -> Result<repo::BookingRow, BookingError> {
-        // The fast path works from the directory cache: no Postgres round trip to say "taken".
+        // The fast path works from the directory cache: no Postgres round trip before Redis.
         let (known, just_read) = self
             .directory
             .get(&self.db, req.asset_id)
@@ -191,61 +219,124 @@ impl BookingService {
         if known.status != "active" {
             return Err(BookingError::NotRentable(known.status.clone()));
         }
-        let buffer = |days: i32| chrono::Days::new(u64::try_from(days).unwrap_or(0));
-        let calendar = AssetCalendar::new(&self.cache.key_prefix, &known.sku_code, known.asset_id);
-        let redis = self.cache.main.connection().await.ok();
-        if let Some(mut conn) = redis.clone() {
-            match calendar
-                .is_free(
-                    &mut conn,
-                    range.start(),
-                    range.end() + buffer(known.buffer_days),
-                )
-                .await
-            {
-                Ok(false) => return Err(BookingError::Taken),
-                Ok(true) => {}
-                Err(e) => tracing::warn!(error = %e, "calendar check failed; asking Postgres"),
-            }
-        }
+        let occupied_end = range.end() + buffer(known.buffer_days);
+        let calendar_said_free = if use_calendar {
+            self.calendar_check(&known, req, range.start(), occupied_end)
+                .await?
+        } else {
+            false
+        };
 
         let lock_key = format!(
             "{}lock:{{{}:{}}}",
-            self.cache.key_prefix, known.sku_code, known.asset_id
+            self.cache().key_prefix,
+            known.sku_code,
+            known.asset_id
         );
+        let ttl = self.settings.lock_ttl;
         let lease = match self
             .redlock
-            .acquire(&lock_key, self.settings.lock_ttl)
+            .acquire_guarded(&lock_key, LOCK_SLICE.min(ttl), ttl)
             .await
         {
-            Ok(lease) => Some(lease),
+            Ok(guard) => Some(guard),
             Err(LockError::Busy { retry_after }) => return Err(BookingError::Busy { retry_after }),
             Err(e @ LockError::Unavailable { .. }) => {
                 tracing::warn!(error = %e, "booking without the asset lock; Postgres still decides");
                 None
             }
         };
-
         // From here on, fresh data: the transaction must not act on a cached row.
         let fresh = if just_read {
-            Ok(Some(known.as_ref().clone()))
+            Ok(known.as_ref().clone())
         } else {
-            repo::asset_context(&self.db, req.asset_id).await
+            repo::asset_context(&self.db, req.asset_id)
+                .await
+                .map_err(BookingError::from)
+                .and_then(|asset| asset.ok_or(BookingError::UnknownAsset))
         };
-        let asset = match fresh {
-            Ok(Some(asset)) if asset.status == "active" => asset,
-            fresh => {
-                if let Some(lease) = &lease {
-                    self.redlock.release(lease).await;
-                }
-                return Err(match fresh {
-                    Ok(Some(asset)) => BookingError::NotRentable(asset.status),
-                    Ok(None) => BookingError::UnknownAsset,
-                    Err(e) => e.into(),
-                });
+        let decided = match fresh {
+            Ok(asset) => {
+                self.decide(req, &asset, range, window, calendar_said_free, attach)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        // Committed or not: release the lock now (and write the bits at the same time).
+        let release = async {
+            if let Some(lease) = lease {
+                LeaseGuard::release(lease).await;
             }
         };
-        let occupied_end = range.end() + buffer(asset.buffer_days);
+        match decided {
+            Ok((booking, change)) => {
+                let changes = [change];
+                tokio::join!(release, self.projection.publish(&changes));
+                Ok(booking)
+            }
+            Err(e) => {
+                release.await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Asks the calendar whether the days are free. "Taken" is confirmed in Postgres before it
+    /// is answered (and refused with what Postgres found); taken bits that Postgres does not
+    /// confirm are stale, so the asset is rebuilt and the attempt goes on. Returns whether the
+    /// calendar said free.
+    async fn calendar_check(
+        &self,
+        known: &repo::AssetContext,
+        req: &CreateBooking,
+        start: NaiveDate,
+        occupied_end: NaiveDate,
+    ) -> Result<bool, BookingError> {
+        let cache = self.cache();
+        let calendar = AssetCalendar::new(&cache.key_prefix, &known.sku_code, known.asset_id);
+        let Ok(mut conn) = cache.main.connection().await else {
+            return Ok(false);
+        };
+        match calendar.is_free(&mut conn, start, occupied_end).await {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                let held = repo::conflict(
+                    &self.db,
+                    known.asset_id,
+                    start,
+                    occupied_end,
+                    req.customer_id,
+                )
+                .await?;
+                if let Some(conflict) = held {
+                    return Err(BookingError::Taken(conflict));
+                }
+                tracing::info!(
+                    "calendar bits said taken, Postgres says free; rebuilding the asset"
+                );
+                self.projection.repair_in_background(known.asset_id);
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "calendar check failed; asking Postgres");
+                Ok(false)
+            }
+        }
+    }
+
+    /// The transaction (retried on a deadlock), and what its outcome means for the caller.
+    async fn decide(
+        &self,
+        req: &CreateBooking,
+        asset: &repo::AssetContext,
+        range: DateRange,
+        window: Duration,
+        calendar_said_free: bool,
+        attach: &Attach<'_>,
+    ) -> Result<(repo::BookingRow, AssetChange), BookingError> {
+        if asset.status != "active" {
+            return Err(BookingError::NotRentable(asset.status.clone()));
+        }
         let nights = i64::from(range.nights());
         let hold = repo::NewHold {
             id: Uuid::now_v7(),
@@ -256,86 +347,49 @@ impl BookingService {
             hold_token: Uuid::new_v4(),
             payment_window_secs: i64::try_from(window.as_secs()).unwrap_or(600),
         };
-        let outcome = repo::create_hold(&self.db, &asset, &hold).await;
-        let (booking, freed) = match outcome {
-            Ok(Some(done)) => done,
-            Ok(None) => {
-                // Retired, sent to the workshop or moved to another branch meanwhile.
-                if let Some(lease) = &lease {
-                    self.redlock.release(lease).await;
+        for tries in 1..=TRANSACTION_TRIES {
+            let outcome = repo::create_hold(&self.db, asset, &hold, attach).await;
+            return match outcome {
+                Ok(HoldOutcome::Created { booking, change }) => Ok((booking, change)),
+                Ok(HoldOutcome::Taken(conflict)) => {
+                    if calendar_said_free {
+                        // The calendar missed a booking: rebuild the asset from Postgres.
+                        self.projection.repair_in_background(asset.asset_id);
+                    }
+                    Err(BookingError::Taken(conflict))
                 }
-                return Err(match repo::asset_context(&self.db, req.asset_id).await? {
-                    Some(now) if now.status != "active" => BookingError::NotRentable(now.status),
-                    Some(_) => BookingError::Moved,
-                    None => BookingError::UnknownAsset,
-                });
-            }
-            Err(e) => {
-                if let Some(lease) = &lease {
-                    self.redlock.release(lease).await;
+                Ok(HoldOutcome::AssetChanged) => {
+                    Err(match repo::asset_context(&self.db, asset.asset_id).await? {
+                        Some(now) if now.status != "active" => {
+                            BookingError::NotRentable(now.status)
+                        }
+                        Some(_) => BookingError::Moved,
+                        None => BookingError::UnknownAsset,
+                    })
                 }
-                return Err(if is_conflict(&e) {
-                    // The calendar said free, Postgres said taken: repair the calendar now.
-                    self.repair(asset.asset_id).await;
-                    BookingError::Taken
-                } else if is_foreign_key_violation(&e) {
-                    BookingError::Invalid(vec![FieldError::new("customer_id", "no such customer")])
-                } else {
-                    e.into()
-                });
-            }
-        };
-        // Committed: release the lock and write the bits at the same time.
-        let release = async {
-            if let Some(lease) = &lease {
-                self.redlock.release(lease).await;
-            }
-        };
-        let bits = async {
-            if let Some(conn) = redis {
-                self.write_bits(conn, &freed, &calendar, &asset, range.start(), occupied_end)
-                    .await;
-            }
-        };
-        tokio::join!(release, bits);
-        Ok(booking)
-    }
-
-    /// After a commit: clears what lapsed holds freed, then sets the new booking's days in the
-    /// asset calendar and the SKU's search index (two keys in different cluster slots, written
-    /// concurrently).
-    async fn write_bits(
-        &self,
-        mut conn: crate::cache::RedisConn,
-        freed: &[repo::FreedRange],
-        calendar: &AssetCalendar,
-        asset: &repo::AssetContext,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) {
-        if !freed.is_empty() {
-            self.clear_bits(&mut conn, freed).await;
+                Ok(HoldOutcome::DecidedElsewhere) => Err(BookingError::DecidedElsewhere),
+                Ok(HoldOutcome::EntryGone) => Err(BookingError::EntryGone),
+                Err(e) if is_foreign_key_violation(&e) => {
+                    Err(BookingError::Invalid(vec![FieldError::new(
+                        "customer_id",
+                        "no such customer",
+                    )]))
+                }
+                Err(e) if crate::db::has_sqlstate(&e, &["23P01", "40P01"]) => {
+                    if tries < TRANSACTION_TRIES {
+                        tracing::info!(error = %e, "booking transaction collided; trying again");
+                        continue;
+                    }
+                    Err(BookingError::Busy {
+                        retry_after: EXPECTED_WAIT,
+                    })
+                }
+                Err(e) => Err(e.into()),
+            };
         }
-        let mut index_conn = conn.clone();
-        let days = SkuDays::new(&self.cache.key_prefix, &asset.sku_code);
-        let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-        let (reserved, marked) = tokio::join!(
-            calendar.reserve(&mut conn, start, end),
-            days.mark(&mut index_conn, ordinal, start, end, true)
-        );
-        match reserved {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!("calendar bits were already set after commit; rebuilding the asset");
-                self.repair(asset.asset_id).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "writing calendar bits failed; the reconciler will");
-            }
-        }
-        if let Err(e) = marked {
-            tracing::warn!(error = %e, "writing search bits failed; the reconciler will");
-        }
+        Err(BookingError::Busy {
+            retry_after: EXPECTED_WAIT,
+        })
     }
 
     /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
@@ -345,7 +399,6 @@ impl BookingService {
         hold_token: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
         if let Some(row) = repo::confirm(&self.db, id, hold_token).await? {
-            super::waitlist::offer_confirmed(&self.db, id).await?;
             return Ok(row);
         }
         let current = repo::get(&self.db, id)
@@ -369,11 +422,8 @@ impl BookingService {
 
     /// Cancels a pending or confirmed booking and frees its days.
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
-        if let Some((row, freed)) = repo::cancel(&self.db, id).await? {
-            if let Ok(mut conn) = self.cache.main.connection().await {
-                self.clear_bits(&mut conn, std::slice::from_ref(&freed))
-                    .await;
-            }
+        if let Some((row, change)) = repo::cancel(&self.db, id).await? {
+            self.projection.publish(&[change]).await;
             Ok(row)
         } else {
             let current = repo::get(&self.db, id)
@@ -390,34 +440,8 @@ impl BookingService {
     pub async fn get(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         repo::get(&self.db, id).await?.ok_or(BookingError::NotFound)
     }
+}
 
-    /// Clears the calendar bits of freed ranges (best effort: the reconciler repairs misses).
-    pub async fn clear_bits(&self, conn: &mut crate::cache::RedisConn, freed: &[repo::FreedRange]) {
-        for range in freed {
-            let calendar =
-                AssetCalendar::new(&self.cache.key_prefix, &range.sku_code, range.asset_id);
-            let days = SkuDays::new(&self.cache.key_prefix, &range.sku_code);
-            let ordinal = u32::try_from(range.sku_ordinal).unwrap_or(0);
-            let cleared = match calendar
-                .release(conn, range.start_date, range.end_date)
-                .await
-            {
-                Ok(()) => {
-                    days.mark(conn, ordinal, range.start_date, range.end_date, false)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = cleared {
-                tracing::warn!(error = %e, "clearing calendar bits failed; the reconciler will");
-            }
-        }
-    }
-
-    /// Rebuilds one asset's calendar from Postgres.
-    async fn repair(&self, asset_id: Uuid) {
-        if let Err(e) = reconcile::rebuild_asset(&self.db, &self.cache, asset_id).await {
-            tracing::warn!(error = %e, "repairing the calendar failed; the periodic reconciler will");
-        }
-    }
+fn buffer(days: i32) -> chrono::Days {
+    chrono::Days::new(u64::try_from(days).unwrap_or(0))
 }

@@ -6,8 +6,6 @@
 //! Order: membership tier first (platinum, gold, silver, regular), then who joined first. The
 //! `waitlist` table is the truth; the Redis sorted sets are an index for positions.
 
-use std::time::Duration;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -158,28 +156,34 @@ pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Entry>> {
     .await
 }
 
-/// Leaves the waitlist. An open offer is cancelled with it.
+/// Leaves the waitlist. An unpaid offer is cancelled with it, in the same transaction; a paid
+/// one is never touched (its entry is FULFILLED, which cannot be left).
 pub async fn leave(
     service: &BookingService,
     db: &PgPool,
     id: Uuid,
 ) -> Result<Option<Entry>, BookingError> {
+    let mut tx = db.begin().await?;
+    // The entry first (the lock order): a confirm of its offer at this moment waits for us, or
+    // went first and made the entry FULFILLED.
     let entry: Option<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH left_entry AS (UPDATE waitlist SET status = 'LEFT', updated_at = now() \
              WHERE id = $1 AND status IN ('WAITING', 'OFFERED') RETURNING *) \
          SELECT {ENTRY_COLUMNS} FROM left_entry w JOIN skus s ON s.id = w.sku_id"
     )))
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
+    let mut freed = None;
+    if let Some(offer) = entry.as_ref().and_then(|e| e.offer_booking_id) {
+        freed = super::repo::cancel_in(&mut tx, offer, true).await?;
+    }
+    tx.commit().await?;
     if let Some(entry) = &entry {
         index_remove(service, entry).await;
-        if let Some(offer) = entry.offer_booking_id {
-            match service.cancel(offer).await {
-                Ok(_) | Err(BookingError::InvalidState { .. } | BookingError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
+    }
+    if let Some((_, change)) = freed {
+        service.projection().publish(&[change]).await;
     }
     Ok(entry)
 }
@@ -235,12 +239,13 @@ async fn position_from_postgres(db: &PgPool, entry: &Entry) -> sqlx::Result<u64>
 }
 
 /// A unit of `sku_id` freed up on `[start, end)` (the `unit_freed` job): closes the offer that
-/// lapsed with it, then offers the asset to the first waiting entries that fit.
+/// lapsed with it, then offers the asset to the first waiting entries that fit. Every decision is
+/// Postgres's: the calendar bits may be stale (a write after commit failed, Redis restarted), so
+/// they are not asked. A busy asset fails the job, which runs again later.
 pub async fn unit_freed(
     service: &BookingService,
     db: &PgPool,
     freed: &UnitFreed,
-    offer_window: Duration,
 ) -> anyhow::Result<Option<Uuid>> {
     let UnitFreed {
         booking_id: freed_booking,
@@ -276,49 +281,25 @@ pub async fn unit_freed(
             start: entry.start_date,
             end: entry.end_date,
         };
-        match service.create_with_window(&request, offer_window).await {
+        match service.create_offer(&request, entry.id).await {
             Ok(booking) => {
-                let offered = sqlx::query(
-                    "UPDATE waitlist SET status = 'OFFERED', offer_booking_id = $2, updated_at = now() \
-                     WHERE id = $1 AND status = 'WAITING'",
-                )
-                .bind(entry.id)
-                .bind(booking.id)
-                .execute(db)
-                .await?
-                .rows_affected();
-                if offered == 0 {
-                    // The customer left meanwhile: give the unit back.
-                    service.cancel(booking.id).await?;
-                    continue;
-                }
                 index_remove(service, &entry).await;
                 tracing::info!(entry = %entry.id, booking = %booking.id, "waitlist offer made");
                 return Ok(Some(booking.id));
             }
-            // Not free for this entry's dates (or past/too long now): the next one may fit.
+            // Not free for this entry's dates (or past/too long now), or the customer left: the
+            // next one may fit.
             Err(
-                BookingError::Taken
+                BookingError::Taken(_)
                 | BookingError::Invalid(_)
                 | BookingError::NotRentable(_)
-                | BookingError::Moved,
+                | BookingError::Moved
+                | BookingError::EntryGone,
             ) => {}
             Err(e) => return Err(e.into()),
         }
     }
     Ok(None)
-}
-
-/// Marks the entry whose offer was just confirmed as fulfilled.
-pub async fn offer_confirmed(db: &PgPool, booking: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE waitlist SET status = 'FULFILLED', updated_at = now() \
-         WHERE offer_booking_id = $1 AND status = 'OFFERED'",
-    )
-    .bind(booking)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 async fn index_add(service: &BookingService, entry: &Entry) {

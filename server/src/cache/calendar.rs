@@ -1,16 +1,41 @@
 //! The Redis bitmap calendar: one key per asset and month, `avail:{<SKU>:<AssetID>}:<YYYYMM>`,
 //! one bit per day in the branch's time zone (bit 0 = the 1st). The `{…}` hash tag keeps all
-//! months of an asset in one cluster slot, so a range across months is one atomic call.
+//! months of an asset in one cluster slot, so a range across months is one atomic call. The
+//! per-SKU day bitmaps `skuday:{<SKU>}:<YYYYMMDD>` are the same facts transposed for search.
 //!
-//! The check-and-set logic runs inside Redis as a Function library (`FUNCTION LOAD`), which
-//! Redis persists and replicates with the data set, unlike the EVAL script cache. Bits mirror
-//! Postgres: they are written after a commit and rebuilt by the reconciler.
+//! **A projection that never goes backwards.** Bits mirror Postgres and are written after a
+//! commit. Every transaction that changes an asset's occupancy bumps the asset's calendar version
+//! in Postgres while holding the asset's row lock, so one asset's versions follow commit order.
+//! Next to the bits Redis keeps the version they reflect (`calver:{<SKU>:<AssetID>}` for the
+//! month keys, field `<ordinal>` of `skuver:{<SKU>}` for the day bitmaps), and the Functions below
+//! check it in the same atomic call that writes the bits:
+//! - a **change** (the ranges one transaction freed and took, at version v) lands only on top of
+//!   version v − 1; on v or newer it is already reflected and is dropped; on anything older a
+//!   change in between is missing, so the caller rebuilds the asset from Postgres;
+//! - a **state** (a rebuild from a Postgres snapshot at version v) lands on top of anything not
+//!   newer than v, never over a newer change.
+//!
+//! The logic runs inside Redis as a Function library (`FUNCTION LOAD`), which Redis persists and
+//! replicates with the data set, unlike the EVAL script cache.
 
 use chrono::{Datelike, NaiveDate};
 use redis::aio::ConnectionLike;
 
-/// Version tag of the library; bump when the Lua changes so `FUNCTION LOAD REPLACE` updates it.
-const LIBRARY: &str = r"#!lua name=sentra_calendar
+/// Bump `name=` when the Lua changes: `FUNCTION LOAD REPLACE` then updates servers that have
+/// the old library (a missing function triggers the load).
+const LIBRARY: &str = r"#!lua name=sentra_calendar_v2
+
+local function version_of(raw) return tonumber(raw) or 0 end
+
+-- 'apply' a change at version v on top of stored, 'skip' it (already reflected) or report a 'gap'.
+local function gate_change(stored, v)
+  if stored >= v then return 'skip' end
+  if stored ~= v - 1 then return 'gap' end
+  return 'apply'
+end
+
+-- Equal as bitmaps: trailing zero bytes do not count.
+local function trimmed(s) return (string.gsub(s, '%z+$', '')) end
 
 -- KEYS: the month bitmaps of one asset (one hash tag). ARGV: first,last bit pairs, inclusive.
 local function all_free(keys, args)
@@ -22,34 +47,141 @@ local function all_free(keys, args)
   return true
 end
 
-local function write(keys, args, on)
-  for i = 1, #keys do
-    local first = tonumber(args[2 * i - 1])
-    local len = tonumber(args[2 * i]) - first + 1
-    local value = 0
-    if on then value = 2 ^ len - 1 end
-    redis.call('BITFIELD', keys[i], 'SET', 'u' .. len, first, string.format('%d', value))
-  end
+local function write_span(key, first, last, on)
+  local len = last - first + 1
+  local value = 0
+  if on then value = 2 ^ len - 1 end
+  redis.call('BITFIELD', key, 'SET', 'u' .. len, first, string.format('%d', value))
 end
 
 redis.register_function{function_name = 'sentra_is_free', flags = {'no-writes'},
   callback = function(keys, args) if all_free(keys, args) then return 1 end return 0 end}
 
-redis.register_function('sentra_reserve', function(keys, args)
-  if not all_free(keys, args) then return 0 end
-  write(keys, args, true)
+-- KEYS: month keys of one asset, then its version key. ARGV: version, then per span in order:
+-- key index, first bit, last bit, 1 (taken) or 0 (freed). Returns 1 applied, 0 already
+-- reflected, -1 a change in between is missing.
+redis.register_function('sentra_change', function(keys, args)
+  local vkey = keys[#keys]
+  local v = tonumber(args[1])
+  local gate = gate_change(version_of(redis.call('GET', vkey)), v)
+  if gate == 'skip' then return 0 end
+  if gate == 'gap' then return -1 end
+  for i = 2, #args, 4 do
+    write_span(keys[tonumber(args[i])], tonumber(args[i + 1]), tonumber(args[i + 2]), args[i + 3] == '1')
+  end
+  redis.call('SET', vkey, v)
   return 1
 end)
 
--- KEYS: per-SKU day bitmaps (one hash tag per SKU). ARGV: the asset's ordinal, 1 or 0.
-redis.register_function('sentra_mark_days', function(keys, args)
-  for i = 1, #keys do redis.call('SETBIT', keys[i], args[1], args[2]) end
-  return 1
+-- KEYS: month keys of one asset, then its version key. ARGV: version, then one bitmap per month
+-- key. Returns how many month keys were rewritten, or -1 when a newer version is stored.
+redis.register_function('sentra_replace', function(keys, args)
+  local vkey = keys[#keys]
+  local v = tonumber(args[1])
+  local stored = version_of(redis.call('GET', vkey))
+  if stored > v then return -1 end
+  local rewritten = 0
+  for i = 1, #keys - 1 do
+    local want = trimmed(args[i + 1])
+    if trimmed(redis.call('GET', keys[i]) or '') ~= want then
+      rewritten = rewritten + 1
+      if want == '' then redis.call('DEL', keys[i]) else redis.call('SET', keys[i], want) end
+    end
+  end
+  if stored ~= v then redis.call('SET', vkey, v) end
+  return rewritten
 end)
 
-redis.register_function('sentra_occupy', function(keys, args) write(keys, args, true) return 1 end)
-redis.register_function('sentra_release', function(keys, args) write(keys, args, false) return 1 end)
+-- KEYS: day bitmaps of one SKU, then the SKU's version hash. ARGV: the asset's ordinal (its bit
+-- and its field in the hash), version, 'change' or 'state', then 1 or 0 per day key.
+-- change: as sentra_change (1, 0 or -1); state: as sentra_replace (bits rewritten or -1).
+redis.register_function('sentra_days', function(keys, args)
+  local vkey = keys[#keys]
+  local ordinal = args[1]
+  local v = tonumber(args[2])
+  local state = args[3] == 'state'
+  local stored = version_of(redis.call('HGET', vkey, ordinal))
+  if state then
+    if stored > v then return -1 end
+  else
+    local gate = gate_change(stored, v)
+    if gate == 'skip' then return 0 end
+    if gate == 'gap' then return -1 end
+  end
+  local rewritten = 0
+  for i = 1, #keys - 1 do
+    local want = tonumber(args[i + 3])
+    if redis.call('GETBIT', keys[i], ordinal) ~= want then
+      rewritten = rewritten + 1
+      redis.call('SETBIT', keys[i], ordinal, want)
+    end
+  end
+  if stored ~= v then redis.call('HSET', vkey, ordinal, v) end
+  if state then return rewritten end
+  return 1
+end)
 ";
+
+/// What a versioned change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The change landed on the version just before it.
+    Applied,
+    /// The stored bits already reflect this version or a newer one.
+    AlreadyReflected,
+    /// A change between the stored version and this one is missing: rebuild the asset.
+    Gap,
+}
+
+impl Applied {
+    fn from_reply(reply: i64) -> Self {
+        match reply {
+            1 => Applied::Applied,
+            0 => Applied::AlreadyReflected,
+            _ => Applied::Gap,
+        }
+    }
+}
+
+/// One committed change of an asset's occupancy: the day ranges `[start, end)` it freed and the
+/// one it took, at the asset's calendar version after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OccupancyChange {
+    /// The asset's calendar version the change produced.
+    pub version: i64,
+    /// Ranges no longer occupied (cancelled or lapsed bookings, buffer included).
+    pub freed: Vec<(NaiveDate, NaiveDate)>,
+    /// The range now occupied (a new booking, buffer included).
+    pub taken: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl OccupancyChange {
+    /// Each touched day with whether it is occupied after the change. Bookings of one asset
+    /// never overlap, so a freed day is free unless the new booking takes it.
+    pub fn days(&self) -> Vec<(NaiveDate, bool)> {
+        let mut days: Vec<(NaiveDate, bool)> = Vec::new();
+        for &(start, end) in &self.freed {
+            days.extend(
+                start
+                    .iter_days()
+                    .take_while(|d| *d < end)
+                    .map(|d| (d, false)),
+            );
+        }
+        if let Some((start, end)) = self.taken {
+            days.retain(|(d, _)| *d < start || *d >= end);
+            days.extend(
+                start
+                    .iter_days()
+                    .take_while(|d| *d < end)
+                    .map(|d| (d, true)),
+            );
+        }
+        days.sort_unstable();
+        days.dedup();
+        days
+    }
+}
 
 /// One month's part of a date range: the key's month and the inclusive bit range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +230,8 @@ fn first_of_next_month(day: NaiveDate) -> NaiveDate {
 pub struct AssetCalendar {
     /// `{prefix}avail:{<SKU>:<asset>}:` — everything but the month.
     key_stem: String,
+    /// `{prefix}calver:{<SKU>:<asset>}`: the asset's version the bits reflect (same hash tag).
+    version_key: String,
 }
 
 impl AssetCalendar {
@@ -105,12 +239,18 @@ impl AssetCalendar {
     pub fn new(prefix: &str, sku_code: &str, asset: uuid::Uuid) -> Self {
         Self {
             key_stem: format!("{prefix}avail:{{{sku_code}:{asset}}}:"),
+            version_key: format!("{prefix}calver:{{{sku_code}:{asset}}}"),
         }
     }
 
     /// The key of one month.
     pub fn month_key(&self, yyyymm: u32) -> String {
         format!("{}{yyyymm}", self.key_stem)
+    }
+
+    /// The key holding the version the bits reflect.
+    pub fn version_key(&self) -> &str {
+        &self.version_key
     }
 
     fn call(&self, function: &str, start: NaiveDate, end: NaiveDate) -> redis::Cmd {
@@ -137,37 +277,61 @@ impl AssetCalendar {
         Ok(free == 1)
     }
 
-    /// Atomically: if every day is free, marks them taken and returns true; else changes nothing.
-    pub async fn reserve<C: ConnectionLike>(
+    /// Applies a committed change (freed ranges cleared, then the taken range set) if the
+    /// stored bits are at the version just before it.
+    pub async fn apply<C: ConnectionLike>(
         &self,
         conn: &mut C,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> redis::RedisResult<bool> {
-        let set: i64 = call_loading(conn, &self.call("sentra_reserve", start, end)).await?;
-        Ok(set == 1)
+        change: &OccupancyChange,
+    ) -> redis::RedisResult<Applied> {
+        let mut months: Vec<u32> = Vec::new();
+        let mut spans: Vec<(MonthSpan, bool)> = Vec::new();
+        let ranges = change.freed.iter().map(|&r| (r, false));
+        for ((start, end), on) in ranges.chain(change.taken.map(|r| (r, true))) {
+            for span in month_spans(start, end) {
+                if !months.contains(&span.yyyymm) {
+                    months.push(span.yyyymm);
+                }
+                spans.push((span, on));
+            }
+        }
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg("sentra_change").arg(months.len() + 1);
+        for &month in &months {
+            cmd.arg(self.month_key(month));
+        }
+        cmd.arg(&self.version_key).arg(change.version);
+        for (span, on) in &spans {
+            let index = months.iter().position(|m| *m == span.yyyymm).unwrap_or(0) + 1;
+            cmd.arg(index)
+                .arg(span.first_bit)
+                .arg(span.last_bit)
+                .arg(u8::from(*on));
+        }
+        let reply: i64 = call_loading(conn, &cmd).await?;
+        Ok(Applied::from_reply(reply))
     }
 
-    /// Marks the days taken whatever they were (Postgres said so).
-    pub async fn occupy<C: ConnectionLike>(
+    /// Replaces the bits of `months` (`YYYYMM` and the bitmap Postgres says it should hold) with
+    /// the state at `version`, unless a newer version is stored. Returns how many month keys
+    /// were rewritten, or `None` when a newer change was already there.
+    pub async fn replace<C: ConnectionLike>(
         &self,
         conn: &mut C,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> redis::RedisResult<()> {
-        call_loading::<C, i64>(conn, &self.call("sentra_occupy", start, end)).await?;
-        Ok(())
-    }
-
-    /// Marks the days free.
-    pub async fn release<C: ConnectionLike>(
-        &self,
-        conn: &mut C,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> redis::RedisResult<()> {
-        call_loading::<C, i64>(conn, &self.call("sentra_release", start, end)).await?;
-        Ok(())
+        version: i64,
+        months: &[(u32, Vec<u8>)],
+    ) -> redis::RedisResult<Option<usize>> {
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg("sentra_replace").arg(months.len() + 1);
+        for (month, _) in months {
+            cmd.arg(self.month_key(*month));
+        }
+        cmd.arg(&self.version_key).arg(version);
+        for (_, bitmap) in months {
+            cmd.arg(bitmap.as_slice());
+        }
+        let reply: i64 = call_loading(conn, &cmd).await?;
+        Ok(usize::try_from(reply).ok())
     }
 }
 
@@ -200,27 +364,65 @@ impl SkuDays {
             .collect()
     }
 
-    /// Sets (`occupied`) or clears the asset's bit on every day of `[start, end)`.
-    pub async fn mark<C: ConnectionLike>(
+    /// The hash of each asset's version (field: its ordinal) the bits reflect. Same hash tag.
+    pub fn version_key(&self) -> String {
+        format!("{}versions", self.key_stem)
+    }
+
+    async fn write_days<C: ConnectionLike>(
         &self,
         conn: &mut C,
         ordinal: u32,
-        start: NaiveDate,
-        end: NaiveDate,
-        occupied: bool,
-    ) -> redis::RedisResult<()> {
-        let keys = self.day_keys(start, end);
-        if keys.is_empty() {
-            return Ok(());
-        }
+        version: i64,
+        mode: &str,
+        days: &[(NaiveDate, bool)],
+    ) -> redis::RedisResult<i64> {
         let mut cmd = redis::cmd("FCALL");
-        cmd.arg("sentra_mark_days")
-            .arg(keys.len())
-            .arg(&keys)
+        cmd.arg("sentra_days").arg(days.len() + 1);
+        for (day, _) in days {
+            cmd.arg(self.day_key(*day));
+        }
+        cmd.arg(self.version_key())
             .arg(ordinal)
-            .arg(u8::from(occupied));
-        call_loading::<C, i64>(conn, &cmd).await?;
-        Ok(())
+            .arg(version)
+            .arg(mode);
+        for (_, occupied) in days {
+            cmd.arg(u8::from(*occupied));
+        }
+        call_loading(conn, &cmd).await
+    }
+
+    /// Applies a committed change of the asset with `ordinal` if the stored bits are at the
+    /// version just before it.
+    pub async fn apply<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        ordinal: u32,
+        change: &OccupancyChange,
+    ) -> redis::RedisResult<Applied> {
+        let days = change.days();
+        if days.is_empty() {
+            return Ok(Applied::AlreadyReflected);
+        }
+        let reply = self
+            .write_days(conn, ordinal, change.version, "change", &days)
+            .await?;
+        Ok(Applied::from_reply(reply))
+    }
+
+    /// Sets the asset's bit on `days` to what Postgres says at `version`, unless a newer version
+    /// is stored. Returns how many bits were rewritten, or `None` when a newer change was there.
+    pub async fn replace<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        ordinal: u32,
+        version: i64,
+        days: &[(NaiveDate, bool)],
+    ) -> redis::RedisResult<Option<usize>> {
+        let reply = self
+            .write_days(conn, ordinal, version, "state", days)
+            .await?;
+        Ok(usize::try_from(reply).ok())
     }
 
     /// The key that says this SKU's day bitmaps are complete: set by the reconciler after a
@@ -354,6 +556,37 @@ mod tests {
         // Redis Cluster hashes only the first {...}: every month of the asset shares it.
         let tag = |k: &str| k[k.find('{').expect("{")..=k.find('}').expect("}")].to_owned();
         assert_eq!(tag(&key), tag(&cal.month_key(202_701)));
+    }
+
+    #[test]
+    fn a_change_frees_its_days_unless_the_new_booking_takes_them() {
+        let change = OccupancyChange {
+            version: 2,
+            freed: vec![(d("2026-12-03"), d("2026-12-06"))],
+            taken: Some((d("2026-12-05"), d("2026-12-07"))),
+        };
+        assert_eq!(
+            change.days(),
+            [
+                (d("2026-12-03"), false),
+                (d("2026-12-04"), false),
+                (d("2026-12-05"), true),
+                (d("2026-12-06"), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn version_keys_share_the_hash_tag_of_their_bits() {
+        let asset = uuid::Uuid::nil();
+        let tag = |k: &str| k[k.find('{').expect("{")..=k.find('}').expect("}")].to_owned();
+        let cal = AssetCalendar::new("t1:", "AVANZA", asset);
+        assert_eq!(tag(cal.version_key()), tag(&cal.month_key(202_612)));
+        let days = SkuDays::new("t1:", "AVANZA");
+        assert_eq!(
+            tag(&days.version_key()),
+            tag(&days.day_key(d("2026-12-03")))
+        );
     }
 
     #[test]

@@ -8,11 +8,20 @@
 //! without the lock, since Postgres decides), and explicit release right after commit. The
 //! algorithm is short, so it lives here with its tests.
 //!
+//! **Released on every exit.** [`Redlock::acquire_guarded`] returns a [`LeaseGuard`]: released
+//! explicitly after commit, or, when its holder ends any other way (the request's time limit, a
+//! client that disconnects, a panic), by a release its `Drop` spawns. Against a crash it holds the
+//! key with a short TTL (a slice) that a watchdog renews while the holder lives, up to the
+//! configured upper bound: a dead process leaves the lock for at most one slice.
+//!
 //! **What the lock is not.** It is an efficiency lock. A holder paused past the TTL loses mutual
 //! exclusion; correctness never depends on it: the Postgres exclusion constraint and the
 //! compare-and-set on `hold_token` are the fences.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::future::join_all;
 use rand::Rng;
@@ -24,6 +33,17 @@ const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0";
+
+/// Sets a new TTL only if the key still holds our token.
+const EXTEND: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0";
+
+/// How long a busy lock is expected to stay busy: holders keep it for one booking transaction
+/// (milliseconds), and `acquire` already waited through its retries. Busy callers are told to
+/// come back after this long.
+pub const EXPECTED_WAIT: Duration = Duration::from_secs(1);
 
 /// Retry policy of [`Redlock::acquire`].
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +77,8 @@ pub struct Lease {
 /// Why a lock was not acquired.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LockError {
-    /// Someone else holds it; the caller may retry after this long.
+    /// Someone else holds it; the caller may retry after this long (the expected wait, not the
+    /// holder's TTL: holders release right after their transaction).
     #[error("the lock is held by someone else")]
     Busy { retry_after: Duration },
     /// Too few nodes answered to reach a quorum.
@@ -74,6 +95,8 @@ pub struct Redlock {
     node_timeout: Duration,
     /// The release script, hashed once (redis-rs sends EVALSHA and loads it when missing).
     release_script: redis::Script,
+    /// The TTL-renewal script of the watchdog.
+    extend_script: redis::Script,
 }
 
 impl Redlock {
@@ -84,6 +107,7 @@ impl Redlock {
             retry,
             node_timeout: Duration::from_millis(50),
             release_script: redis::Script::new(RELEASE),
+            extend_script: redis::Script::new(EXTEND),
         }
     }
 
@@ -94,7 +118,7 @@ impl Redlock {
     /// Acquires `resource` for `ttl`, retrying with jitter while it is busy.
     pub async fn acquire(&self, resource: &str, ttl: Duration) -> Result<Lease, LockError> {
         let mut last = LockError::Busy {
-            retry_after: Duration::from_secs(1),
+            retry_after: EXPECTED_WAIT,
         };
         for attempt in 0..self.retry.attempts.max(1) {
             if attempt > 0 {
@@ -154,10 +178,67 @@ impl Redlock {
                 nodes: self.nodes.len(),
             });
         }
-        let remaining = self.remaining_ttl(resource).await;
         Err(LockError::Busy {
-            retry_after: remaining.unwrap_or(Duration::from_secs(1)),
+            retry_after: EXPECTED_WAIT,
         })
+    }
+
+    /// Acquires `resource` with a TTL of `slice`, renewed every third of it by a watchdog task
+    /// while the returned guard lives, for at most `max_hold` in all.
+    pub async fn acquire_guarded(
+        self: &Arc<Self>,
+        resource: &str,
+        slice: Duration,
+        max_hold: Duration,
+    ) -> Result<LeaseGuard, LockError> {
+        let slice = slice.min(max_hold);
+        let lease = self.acquire(resource, slice).await?;
+        let watchdog = (max_hold > slice).then(|| {
+            let (redlock, resource, token) =
+                (self.clone(), lease.resource.clone(), lease.token.clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                loop {
+                    tokio::time::sleep(slice / 3).await;
+                    let left = max_hold.saturating_sub(started.elapsed());
+                    if left.is_zero() || !redlock.extend(&resource, &token, slice.min(left)).await {
+                        return;
+                    }
+                }
+            })
+        });
+        Ok(LeaseGuard {
+            redlock: self.clone(),
+            lease: Some(lease),
+            watchdog,
+        })
+    }
+
+    /// Renews our token's TTL; true when a quorum of nodes did.
+    async fn extend(&self, resource: &str, token: &str, ttl: Duration) -> bool {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let script = &self.extend_script;
+        let extensions = self.nodes.iter().map(|node| async {
+            let extend = async {
+                let mut conn = node.connection().await?;
+                script
+                    .key(resource)
+                    .arg(token)
+                    .arg(ttl_ms)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            };
+            matches!(
+                tokio::time::timeout(self.node_timeout, extend).await,
+                Ok(Ok(1))
+            )
+        });
+        let extended = join_all(extensions)
+            .await
+            .into_iter()
+            .filter(|ok| *ok)
+            .count();
+        extended >= self.quorum()
     }
 
     /// Releases a lease on every node (best effort: a lapsed lease is already free).
@@ -180,24 +261,48 @@ impl Redlock {
         });
         join_all(releases).await;
     }
+}
 
-    /// The longest remaining TTL of the lock among the nodes that answer.
-    async fn remaining_ttl(&self, resource: &str) -> Option<Duration> {
-        let mut longest = None;
-        for node in &self.nodes {
-            let pttl = async {
-                let mut conn = node.connection().await?;
-                redis::cmd("PTTL")
-                    .arg(resource)
-                    .query_async::<i64>(&mut conn)
-                    .await
-            };
-            if let Ok(Ok(ms)) = tokio::time::timeout(self.node_timeout, pttl).await
-                && let Ok(ms) = u64::try_from(ms)
-            {
-                longest = longest.max(Some(Duration::from_millis(ms)));
-            }
+/// A held lock that is released however its holder ends. Call [`LeaseGuard::release`] after
+/// commit; dropping it unreleased (a cancelled future, a panic) spawns the release instead.
+#[derive(Debug)]
+pub struct LeaseGuard {
+    redlock: Arc<Redlock>,
+    lease: Option<Lease>,
+    /// Renews the TTL while the guard lives; stopped on release and on drop.
+    watchdog: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LeaseGuard {
+    /// The lease (its key and token).
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+
+    /// Releases the lock now and waits for the nodes to answer (bounded per node).
+    pub async fn release(mut self) {
+        if let Some(watchdog) = self.watchdog.take() {
+            watchdog.abort();
         }
-        longest
+        if let Some(lease) = self.lease.take() {
+            self.redlock.release(&lease).await;
+        }
+    }
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        if let Some(watchdog) = self.watchdog.take() {
+            watchdog.abort();
+        }
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        // Dropped without release: the holder was cancelled or panicked. Release in the
+        // background; without a runtime (process shutting down) the key lapses after its slice.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let redlock = self.redlock.clone();
+            runtime.spawn(async move { redlock.release(&lease).await });
+        }
     }
 }

@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use super::{
     extract::{ApiJson, path_id},
-    idempotency,
+    idempotency::{self, Decision},
 };
 use crate::{
     auth::{Principal, Role, SubjectKind},
-    booking::{BookingError, CreateBooking, repo::BookingRow},
+    booking::{BookingError, Conflict, CreateBooking, repo::BookingRow},
     error::AppError,
     state::AppState,
 };
@@ -36,26 +36,49 @@ impl From<BookingError> for AppError {
                 )])
             }
             BookingError::NotFound => AppError::not_found("Booking"),
-            BookingError::Taken => AppError::new(
-                ErrorCode::BookingConflict,
-                "The asset is already booked for some of these days. Pick other dates or another \
-                 unit, or join the waitlist to be offered the asset when it frees up.",
-            ),
+            BookingError::Taken(Conflict {
+                held_until: Some(held_until),
+            }) => {
+                let mut problem = Problem::new(ErrorCode::AssetHeld).with_detail(format!(
+                    "Another customer is paying for this asset on some of these days; their hold \
+                     ends at {} unless they pay. Join the waitlist to be offered the asset if it \
+                     frees up, or pick other dates or another unit.",
+                    held_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ));
+                problem.held_until = Some(held_until);
+                problem.waitlist_available = Some(true);
+                AppError::Client(Box::new(problem))
+            }
+            BookingError::Taken(Conflict { held_until: None }) => {
+                let mut problem = Problem::new(ErrorCode::BookingConflict).with_detail(
+                    "The asset is already booked for some of these days. Pick other dates or \
+                     another unit, or join the waitlist to be offered the asset when it frees up.",
+                );
+                problem.waitlist_available = Some(true);
+                AppError::Client(Box::new(problem))
+            }
             BookingError::NotRentable(status) => AppError::new(
-                ErrorCode::BookingConflict,
+                ErrorCode::AssetNotRentable,
                 format!("The asset cannot be rented now (it is in {status})"),
             ),
             BookingError::Moved => AppError::new(
-                ErrorCode::BookingConflict,
+                ErrorCode::AssetMoved,
                 "The asset was just moved to another branch; search availability again",
             ),
             BookingError::Busy { retry_after } => {
                 let mut problem = Problem::new(ErrorCode::AssetBeingBooked).with_detail(
                     "Someone else is booking this asset right now; try again in a moment",
                 );
-                problem.retry_after_seconds = Some(retry_after.as_secs().clamp(1, 600));
+                problem.retry_after_seconds = Some(retry_after.as_secs().max(1));
                 AppError::Client(Box::new(problem))
             }
+            BookingError::EntryGone => AppError::new(
+                ErrorCode::Conflict,
+                "The waitlist entry is no longer waiting",
+            ),
+            BookingError::DecidedElsewhere => AppError::Internal(anyhow::anyhow!(
+                "an idempotent decision reached the error mapping"
+            )),
             BookingError::HoldExpired => AppError::new(
                 ErrorCode::HoldExpired,
                 "The payment window of this booking lapsed before it was confirmed; the booking \
@@ -101,7 +124,8 @@ pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
     responses(
         (status = 201, description = "Held for payment", body = Booking),
         (status = 400, description = "No Idempotency-Key, or not JSON", body = Problem),
-        (status = 409, description = "Dates taken (booking_conflict) or asset being booked (asset_being_booked)", body = Problem),
+        (status = 409, description = "Dates taken (booking_conflict), held for another customer's payment until `held_until` (asset_held), asset being booked right now (asset_being_booked, retry after `Retry-After`), or moved to another branch meanwhile (asset_moved)", body = Problem),
+        (status = 503, description = "The database could not answer; nothing is stored for the key, retry after `Retry-After`", body = Problem),
         (status = 422, description = "Invalid dates or ids, or a reused Idempotency-Key", body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -112,7 +136,7 @@ pub async fn create(
     // Keys are per caller: one customer's key never replays another's response.
     let scope = format!("bookings.create:{}", principal.id);
     let db = state.db.clone();
-    idempotency::once(&db, &scope, &headers, &body.clone(), || async move {
+    idempotency::once(&db, &scope, &headers, &body.clone(), |claim| async move {
         let request: CreateBookingRequest = serde_json::from_value(body).map_err(|e| {
             AppError::validation(vec![sentra_protocol::FieldError::new(
                 "body",
@@ -120,20 +144,28 @@ pub async fn create(
             )])
         })?;
         may_book(&state, &principal, &request).await?;
-        let row = state
+        let create = CreateBooking {
+            asset_id: request.asset_id,
+            customer_id: request.customer_id,
+            start: request.start,
+            end: request.end,
+        };
+        // The response is stored with the booking, in its transaction.
+        let render = |row: &BookingRow| {
+            to_dto(row.clone())
+                .ok()
+                .and_then(|dto| serde_json::to_value(dto).ok())
+                .unwrap_or_default()
+        };
+        match state
             .bookings
-            .create(&CreateBooking {
-                asset_id: request.asset_id,
-                customer_id: request.customer_id,
-                start: request.start,
-                end: request.end,
-            })
-            .await?;
-        let dto = to_dto(row)?;
-        Ok((
-            StatusCode::CREATED,
-            serde_json::to_value(dto).map_err(anyhow::Error::from)?,
-        ))
+            .create_recorded(&create, &claim, StatusCode::CREATED.as_u16(), &render)
+            .await
+        {
+            Ok(row) => Ok(Decision::Recorded(StatusCode::CREATED, render(&row))),
+            Err(BookingError::DecidedElsewhere) => Ok(Decision::DecidedElsewhere),
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }

@@ -1,7 +1,11 @@
-//! `Idempotency-Key` handling for create requests: the first request with a key runs, and every
-//! replay with the same key and the same body gets the first response back; the same key with a
-//! different body is refused (422). Keys live in Postgres, so replays work across restarts and
-//! server instances.
+//! `Idempotency-Key` handling for create requests: every replay with the same key and the same
+//! body gets the first decision back; the same key with a different body is refused (422).
+//!
+//! A key is stored only with its decided response (`crate::idempotency`): a success in the
+//! transaction that made it, a refusal right after it was decided. A request that ends without a
+//! decision (a transient error, the time limit, a crash) stores nothing, so its retry runs afresh;
+//! there is no "in progress" state to get stuck in. When two requests with the same key race, the
+//! first decision stored wins and the other answers with it.
 
 use axum::{
     Json,
@@ -12,15 +16,25 @@ use sentra_protocol::ErrorCode;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    idempotency::{self, Claim, Lookup, StoredResponse},
+};
 
 /// Header name of the key.
 pub const HEADER: &str = "idempotency-key";
 
-/// The response of a first run, to store and replay.
-pub type Outcome = (StatusCode, Value);
+/// What the action decided.
+#[derive(Debug)]
+pub enum Decision {
+    /// Decided, and the response already stored with the action's own transaction.
+    Recorded(StatusCode, Value),
+    /// Another request with this key decided first; the action changed nothing.
+    DecidedElsewhere,
+}
 
-/// Runs `action` at most once per (`scope`, key) and replays its response afterwards.
+/// Runs `action` unless the key already has a decision, which is replayed instead. Refusals the
+/// action returns (client errors that are not transient) are stored as its decision.
 pub async fn once<F, Fut>(
     db: &PgPool,
     scope: &str,
@@ -29,8 +43,8 @@ pub async fn once<F, Fut>(
     action: F,
 ) -> Result<Response, AppError>
 where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Outcome, AppError>>,
+    F: FnOnce(Claim) -> Fut,
+    Fut: std::future::Future<Output = Result<Decision, AppError>>,
 {
     let key = headers
         .get(HEADER)
@@ -45,83 +59,54 @@ where
         })?;
     let hash = sentra_domain::evidence_hash(body)
         .map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))?;
-
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(hash.as_bytes().as_slice())
-    .execute(db)
-    .await?
-    .rows_affected()
-        == 1;
-
-    if !inserted {
-        let (stored_hash, status, stored_body): (Vec<u8>, Option<i32>, Option<Value>) =
-            sqlx::query_as(
-                "SELECT request_hash, response_status, response_body FROM idempotency_keys \
-             WHERE scope = $1 AND key = $2",
-            )
-            .bind(scope)
-            .bind(key)
-            .fetch_one(db)
-            .await?;
-        if stored_hash != hash.as_bytes() {
-            return Err(AppError::new(
-                ErrorCode::IdempotencyKeyReused,
-                "This Idempotency-Key was already used with a different request body",
-            ));
-        }
-        let (Some(status), Some(stored_body)) = (status, stored_body) else {
-            let mut problem = sentra_protocol::Problem::new(ErrorCode::RequestInProgress)
-                .with_detail("The first request with this Idempotency-Key is still running");
-            problem.retry_after_seconds = Some(1);
-            return Err(AppError::Client(Box::new(problem)));
-        };
-        let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(500))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Ok(render(status, stored_body, true));
+    let claim = Claim {
+        scope: scope.to_owned(),
+        key: key.to_owned(),
+        request_hash: hash.as_bytes().to_vec(),
+    };
+    match idempotency::lookup(db, &claim).await? {
+        Lookup::New => {}
+        decided => return answer(decided),
     }
-
-    let outcome = match action().await {
-        Ok(outcome) => outcome,
+    match action(claim.clone()).await {
+        Ok(Decision::Recorded(status, body)) => Ok(render(status, body, false)),
+        Ok(Decision::DecidedElsewhere) => answer(idempotency::lookup(db, &claim).await?),
+        // "Try again shortly" is no decision: nothing is stored, the retry runs again.
         Err(AppError::Client(problem)) if is_transient(problem.code) => {
-            // "Try again shortly" is no decision: the retry with this key must run again.
-            forget(db, scope, key).await;
-            return Err(AppError::Client(problem));
+            Err(AppError::Client(problem))
         }
         Err(AppError::Client(problem)) => {
             let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, serde_json::to_value(&*problem).unwrap_or_default())
+            let body = serde_json::to_value(&*problem).map_err(anyhow::Error::from)?;
+            if idempotency::record(db, &claim, status.as_u16(), &body).await? {
+                Ok(render(status, body, false))
+            } else {
+                answer(idempotency::lookup(db, &claim).await?)
+            }
         }
-        Err(internal) => {
-            // Nothing was decided: forget the key so the client's retry runs again.
-            forget(db, scope, key).await;
-            return Err(internal);
-        }
-    };
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(i32::from(outcome.0.as_u16()))
-    .bind(&outcome.1)
-    .execute(db)
-    .await?;
-    Ok(render(outcome.0, outcome.1, false))
+        // Nothing was decided: the client's retry runs again.
+        Err(internal) => Err(internal),
+    }
 }
 
-async fn forget(db: &PgPool, scope: &str, key: &str) {
-    let result = sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .execute(db)
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not forget an idempotency key");
+/// The answer for a key that already has a decision.
+fn answer(lookup: Lookup) -> Result<Response, AppError> {
+    match lookup {
+        Lookup::Replay(StoredResponse { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Ok(render(status, body, true))
+        }
+        Lookup::Mismatch => Err(AppError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "This Idempotency-Key was already used with a different request body",
+        )),
+        // Stored keys are never deleted, so this only happens if one vanished by hand.
+        Lookup::New => {
+            let mut problem = sentra_protocol::Problem::new(ErrorCode::RequestInProgress)
+                .with_detail("The first request with this Idempotency-Key did not finish; retry");
+            problem.retry_after_seconds = Some(1);
+            Err(AppError::Client(Box::new(problem)))
+        }
     }
 }
 
@@ -129,6 +114,7 @@ fn is_transient(code: ErrorCode) -> bool {
     matches!(
         code,
         ErrorCode::AssetBeingBooked
+            | ErrorCode::AssetMoved
             | ErrorCode::RateLimited
             | ErrorCode::ServiceUnavailable
             | ErrorCode::Timeout

@@ -57,3 +57,60 @@ pub(crate) fn booking_body(
 ) -> serde_json::Value {
     serde_json::json!({"asset_id": asset, "customer_id": customer, "start": start, "end": end})
 }
+
+/// Takes the asset's row lock in a transaction of the test's own: a booking of the asset then
+/// stalls inside its transaction (holding the asset's Redlock) until the returned one ends.
+pub(crate) async fn hold_asset_row(
+    db: &PgPool,
+    asset: Uuid,
+) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
+        .bind(asset)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Waits (bounded) until at least `n` sessions of this database are blocked on a lock: the
+/// readiness signal that requests reached the point where they wait for the test.
+pub(crate) async fn wait_for_lock_waiters(db: &PgPool, n: i64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(db)
+        .await?;
+        if waiting >= n {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "only {waiting} of {n} sessions ever waited on a lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The waitlist join body.
+pub(crate) fn waitlist_body(
+    customer: Uuid,
+    sku: &str,
+    branch: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> serde_json::Value {
+    serde_json::json!({"customer_id": customer, "sku": sku, "branch": branch, "start": start, "end": end})
+}
+
+/// A customer of the demo data with this membership tier.
+pub(crate) async fn customer_of_tier(db: &PgPool, tier: &str) -> anyhow::Result<Uuid> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM customers WHERE membership_tier = $1 ORDER BY full_name LIMIT 1",
+    )
+    .bind(tier)
+    .fetch_one(db)
+    .await?)
+}

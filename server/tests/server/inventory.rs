@@ -311,7 +311,8 @@ async fn a_transfer_moves_the_asset_and_its_future_bookings_with_a_note() -> any
             &booking_body(avanza, people[2], day(4), day(6)),
         )
         .await?;
-    assert_eq!((status, code(&clash)), (409, "booking_conflict"));
+    // (The bookings in the way are other customers' unpaid holds.)
+    assert_eq!((status, code(&clash)), (409, "asset_held"));
     assert_eq!(overlapping_pairs(&app.db).await?, 0);
 
     // The note is there for both branches' admins, and only for them.

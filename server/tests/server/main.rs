@@ -5,10 +5,14 @@ mod authz;
 mod booking {
     mod api;
     mod calendar;
+    mod crash;
     mod expiry;
+    mod faults;
+    mod projection;
     mod redlock;
     mod search;
     mod storm;
+    mod waitlist_faults;
 }
 mod config;
 mod customers;

@@ -187,7 +187,11 @@ async fn a_booking_outside_the_assets_home_branch_is_refused() -> anyhow::Result
     )
     .await
     .expect_err("wrong partition");
-    assert_eq!(sqlstate(&err).as_deref(), Some("23503"), "{err}");
+    assert_eq!(sqlstate(&err).as_deref(), Some("23514"), "{err}");
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.constraint()),
+        Some("bookings_hold_in_home_branch")
+    );
     Ok(())
 }
 

@@ -17,6 +17,8 @@ pub(crate) const TEST_DATA_KEY: &str = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVm
 pub(crate) struct TestApp {
     pub(crate) base_url: String,
     pub(crate) db: sqlx::PgPool,
+    /// The running server's state (its services, for tests that drive them directly).
+    pub(crate) state: sentra_server::AppState,
     pub(crate) client: reqwest::Client,
     pub(crate) key_prefix: String,
     /// Sent as `Authorization: Bearer …` by [`TestApp::get`], [`TestApp::post`] and friends.
@@ -42,6 +44,14 @@ impl TestApp {
     /// Starts a server with extra environment variables (they override the defaults).
     pub(crate) async fn spawn_with(vars: &[(&str, &str)]) -> anyhow::Result<Self> {
         let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
+        Self::spawn_on(database, vars).await
+    }
+
+    /// Starts a server on `database` (e.g. one in a Postgres server the test crashes).
+    pub(crate) async fn spawn_on(
+        database: TestDatabase,
+        vars: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let key_prefix = unique_key_prefix();
         let storage = tempfile::tempdir()?;
         let mut env: HashMap<String, String> = HashMap::from([
@@ -67,10 +77,11 @@ impl TestApp {
         for (name, value) in vars {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
-        let (base_url, db, shutdown) = serve(&env).await?;
+        let (base_url, state, shutdown) = serve(&env).await?;
         Ok(Self {
             base_url,
-            db,
+            db: state.db.clone(),
+            state,
             client: reqwest::Client::new(),
             key_prefix,
             token: None,
@@ -85,11 +96,28 @@ impl TestApp {
     /// deployment restart.
     pub(crate) async fn restart(&mut self) -> anyhow::Result<()> {
         self.shutdown.take();
-        let (base_url, db, shutdown) = serve(&self.env).await?;
+        let (base_url, state, shutdown) = serve(&self.env).await?;
         self.base_url = base_url;
-        self.db = db;
+        self.db = state.db.clone();
+        self.state = state;
         self.shutdown = Some(shutdown);
         Ok(())
+    }
+
+    /// Starts a second server on the same database and Redis prefix (two instances behind a
+    /// load balancer). It stops when the returned sender is dropped.
+    pub(crate) async fn second_server(&self) -> anyhow::Result<(String, oneshot::Sender<()>)> {
+        let (base_url, _, shutdown) = serve(&self.env).await?;
+        Ok((base_url, shutdown))
+    }
+
+    /// Runs the due background jobs now (waitlist offers) with this server's services.
+    pub(crate) async fn run_jobs(&self) -> anyhow::Result<usize> {
+        let workers = sentra_server::jobs::Workers {
+            bookings: self.state.bookings.clone(),
+            kyc: self.state.kyc.clone(),
+        };
+        sentra_server::jobs::run_due(&workers, &self.db).await
     }
 
     /// A request to `path` carrying the current token, if any.
@@ -170,14 +198,14 @@ impl TestApp {
 
 async fn serve(
     env: &HashMap<String, String>,
-) -> anyhow::Result<(String, sqlx::PgPool, oneshot::Sender<()>)> {
+) -> anyhow::Result<(String, sentra_server::AppState, oneshot::Sender<()>)> {
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;
     let base_url = format!("http://{}", server.local_addr()?);
-    let db = server.state().db.clone();
+    let state = server.state().clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
-    Ok((base_url, db, shutdown))
+    Ok((base_url, state, shutdown))
 }

@@ -32,11 +32,13 @@ async fn a_booking_is_held_for_payment_priced_and_blocks_its_buffer_day() -> any
     );
     assert!(booking["hold_token"].is_string() && booking["expires_at"].is_string());
 
-    // The buffer day is taken too: a rental starting on the return day is refused...
+    // The buffer day is taken too: a rental starting on the return day is refused (held for
+    // the first customer's payment until their window ends)...
     let next = booking_body(avanzas[0], people[1], day(6), day(8));
     let (status, problem) = app.post("/api/v1/bookings", Some("k-2"), &next).await?;
     assert_eq!(status, 409);
-    assert_eq!(problem["code"], "booking_conflict");
+    assert_eq!(problem["code"], "asset_held");
+    assert_eq!(problem["held_until"], booking["expires_at"]);
     // ...and one starting the day after the buffer is fine.
     let later = booking_body(avanzas[0], people[1], day(7), day(8));
     assert_eq!(

@@ -1,0 +1,189 @@
+//! The calendar is a projection of Postgres that never goes backwards: a reconcile running while
+//! bookings are made and cancelled cannot undo them, and the calendar covers every day a booking
+//! can occupy under the configured rules.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use chrono::NaiveDate;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use sentra_server::cache::{
+    Cache, RedisHandle, RedisTarget,
+    calendar::{AssetCalendar, SkuDays, bit_is_set},
+};
+use sentra_test_support::RedisServer;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    fixtures::{assets, booking_body, customers, day, seed},
+    support::TestApp,
+};
+
+const AVANZA: &str = "AVANZA-13G-AT";
+
+fn cache_of(app: &TestApp, url: String) -> anyhow::Result<Cache> {
+    Ok(Cache {
+        main: RedisHandle::new(RedisTarget::Node(url.into()))?,
+        key_prefix: app.key_prefix.clone(),
+    })
+}
+
+/// Every day of `[first, end)` of `asset`: (calendar bit, search-index bit, Postgres).
+async fn compare(
+    app: &TestApp,
+    cache: &Cache,
+    asset: Uuid,
+    first: NaiveDate,
+    end: NaiveDate,
+) -> anyhow::Result<Vec<String>> {
+    let mut conn = cache.main.connection().await?;
+    let ordinal: i32 = sqlx::query_scalar("SELECT sku_ordinal FROM assets WHERE id = $1")
+        .bind(asset)
+        .fetch_one(&app.db)
+        .await?;
+    let calendar = AssetCalendar::new(&cache.key_prefix, AVANZA, asset);
+    let index = SkuDays::new(&cache.key_prefix, AVANZA);
+    let mut wrong = Vec::new();
+    for d in first.iter_days().take_while(|d| *d < end) {
+        let truth: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE asset_id = $1 AND occupied @> $2::date \
+             AND status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE'))",
+        )
+        .bind(asset)
+        .bind(d)
+        .fetch_one(&app.db)
+        .await?;
+        let bit = !calendar
+            .is_free(&mut conn, d, d + chrono::Days::new(1))
+            .await?;
+        let day_key: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(index.day_key(d))
+            .query_async(&mut conn)
+            .await?;
+        let indexed = bit_is_set(&day_key.unwrap_or_default(), u32::try_from(ordinal)?);
+        if bit != truth || indexed != truth {
+            wrong.push(format!(
+                "{asset} {d}: calendar {bit}, index {indexed}, postgres {truth}"
+            ));
+        }
+    }
+    Ok(wrong)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconcile_running_during_bookings_never_undoes_them() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let targets = assets(&app.db, AVANZA, "JKT01").await?;
+    let people = customers(&app.db).await?;
+    // A fleet large enough that a rebuild takes a while between reading Postgres and writing.
+    sqlx::query(
+        "INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial, status) \
+         SELECT gen_random_uuid(), sku_id, home_branch_id, 'B ' || n || ' TST', 'active' \
+         FROM assets, generate_series(1, 3000) n WHERE id = $1",
+    )
+    .bind(targets[0])
+    .execute(&app.db)
+    .await?;
+    let cache = cache_of(&app, RedisServer::shared()?.url())?;
+
+    let writing = Arc::new(AtomicBool::new(true));
+    let reconciler = {
+        let (projection, writing) = (app.state.bookings.projection().clone(), writing.clone());
+        tokio::spawn(async move {
+            let mut rounds = 0;
+            while writing.load(Ordering::SeqCst) {
+                projection.rebuild_all().await?;
+                rounds += 1;
+            }
+            anyhow::Ok(rounds)
+        })
+    };
+    let mut writers = tokio::task::JoinSet::new();
+    for worker in 0..4u64 {
+        let (app_request, targets, people) = (app.client.clone(), targets.clone(), people.clone());
+        let (base, token) = (app.base_url.clone(), app.token.clone().unwrap_or_default());
+        writers.spawn(async move {
+            let mut rng = StdRng::seed_from_u64(worker);
+            for i in 0..60 {
+                let asset = targets[rng.random_range(0..targets.len())];
+                let start = rng.random_range(0..20);
+                let body = booking_body(
+                    asset,
+                    people[i % people.len()],
+                    day(start),
+                    day(start + rng.random_range(1..4)),
+                );
+                let response = app_request
+                    .post(format!("{base}/api/v1/bookings"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("rw-{worker}-{i}"))
+                    .json(&body)
+                    .send()
+                    .await?;
+                if response.status() == 201 && rng.random_bool(0.5) {
+                    let booking: serde_json::Value = response.json().await?;
+                    let id = booking["id"].as_str().unwrap_or_default();
+                    app_request
+                        .post(format!("{base}/api/v1/bookings/{id}/cancel"))
+                        .bearer_auth(&token)
+                        .json(&json!({}))
+                        .send()
+                        .await?;
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done??;
+    }
+    writing.store(false, Ordering::SeqCst);
+    let rounds = reconciler.await??;
+    assert!(rounds >= 2, "reconciles ran during the writes ({rounds})");
+
+    // No reconcile after the last write: what Redis holds now must be what Postgres says.
+    let mut wrong = Vec::new();
+    for asset in &targets {
+        wrong.extend(compare(&app, &cache, *asset, day(0), day(25)).await?);
+    }
+    assert!(wrong.is_empty(), "{} days differ: {wrong:#?}", wrong.len());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_covers_every_day_a_booking_can_occupy() -> anyhow::Result<()> {
+    let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
+    let mut app = TestApp::spawn_with(&[
+        ("REDIS_URL", &redis.url()),
+        ("SENTRA_BOOKING_HORIZON_DAYS", "365"),
+        ("SENTRA_MAX_RENTAL_DAYS", "120"),
+    ])
+    .await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
+    let person = customers(&app.db).await?[0];
+    // The latest start the rules allow, for nearly the longest rental (plus a buffer day).
+    let (status, booking) = app
+        .post(
+            "/api/v1/bookings",
+            Some("far"),
+            &booking_body(asset, person, day(360), day(475)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{booking}");
+
+    // Redis loses everything; the reconciler rebuilds the calendar from Postgres.
+    let cache = cache_of(&app, redis.url())?;
+    let mut conn = cache.main.connection().await?;
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await?;
+    app.state.bookings.projection().rebuild_all().await?;
+    let wrong = compare(&app, &cache, asset, day(470), day(478)).await?;
+    assert!(wrong.is_empty(), "the far end is not covered: {wrong:#?}");
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The waitlist under faults: a unit freed while Redis was down still reaches the first in line,
+//! an offer that cannot be recorded leaves no hold behind, and leaving the waitlist while the
+//! offer is being paid never cancels a paid booking.
+//!
+//! Jobs run when the test says so (`TestApp::run_jobs`); the background sweeper is set to its
+//! slowest pace so it does not race the test.
+
+use sentra_server::cache::calendar::AssetCalendar;
+use sentra_test_support::RedisServer;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    fixtures::{
+        assets, booking_body, customer_of_tier, day, seed, wait_for_lock_waiters, waitlist_body,
+    },
+    support::TestApp,
+};
+
+const INNOVA: &str = "INNOVA-ZENIX-V";
+const SLOW_SWEEPER: (&str, &str) = ("SENTRA_EXPIRY_SWEEP_MILLIS", "60000");
+
+/// Bali's only Innova is held by a regular customer for days 5–8 and a gold customer waits for
+/// those days. Returns the asset, the hold and the waitlist entry.
+async fn sold_out_with_a_waiting_customer(app: &TestApp) -> anyhow::Result<(Uuid, Value, Value)> {
+    let innova = assets(&app.db, INNOVA, "DPS01").await?;
+    assert_eq!(innova.len(), 1);
+    let regular = customer_of_tier(&app.db, "regular").await?;
+    let gold = customer_of_tier(&app.db, "gold").await?;
+    let (status, hold) = app
+        .post(
+            "/api/v1/bookings",
+            Some("sold-out"),
+            &booking_body(innova[0], regular, day(5), day(8)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{hold}");
+    let (status, entry) = app
+        .post(
+            "/api/v1/waitlist",
+            None,
+            &waitlist_body(gold, INNOVA, "DPS01", day(5), day(8)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{entry}");
+    Ok((innova[0], hold, entry))
+}
+
+async fn cancel(app: &TestApp, booking: &Value) -> anyhow::Result<()> {
+    let id = booking["id"].as_str().expect("id");
+    let (status, body) = app
+        .post(&format!("/api/v1/bookings/{id}/cancel"), None, &json!({}))
+        .await?;
+    anyhow::ensure!(status == 200, "cancel answered {status}: {body}");
+    Ok(())
+}
+
+async fn entry(app: &TestApp, entry: &Value) -> anyhow::Result<Value> {
+    let id = entry["id"].as_str().expect("id");
+    Ok(app.get_json(&format!("/api/v1/waitlist/{id}")).await?.1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_freed_while_redis_was_down_still_reaches_the_first_in_line() -> anyhow::Result<()> {
+    // A Redis that keeps what it acknowledged across a crash, like a production one.
+    let redis = tokio::task::spawn_blocking(RedisServer::start_durable).await??;
+    let mut app = TestApp::spawn_with(&[("REDIS_URL", &redis.url()), SLOW_SWEEPER]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let (innova, hold, waiting) = sold_out_with_a_waiting_customer(&app).await?;
+
+    // Redis is down while the hold is cancelled: Postgres frees the unit, the bits stay set.
+    redis.kill();
+    cancel(&app, &hold).await?;
+    let redis = tokio::task::spawn_blocking(move || redis.restart().map(|()| redis)).await??;
+    let started = std::time::Instant::now();
+    while !app.state.cache.ping().await {
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 20,
+            "the server never reconnected to Redis"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let calendar = AssetCalendar::new(&app.key_prefix, INNOVA, innova);
+    let mut conn = redis::Client::open(redis.url())?
+        .get_multiplexed_async_connection()
+        .await?;
+    assert!(
+        !calendar.is_free(&mut conn, day(5), day(8)).await?,
+        "the cancelled hold's bits came back with Redis: the calendar is stale"
+    );
+
+    // The freed-unit job decides against Postgres, not against the stale bits.
+    app.run_jobs().await?;
+    let now = entry(&app, &waiting).await?;
+    assert_eq!(now["status"], "OFFERED", "{now}");
+    let offer = now["offer_booking_id"].as_str().expect("offer");
+    let (_, booking) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+    assert_eq!(
+        (booking["status"].as_str(), &booking["customer_id"]),
+        (Some("PENDING_PAYMENT"), &waiting["customer_id"])
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_that_cannot_be_recorded_leaves_no_hold_behind() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn_with(&[SLOW_SWEEPER]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let (innova, hold, waiting) = sold_out_with_a_waiting_customer(&app).await?;
+    // A fault between making the offer's hold and telling the entry about it.
+    sqlx::raw_sql(
+        "CREATE FUNCTION test_refuse_offers() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'injected fault: the offer cannot be recorded'; END $$; \
+         CREATE TRIGGER test_refuse_offers BEFORE UPDATE ON waitlist FOR EACH ROW \
+         WHEN (NEW.status = 'OFFERED') EXECUTE FUNCTION test_refuse_offers();",
+    )
+    .execute(&app.db)
+    .await?;
+    cancel(&app, &hold).await?;
+    app.run_jobs().await?;
+
+    let pending_holds: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM bookings WHERE asset_id = $1 AND status = 'PENDING_PAYMENT'",
+    )
+    .bind(innova)
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(
+        pending_holds, 0,
+        "no hold that nobody was told about blocks the unit"
+    );
+    assert_eq!(entry(&app, &waiting).await?["status"], "WAITING");
+
+    // Once the fault is gone, the job's retry makes the offer.
+    sqlx::raw_sql("DROP TRIGGER test_refuse_offers ON waitlist; UPDATE jobs SET run_at = now();")
+        .execute(&app.db)
+        .await?;
+    app.run_jobs().await?;
+    assert_eq!(entry(&app, &waiting).await?["status"], "OFFERED");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_waitlist_while_the_offer_is_paid_never_cancels_a_paid_booking()
+-> anyhow::Result<()> {
+    let mut app = TestApp::spawn_with(&[SLOW_SWEEPER]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let (_, hold, waiting) = sold_out_with_a_waiting_customer(&app).await?;
+    cancel(&app, &hold).await?;
+    app.run_jobs().await?;
+    let offered = entry(&app, &waiting).await?;
+    let offer = offered["offer_booking_id"]
+        .as_str()
+        .expect("an offer")
+        .to_owned();
+    let (_, booking) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+
+    // The customer leaves the waitlist in one tab while paying the offer in another. The test
+    // holds the entry's row so both requests arrive together: leave first, then confirm.
+    let entry_id: Uuid = waiting["id"].as_str().expect("id").parse()?;
+    let mut gate = app.db.begin().await?;
+    sqlx::query("SELECT 1 FROM waitlist WHERE id = $1 FOR UPDATE")
+        .bind(entry_id)
+        .execute(&mut *gate)
+        .await?;
+    let leave = app.request(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/waitlist/{entry_id}"),
+    );
+    let leaving = tokio::spawn(async move { leave.send().await.map(|r| r.status().as_u16()) });
+    wait_for_lock_waiters(&app.db, 1).await?;
+    let confirm = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/bookings/{offer}/confirm"),
+        )
+        .json(&json!({"hold_token": booking["hold_token"]}));
+    let paying = tokio::spawn(async move {
+        let response = confirm.send().await?;
+        anyhow::Ok((response.status().as_u16(), response.json::<Value>().await?))
+    });
+    wait_for_lock_waiters(&app.db, 2).await?;
+    gate.rollback().await?;
+    let left = leaving.await??;
+    let (paid, answer) = paying.await??;
+
+    let (_, after) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+    assert_eq!(left, 200);
+    if paid == 200 {
+        assert_eq!(after["status"], "CONFIRMED", "a paid booking was cancelled");
+    } else {
+        // Leaving went first: the unpaid offer was cancelled and the payment refused.
+        assert_eq!(
+            (paid, after["status"].as_str()),
+            (409, Some("CANCELLED")),
+            "{answer}"
+        );
+    }
+    Ok(())
+}
