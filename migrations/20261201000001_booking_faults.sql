@@ -4,7 +4,11 @@
 --    hold, an expiry, a cancellation) bumps it while holding the asset's row lock, so versions of
 --    one asset follow commit order. The Redis calendar stores the version it reflects next to the
 --    bits; a write that is not newer never lands (see server/src/cache/calendar.rs).
+--    Version 0 means "never had a booking" (empty bits, as a Redis that lost its data reads it);
+--    assets that may already have bookings start at 1, so their first change shows a gap and
+--    rebuilds them rather than landing on empty bits.
 ALTER TABLE assets ADD COLUMN calendar_version bigint NOT NULL DEFAULT 0;
+UPDATE assets SET calendar_version = 1;
 
 -- The fleet version only cares about what search shows; bumping the calendar version must not
 -- run that trigger's body for every booking.
@@ -22,14 +26,21 @@ ALTER TABLE bookings ADD CONSTRAINT bookings_asset_id_fkey
     FOREIGN KEY (asset_id) REFERENCES assets (id);
 
 -- A holding booking must be in its asset's home branch. The asset row is read FOR KEY SHARE:
--- a transfer (which changes the asset's key (home_branch_id, id)) waits for this insert to end,
--- or this insert waits for the transfer and sees the new home.
+-- a transfer (which changes the asset's key (home_branch_id, id): the UNIQUE (home_branch_id, id)
+-- constraint of assets is what makes it a key change, so keep it) waits for this insert to end,
+-- or this insert waits for the transfer and sees the new home. Status changes between holding
+-- statuses of a row that stays put (a confirm, a pickup) are not checked: they cannot misplace
+-- the row, and must not lock the asset (a confirm would otherwise wait on the sweeper).
 CREATE FUNCTION bookings_hold_in_home_branch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     home uuid;
 BEGIN
     IF NEW.status NOT IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE')
+       AND OLD.branch_id = NEW.branch_id AND OLD.asset_id = NEW.asset_id THEN
         RETURN NEW;
     END IF;
     SELECT home_branch_id INTO home FROM assets WHERE id = NEW.asset_id FOR KEY SHARE;

@@ -168,9 +168,7 @@ impl Bench {
                 let Some(context) = self.contexts.get(&asset) else {
                     return Outcome::Error;
                 };
-                let buffer = u64::try_from(context.buffer_days).unwrap_or(0);
-                let occupied_end = end + chrono::Days::new(buffer);
-                match repo::conflict(&self.db, asset, start, occupied_end, customer).await {
+                match repo::conflict(&self.db, asset, start, end, customer).await {
                     Ok(Some(_)) => return Outcome::Conflict,
                     Ok(None) => {}
                     Err(_) => return Outcome::Error,

@@ -40,7 +40,17 @@ impl AssetDirectory {
         {
             return Ok(Some((context.clone(), false)));
         }
+        Ok(self.reload(db, asset).await?.map(|context| (context, true)))
+    }
+
+    /// The asset read from Postgres now (and cached from now on).
+    pub async fn reload(
+        &self,
+        db: &PgPool,
+        asset: Uuid,
+    ) -> sqlx::Result<Option<Arc<AssetContext>>> {
         let Some(context) = repo::asset_context(db, asset).await? else {
+            self.entries.write().await.remove(&asset);
             return Ok(None);
         };
         let context = Arc::new(context);
@@ -48,6 +58,6 @@ impl AssetDirectory {
             .write()
             .await
             .insert(asset, (Instant::now(), context.clone()));
-        Ok(Some((context, true)))
+        Ok(Some(context))
     }
 }

@@ -8,7 +8,10 @@
 //! periodic reconcile (`SENTRA_RECONCILE_INTERVAL_SECS`). Jobs and booking decisions never read
 //! these bits as the truth.
 
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 use futures_util::future::join_all;
 use sqlx::PgPool;
@@ -36,12 +39,20 @@ pub struct Projection {
     db: PgPool,
     cache: Arc<Cache>,
     window: CalendarWindow,
+    /// Assets being rebuilt in the background: one rebuild per asset at a time, however many
+    /// attempts notice the same stale bits.
+    repairing: Arc<Mutex<HashSet<Uuid>>>,
 }
 
 impl Projection {
     /// A projection of `db` into `cache` over `window`.
     pub fn new(db: PgPool, cache: Arc<Cache>, window: CalendarWindow) -> Self {
-        Self { db, cache, window }
+        Self {
+            db,
+            cache,
+            window,
+            repairing: Arc::default(),
+        }
     }
 
     /// The Redis layer.
@@ -102,14 +113,37 @@ impl Projection {
         }
     }
 
-    /// Rebuilds one asset's calendar in the background (the caller does not wait for Redis).
+    /// Rebuilds one asset's calendar in the background (the caller does not wait for Redis),
+    /// unless a rebuild of it is already running.
     pub fn repair_in_background(&self, asset: Uuid) {
+        let Ok(mut repairing) = self.repairing.lock() else {
+            return;
+        };
+        if !repairing.insert(asset) {
+            return;
+        }
+        drop(repairing);
         let projection = self.clone();
-        tokio::spawn(async move { projection.repair(asset).await });
+        tokio::spawn(async move {
+            // Removed however the task ends, so a failed rebuild can be tried again.
+            let _done = RepairDone(projection.repairing.clone(), asset);
+            projection.repair(asset).await;
+        });
     }
 
     /// Rebuilds every asset's calendar.
     pub async fn rebuild_all(&self) -> anyhow::Result<ReconcileReport> {
         reconcile::rebuild(&self.db, &self.cache, self.window, None).await
+    }
+}
+
+/// Takes an asset off the set of running repairs when dropped.
+struct RepairDone(Arc<Mutex<HashSet<Uuid>>>, Uuid);
+
+impl Drop for RepairDone {
+    fn drop(&mut self) {
+        if let Ok(mut repairing) = self.0.lock() {
+            repairing.remove(&self.1);
+        }
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::cache::{
     Cache, RedisConn,
-    calendar::{AssetCalendar, SkuDays, bit_is_set, bitmap_of, month_spans, yyyymm},
+    calendar::{AssetCalendar, SkuDays, StateWrite, bit_is_set, bitmap_of, month_spans, yyyymm},
 };
 
 /// The longest turnaround buffer a SKU may have (the `skus` check constraint).
@@ -26,6 +26,9 @@ const MAX_BUFFER_DAYS: u32 = 14;
 
 /// Assets compared per round of concurrent reads.
 const BATCH: usize = 500;
+
+/// Day-index rewrites in flight at once (each touches every day of the window).
+const DAY_BATCH: usize = 64;
 
 /// The days the calendar covers, derived from the booking rules in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +79,8 @@ pub struct ReconcileReport {
     pub keys_repaired: usize,
     /// Assets left alone because a newer change had landed meanwhile.
     pub newer_in_redis: usize,
+    /// Assets rewritten over newer versions because Postgres had gone back (lost changes).
+    pub forced: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -221,6 +226,16 @@ impl Expected {
     }
 }
 
+/// How a rebuild writes.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    /// Read Redis first and rewrite only what differs (a full rebuild). One asset is rewritten
+    /// straight away: the Functions compare too, in one round trip.
+    compare: bool,
+    /// Write over newer versions (Postgres lost changes that Redis had seen).
+    force: bool,
+}
+
 /// Rebuilds the calendar of every asset (`only` = `None`) or of one asset.
 pub async fn rebuild(
     db: &PgPool,
@@ -228,18 +243,85 @@ pub async fn rebuild(
     window: CalendarWindow,
     only: Option<Uuid>,
 ) -> anyhow::Result<ReconcileReport> {
+    let pass = Pass {
+        compare: only.is_none(),
+        force: false,
+    };
+    let (mut report, newer) = rebuild_pass(db, cache, window, only, pass).await?;
+    // Redis holding a newer version than the snapshot is normal (a change committed since),
+    // unless Postgres is still behind it now: then Postgres lost those changes (a failover to a
+    // replica that had not received them, a restore) and its state is forced back in.
+    for asset in behind_redis(db, cache, &newer).await? {
+        tracing::warn!(%asset, "the calendar is ahead of Postgres; rewriting it from Postgres");
+        let force = Pass {
+            compare: false,
+            force: true,
+        };
+        let (forced, _) = rebuild_pass(db, cache, window, Some(asset), force).await?;
+        report.keys_repaired += forced.keys_repaired;
+        report.forced += 1;
+    }
+    Ok(report)
+}
+
+/// One rebuild; also returns the assets (id, SKU, ordinal) left alone for a newer version.
+async fn rebuild_pass(
+    db: &PgPool,
+    cache: &Cache,
+    window: CalendarWindow,
+    only: Option<Uuid>,
+    pass: Pass,
+) -> anyhow::Result<(ReconcileReport, Vec<(Uuid, String, i32)>)> {
     let expected = Expected::read(db, window, only).await?;
     let conn = cache.main.connection().await?;
     let mut report = ReconcileReport {
         assets: expected.assets.len(),
         ..ReconcileReport::default()
     };
-    // A full rebuild compares first and rewrites only what differs; one asset is rewritten
-    // straight away (the Functions compare too, in one round trip).
-    let compare = only.is_none();
-    sync_month_keys(&conn, cache, &expected, compare, &mut report).await?;
-    sync_day_index(&conn, cache, &expected, compare, &mut report).await?;
-    Ok(report)
+    let mut newer = Vec::new();
+    sync_month_keys(&conn, cache, &expected, pass, &mut newer, &mut report).await?;
+    sync_day_index(&conn, cache, &expected, pass, &mut newer, &mut report).await?;
+    newer.sort_unstable();
+    newer.dedup();
+    Ok((report, newer))
+}
+
+/// Of the assets Redis held newer versions of, those whose Postgres version is still lower.
+async fn behind_redis(
+    db: &PgPool,
+    cache: &Cache,
+    newer: &[(Uuid, String, i32)],
+) -> anyhow::Result<Vec<Uuid>> {
+    if newer.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = newer.iter().map(|(id, _, _)| *id).collect();
+    let now: HashMap<Uuid, i64> =
+        sqlx::query_as("SELECT id, calendar_version FROM assets WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect();
+    let mut conn = cache.main.connection().await?;
+    let mut behind = Vec::new();
+    for (id, sku, ordinal) in newer {
+        let calendar = AssetCalendar::new(&cache.key_prefix, sku, *id);
+        let months: Option<i64> = redis::cmd("GET")
+            .arg(calendar.version_key())
+            .query_async(&mut conn)
+            .await?;
+        let days: Option<i64> = redis::cmd("HGET")
+            .arg(SkuDays::new(&cache.key_prefix, sku).version_key())
+            .arg(ordinal)
+            .query_async(&mut conn)
+            .await?;
+        let stored = months.max(days).unwrap_or(0);
+        if now.get(id).is_some_and(|pg| *pg < stored) {
+            behind.push(*id);
+        }
+    }
+    Ok(behind)
 }
 
 /// The asset calendars (`avail:…` month keys).
@@ -247,7 +329,8 @@ async fn sync_month_keys(
     conn: &RedisConn,
     cache: &Cache,
     expected: &Expected,
-    compare: bool,
+    pass: Pass,
+    newer: &mut Vec<(Uuid, String, i32)>,
     report: &mut ReconcileReport,
 ) -> anyhow::Result<()> {
     for batch in expected.assets.chunks(BATCH) {
@@ -255,17 +338,21 @@ async fn sync_month_keys(
             let calendar = AssetCalendar::new(&cache.key_prefix, &asset.sku_code, asset.id);
             let want = expected.month_bitmaps(asset.id);
             let mut conn = conn.clone();
+            let state = StateWrite {
+                version: asset.calendar_version,
+                force: pass.force,
+            };
             async move {
-                if compare && month_keys_agree(&mut conn, &calendar, asset, &want).await? {
-                    return Ok::<_, redis::RedisError>(Some(0));
+                if pass.compare && month_keys_agree(&mut conn, &calendar, asset, &want).await? {
+                    return Ok::<_, redis::RedisError>((asset, Some(0)));
                 }
-                calendar
-                    .replace(&mut conn, asset.calendar_version, &want)
-                    .await
+                let written = calendar.replace(&mut conn, &state, &want).await?;
+                Ok((asset, written))
             }
         });
         for outcome in join_all(checks).await {
-            report.count(outcome?);
+            let (asset, written) = outcome?;
+            report.count(asset, written, newer);
         }
     }
     Ok(())
@@ -276,7 +363,8 @@ async fn sync_day_index(
     conn: &RedisConn,
     cache: &Cache,
     expected: &Expected,
-    compare: bool,
+    pass: Pass,
+    newer: &mut Vec<(Uuid, String, i32)>,
     report: &mut ReconcileReport,
 ) -> anyhow::Result<()> {
     let mut skus: Vec<&str> = expected
@@ -289,37 +377,51 @@ async fn sync_day_index(
     for sku in skus {
         let index = SkuDays::new(&cache.key_prefix, sku);
         let mut conn = conn.clone();
-        let current = if compare {
+        let current = if pass.compare {
             Some(read_day_index(&mut conn, &index, &expected.days).await?)
         } else {
             None
         };
-        let fleet = expected.assets.iter().filter(|a| a.sku_code == sku);
-        let rewrites = fleet.filter_map(|asset| {
-            let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-            let want = expected.day_states(asset.id);
-            if let Some((bitmaps, versions)) = &current {
+        let differing: Vec<&AssetRow> = expected
+            .assets
+            .iter()
+            .filter(|a| a.sku_code == sku)
+            .filter(|asset| {
+                let Some((bitmaps, versions)) = &current else {
+                    return true;
+                };
+                let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
                 let stored = versions.get(&ordinal).copied().unwrap_or(0);
                 let agrees = stored >= asset.calendar_version
-                    && want
+                    && expected
+                        .day_states(asset.id)
                         .iter()
                         .zip(bitmaps)
                         .all(|((_, taken), bitmap)| bit_is_set(bitmap, ordinal) == *taken);
-                if agrees {
-                    return None;
-                }
-            }
-            let (index, mut conn) = (index.clone(), conn.clone());
-            Some(async move {
-                index
-                    .replace(&mut conn, ordinal, asset.calendar_version, &want)
-                    .await
+                !agrees
             })
-        });
-        for outcome in join_all(rewrites.collect::<Vec<_>>()).await {
-            report.count(outcome?);
+            .collect();
+        // Each rewrite touches every day of the window: a bounded number at a time.
+        for batch in differing.chunks(DAY_BATCH) {
+            let rewrites = batch.iter().map(|asset| {
+                let (index, mut conn) = (index.clone(), conn.clone());
+                let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
+                let want = expected.day_states(asset.id);
+                let state = StateWrite {
+                    version: asset.calendar_version,
+                    force: pass.force,
+                };
+                async move {
+                    let written = index.replace(&mut conn, ordinal, &state, &want).await?;
+                    Ok::<_, redis::RedisError>((*asset, written))
+                }
+            });
+            for outcome in join_all(rewrites).await {
+                let (asset, written) = outcome?;
+                report.count(asset, written, newer);
+            }
         }
-        if compare {
+        if pass.compare {
             redis::cmd("SET")
                 .arg(index.built_key())
                 .arg(1)
@@ -332,10 +434,17 @@ async fn sync_day_index(
 
 impl ReconcileReport {
     /// Counts one versioned state write: keys or bits rewritten, or skipped for a newer change.
-    fn count(&mut self, outcome: Option<usize>) {
-        match outcome {
-            Some(rewritten) => self.keys_repaired += rewritten,
-            None => self.newer_in_redis += 1,
+    fn count(
+        &mut self,
+        asset: &AssetRow,
+        written: Option<usize>,
+        newer: &mut Vec<(Uuid, String, i32)>,
+    ) {
+        if let Some(rewritten) = written {
+            self.keys_repaired += rewritten;
+        } else {
+            self.newer_in_redis += 1;
+            newer.push((asset.id, asset.sku_code.clone(), asset.sku_ordinal));
         }
     }
 }

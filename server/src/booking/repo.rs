@@ -6,7 +6,8 @@
 //! calendar version, so changes of one asset queue in Postgres (whatever Redis does) and their
 //! versions follow commit order. Locks are always taken in one order, so these transactions
 //! never deadlock one another: a waitlist entry, then the asset, then its bookings, then the
-//! idempotency key.
+//! idempotency key. A confirm changes no occupancy: it locks the entry, then the booking, and
+//! never the asset.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
@@ -348,7 +349,7 @@ pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
         "SELECT a.id FROM assets a WHERE a.id IN ( \
              SELECT DISTINCT asset_id FROM bookings \
              WHERE status = 'PENDING_PAYMENT' AND expires_at <= now() LIMIT 500) \
-         ORDER BY a.id FOR UPDATE OF a SKIP LOCKED",
+         ORDER BY a.id FOR NO KEY UPDATE OF a SKIP LOCKED",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -421,33 +422,43 @@ pub async fn get<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<B
 /// Cancels a pending or confirmed booking in its own transaction.
 pub async fn cancel(db: &PgPool, id: Uuid) -> sqlx::Result<Option<(BookingRow, AssetChange)>> {
     let mut tx = db.begin().await?;
-    let cancelled = cancel_in(&mut tx, id, false).await?;
+    let (row, change) = cancel_in(&mut tx, id, false).await?;
+    let (Some(row), Some(change)) = (row, change) else {
+        // Nothing cancelled: roll back (a version bump without a change would only cost a
+        // rebuild of the asset's calendar later).
+        return Ok(None);
+    };
     tx.commit().await?;
-    Ok(cancelled)
+    Ok(Some((row, change)))
 }
 
 /// Cancels a booking inside the caller's transaction: a pending or confirmed one, or only a
-/// pending one (`unpaid_only`, for a waitlist offer whose customer left). Returns the row and the
-/// freed range, or `None` when the booking is missing or in another state (nothing changed).
+/// pending one (`unpaid_only`, for a waitlist offer whose customer left). Returns the cancelled
+/// row (`None`: missing or in another state) and the asset's change when its version was bumped
+/// (the caller publishes it after commit, even when it freed nothing, so the calendar's version
+/// keeps up).
 pub async fn cancel_in(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
     unpaid_only: bool,
-) -> sqlx::Result<Option<(BookingRow, AssetChange)>> {
-    let asset: Option<Uuid> = sqlx::query_scalar("SELECT asset_id FROM bookings WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(asset) = asset else {
-        return Ok(None);
-    };
-    let Some(locked) = lock_asset(tx, asset, None).await? else {
-        return Ok(None);
-    };
+) -> sqlx::Result<(Option<BookingRow>, Option<AssetChange>)> {
     let statuses = if unpaid_only {
         "('PENDING_PAYMENT')"
     } else {
         "('PENDING_PAYMENT', 'CONFIRMED')"
+    };
+    // Only an asset with something to cancel is locked.
+    let asset: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT asset_id FROM bookings WHERE id = $1 AND status IN {statuses}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(asset) = asset else {
+        return Ok((None, None));
+    };
+    let Some(locked) = lock_asset(tx, asset, None).await? else {
+        return Ok((None, None));
     };
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE bookings SET status = 'CANCELLED', updated_at = now() \
@@ -457,12 +468,12 @@ pub async fn cancel_in(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
-        return Ok(None);
+        return Ok((None, Some(locked.change(Vec::new(), None))));
     };
     let freed = (row.start_date, row.occupied_end);
     locked.enqueue_freed(tx, row.id, freed).await?;
     let change = locked.change(vec![freed], None);
-    Ok(Some((row, change)))
+    Ok((Some(row), Some(change)))
 }
 
 /// Bookings of a branch, newest first, optionally of one status.

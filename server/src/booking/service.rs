@@ -208,11 +208,20 @@ impl BookingService {
         attach: &Attach<'_>,
     ) -> Result<repo::BookingRow, BookingError> {
         // The fast path works from the directory cache: no Postgres round trip before Redis.
-        let (known, just_read) = self
+        let (mut known, mut just_read) = self
             .directory
             .get(&self.db, req.asset_id)
             .await?
             .ok_or(BookingError::UnknownAsset)?;
+        if known.status != "active" && !just_read {
+            // Nobody is refused on a cached status: the asset may be back from the workshop.
+            known = self
+                .directory
+                .reload(&self.db, req.asset_id)
+                .await?
+                .ok_or(BookingError::UnknownAsset)?;
+            just_read = true;
+        }
         let zone = BranchTimeZone::from_iana(&known.time_zone)
             .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
         let range = self.validate(req, zone)?;
@@ -303,8 +312,8 @@ impl BookingService {
                 let held = repo::conflict(
                     &self.db,
                     known.asset_id,
-                    start,
-                    occupied_end,
+                    req.start,
+                    req.end,
                     req.customer_id,
                 )
                 .await?;

@@ -174,15 +174,15 @@ pub async fn leave(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let mut freed = None;
+    let mut change = None;
     if let Some(offer) = entry.as_ref().and_then(|e| e.offer_booking_id) {
-        freed = super::repo::cancel_in(&mut tx, offer, true).await?;
+        change = super::repo::cancel_in(&mut tx, offer, true).await?.1;
     }
     tx.commit().await?;
     if let Some(entry) = &entry {
         index_remove(service, entry).await;
     }
-    if let Some((_, change)) = freed {
+    if let Some(change) = change {
         service.projection().publish(&[change]).await;
     }
     Ok(entry)

@@ -15,112 +15,16 @@
 //! - a **state** (a rebuild from a Postgres snapshot at version v) lands on top of anything not
 //!   newer than v, never over a newer change.
 //!
-//! The logic runs inside Redis as a Function library (`FUNCTION LOAD`), which Redis persists and
+//! The logic runs inside Redis as a Function library (`calendar.lua`, `FUNCTION LOAD`), which Redis persists and
 //! replicates with the data set, unlike the EVAL script cache.
 
 use chrono::{Datelike, NaiveDate};
 use redis::aio::ConnectionLike;
 
-/// Bump `name=` when the Lua changes: `FUNCTION LOAD REPLACE` then updates servers that have
-/// the old library (a missing function triggers the load).
-const LIBRARY: &str = r"#!lua name=sentra_calendar_v2
-
-local function version_of(raw) return tonumber(raw) or 0 end
-
--- 'apply' a change at version v on top of stored, 'skip' it (already reflected) or report a 'gap'.
-local function gate_change(stored, v)
-  if stored >= v then return 'skip' end
-  if stored ~= v - 1 then return 'gap' end
-  return 'apply'
-end
-
--- Equal as bitmaps: trailing zero bytes do not count.
-local function trimmed(s) return (string.gsub(s, '%z+$', '')) end
-
--- KEYS: the month bitmaps of one asset (one hash tag). ARGV: first,last bit pairs, inclusive.
-local function all_free(keys, args)
-  for i = 1, #keys do
-    if redis.call('BITCOUNT', keys[i], args[2 * i - 1], args[2 * i], 'BIT') ~= 0 then
-      return false
-    end
-  end
-  return true
-end
-
-local function write_span(key, first, last, on)
-  local len = last - first + 1
-  local value = 0
-  if on then value = 2 ^ len - 1 end
-  redis.call('BITFIELD', key, 'SET', 'u' .. len, first, string.format('%d', value))
-end
-
-redis.register_function{function_name = 'sentra_is_free', flags = {'no-writes'},
-  callback = function(keys, args) if all_free(keys, args) then return 1 end return 0 end}
-
--- KEYS: month keys of one asset, then its version key. ARGV: version, then per span in order:
--- key index, first bit, last bit, 1 (taken) or 0 (freed). Returns 1 applied, 0 already
--- reflected, -1 a change in between is missing.
-redis.register_function('sentra_change', function(keys, args)
-  local vkey = keys[#keys]
-  local v = tonumber(args[1])
-  local gate = gate_change(version_of(redis.call('GET', vkey)), v)
-  if gate == 'skip' then return 0 end
-  if gate == 'gap' then return -1 end
-  for i = 2, #args, 4 do
-    write_span(keys[tonumber(args[i])], tonumber(args[i + 1]), tonumber(args[i + 2]), args[i + 3] == '1')
-  end
-  redis.call('SET', vkey, v)
-  return 1
-end)
-
--- KEYS: month keys of one asset, then its version key. ARGV: version, then one bitmap per month
--- key. Returns how many month keys were rewritten, or -1 when a newer version is stored.
-redis.register_function('sentra_replace', function(keys, args)
-  local vkey = keys[#keys]
-  local v = tonumber(args[1])
-  local stored = version_of(redis.call('GET', vkey))
-  if stored > v then return -1 end
-  local rewritten = 0
-  for i = 1, #keys - 1 do
-    local want = trimmed(args[i + 1])
-    if trimmed(redis.call('GET', keys[i]) or '') ~= want then
-      rewritten = rewritten + 1
-      if want == '' then redis.call('DEL', keys[i]) else redis.call('SET', keys[i], want) end
-    end
-  end
-  if stored ~= v then redis.call('SET', vkey, v) end
-  return rewritten
-end)
-
--- KEYS: day bitmaps of one SKU, then the SKU's version hash. ARGV: the asset's ordinal (its bit
--- and its field in the hash), version, 'change' or 'state', then 1 or 0 per day key.
--- change: as sentra_change (1, 0 or -1); state: as sentra_replace (bits rewritten or -1).
-redis.register_function('sentra_days', function(keys, args)
-  local vkey = keys[#keys]
-  local ordinal = args[1]
-  local v = tonumber(args[2])
-  local state = args[3] == 'state'
-  local stored = version_of(redis.call('HGET', vkey, ordinal))
-  if state then
-    if stored > v then return -1 end
-  else
-    local gate = gate_change(stored, v)
-    if gate == 'skip' then return 0 end
-    if gate == 'gap' then return -1 end
-  end
-  local rewritten = 0
-  for i = 1, #keys - 1 do
-    local want = tonumber(args[i + 3])
-    if redis.call('GETBIT', keys[i], ordinal) ~= want then
-      rewritten = rewritten + 1
-      redis.call('SETBIT', keys[i], ordinal, want)
-    end
-  end
-  if stored ~= v then redis.call('HSET', vkey, ordinal, v) end
-  if state then return rewritten end
-  return 1
-end)
-";
+/// One library name for good: `FUNCTION LOAD REPLACE` swaps the whole library (a Redis that has
+/// an older version of it gets this one the first time a function is missing), whereas a new
+/// library name could not load next to the old one (function names are global in Redis).
+const LIBRARY: &str = include_str!("calendar.lua");
 
 /// What a versioned change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +44,21 @@ impl Applied {
             0 => Applied::AlreadyReflected,
             _ => Applied::Gap,
         }
+    }
+}
+
+/// A rebuild's write: the state of Postgres at `version`. It lands over older versions only,
+/// unless `force`d (Postgres is behind what Redis has seen: it lost changes, e.g. after a
+/// failover to a replica that had not received them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateWrite {
+    pub version: i64,
+    pub force: bool,
+}
+
+impl StateWrite {
+    fn mode(&self) -> &'static str {
+        if self.force { "force" } else { "state" }
     }
 }
 
@@ -318,7 +237,7 @@ impl AssetCalendar {
     pub async fn replace<C: ConnectionLike>(
         &self,
         conn: &mut C,
-        version: i64,
+        state: &StateWrite,
         months: &[(u32, Vec<u8>)],
     ) -> redis::RedisResult<Option<usize>> {
         let mut cmd = redis::cmd("FCALL");
@@ -326,7 +245,9 @@ impl AssetCalendar {
         for (month, _) in months {
             cmd.arg(self.month_key(*month));
         }
-        cmd.arg(&self.version_key).arg(version);
+        cmd.arg(&self.version_key)
+            .arg(state.version)
+            .arg(state.mode());
         for (_, bitmap) in months {
             cmd.arg(bitmap.as_slice());
         }
@@ -400,10 +321,8 @@ impl SkuDays {
         ordinal: u32,
         change: &OccupancyChange,
     ) -> redis::RedisResult<Applied> {
+        // A change that freed nothing (a version bump alone) still moves the version on.
         let days = change.days();
-        if days.is_empty() {
-            return Ok(Applied::AlreadyReflected);
-        }
         let reply = self
             .write_days(conn, ordinal, change.version, "change", &days)
             .await?;
@@ -416,11 +335,11 @@ impl SkuDays {
         &self,
         conn: &mut C,
         ordinal: u32,
-        version: i64,
+        state: &StateWrite,
         days: &[(NaiveDate, bool)],
     ) -> redis::RedisResult<Option<usize>> {
         let reply = self
-            .write_days(conn, ordinal, version, "state", days)
+            .write_days(conn, ordinal, state.version, state.mode(), days)
             .await?;
         Ok(usize::try_from(reply).ok())
     }

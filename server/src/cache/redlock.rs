@@ -196,13 +196,27 @@ impl Redlock {
         let watchdog = (max_hold > slice).then(|| {
             let (redlock, resource, token) =
                 (self.clone(), lease.resource.clone(), lease.token.clone());
+            let mut valid_until = lease.valid_until;
             tokio::spawn(async move {
                 let started = Instant::now();
+                let mut pause = slice / 3;
                 loop {
-                    tokio::time::sleep(slice / 3).await;
+                    tokio::time::sleep(pause).await;
                     let left = max_hold.saturating_sub(started.elapsed());
-                    if left.is_zero() || !redlock.extend(&resource, &token, slice.min(left)).await {
+                    if left.is_zero() {
                         return;
+                    }
+                    let ttl = slice.min(left);
+                    let asked = Instant::now();
+                    if redlock.extend(&resource, &token, ttl).await {
+                        valid_until = asked + ttl;
+                        pause = slice / 3;
+                    } else if Instant::now() >= valid_until {
+                        // Lapsed: someone else may hold it now (Postgres still decides).
+                        return;
+                    } else {
+                        // A slow or lost round: try again soon, while the lease is still ours.
+                        pause = slice / 10;
                     }
                 }
             })

@@ -1,7 +1,8 @@
-//! Moving an asset to another branch: one transaction moves the asset, its bookings follow its
-//! home branch (the bookings foreign key cascades, so every booking of the asset stays in one
-//! partition and the exclusion constraint keeps guarding), and an append-only transfer note with
-//! a per-branch, per-year number records the move and carries the data of its surat jalan.
+//! Moving an asset to another branch: one transaction moves the asset, its holding bookings
+//! (pending, confirmed) follow its home branch (a trigger moves them into the new branch's
+//! partition, so the exclusion constraint keeps guarding them), past rentals stay with the branch
+//! where they happened, and an append-only transfer note with a per-branch, per-year number
+//! records the move and carries the data of its surat jalan.
 //!
 //! An asset that is out on a rental, or whose rental has started, cannot move: the transfer
 //! would take a car from under a customer.
@@ -128,8 +129,8 @@ pub async fn transfer(
     .bind(today)
     .fetch_all(&mut *tx)
     .await?;
-    // The bookings foreign key cascades this to every booking of the asset (moving them to the
-    // new branch's partition, where the exclusion constraint checks them again).
+    // A trigger moves the asset's holding bookings along (into the new branch's partition, where
+    // the exclusion constraint checks them again); past ones stay where they happened.
     sqlx::query("UPDATE assets SET home_branch_id = $2, updated_at = now() WHERE id = $1")
         .bind(asset_id)
         .bind(to.id)

@@ -58,40 +58,67 @@ pub(crate) fn booking_body(
     serde_json::json!({"asset_id": asset, "customer_id": customer, "start": start, "end": end})
 }
 
-/// Takes the asset's row lock in a transaction of the test's own: a booking of the asset then
-/// stalls inside its transaction (holding the asset's Redlock) until the returned one ends.
-pub(crate) async fn hold_asset_row(
-    db: &PgPool,
-    asset: Uuid,
-) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let mut tx = db.begin().await?;
-    sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
-        .bind(asset)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+/// A row lock the test holds in a transaction of its own, and that session's process id.
+pub(crate) struct Held {
+    pub(crate) tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    pid: i32,
 }
 
-/// Waits (bounded) until at least `n` sessions of this database are blocked on a lock: the
-/// readiness signal that requests reached the point where they wait for the test.
-pub(crate) async fn wait_for_lock_waiters(db: &PgPool, n: i64) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(db)
-        .await?;
-        if waiting >= n {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "only {waiting} of {n} sessions ever waited on a lock"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+impl Held {
+    /// Locks `sql`'s rows (a `SELECT … FOR UPDATE` binding `id`) until the test ends the
+    /// transaction.
+    pub(crate) async fn lock(db: &PgPool, sql: &'static str, id: Uuid) -> anyhow::Result<Self> {
+        let mut tx = db.begin().await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        Ok(Self { tx, pid })
     }
+
+    /// Waits (bounded) until `n` sessions are blocked by this one: the readiness signal that
+    /// requests reached the point where they wait for the test.
+    pub(crate) async fn wait_for_waiters(&self, db: &PgPool, n: i64) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            // Directly, or queued behind a session that waits for us (row locks queue so).
+            let waiting: i64 = sqlx::query_scalar(
+                "WITH RECURSIVE blocked(pid) AS ( \
+                     SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)) \
+                     UNION \
+                     SELECT a.pid FROM pg_stat_activity a JOIN blocked b \
+                       ON b.pid = ANY (pg_blocking_pids(a.pid))) \
+                 SELECT count(*) FROM blocked",
+            )
+            .bind(self.pid)
+            .fetch_one(db)
+            .await?;
+            if waiting >= n {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "only {waiting} of {n} sessions ever waited for the test's lock"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Lets the waiters go, undoing what the test did in its transaction.
+    pub(crate) async fn rollback(self) -> anyhow::Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+
+    /// Lets the waiters go, keeping what the test did in its transaction.
+    pub(crate) async fn commit(self) -> anyhow::Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// Takes the asset's row lock: a booking of the asset then stalls inside its transaction
+/// (holding the asset's Redlock) until the test lets it go.
+pub(crate) async fn hold_asset_row(db: &PgPool, asset: Uuid) -> anyhow::Result<Held> {
+    Held::lock(db, "SELECT 1 FROM assets WHERE id = $1 FOR UPDATE", asset).await
 }
 
 /// The waitlist join body.

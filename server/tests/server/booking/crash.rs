@@ -13,10 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{
-        assets, booking_body, customers, day, hold_asset_row, overlapping_pairs, seed,
-        wait_for_lock_waiters,
-    },
+    fixtures::{assets, booking_body, customers, day, hold_asset_row, overlapping_pairs, seed},
     support::{TEST_DATA_KEY, TEST_JWT_SECRET, TEST_LABEL_SECRET, TestApp},
 };
 
@@ -165,7 +162,7 @@ async fn a_server_killed_mid_request_leaves_a_key_that_its_retry_can_use() -> an
         .header("Idempotency-Key", "killed-before")
         .json(&first);
     let lost = tokio::spawn(request.send());
-    wait_for_lock_waiters(&db, 1).await?;
+    row.wait_for_waiters(&db, 1).await?;
     server.kill()?;
     assert!(lost.await?.is_err(), "the client lost its connection");
     row.rollback().await?;
@@ -184,7 +181,7 @@ async fn a_server_killed_mid_request_leaves_a_key_that_its_retry_can_use() -> an
         .header("Idempotency-Key", "killed-after")
         .json(&second);
     let lost = tokio::spawn(request.send());
-    wait_for_lock_waiters(&db, 1).await?;
+    row.wait_for_waiters(&db, 1).await?;
     redis.pause();
     row.rollback().await?;
     let started = Instant::now();
@@ -270,8 +267,15 @@ impl Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_crash_mid_storm_answers_retryable_503s_and_leaves_no_stuck_key()
 -> anyhow::Result<()> {
+    // Durable commits: a crash must not lose a booking that was answered 201.
     let postgres = std::sync::Arc::new(
-        tokio::task::spawn_blocking(|| PgServer::start(&PgOptions::ephemeral())).await??,
+        tokio::task::spawn_blocking(|| {
+            PgServer::start(&PgOptions {
+                fast_unsafe: false,
+                ..PgOptions::ephemeral()
+            })
+        })
+        .await??,
     );
     let database = TestDatabase::create_on(&postgres, &sentra_server::MIGRATOR).await?;
     let mut app = TestApp::spawn_on(database, &[]).await?;

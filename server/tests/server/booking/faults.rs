@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, hold_asset_row, seed, wait_for_lock_waiters},
+    fixtures::{assets, booking_body, customers, day, hold_asset_row, seed},
     support::TestApp,
 };
 
@@ -77,7 +77,7 @@ async fn a_client_that_disconnects_mid_booking_leaves_the_asset_bookable_at_once
         .header("Idempotency-Key", "gone-1")
         .json(&booking_body(asset, people[0], day(3), day(5)));
     let client = tokio::spawn(request.send());
-    wait_for_lock_waiters(&app.db, 1).await?;
+    row.wait_for_waiters(&app.db, 1).await?;
     assert!(
         lock_held(&app, AVANZA, asset).await?,
         "the attempt holds the asset's lock while Postgres makes it wait"
@@ -282,12 +282,12 @@ async fn a_booking_that_races_a_transfer_is_answered_afresh_on_retry() -> anyhow
         let response = request.send().await?;
         anyhow::Ok((response.status().as_u16(), response.json::<Value>().await?))
     });
-    wait_for_lock_waiters(&app.db, 1).await?;
+    transfer.wait_for_waiters(&app.db, 1).await?;
     // The transfer to Bali commits while the booking waits for the asset.
     sqlx::query("UPDATE assets SET home_branch_id = $2 WHERE id = $1")
         .bind(asset)
         .bind(bali)
-        .execute(&mut *transfer)
+        .execute(&mut *transfer.tx)
         .await?;
     transfer.commit().await?;
     let (status, moved) = attempt.await??;
@@ -365,5 +365,27 @@ async fn a_transfer_leaves_past_rentals_with_the_branch_where_they_happened() ->
         .get_json("/api/v1/bookings?branch=DPS01&status=PENDING_PAYMENT")
         .await?;
     assert_eq!(bali["items"][0]["id"], future["id"]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_asset_back_from_the_workshop_is_bookable_at_once() -> anyhow::Result<()> {
+    let (app, fleet, people) = fixture().await?;
+    let asset = fleet[0];
+    let set_status = |status: &'static str| {
+        app.request(reqwest::Method::PATCH, &format!("/api/v1/assets/{asset}"))
+            .json(&json!({ "status": status }))
+            .send()
+    };
+    assert_eq!(set_status("maintenance").await?.status(), 200);
+    let body = booking_body(asset, people[0], day(3), day(5));
+    let (status, refused) = app.post("/api/v1/bookings", Some("ws-1"), &body).await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("asset_not_rentable"))
+    );
+    assert_eq!(set_status("active").await?.status(), 200);
+    let (status, booked) = app.post("/api/v1/bookings", Some("ws-2"), &body).await?;
+    assert_eq!(status, 201, "the server remembered the workshop: {booked}");
     Ok(())
 }

@@ -187,3 +187,79 @@ async fn the_calendar_covers_every_day_a_booking_can_occupy() -> anyhow::Result<
     assert!(wrong.is_empty(), "the far end is not covered: {wrong:#?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_follows_postgres_back_when_postgres_lost_changes() -> anyhow::Result<()> {
+    let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
+    let mut app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
+    let people = customers(&app.db).await?;
+    let body = booking_body(asset, people[0], day(3), day(5));
+    let (status, _) = app.post("/api/v1/bookings", Some("lost"), &body).await?;
+    assert_eq!(status, 201);
+    // Postgres fails over to a replica that never received that commit: the booking and the
+    // version it gave the asset are gone, while Redis saw them.
+    sqlx::query("DELETE FROM bookings WHERE asset_id = $1")
+        .bind(asset)
+        .execute(&app.db)
+        .await?;
+    sqlx::query("UPDATE assets SET calendar_version = calendar_version - 1 WHERE id = $1")
+        .bind(asset)
+        .execute(&app.db)
+        .await?;
+
+    let report = app.state.bookings.projection().rebuild_all().await?;
+    assert_eq!(report.forced, 1, "{report:?}");
+    let cache = cache_of(&app, redis.url())?;
+    let wrong = compare(&app, &cache, asset, day(0), day(10)).await?;
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let (status, again) = app
+        .post(
+            "/api/v1/bookings",
+            Some("again"),
+            &booking_body(asset, people[1], day(3), day(5)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{again}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_with_an_older_calendar_library_gets_this_one() -> anyhow::Result<()> {
+    let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
+    let mut conn = redis::Client::open(redis.url())?
+        .get_multiplexed_async_connection()
+        .await?;
+    // What an earlier release left in Redis (functions persist across restarts).
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(
+            "#!lua name=sentra_calendar\n\
+             redis.register_function('sentra_is_free', function(keys, args) return 1 end)\n\
+             redis.register_function('sentra_reserve', function(keys, args) return 1 end)",
+        )
+        .query_async(&mut conn)
+        .await?;
+    let mut app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
+    let person = customers(&app.db).await?[0];
+    let (status, _) = app
+        .post(
+            "/api/v1/bookings",
+            Some("upgrade"),
+            &booking_body(asset, person, day(3), day(5)),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    let cache = cache_of(&app, redis.url())?;
+    let wrong = compare(&app, &cache, asset, day(0), day(10)).await?;
+    assert!(
+        wrong.is_empty(),
+        "the booking's days are in the calendar: {wrong:#?}"
+    );
+    Ok(())
+}

@@ -152,12 +152,18 @@ async fn a_guarded_lease_is_released_however_its_holder_ends() -> anyhow::Result
 
     // A holder that panics (a bug in the booking path).
     let held = redlock.clone();
-    let panicked = tokio::spawn(async move {
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let panicking = tokio::spawn(async move {
         let _guard = held.acquire_guarded(key, slice, most).await;
+        let _ = locked_tx.send(());
+        let _ = go_rx.await;
         panic!("a bug while holding the lock");
-    })
-    .await;
-    assert!(panicked.is_err());
+    });
+    locked_rx.await?;
+    assert!(key_exists(&nodes[0], key).await?, "the holder has the lock");
+    let _ = go_tx.send(());
+    assert!(panicking.await.is_err());
     assert!(gone_within(&nodes[0], key, Duration::from_millis(500)).await?);
 
     // A holder that is cancelled (a client that went away, the request's time limit).
@@ -169,6 +175,7 @@ async fn a_guarded_lease_is_released_however_its_holder_ends() -> anyhow::Result
         std::future::pending::<()>().await;
     });
     locked_rx.await?;
+    assert!(key_exists(&nodes[0], key).await?, "the holder has the lock");
     // Held past its first slice: the watchdog renews it while the holder lives.
     tokio::time::sleep(slice + slice / 2).await;
     assert!(key_exists(&nodes[0], key).await?, "renewed while held");

@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{
-        assets, booking_body, customer_of_tier, day, seed, wait_for_lock_waiters, waitlist_body,
-    },
+    fixtures::{Held, assets, booking_body, customer_of_tier, day, seed, waitlist_body},
     support::TestApp,
 };
 
@@ -142,9 +140,10 @@ async fn an_offer_that_cannot_be_recorded_leaves_no_hold_behind() -> anyhow::Res
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn leaving_the_waitlist_while_the_offer_is_paid_never_cancels_a_paid_booking()
--> anyhow::Result<()> {
+/// The customer leaves the waitlist in one tab while paying the offer in another. The test holds
+/// the entry's row so both requests arrive together, in the order given. Returns the answers to
+/// leave and to confirm, and the offer booking's status afterwards.
+async fn leave_and_pay_at_once(leave_first: bool) -> anyhow::Result<(u16, u16, Value, String)> {
     let mut app = TestApp::spawn_with(&[SLOW_SWEEPER]).await?;
     seed(&app.db).await?;
     app.as_hq().await?;
@@ -158,46 +157,69 @@ async fn leaving_the_waitlist_while_the_offer_is_paid_never_cancels_a_paid_booki
         .to_owned();
     let (_, booking) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
 
-    // The customer leaves the waitlist in one tab while paying the offer in another. The test
-    // holds the entry's row so both requests arrive together: leave first, then confirm.
     let entry_id: Uuid = waiting["id"].as_str().expect("id").parse()?;
-    let mut gate = app.db.begin().await?;
-    sqlx::query("SELECT 1 FROM waitlist WHERE id = $1 FOR UPDATE")
-        .bind(entry_id)
-        .execute(&mut *gate)
-        .await?;
+    let gate = Held::lock(
+        &app.db,
+        "SELECT 1 FROM waitlist WHERE id = $1 FOR UPDATE",
+        entry_id,
+    )
+    .await?;
     let leave = app.request(
         reqwest::Method::DELETE,
         &format!("/api/v1/waitlist/{entry_id}"),
     );
-    let leaving = tokio::spawn(async move { leave.send().await.map(|r| r.status().as_u16()) });
-    wait_for_lock_waiters(&app.db, 1).await?;
     let confirm = app
         .request(
             reqwest::Method::POST,
             &format!("/api/v1/bookings/{offer}/confirm"),
         )
         .json(&json!({"hold_token": booking["hold_token"]}));
-    let paying = tokio::spawn(async move {
+    let leave = async move { anyhow::Ok(leave.send().await?.status().as_u16()) };
+    let pay = async move {
         let response = confirm.send().await?;
         anyhow::Ok((response.status().as_u16(), response.json::<Value>().await?))
-    });
-    wait_for_lock_waiters(&app.db, 2).await?;
+    };
+    let (leaving, paying) = if leave_first {
+        let leaving = tokio::spawn(leave);
+        gate.wait_for_waiters(&app.db, 1).await?;
+        let paying = tokio::spawn(pay);
+        gate.wait_for_waiters(&app.db, 2).await?;
+        (leaving, paying)
+    } else {
+        let paying = tokio::spawn(pay);
+        gate.wait_for_waiters(&app.db, 1).await?;
+        let leaving = tokio::spawn(leave);
+        gate.wait_for_waiters(&app.db, 2).await?;
+        (leaving, paying)
+    };
     gate.rollback().await?;
     let left = leaving.await??;
     let (paid, answer) = paying.await??;
-
     let (_, after) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+    Ok((
+        left,
+        paid,
+        answer,
+        after["status"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_waitlist_as_the_offer_is_paid_never_cancels_a_paid_booking()
+-> anyhow::Result<()> {
+    // Leaving goes first: the unpaid offer is cancelled and the payment refused.
+    let (left, paid, answer, status) = leave_and_pay_at_once(true).await?;
     assert_eq!(left, 200);
-    if paid == 200 {
-        assert_eq!(after["status"], "CONFIRMED", "a paid booking was cancelled");
-    } else {
-        // Leaving went first: the unpaid offer was cancelled and the payment refused.
-        assert_eq!(
-            (paid, after["status"].as_str()),
-            (409, Some("CANCELLED")),
-            "{answer}"
-        );
-    }
+    assert_ne!(
+        (paid, status.as_str()),
+        (200, "CANCELLED"),
+        "a paid booking was cancelled"
+    );
+    assert_eq!((paid, status.as_str()), (409, "CANCELLED"), "{answer}");
+
+    // Paying goes first: the booking is the customer's, leaving afterwards does not touch it.
+    let (left, paid, answer, status) = leave_and_pay_at_once(false).await?;
+    assert_eq!((left, paid), (200, 200), "{answer}");
+    assert_eq!(status, "CONFIRMED");
     Ok(())
 }
