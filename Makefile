@@ -11,7 +11,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.js
 help:
 	@echo "make run    start Postgres + Redis (.dev/), demo data, server, and the desktop app if a display exists"
 	@echo "make test   run every test (Rust workspace with real services, desktop window under Xvfb, ui)"
-	@echo "make bench  booking engine benchmark (SentraRental vs Postgres only); see BENCHMARKS.md"
+	@echo "make bench  booking engine benchmark (SentraRental vs two Postgres-only designs, fast and durable commits); see BENCHMARKS.md"
 	@echo "make lint   rustfmt check and clippy with warnings as errors"
 
 setup: ui/node_modules/.package-lock.json
@@ -36,7 +36,7 @@ test: setup ui
 	$(CARGO) test --workspace --no-fail-fast
 	npm --prefix ui test
 
-# The booking benchmark (release build): SentraRental vs a Postgres-only baseline, one run.
+# The booking benchmark (release build): SentraRental vs two Postgres-only baselines, one run.
 bench: setup
 	$(CARGO) bench -p sentra-server --bench booking
 
