@@ -3,7 +3,10 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use sentra_server::{Config, booking::repo};
+use sentra_server::{
+    Config,
+    booking::{availability::PLAIN_SEARCH, repo},
+};
 use sentra_test_support::unique_key_prefix;
 use uuid::Uuid;
 
@@ -97,20 +100,14 @@ pub(crate) async fn bench(database_url: &str, redis_url: &str) -> anyhow::Result
 /// The node types of the plan Postgres picks for the plain search, outermost first.
 pub(crate) async fn plan_of_plain_search(bench: &Bench, sku_id: Uuid) -> anyhow::Result<String> {
     let start = bench.today;
-    let plan: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (FORMAT JSON) SELECT a.id FROM assets a WHERE a.sku_id = $1 AND a.status = 'active' \
-           AND ($2::uuid IS NULL OR a.home_branch_id = $2) \
-           AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.asset_id = a.id \
-               AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
-               AND b.occupied && daterange($3, $4, '[)')) \
-         ORDER BY a.sku_ordinal",
-    )
-    .bind(sku_id)
-    .bind(None::<Uuid>)
-    .bind(start)
-    .bind(start + chrono::Days::new(7))
-    .fetch_one(&bench.db)
-    .await?;
+    let explain = format!("EXPLAIN (FORMAT JSON) {PLAIN_SEARCH}");
+    let plan: serde_json::Value = sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
+        .bind(sku_id)
+        .bind(None::<Uuid>)
+        .bind(start)
+        .bind(start + chrono::Days::new(7))
+        .fetch_one(&bench.db)
+        .await?;
     let mut nodes = Vec::new();
     collect_nodes(&plan[0]["Plan"], &mut nodes);
     Ok(nodes.join(" > "))

@@ -56,6 +56,15 @@ pub enum SearchError {
 /// A cached fleet and when its version was last checked.
 type CachedFleet = (Instant, Arc<Fleet>);
 
+/// The plain Postgres search: free active units of SKU $1 (in branch $2, or any) for the
+/// occupied days `[$3, $4)`, one anti-join probing the exclusion constraint's index per asset.
+pub const PLAIN_SEARCH: &str = "SELECT a.id FROM assets a WHERE a.sku_id = $1 AND a.status = 'active' \
+       AND ($2::uuid IS NULL OR a.home_branch_id = $2) \
+       AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.asset_id = a.id \
+           AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
+           AND b.occupied && daterange($3, $4, '[)')) \
+     ORDER BY a.sku_ordinal";
+
 /// How often a cached fleet's version is checked against Postgres.
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -238,20 +247,13 @@ impl Availability {
         start: NaiveDate,
         blocked_until: NaiveDate,
     ) -> sqlx::Result<Vec<Uuid>> {
-        sqlx::query_scalar(
-            "SELECT a.id FROM assets a WHERE a.sku_id = $1 AND a.status = 'active' \
-               AND ($2::uuid IS NULL OR a.home_branch_id = $2) \
-               AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.asset_id = a.id \
-                   AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
-                   AND b.occupied && daterange($3, $4, '[)')) \
-             ORDER BY a.sku_ordinal",
-        )
-        .bind(sku_id)
-        .bind(branch_id)
-        .bind(start)
-        .bind(blocked_until)
-        .fetch_all(&self.db)
-        .await
+        sqlx::query_scalar(PLAIN_SEARCH)
+            .bind(sku_id)
+            .bind(branch_id)
+            .bind(start)
+            .bind(blocked_until)
+            .fetch_all(&self.db)
+            .await
     }
 
     /// Per day of `[first, end)`: (free units, rentable units), for the SKU month calendar. A
