@@ -236,6 +236,16 @@ struct Pass {
     force: bool,
 }
 
+impl Pass {
+    /// The versioned write of `asset`'s state from the snapshot.
+    fn state_of(self, asset: &AssetRow) -> StateWrite {
+        StateWrite {
+            version: asset.calendar_version,
+            force: self.force,
+        }
+    }
+}
+
 /// Rebuilds the calendar of every asset (`only` = `None`) or of one asset.
 pub async fn rebuild(
     db: &PgPool,
@@ -338,10 +348,7 @@ async fn sync_month_keys(
             let calendar = AssetCalendar::new(&cache.key_prefix, &asset.sku_code, asset.id);
             let want = expected.month_bitmaps(asset.id);
             let mut conn = conn.clone();
-            let state = StateWrite {
-                version: asset.calendar_version,
-                force: pass.force,
-            };
+            let state = pass.state_of(asset);
             async move {
                 if pass.compare && month_keys_agree(&mut conn, &calendar, asset, &want).await? {
                     return Ok::<_, redis::RedisError>((asset, Some(0)));
@@ -382,19 +389,20 @@ async fn sync_day_index(
         } else {
             None
         };
-        let differing: Vec<&AssetRow> = expected
+        // Each asset's days as Postgres has them, kept for the rewrite of those that differ.
+        let differing: Vec<(&AssetRow, Vec<(NaiveDate, bool)>)> = expected
             .assets
             .iter()
             .filter(|a| a.sku_code == sku)
-            .filter(|asset| {
+            .map(|asset| (asset, expected.day_states(asset.id)))
+            .filter(|(asset, want)| {
                 let Some((bitmaps, versions)) = &current else {
                     return true;
                 };
                 let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
                 let stored = versions.get(&ordinal).copied().unwrap_or(0);
                 let agrees = stored >= asset.calendar_version
-                    && expected
-                        .day_states(asset.id)
+                    && want
                         .iter()
                         .zip(bitmaps)
                         .all(|((_, taken), bitmap)| bit_is_set(bitmap, ordinal) == *taken);
@@ -403,16 +411,12 @@ async fn sync_day_index(
             .collect();
         // Each rewrite touches every day of the window: a bounded number at a time.
         for batch in differing.chunks(DAY_BATCH) {
-            let rewrites = batch.iter().map(|asset| {
+            let rewrites = batch.iter().map(|(asset, want)| {
                 let (index, mut conn) = (index.clone(), conn.clone());
                 let ordinal = u32::try_from(asset.sku_ordinal).unwrap_or(0);
-                let want = expected.day_states(asset.id);
-                let state = StateWrite {
-                    version: asset.calendar_version,
-                    force: pass.force,
-                };
+                let state = pass.state_of(asset);
                 async move {
-                    let written = index.replace(&mut conn, ordinal, &state, &want).await?;
+                    let written = index.replace(&mut conn, ordinal, &state, want).await?;
                     Ok::<_, redis::RedisError>((*asset, written))
                 }
             });
