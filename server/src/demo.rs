@@ -56,6 +56,8 @@ struct Branch {
     name: &'static str,
     address: &'static str,
     time_zone: &'static str,
+    /// Latitude, longitude.
+    location: (f64, f64),
 }
 
 const BRANCHES: &[Branch] = &[
@@ -64,12 +66,14 @@ const BRANCHES: &[Branch] = &[
         name: "Sentra Jakarta Kemayoran",
         address: "Jl. Benyamin Sueb No. 10, Kemayoran, Jakarta Pusat",
         time_zone: "Asia/Jakarta",
+        location: (-6.1560, 106.8470),
     },
     Branch {
         code: "DPS01",
         name: "Sentra Bali Denpasar",
         address: "Jl. Bypass Ngurah Rai No. 88, Denpasar",
         time_zone: "Asia/Makassar",
+        location: (-8.6890, 115.2190),
     },
 ];
 
@@ -210,13 +214,16 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
     for b in BRANCHES {
         let id = Uuid::now_v7();
         sqlx::query(
-            "INSERT INTO branches (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO branches (id, code, name, address, time_zone, latitude, longitude) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(b.code)
         .bind(b.name)
         .bind(b.address)
         .bind(b.time_zone)
+        .bind(b.location.0)
+        .bind(b.location.1)
         .execute(&mut *tx)
         .await?;
         branch_ids.insert(b.code, id);

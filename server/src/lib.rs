@@ -106,10 +106,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             config.trust_forwarded_for,
         ),
         auth,
-        availability: booking::availability::Availability::new(
-            db.clone(),
-            bookings.projection().clone(),
-        ),
+        availability: bookings.availability().clone(),
         db,
         cache,
         bookings,

@@ -4,12 +4,26 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sentra_domain::{BookingStatus, Money, Uuid};
 use serde::{Deserialize, Serialize};
 
-/// `POST /api/v1/bookings` (with an `Idempotency-Key` header).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+use crate::availability::Location;
+
+/// `POST /api/v1/bookings` (with an `Idempotency-Key` header). Either a model (`sku`, with an
+/// optional `branch` or `near`): the server assigns a free unit; or one unit (`asset_id`), as
+/// staff do at the counter. Exactly one of `sku` and `asset_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBookingRequest {
-    /// The asset to rent (from an availability search).
-    pub asset_id: Uuid,
+    /// The SKU (model) to rent, e.g. `AVANZA-13G-AT`; the server picks the unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// With `sku`: only this branch. Absent: any branch, nearest to `near` first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// With `sku` and no `branch`: where the customer is, so the nearest branch is tried first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near: Option<Location>,
+    /// One specific unit (staff at the counter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<Uuid>,
     /// The customer renting it.
     pub customer_id: Uuid,
     /// Pickup day, a local date in the asset's branch time zone.

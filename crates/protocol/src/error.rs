@@ -94,6 +94,9 @@ error_codes! {
     AssetMoved = ("asset_moved", 409, "The asset just moved to another branch"),
     /// The asset is in the workshop or retired: it cannot be booked whatever the dates.
     AssetNotRentable = ("asset_not_rentable", 409, "The asset cannot be rented now"),
+    /// No unit of the model is free for these dates (in the branch asked, or anywhere); checked
+    /// in the database. Clients offer other dates, another branch, or the waitlist.
+    SoldOut = ("sold_out", 409, "No unit of this model is free for these dates"),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -4,8 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sentra_domain::{ChecklistItem, Uuid};
 use serde::{Deserialize, Serialize};
 
+use crate::availability::Location;
+
 /// A branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Branch {
     pub id: Uuid,
@@ -15,10 +17,12 @@ pub struct Branch {
     pub address: String,
     /// `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT).
     pub time_zone: String,
+    /// Where the branch is: customers booking a model without naming a branch get the nearest.
+    pub location: Option<Location>,
 }
 
 /// `POST /api/v1/branches`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBranchRequest {
     /// 2-12 upper-case letters and digits.
@@ -40,10 +44,13 @@ pub struct CreateBranchRequest {
         )
     )]
     pub time_zone: String,
+    /// Where the branch is (optional; without it the branch is offered after located ones).
+    #[serde(default)]
+    pub location: Option<Location>,
 }
 
 /// `GET /api/v1/branches`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BranchList {
     pub items: Vec<Branch>,

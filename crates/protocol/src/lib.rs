@@ -19,7 +19,10 @@ pub use auth::{
     ChangePasswordRequest, CustomerLoginRequest, Me, RefreshRequest, StaffLoginRequest,
     TokenResponse,
 };
-pub use availability::{Availability, CalendarDay, DayState, FreeAsset, SkuCalendar};
+pub use availability::{
+    Availability, BranchAvailability, CalendarDay, DayState, FreeAsset, FreeUnitPage, Location,
+    PriceQuote, SkuCalendar,
+};
 pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};

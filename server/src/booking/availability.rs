@@ -1,11 +1,12 @@
 //! Availability search: which units of a SKU are free for a date range (in one branch or all),
-//! and a SKU's month calendar (sold out / partly free / free per day).
+//! how many per branch, the SKU's month calendar, and the ranked candidates of a booking by SKU
+//! (`assign` ranks them; Postgres decides each attempt).
 //!
 //! Answered from Redis: the per-SKU day bitmaps (bit n = the asset with ordinal n is occupied
 //! that day) for the days asked, OR-ed together client-side — a handful of small reads, whatever
 //! the fleet size, and no long script blocking Redis. The fleet list (ordinal → asset) is cached
 //! in process and reloaded when the SKU's `fleet_version` changes. If Redis cannot answer, the
-//! same question goes to Postgres (GiST index of the exclusion constraint).
+//! same question goes to Postgres (one range scan of the SKU's bookings).
 
 use std::{
     collections::HashMap,
@@ -18,7 +19,10 @@ use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
-use super::projection::Projection;
+use super::{
+    assign::{self, Around, Fit, LOOK_DAYS, Rank},
+    projection::Projection,
+};
 use crate::cache::calendar::{SkuDays, bit_is_set};
 
 /// One unit of a SKU's fleet.
@@ -32,14 +36,49 @@ pub struct FleetAsset {
     pub status: String,
 }
 
-/// A SKU's fleet as of `version`.
+/// A SKU as search and pricing need it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SkuHead {
+    pub id: Uuid,
+    pub name: String,
+    #[sqlx(rename = "turnaround_buffer_days")]
+    pub buffer_days: i32,
+    pub daily_rate_idr: i64,
+    pub deposit_idr: i64,
+    #[sqlx(rename = "fleet_version")]
+    pub version: i64,
+}
+
+/// A SKU's fleet as of `head.version`.
 #[derive(Debug)]
 pub struct Fleet {
     pub sku_id: Uuid,
     pub sku_code: String,
+    pub head: SkuHead,
     pub buffer_days: i32,
     pub version: i64,
     pub assets: Vec<FleetAsset>,
+}
+
+/// A branch as search shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BranchInfo {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl BranchInfo {
+    /// Kilometres from `point`, when the branch has a location.
+    pub fn distance_km(&self, point: (f64, f64)) -> Option<f64> {
+        Some(assign::distance_km(
+            (self.latitude?, self.longitude?),
+            point,
+        ))
+    }
 }
 
 /// Why a search could not run.
@@ -51,6 +90,14 @@ pub enum SearchError {
     UnknownBranch,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Where to look: one branch or every branch, and where the customer is (nearest first).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    pub branch: Option<&'a str>,
+    /// Latitude, longitude.
+    pub near: Option<(f64, f64)>,
 }
 
 /// A cached fleet and when its version was last checked.
@@ -68,7 +115,14 @@ pub const PLAIN_SEARCH: &str = "SELECT a.id FROM assets a WHERE a.sku_id = $1 AN
 /// How often a cached fleet's version is checked against Postgres.
 const RECHECK: Duration = Duration::from_secs(1);
 
-/// A search's answer: the fleet and the indexes (into `fleet.assets`) of the free units.
+/// How long the branch list and the units' recent use are kept.
+const SLOW_CHANGING: Duration = Duration::from_secs(60);
+
+/// How far back "recently used" looks, in days.
+const RECENT_USE_DAYS: u64 = 90;
+
+/// A search's answer: the fleet and the indexes (into `fleet.assets`) of the free units, in the
+/// SKU's unit order.
 #[derive(Debug)]
 pub struct FreeUnits {
     pub fleet: Arc<Fleet>,
@@ -81,6 +135,36 @@ impl FreeUnits {
     pub fn assets(&self) -> impl Iterator<Item = &FleetAsset> {
         self.free.iter().map(|&i| &self.fleet.assets[i])
     }
+
+    /// At most `limit` free units after the unit with ordinal `after`, and the ordinal to pass
+    /// for the next page (absent on the last page).
+    pub fn page(&self, after: Option<i32>, limit: usize) -> (Vec<&FleetAsset>, Option<i32>) {
+        let mut rest = self
+            .assets()
+            .filter(|a| after.is_none_or(|after| a.sku_ordinal > after));
+        let page: Vec<&FleetAsset> = rest.by_ref().take(limit).collect();
+        let next = match rest.next() {
+            Some(_) => page.last().map(|a| a.sku_ordinal),
+            None => None,
+        };
+        (page, next)
+    }
+}
+
+/// Free units in one branch.
+#[derive(Debug, Clone)]
+pub struct BranchCount {
+    pub branch: BranchInfo,
+    pub free_units: u32,
+    pub distance_km: Option<f64>,
+}
+
+/// The units a booking by SKU tries, best first (indexes into `fleet.assets`).
+#[derive(Debug)]
+pub struct Candidates {
+    pub fleet: Arc<Fleet>,
+    pub order: Vec<usize>,
+    pub source: Source,
 }
 
 /// How a search was answered (for tests and benchmarks).
@@ -90,6 +174,32 @@ pub enum Source {
     Postgres,
 }
 
+/// Who is occupied on which day of a window starting at `first`.
+enum Grid {
+    /// One bitmap per day, bit = SKU ordinal (the Redis calendar).
+    Bitmaps(Vec<Vec<u8>>),
+    /// Occupied ranges `[start, end)` per asset (Postgres).
+    Ranges(HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>),
+}
+
+impl Grid {
+    fn taken(&self, asset: &FleetAsset, first: NaiveDate, day: usize) -> bool {
+        match self {
+            Grid::Bitmaps(days) => days.get(day).is_some_and(|bitmap| {
+                bit_is_set(bitmap, u32::try_from(asset.sku_ordinal).unwrap_or(0))
+            }),
+            Grid::Ranges(ranges) => {
+                let date = first + chrono::Days::new(day as u64);
+                ranges
+                    .get(&asset.id)
+                    .is_some_and(|r| r.iter().any(|(s, e)| *s <= date && date < *e))
+            }
+        }
+    }
+}
+
+type Cached<T> = Arc<RwLock<HashMap<Uuid, (Instant, Arc<T>)>>>;
+
 /// Availability search with its fleet cache.
 #[derive(Debug, Clone)]
 pub struct Availability {
@@ -98,6 +208,10 @@ pub struct Availability {
     projection: Projection,
     /// Fleets by SKU code, with when their version was last checked against Postgres.
     fleets: Arc<RwLock<HashMap<String, CachedFleet>>>,
+    /// Every branch, with when it was read.
+    branches: Arc<RwLock<Option<(Instant, Arc<Vec<BranchInfo>>)>>>,
+    /// Booked days of the last [`RECENT_USE_DAYS`] per unit, by SKU id.
+    recent_use: Cached<HashMap<Uuid, u32>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
     rebuilding: Arc<tokio::sync::Mutex<()>>,
 }
@@ -109,6 +223,8 @@ impl Availability {
             db,
             projection,
             fleets: Arc::default(),
+            branches: Arc::default(),
+            recent_use: Arc::default(),
             rebuilding: Arc::default(),
         }
     }
@@ -121,32 +237,52 @@ impl Availability {
         {
             return Ok(fleet.clone());
         }
-        let head: Option<(Uuid, i64, i32)> = sqlx::query_as(
-            "SELECT id, fleet_version, turnaround_buffer_days FROM skus WHERE code = $1",
+        self.fleet_now(sku_code).await
+    }
+
+    /// The SKU's fleet as Postgres has it now (the cached list when its version is current).
+    pub async fn fleet_now(&self, sku_code: &str) -> Result<Arc<Fleet>, SearchError> {
+        let head: SkuHead = sqlx::query_as(
+            "SELECT id, name, turnaround_buffer_days, daily_rate_idr, deposit_idr, fleet_version \
+             FROM skus WHERE code = $1",
         )
         .bind(sku_code)
         .fetch_optional(&self.db)
-        .await?;
-        let (sku_id, version, buffer_days) = head.ok_or(SearchError::UnknownSku)?;
-        if let Some((checked, fleet)) = self.fleets.write().await.get_mut(sku_code)
-            && fleet.version == version
+        .await?
+        .ok_or(SearchError::UnknownSku)?;
+        let mut fleets = self.fleets.write().await;
+        if let Some((checked, fleet)) = fleets.get_mut(sku_code)
+            && fleet.version == head.version
         {
             *checked = Instant::now();
+            if fleet.head != head {
+                // Price, name or buffer changed: same units, new terms.
+                *fleet = Arc::new(Fleet {
+                    buffer_days: head.buffer_days,
+                    head,
+                    sku_id: fleet.sku_id,
+                    sku_code: fleet.sku_code.clone(),
+                    version: fleet.version,
+                    assets: fleet.assets.clone(),
+                });
+            }
             return Ok(fleet.clone());
         }
+        drop(fleets);
         let assets: Vec<FleetAsset> = sqlx::query_as(
             "SELECT a.id, a.sku_ordinal, a.home_branch_id AS branch_id, b.code AS branch_code, \
                     a.plate_or_serial, a.status \
              FROM assets a JOIN branches b ON b.id = a.home_branch_id WHERE a.sku_id = $1 ORDER BY a.sku_ordinal",
         )
-        .bind(sku_id)
+        .bind(head.id)
         .fetch_all(&self.db)
         .await?;
         let fleet = Arc::new(Fleet {
-            sku_id,
+            sku_id: head.id,
             sku_code: sku_code.to_owned(),
-            buffer_days,
-            version,
+            buffer_days: head.buffer_days,
+            version: head.version,
+            head,
             assets,
         });
         self.fleets
@@ -154,6 +290,40 @@ impl Availability {
             .await
             .insert(sku_code.to_owned(), (Instant::now(), fleet.clone()));
         Ok(fleet)
+    }
+
+    /// Every branch (cached for a minute; re-read when a code is not found).
+    pub async fn branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
+        if let Some((read, branches)) = self.branches.read().await.as_ref()
+            && read.elapsed() < SLOW_CHANGING
+        {
+            return Ok(branches.clone());
+        }
+        self.read_branches().await
+    }
+
+    async fn read_branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
+        let branches: Vec<BranchInfo> = sqlx::query_as(
+            "SELECT id, code, name, time_zone, latitude, longitude FROM branches ORDER BY code",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let branches = Arc::new(branches);
+        *self.branches.write().await = Some((Instant::now(), branches.clone()));
+        Ok(branches)
+    }
+
+    /// The branch with `code`.
+    pub async fn branch(&self, code: &str) -> Result<BranchInfo, SearchError> {
+        if let Some(branch) = self.branches().await?.iter().find(|b| b.code == code) {
+            return Ok(branch.clone());
+        }
+        self.read_branches()
+            .await?
+            .iter()
+            .find(|b| b.code == code)
+            .cloned()
+            .ok_or(SearchError::UnknownBranch)
     }
 
     /// Active units of `sku_code` (in `branch_code`, or any branch) free for a rental
@@ -191,11 +361,10 @@ impl Availability {
         let fleet = self.fleet(sku_code).await?;
         if let Some(code) = branch_code
             && !fleet.assets.iter().any(|a| a.branch_code == code)
-            && !self.branch_exists(code).await?
         {
-            return Err(SearchError::UnknownBranch);
+            self.branch(code).await?;
         }
-        let blocked_until = end + chrono::Days::new(u64::try_from(fleet.buffer_days).unwrap_or(0));
+        let blocked_until = end + days(fleet.buffer_days);
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
             a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
         });
@@ -238,6 +407,208 @@ impl Availability {
         })
     }
 
+    /// Free units per branch of the search's scope: every branch with units of the SKU (free or
+    /// not), nearest to `near` first, else by code.
+    pub async fn branch_counts(
+        &self,
+        units: &FreeUnits,
+        scope: Scope<'_>,
+    ) -> sqlx::Result<Vec<BranchCount>> {
+        let branches = self.branches().await?;
+        let mut counts: Vec<BranchCount> = branches
+            .iter()
+            .filter(|b| scope.branch.is_none_or(|code| b.code == code))
+            .filter(|b| units.fleet.assets.iter().any(|a| a.branch_id == b.id))
+            .map(|b| BranchCount {
+                branch: b.clone(),
+                free_units: u32::try_from(units.assets().filter(|a| a.branch_id == b.id).count())
+                    .unwrap_or(u32::MAX),
+                distance_km: scope.near.and_then(|point| b.distance_km(point)),
+            })
+            .collect();
+        if scope.near.is_some() {
+            counts.sort_by(|a, b| {
+                let key = |c: &BranchCount| c.distance_km.unwrap_or(f64::MAX);
+                key(a).total_cmp(&key(b))
+            });
+        }
+        Ok(counts)
+    }
+
+    /// The units a booking by SKU should try for the rental `[start, end)`, best first (see
+    /// [`assign`]). `fresh` reads Postgres only (the fleet's current version and its bookings):
+    /// for jobs, and before anyone is told "sold out". Otherwise the Redis calendar answers, and
+    /// Postgres when Redis cannot.
+    pub async fn candidates(
+        &self,
+        sku_code: &str,
+        scope: Scope<'_>,
+        start: NaiveDate,
+        end: NaiveDate,
+        today: NaiveDate,
+        fresh: bool,
+    ) -> Result<Candidates, SearchError> {
+        let fleet = if fresh {
+            self.fleet_now(sku_code).await?
+        } else {
+            self.fleet(sku_code).await?
+        };
+        if let Some(code) = scope.branch {
+            self.branch(code).await?;
+        }
+        let occupied_end = end + days(fleet.buffer_days);
+        let look = chrono::Days::new(u64::from(LOOK_DAYS));
+        let (first, last) = (start - look, occupied_end + look);
+        let from_redis = if fresh {
+            None
+        } else {
+            match self.read_days(&fleet.sku_code, first, last).await {
+                Ok(Some(bitmaps)) => Some(Grid::Bitmaps(bitmaps)),
+                Ok(None) => {
+                    self.rebuild_in_background();
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "calendar read failed; asking Postgres");
+                    None
+                }
+            }
+        };
+        let (grid, source) = match from_redis {
+            Some(grid) => (grid, Source::Redis),
+            None => (
+                Grid::Ranges(self.occupancy_in_postgres(fleet.sku_id, first, last).await?),
+                Source::Postgres,
+            ),
+        };
+        let branch_order = self.branch_order(scope).await?;
+        let recent_use = self.recent_use(&fleet, today).await?;
+        let index = |d: NaiveDate| usize::try_from((d - first).num_days()).unwrap_or(0);
+        let (start_at, end_at, grid_len) = (index(start), index(occupied_end), index(last));
+        let first_usable = index(today.max(first));
+        let occupied_days = u32::try_from(end_at - start_at).unwrap_or(u32::MAX);
+        let shortest = 1 + u32::try_from(fleet.buffer_days).unwrap_or(0);
+        let ranked: Vec<(usize, Rank)> = fleet
+            .assets
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.status == "active")
+            .filter(|(_, a)| scope.branch.is_none_or(|code| a.branch_code == code))
+            .filter(|(_, a)| (start_at..end_at).all(|d| !grid.taken(a, first, d)))
+            .map(|(i, a)| {
+                let taken = |d: usize| grid.taken(a, first, d);
+                let around = Around::in_grid(taken, start_at, end_at, grid_len, first_usable);
+                let rank = Rank {
+                    branch_order: branch_order.get(&a.branch_id).copied().unwrap_or(0),
+                    fit: Fit::of(around, occupied_days, shortest),
+                    recent_use_days: recent_use.get(&a.id).copied().unwrap_or(0),
+                };
+                (i, rank)
+            })
+            .collect();
+        let order = assign::order(ranked, &mut rand::rng());
+        Ok(Candidates {
+            fleet,
+            order,
+            source,
+        })
+    }
+
+    /// Each branch's place when the customer is at `scope.near`: 0 for the nearest, branches
+    /// without a location last. Empty (every branch equal) without `near`.
+    async fn branch_order(&self, scope: Scope<'_>) -> sqlx::Result<HashMap<Uuid, u32>> {
+        let Some(point) = scope.near else {
+            return Ok(HashMap::new());
+        };
+        let branches = self.branches().await?;
+        let mut by_distance: Vec<(f64, Uuid)> = branches
+            .iter()
+            .map(|b| (b.distance_km(point).unwrap_or(f64::MAX), b.id))
+            .collect();
+        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(by_distance
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, id))| (id, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect())
+    }
+
+    /// Days each unit of the fleet was booked (confirmed, running or finished) in the last
+    /// [`RECENT_USE_DAYS`] up to `today`; cached for a minute per SKU.
+    async fn recent_use(
+        &self,
+        fleet: &Fleet,
+        today: NaiveDate,
+    ) -> sqlx::Result<Arc<HashMap<Uuid, u32>>> {
+        if let Some((read, used)) = self.recent_use.read().await.get(&fleet.sku_id)
+            && read.elapsed() < SLOW_CHANGING
+        {
+            return Ok(used.clone());
+        }
+        let since = today - chrono::Days::new(RECENT_USE_DAYS);
+        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT asset_id, sum(upper(used) - lower(used)) FROM ( \
+                 SELECT b.asset_id, b.occupied * daterange($2, $3, '[)') AS used \
+                 FROM bookings b JOIN assets a ON a.id = b.asset_id \
+                 WHERE a.sku_id = $1 AND b.status IN ('CONFIRMED', 'ACTIVE', 'RETURNED', 'COMPLETED') \
+                   AND b.occupied && daterange($2, $3, '[)')) recent \
+             GROUP BY asset_id",
+        )
+        .bind(fleet.sku_id)
+        .bind(since)
+        .bind(today + chrono::Days::new(1))
+        .fetch_all(&self.db)
+        .await?;
+        let used: Arc<HashMap<Uuid, u32>> = Arc::new(
+            rows.into_iter()
+                .map(|(id, days)| (id, u32::try_from(days).unwrap_or(u32::MAX)))
+                .collect(),
+        );
+        self.recent_use
+            .write()
+            .await
+            .insert(fleet.sku_id, (Instant::now(), used.clone()));
+        Ok(used)
+    }
+
+    /// The SKU's occupied ranges per asset that touch `[first, last)`, from Postgres.
+    async fn occupancy_in_postgres(
+        &self,
+        sku_id: Uuid,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> sqlx::Result<HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>> {
+        let rows: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
+            "SELECT b.asset_id, lower(b.occupied), upper(b.occupied) \
+             FROM bookings b JOIN assets a ON a.id = b.asset_id \
+             WHERE a.sku_id = $1 AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
+               AND b.occupied && daterange($2, $3, '[)')",
+        )
+        .bind(sku_id)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.db)
+        .await?;
+        let mut ranges: HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+        for (asset, start, end) in rows {
+            ranges.entry(asset).or_default().push((start, end));
+        }
+        Ok(ranges)
+    }
+
+    /// The SKU's day bitmaps for `[first, last)`; `None` when the calendar is not built.
+    async fn read_days(
+        &self,
+        sku_code: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> redis::RedisResult<Option<Vec<Vec<u8>>>> {
+        let mut conn = self.projection.cache().main.connection().await?;
+        SkuDays::new(&self.projection.cache().key_prefix, sku_code)
+            .read(&mut conn, first, last)
+            .await
+    }
+
     /// The plain Postgres answer: one anti-join probing the exclusion constraint's index per
     /// asset (the benchmark's simplest baseline).
     pub async fn free_assets_postgres(
@@ -266,10 +637,8 @@ impl Availability {
         end: NaiveDate,
     ) -> Result<Vec<(NaiveDate, usize, usize)>, SearchError> {
         let fleet = self.fleet(sku_code).await?;
-        if let Some(code) = branch_code
-            && !self.branch_exists(code).await?
-        {
-            return Err(SearchError::UnknownBranch);
+        if let Some(code) = branch_code {
+            self.branch(code).await?;
         }
         let rentable: Vec<&FleetAsset> = fleet
             .assets
@@ -326,11 +695,7 @@ impl Availability {
         start: NaiveDate,
         end: NaiveDate,
     ) -> redis::RedisResult<Option<Vec<u8>>> {
-        let mut conn = self.projection.cache().main.connection().await?;
-        let Some(days) = SkuDays::new(&self.projection.cache().key_prefix, sku_code)
-            .read(&mut conn, start, end)
-            .await?
-        else {
+        let Some(days) = self.read_days(sku_code, start, end).await? else {
             return Ok(None);
         };
         let mut union: Vec<u8> = Vec::new();
@@ -363,11 +728,9 @@ impl Availability {
         .await?;
         Ok(taken.into_iter().collect())
     }
+}
 
-    async fn branch_exists(&self, code: &str) -> sqlx::Result<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM branches WHERE code = $1)")
-            .bind(code)
-            .fetch_one(&self.db)
-            .await
-    }
+/// `n` days (a SKU's buffer), as a date offset.
+fn days(n: i32) -> chrono::Days {
+    chrono::Days::new(u64::try_from(n).unwrap_or(0))
 }

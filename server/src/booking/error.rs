@@ -47,6 +47,24 @@ pub enum BookingError {
     /// The waitlist entry an offer was meant for is no longer waiting; no offer was made.
     #[error("the waitlist entry is no longer waiting")]
     EntryGone,
+    /// No unit of the SKU is free for the dates (in the scope asked): Postgres says so.
+    #[error("no unit of this SKU is free for these dates")]
+    SoldOut,
+    #[error("unknown SKU")]
+    UnknownSku,
+    #[error("unknown branch")]
+    UnknownBranch,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<super::availability::SearchError> for BookingError {
+    fn from(err: super::availability::SearchError) -> Self {
+        use super::availability::SearchError;
+        match err {
+            SearchError::UnknownSku => BookingError::UnknownSku,
+            SearchError::UnknownBranch => BookingError::UnknownBranch,
+            SearchError::Database(e) => BookingError::Database(e),
+        }
+    }
 }

@@ -5,14 +5,19 @@
 //! - [`service`]: one booking attempt end to end — validation, the calendar's fast "taken" answer
 //!   (confirmed in Postgres), the per-asset Redlock, the transaction, the calendar write.
 //! - [`projection`]: committed changes into the Redis calendar, versioned so it never goes back.
-//! - [`availability`]: free units of a SKU for dates, and the SKU month calendar.
+//! - [`availability`]: free units of a SKU for dates (counts per branch, pages of units), the SKU
+//!   month calendar, and the ranked candidates of a booking by SKU.
+//! - [`assign`]: how those candidates are ranked (nearest branch, best fit, spread wear).
+//! - [`by_sku`]: booking by SKU — tries the ranked units; "sold out" only when Postgres says so.
 //! - [`reconcile`]: rebuilds the calendar from Postgres (start-up, periodically, and whenever
 //!   Redis and Postgres are seen to disagree).
 //! - [`expiry`]: the sweeper that expires lapsed payment windows.
 //! - [`waitlist`]: queues for sold-out dates and the timed offers made when a unit frees.
 //! - `crate::jobs`: the durable Postgres job queue those offers run from.
 
+pub mod assign;
 pub mod availability;
+pub mod by_sku;
 pub mod directory;
 mod error;
 pub mod expiry;
@@ -22,5 +27,6 @@ pub mod repo;
 pub mod service;
 pub mod waitlist;
 
+pub use by_sku::SkuBooking;
 pub use error::{BookingError, Conflict};
 pub use service::{BookingService, BookingSettings, CreateBooking};

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::{
     BookingError,
+    availability::Availability,
     directory::AssetDirectory,
     projection::{AssetChange, Projection},
     reconcile::CalendarWindow,
@@ -70,14 +71,28 @@ pub struct CreateBooking {
     pub end: NaiveDate,
 }
 
+/// How an attempt uses the Redis calendar before it takes the asset lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CalendarUse {
+    /// "Taken" bits are confirmed in Postgres and refused with what Postgres found (a customer
+    /// asked for this unit).
+    Confirm,
+    /// "Taken" bits skip the unit without asking Postgres: one candidate of a booking by SKU,
+    /// which tries the next unit (and asks Postgres before it answers "sold out").
+    SkipWhenTaken,
+    /// Not asked: Postgres alone decides (jobs, and candidates Postgres just chose).
+    Ignore,
+}
+
 /// The booking engine's entry point.
 #[derive(Debug, Clone)]
 pub struct BookingService {
-    db: PgPool,
+    pub(super) db: PgPool,
     redlock: Arc<Redlock>,
     directory: AssetDirectory,
     projection: Projection,
-    settings: BookingSettings,
+    pub(super) availability: Availability,
+    pub(super) settings: BookingSettings,
 }
 
 fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
@@ -94,6 +109,7 @@ impl BookingService {
     ) -> Self {
         let projection = Projection::new(db.clone(), cache, settings.calendar_window());
         Self {
+            availability: Availability::new(db.clone(), projection.clone()),
             db,
             redlock,
             directory: AssetDirectory::default(),
@@ -112,13 +128,18 @@ impl BookingService {
         &self.projection
     }
 
+    /// Availability search over the same calendar.
+    pub fn availability(&self) -> &Availability {
+        &self.availability
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &BookingSettings {
         &self.settings
     }
 
     /// Validates the dates of a rental against the branch's "today".
-    fn validate(
+    pub(super) fn validate(
         &self,
         req: &CreateBooking,
         zone: BranchTimeZone,
@@ -162,7 +183,12 @@ impl BookingService {
 
     /// Creates a PENDING_PAYMENT hold that waits the configured payment window.
     pub async fn create(&self, req: &CreateBooking) -> Result<repo::BookingRow, BookingError> {
-        self.attempt(req, self.settings.payment_window, true, &Attach::Nothing)
+        self.attempt(
+            req,
+            self.settings.payment_window,
+            CalendarUse::Confirm,
+            &Attach::Nothing,
+        )
             .await
     }
 
@@ -181,7 +207,7 @@ impl BookingService {
             status,
             render,
         };
-        self.attempt(req, self.settings.payment_window, true, &attach)
+        self.attempt(req, self.settings.payment_window, CalendarUse::Confirm, &attach)
             .await
     }
 
@@ -193,18 +219,18 @@ impl BookingService {
         entry: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
         let attach = Attach::WaitlistOffer { entry };
-        self.attempt(req, self.settings.offer_window, false, &attach)
+        self.attempt(req, self.settings.offer_window, CalendarUse::Ignore, &attach)
             .await
     }
 
-    /// One attempt: the calendar's fast refusal (when `use_calendar`), the asset lock, the
+    /// One attempt: the calendar's fast refusal (as `calendar` says), the asset lock, the
     /// transaction, then the lock release and the calendar write.
     #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         req: &CreateBooking,
         window: Duration,
-        use_calendar: bool,
+        calendar: CalendarUse,
         attach: &Attach<'_>,
     ) -> Result<repo::BookingRow, BookingError> {
         // The fast path works from the directory cache: no Postgres round trip before Redis.
@@ -229,11 +255,11 @@ impl BookingService {
             return Err(BookingError::NotRentable(known.status.clone()));
         }
         let occupied_end = range.end() + buffer(known.buffer_days);
-        let calendar_said_free = if use_calendar {
-            self.calendar_check(&known, req, range.start(), occupied_end)
-                .await?
-        } else {
+        let calendar_said_free = if calendar == CalendarUse::Ignore {
             false
+        } else {
+            self.calendar_check(&known, req, range.start(), occupied_end, calendar)
+                .await?
         };
 
         let lock_key = format!(
@@ -292,14 +318,16 @@ impl BookingService {
 
     /// Asks the calendar whether the days are free. "Taken" is confirmed in Postgres before it
     /// is answered (and refused with what Postgres found); taken bits that Postgres does not
-    /// confirm are stale, so the asset is rebuilt and the attempt goes on. Returns whether the
-    /// calendar said free.
+    /// confirm are stale, so the asset is rebuilt and the attempt goes on. A candidate of a
+    /// booking by SKU ([`CalendarUse::SkipWhenTaken`]) is refused on the bits alone. Returns
+    /// whether the calendar said free.
     async fn calendar_check(
         &self,
         known: &repo::AssetContext,
         req: &CreateBooking,
         start: NaiveDate,
         occupied_end: NaiveDate,
+        calendar_use: CalendarUse,
     ) -> Result<bool, BookingError> {
         let cache = self.cache();
         let calendar = AssetCalendar::new(&cache.key_prefix, &known.sku_code, known.asset_id);
@@ -308,6 +336,9 @@ impl BookingService {
         };
         match calendar.is_free(&mut conn, start, occupied_end).await {
             Ok(true) => Ok(true),
+            Ok(false) if calendar_use == CalendarUse::SkipWhenTaken => {
+                Err(BookingError::Taken(super::Conflict { held_until: None }))
+            }
             Ok(false) => {
                 let held = repo::conflict(
                     &self.db,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{BookingError, BookingService, CreateBooking};
+use super::{BookingError, BookingService, SkuBooking};
 use crate::cache::waitlist_index;
 
 /// Tier weights: a lower weight is served first. Spaced so that enqueue time (milliseconds since
@@ -249,7 +249,7 @@ pub async fn unit_freed(
 ) -> anyhow::Result<Option<Uuid>> {
     let UnitFreed {
         booking_id: freed_booking,
-        asset_id,
+        asset_id: _,
         sku_id,
         branch_id,
         start,
@@ -274,14 +274,26 @@ pub async fn unit_freed(
     .bind(branch_id)
     .fetch_all(db)
     .await?;
+    let branch_codes: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, code FROM branches")
+        .fetch_all(db)
+        .await?;
     for entry in candidates {
-        let request = CreateBooking {
-            asset_id,
+        // Any free unit of the SKU in the entry's scope, not only the one freed: the entry is
+        // for the model, and the freed unit may not fit its dates while another does.
+        let request = SkuBooking {
+            sku: entry.sku_code.clone(),
+            branch: entry.branch_id.and_then(|id| {
+                branch_codes
+                    .iter()
+                    .find(|(b, _)| *b == id)
+                    .map(|(_, code)| code.clone())
+            }),
+            near: None,
             customer_id: entry.customer_id,
             start: entry.start_date,
             end: entry.end_date,
         };
-        match service.create_offer(&request, entry.id).await {
+        match service.offer_for_sku(&request, entry.id).await {
             Ok(booking) => {
                 index_remove(service, &entry).await;
                 tracing::info!(entry = %entry.id, booking = %booking.id, "waitlist offer made");
@@ -290,7 +302,8 @@ pub async fn unit_freed(
             // Not free for this entry's dates (or past/too long now), or the customer left: the
             // next one may fit.
             Err(
-                BookingError::Taken(_)
+                BookingError::SoldOut
+                | BookingError::Taken(_)
                 | BookingError::Invalid(_)
                 | BookingError::NotRentable(_)
                 | BookingError::Moved

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     auth::{Principal, Role, SubjectKind},
-    booking::{BookingError, Conflict, CreateBooking, repo::BookingRow},
+    booking::{BookingError, Conflict, CreateBooking, SkuBooking, repo::BookingRow},
     error::AppError,
     state::AppState,
 };
@@ -88,6 +88,20 @@ impl From<BookingError> for AppError {
                 ErrorCode::InvalidState,
                 format!("A {status} booking cannot be {action}"),
             ),
+            BookingError::SoldOut => {
+                let mut problem = Problem::new(ErrorCode::SoldOut).with_detail(
+                    "No unit of this model is free for these dates. Try other dates or another \
+                     branch, or join the waitlist to be offered a unit if one frees up.",
+                );
+                problem.waitlist_available = Some(true);
+                AppError::Client(Box::new(problem))
+            }
+            BookingError::UnknownSku => {
+                AppError::validation(vec![FieldError::new("sku", "no SKU with this code")])
+            }
+            BookingError::UnknownBranch => {
+                AppError::validation(vec![FieldError::new("branch", "no branch with this code")])
+            }
             BookingError::Database(e) => AppError::from(e),
         }
     }
@@ -124,7 +138,7 @@ pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
     responses(
         (status = 201, description = "Held for payment", body = Booking),
         (status = 400, description = "No Idempotency-Key, or not JSON", body = Problem),
-        (status = 409, description = "Dates taken (booking_conflict), held for another customer's payment until `held_until` (asset_held), asset being booked right now (asset_being_booked, retry after `Retry-After`), or moved to another branch meanwhile (asset_moved)", body = Problem),
+        (status = 409, description = "No unit of the model free (sold_out, checked in the database), dates taken (booking_conflict), held for another customer's payment until `held_until` (asset_held), asset being booked right now (asset_being_booked, retry after `Retry-After`), or moved to another branch meanwhile (asset_moved)", body = Problem),
         (status = 503, description = "The database could not answer; nothing is stored for the key, retry after `Retry-After`", body = Problem),
         (status = 422, description = "Invalid dates or ids, or a reused Idempotency-Key", body = Problem)))]
 pub async fn create(
@@ -143,13 +157,8 @@ pub async fn create(
                 e.to_string(),
             )])
         })?;
-        may_book(&state, &principal, &request).await?;
-        let create = CreateBooking {
-            asset_id: request.asset_id,
-            customer_id: request.customer_id,
-            start: request.start,
-            end: request.end,
-        };
+        let target = booking_target(&request)?;
+        may_book(&state, &principal, &request, &target).await?;
         // The response is stored with the booking, in its transaction.
         let render = |row: &BookingRow| {
             to_dto(row.clone())
@@ -157,11 +166,36 @@ pub async fn create(
                 .and_then(|dto| serde_json::to_value(dto).ok())
                 .unwrap_or_default()
         };
-        match state
-            .bookings
-            .create_recorded(&create, &claim, StatusCode::CREATED.as_u16(), &render)
-            .await
-        {
+        let created = StatusCode::CREATED.as_u16();
+        let outcome = match target {
+            Target::Unit(asset_id) => {
+                let create = CreateBooking {
+                    asset_id,
+                    customer_id: request.customer_id,
+                    start: request.start,
+                    end: request.end,
+                };
+                state
+                    .bookings
+                    .create_recorded(&create, &claim, created, &render)
+                    .await
+            }
+            Target::Model(sku) => {
+                let create = SkuBooking {
+                    sku,
+                    branch: request.branch.clone(),
+                    near: request.near.map(|at| (at.latitude, at.longitude)),
+                    customer_id: request.customer_id,
+                    start: request.start,
+                    end: request.end,
+                };
+                state
+                    .bookings
+                    .create_for_sku_recorded(&create, &claim, created, &render)
+                    .await
+            }
+        };
+        match outcome {
             Ok(row) => Ok(Decision::Recorded(StatusCode::CREATED, render(&row))),
             Err(BookingError::DecidedElsewhere) => Ok(Decision::DecidedElsewhere),
             Err(e) => Err(e.into()),
@@ -211,11 +245,57 @@ async fn visible_booking(
     }
 }
 
+/// What a create request books: one unit, or a model (the server picks the unit).
+enum Target {
+    Unit(Uuid),
+    Model(String),
+}
+
+fn booking_target(request: &CreateBookingRequest) -> Result<Target, AppError> {
+    let mut errors = Vec::new();
+    let target = match (request.asset_id, &request.sku) {
+        (Some(asset), None) => {
+            if request.branch.is_some() || request.near.is_some() {
+                errors.push(FieldError::new(
+                    "branch",
+                    "branch and near go with sku; a unit is booked at its own branch",
+                ));
+            }
+            Some(Target::Unit(asset))
+        }
+        (None, Some(sku)) => Some(Target::Model(sku.clone())),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new("sku", "give sku or asset_id, not both"));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::new(
+                "sku",
+                "give the SKU to rent (or, for staff, the asset_id of one unit)",
+            ));
+            None
+        }
+    };
+    if let Some(at) = request.near
+        && !((-90.0..=90.0).contains(&at.latitude) && (-180.0..=180.0).contains(&at.longitude))
+    {
+        errors.push(FieldError::new(
+            "near",
+            "latitude must be from -90 to 90 and longitude from -180 to 180",
+        ));
+    }
+    match target {
+        Some(target) if errors.is_empty() => Ok(target),
+        _ => Err(AppError::validation(errors)),
+    }
+}
+
 /// Customers book for themselves; branch admins and HQ book their branches' assets for anyone.
 async fn may_book(
     state: &AppState,
     principal: &Principal,
     request: &CreateBookingRequest,
+    target: &Target,
 ) -> Result<(), AppError> {
     match principal.kind {
         SubjectKind::Customer if request.customer_id == principal.id => Ok(()),
@@ -230,11 +310,24 @@ async fn may_book(
                     "Your role may not create bookings",
                 ));
             }
-            let branch: Option<Uuid> =
-                sqlx::query_scalar("SELECT home_branch_id FROM assets WHERE id = $1")
-                    .bind(request.asset_id)
-                    .fetch_optional(&state.db)
-                    .await?;
+            let branch: Option<Uuid> = match target {
+                Target::Unit(asset) => {
+                    sqlx::query_scalar("SELECT home_branch_id FROM assets WHERE id = $1")
+                        .bind(asset)
+                        .fetch_optional(&state.db)
+                        .await?
+                }
+                Target::Model(_) => match request.branch.as_deref() {
+                    Some(code) => Some(state.availability.branch(code).await?.id),
+                    None if principal.role == Role::HqAdmin => None,
+                    None => {
+                        return Err(AppError::validation(vec![FieldError::new(
+                            "branch",
+                            "branch staff book a model at one of their branches: name it",
+                        )]));
+                    }
+                },
+            };
             match branch {
                 Some(branch) if !principal.can_access_branch(branch) => Err(AppError::new(
                     ErrorCode::Forbidden,

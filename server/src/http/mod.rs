@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/password", post(auth::change_password))
         .route("/api/v1/auth/me", get(auth::whoami))
         .route("/api/v1/availability", get(availability::search))
+        .route("/api/v1/availability/units", get(availability::units))
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
         .route("/api/v1/customers", post(customers::register))
         .route(

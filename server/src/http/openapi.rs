@@ -25,7 +25,7 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, wai
         health::healthz, health::readyz, health::version, health::metrics,
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
         waitlist::join, waitlist::get_one, waitlist::leave,
-        availability::search, availability::calendar,
+        availability::search, availability::units, availability::calendar,
         customers::register, customers::me, customers::update_me, customers::my_bookings,
         inventory::list_branches, inventory::create_branch, inventory::list_skus, inventory::create_sku,
         inventory::update_sku, inventory::list_assets, inventory::create_asset, inventory::get_asset,
@@ -47,7 +47,8 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, wai
         sentra_protocol::RegisterCustomerRequest, sentra_protocol::UpdateProfileRequest,
         sentra_protocol::CustomerProfile, sentra_protocol::StaffLoginRequest, sentra_protocol::CustomerLoginRequest,
         sentra_protocol::RefreshRequest, sentra_protocol::ChangePasswordRequest, sentra_protocol::Me,
-        sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::SkuCalendar,
+        sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::FreeUnitPage,
+        sentra_protocol::BranchAvailability, sentra_protocol::PriceQuote, sentra_protocol::Location, sentra_protocol::SkuCalendar,
         sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
     tags(
         (name = "operations", description = "Health, readiness, version and metrics"),

@@ -54,6 +54,8 @@ pub const RULES: &[(&str, &str, Access)] = &[
     // The customers' web API: searching is open, booking needs a login.
     ("GET", "/api/v1/availability", Access::Public),
     ("GET", "/api/v1/skus/{code}/calendar", Access::Public),
+    // Staff see the free units themselves (plates), a page at a time.
+    ("GET", "/api/v1/availability/units", Access::Roles(STAFF)),
     ("POST", "/api/v1/bookings", Access::Authenticated),
     ("GET", "/api/v1/bookings", Access::Roles(STAFF)),
     ("GET", "/api/v1/bookings/{id}", Access::Authenticated),

@@ -6,7 +6,7 @@ use sentra_domain::{
     inventory::{ChecklistItem, validate_checklist},
 };
 use sentra_protocol::{
-    Branch, ChecklistLine, CreateBranchRequest, CreateSkuRequest, ErrorCode, FieldError, LateFee,
+    Branch, ChecklistLine, CreateBranchRequest, Location, CreateSkuRequest, ErrorCode, FieldError, LateFee,
     Sku, UpdateSkuRequest,
 };
 use sqlx::PgPool;
@@ -47,18 +47,32 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
             "expected Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)",
         ));
     }
+    if let Some(at) = request.location
+        && !(at.latitude.is_finite()
+            && at.longitude.is_finite()
+            && (-90.0..=90.0).contains(&at.latitude)
+            && (-180.0..=180.0).contains(&at.longitude))
+    {
+        errors.push(FieldError::new(
+            "location",
+            "latitude must be from -90 to 90 and longitude from -180 to 180",
+        ));
+    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO branches (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO branches (id, code, name, address, time_zone, latitude, longitude) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(&code)
     .bind(&name)
     .bind(request.address.trim())
     .bind(&request.time_zone)
+    .bind(request.location.map(|l| l.latitude))
+    .bind(request.location.map(|l| l.longitude))
     .execute(db)
     .await
     .map_err(|e| {
@@ -77,23 +91,38 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
         name,
         address: request.address.trim().to_owned(),
         time_zone: request.time_zone.clone(),
+        location: request.location,
     })
 }
 
 /// Every branch, by code.
 pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, AppError> {
-    let rows: Vec<(Uuid, String, String, String, String)> =
-        sqlx::query_as("SELECT id, code, name, address, time_zone FROM branches ORDER BY code")
-            .fetch_all(db)
-            .await?;
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        String,
+        Option<f64>,
+        Option<f64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, code, name, address, time_zone, latitude, longitude FROM branches ORDER BY code",
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, code, name, address, time_zone)| Branch {
+        .map(|(id, code, name, address, time_zone, lat, lon)| Branch {
             id,
             code,
             name,
             address,
             time_zone,
+            location: lat.zip(lon).map(|(latitude, longitude)| Location {
+                latitude,
+                longitude,
+            }),
         })
         .collect())
 }

@@ -1,0 +1,153 @@
+//! Booking by SKU: the customer names a model (and a branch, or where they are) and the server
+//! gives them a unit.
+//!
+//! The candidates come ranked (nearest branch, best fit, least recent use: see `assign`) from the
+//! Redis calendar. Each is tried exactly as a booking of that unit would be: the asset lock, then
+//! the Postgres transaction that decides. A unit taken meanwhile, being booked by someone else,
+//! moved or sent to the workshop is skipped for the next one. When the calendar's list is used
+//! up, Postgres is asked which units are free now and those are tried; only when Postgres has
+//! none is the answer "sold out". So a unit is never given twice (the exclusion constraint), and
+//! "sold out" is never said while Postgres has a free unit.
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use sentra_domain::BranchTimeZone;
+use uuid::Uuid;
+
+use super::{
+    BookingError, BookingService, CreateBooking,
+    availability::{Scope, Source},
+    repo::{Attach, BookingRow},
+    service::CalendarUse,
+};
+use crate::{cache::redlock::EXPECTED_WAIT, idempotency::Claim};
+
+/// Candidate lists read per attempt: the calendar's, then Postgres's (twice at most).
+const ROUNDS: usize = 3;
+
+/// Units tried from one list before the list is read again.
+const TRIES_PER_ROUND: usize = 24;
+
+/// A booking of a model, already parsed.
+#[derive(Debug, Clone)]
+pub struct SkuBooking {
+    pub sku: String,
+    /// Only this branch; `None`: any branch.
+    pub branch: Option<String>,
+    /// Where the customer is (latitude, longitude): the nearest branch is tried first.
+    pub near: Option<(f64, f64)>,
+    pub customer_id: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl BookingService {
+    /// Holds a unit of the SKU for payment.
+    pub async fn create_for_sku(&self, req: &SkuBooking) -> Result<BookingRow, BookingError> {
+        self.assign(req, self.settings.payment_window, &Attach::Nothing, false)
+            .await
+    }
+
+    /// Holds a unit of the SKU and, in the same transaction, stores `render(booking)` as the
+    /// response of the request's idempotency key (see [`BookingService::create_recorded`]).
+    pub async fn create_for_sku_recorded(
+        &self,
+        req: &SkuBooking,
+        claim: &Claim,
+        status: u16,
+        render: &(dyn Fn(&BookingRow) -> serde_json::Value + Sync),
+    ) -> Result<BookingRow, BookingError> {
+        let attach = Attach::Response {
+            claim,
+            status,
+            render,
+        };
+        self.assign(req, self.settings.payment_window, &attach, false)
+            .await
+    }
+
+    /// The waitlist entry's offer: any free unit of its SKU (in its branch, if it named one),
+    /// chosen from Postgres alone, held for the offer window.
+    pub async fn offer_for_sku(
+        &self,
+        req: &SkuBooking,
+        entry: Uuid,
+    ) -> Result<BookingRow, BookingError> {
+        let attach = Attach::WaitlistOffer { entry };
+        self.assign(req, self.settings.offer_window, &attach, true)
+            .await
+    }
+
+    /// Tries the ranked units until one is held. `postgres_only`: never read the calendar.
+    #[tracing::instrument(skip_all, fields(sku = %req.sku), err(level = "debug"))]
+    async fn assign(
+        &self,
+        req: &SkuBooking,
+        window: Duration,
+        attach: &Attach<'_>,
+        postgres_only: bool,
+    ) -> Result<BookingRow, BookingError> {
+        // The dates first, in the branch's time zone (or the westernmost, whose "today" is the
+        // earliest; each unit's own branch checks again).
+        let zone = match &req.branch {
+            Some(code) => {
+                let branch = self.availability.branch(code).await?;
+                BranchTimeZone::from_iana(&branch.time_zone)
+                    .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?
+            }
+            None => BranchTimeZone::Wib,
+        };
+        let dates = CreateBooking {
+            asset_id: Uuid::nil(),
+            customer_id: req.customer_id,
+            start: req.start,
+            end: req.end,
+        };
+        self.validate(&dates, zone)?;
+        let today = zone.local_date_of(Utc::now());
+        let scope = Scope {
+            branch: req.branch.as_deref(),
+            near: req.near,
+        };
+        let mut busy = false;
+        for round in 0..ROUNDS {
+            let fresh = postgres_only || round > 0;
+            let candidates = self
+                .availability
+                .candidates(&req.sku, scope, req.start, req.end, today, fresh)
+                .await?;
+            if fresh && candidates.order.is_empty() {
+                return Err(BookingError::SoldOut);
+            }
+            // Units Postgres just called free are not second-guessed by calendar bits.
+            let calendar = match candidates.source {
+                Source::Redis => CalendarUse::SkipWhenTaken,
+                Source::Postgres => CalendarUse::Ignore,
+            };
+            for &i in candidates.order.iter().take(TRIES_PER_ROUND) {
+                let unit = CreateBooking {
+                    asset_id: candidates.fleet.assets[i].id,
+                    ..dates.clone()
+                };
+                match self.attempt(&unit, window, calendar, attach).await {
+                    Ok(booking) => return Ok(booking),
+                    Err(
+                        BookingError::Taken(_)
+                        | BookingError::Moved
+                        | BookingError::NotRentable(_)
+                        | BookingError::UnknownAsset,
+                    ) => {}
+                    Err(BookingError::Busy { .. }) => busy = true,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        // Postgres still had free units, but every one was taken by a concurrent booking or
+        // locked by one: nothing decided, try again.
+        tracing::info!(busy, "every candidate unit was taken meanwhile");
+        Err(BookingError::Busy {
+            retry_after: EXPECTED_WAIT,
+        })
+    }
+}
