@@ -177,6 +177,7 @@ impl Server {
                 state.cache,
                 window,
                 state.config.reconcile_interval,
+                state.metrics,
             )
             .await;
         });

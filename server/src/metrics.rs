@@ -23,12 +23,21 @@ struct RequestLabels {
     status: u16,
 }
 
+/// Labels of the calendar reconcile metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReconcileLabels {
+    /// `full` or `incremental`.
+    kind: &'static str,
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
+    reconcile: Family<ReconcileLabels, Histogram>,
+    reconcile_repaired: Counter,
 }
 
 impl Metrics {
@@ -47,11 +56,36 @@ impl Metrics {
             "Time to produce an HTTP response",
             latency.clone(),
         );
+        let reconcile = Family::<ReconcileLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+        });
+        registry.register(
+            "calendar_reconcile_duration_seconds",
+            "Time one reconcile of the Redis calendar against Postgres took, by kind",
+            reconcile.clone(),
+        );
+        let reconcile_repaired = Counter::default();
+        registry.register(
+            "calendar_reconcile_repaired",
+            "Calendar keys and day bits the reconcile found wrong and rewrote",
+            reconcile_repaired.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            reconcile,
+            reconcile_repaired,
         }
+    }
+
+    /// Records one reconcile tick.
+    pub fn reconcile_done(&self, kind: &'static str, took: std::time::Duration, repaired: usize) {
+        self.reconcile
+            .get_or_create(&ReconcileLabels { kind })
+            .observe(took.as_secs_f64());
+        self.reconcile_repaired
+            .inc_by(u64::try_from(repaired).unwrap_or(u64::MAX));
     }
 
     /// The registry in OpenMetrics text form.

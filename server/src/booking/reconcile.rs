@@ -6,6 +6,13 @@
 //! (see `crate::cache::calendar`). So a reconcile running while bookings commit cannot undo them:
 //! a write made after the snapshot carries a newer version and wins.
 //!
+//! The periodic reconcile is incremental: each tick reads every asset's calendar version (one
+//! small query) and rewrites only the assets whose version moved since the last tick. Every
+//! [`FULL_EVERY`] ticks, and whenever a SKU's index is missing in Redis (a flush, a restart without
+//! persistence), it compares everything, which also catches Redis losing writes it had
+//! acknowledged (a failover to a replica that missed them). The duration of each run is in
+//! `/metrics` (`sentra_calendar_reconcile_duration_seconds`, by kind).
+//!
 //! The window runs from the previous month to the last day a booking can occupy: the booking
 //! horizon, plus the longest rental, plus the longest turnaround buffer (from configuration).
 
@@ -98,26 +105,131 @@ struct Occupancy {
     end_date: NaiveDate,
 }
 
-/// Rebuilds everything at start, then checks every `interval`.
+/// Ticks between two full comparisons (the others are incremental).
+pub const FULL_EVERY: u64 = 12;
+
+/// What a reconcile tick did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TickKind {
+    /// Compared every asset with Redis.
+    Full,
+    /// Rewrote only the assets whose Postgres version moved since the last tick.
+    Incremental,
+}
+
+impl TickKind {
+    /// The metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TickKind::Full => "full",
+            TickKind::Incremental => "incremental",
+        }
+    }
+}
+
+/// The periodic reconcile, remembering each asset's calendar version as of its last tick.
+#[derive(Debug)]
+pub struct Reconciler {
+    db: PgPool,
+    cache: std::sync::Arc<Cache>,
+    window: CalendarWindow,
+    /// Calendar versions Postgres had at the last tick; `None` before the first (full) one.
+    seen: Option<HashMap<Uuid, i64>>,
+    ticks: u64,
+}
+
+impl Reconciler {
+    /// A reconciler whose first tick is a full one.
+    pub fn new(db: PgPool, cache: std::sync::Arc<Cache>, window: CalendarWindow) -> Self {
+        Self {
+            db,
+            cache,
+            window,
+            seen: None,
+            ticks: 0,
+        }
+    }
+
+    /// One tick: full on the first, every [`FULL_EVERY`]th and when an index is missing;
+    /// otherwise only the assets whose version moved.
+    pub async fn tick(&mut self) -> anyhow::Result<(TickKind, ReconcileReport)> {
+        let versions: HashMap<Uuid, i64> =
+            sqlx::query_as("SELECT id, calendar_version FROM assets")
+                .fetch_all(&self.db)
+                .await?
+                .into_iter()
+                .collect();
+        let full = self.seen.is_none()
+            || self.ticks.is_multiple_of(FULL_EVERY)
+            || self.an_index_is_missing().await?;
+        self.ticks += 1;
+        if full {
+            let report = rebuild(&self.db, &self.cache, self.window, None).await?;
+            self.seen = Some(versions);
+            return Ok((TickKind::Full, report));
+        }
+        let seen = self.seen.get_or_insert_with(HashMap::new);
+        let moved: Vec<Uuid> = versions
+            .iter()
+            .filter(|(id, version)| seen.get(*id) != Some(*version))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut report = ReconcileReport::default();
+        if !moved.is_empty() {
+            report = rebuild(&self.db, &self.cache, self.window, Some(&moved)).await?;
+        }
+        // Only after the rewrite succeeded: a failed tick retries the same assets.
+        *seen = versions;
+        Ok((TickKind::Incremental, report))
+    }
+
+    /// Whether some SKU with units has no built day index in Redis.
+    async fn an_index_is_missing(&self) -> anyhow::Result<bool> {
+        let skus: Vec<String> = sqlx::query_scalar(
+            "SELECT s.code FROM skus s WHERE EXISTS (SELECT 1 FROM assets a WHERE a.sku_id = s.id)",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        if skus.is_empty() {
+            return Ok(false);
+        }
+        let keys: Vec<String> = skus
+            .iter()
+            .map(|sku| SkuDays::new(&self.cache.key_prefix, sku).built_key())
+            .collect();
+        let mut conn = self.cache.main.connection().await?;
+        let built: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
+        Ok(built.iter().any(Option::is_none))
+    }
+}
+
+/// Rebuilds everything at start, then reconciles every `interval`, recording each tick's
+/// duration in `metrics`.
 pub async fn run(
     db: PgPool,
     cache: std::sync::Arc<Cache>,
     window: CalendarWindow,
     interval: std::time::Duration,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) {
+    let mut reconciler = Reconciler::new(db, cache, window);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match rebuild(&db, &cache, window, None).await {
-            Ok(report) if report.keys_repaired > 0 => {
-                tracing::info!(
-                    assets = report.assets,
-                    repaired = report.keys_repaired,
-                    "calendar drift repaired"
-                );
+        let started = std::time::Instant::now();
+        match reconciler.tick().await {
+            Ok((kind, report)) => {
+                metrics.reconcile_done(kind.as_str(), started.elapsed(), report.keys_repaired);
+                if report.keys_repaired > 0 {
+                    tracing::info!(
+                        kind = kind.as_str(),
+                        assets = report.assets,
+                        repaired = report.keys_repaired,
+                        "calendar drift repaired"
+                    );
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "calendar reconcile failed; retrying next tick"),
         }
     }
@@ -126,7 +238,7 @@ pub async fn run(
 /// Postgres's view at one snapshot: the assets with their versions and the occupied ranges.
 async fn snapshot(
     db: &PgPool,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
     window_start: NaiveDate,
     window_end: NaiveDate,
 ) -> sqlx::Result<(Vec<AssetRow>, Vec<Occupancy>)> {
@@ -137,7 +249,7 @@ async fn snapshot(
     let assets: Vec<AssetRow> = sqlx::query_as(
         "SELECT a.id, s.code AS sku_code, a.sku_ordinal, a.calendar_version \
          FROM assets a JOIN skus s ON s.id = a.sku_id \
-         WHERE $1::uuid IS NULL OR a.id = $1 ORDER BY a.id",
+         WHERE $1::uuid[] IS NULL OR a.id = ANY($1) ORDER BY a.id",
     )
     .bind(only)
     .fetch_all(&mut *tx)
@@ -145,7 +257,7 @@ async fn snapshot(
     let occupancies: Vec<Occupancy> = sqlx::query_as(
         "SELECT asset_id, lower(occupied) AS start_date, upper(occupied) AS end_date FROM bookings \
          WHERE status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
-           AND occupied && daterange($1, $2, '[)') AND ($3::uuid IS NULL OR asset_id = $3)",
+           AND occupied && daterange($1, $2, '[)') AND ($3::uuid[] IS NULL OR asset_id = ANY($3))",
     )
     .bind(window_start)
     .bind(window_end)
@@ -172,7 +284,7 @@ impl Expected {
     async fn read(
         db: &PgPool,
         window: CalendarWindow,
-        only: Option<Uuid>,
+        only: Option<&[Uuid]>,
     ) -> sqlx::Result<Expected> {
         // A day earlier than any branch's today (UTC-side), so no current month is left out.
         let today = Utc::now().date_naive() - chrono::Days::new(1);
@@ -246,12 +358,13 @@ impl Pass {
     }
 }
 
-/// Rebuilds the calendar of every asset (`only` = `None`) or of one asset.
+/// Rebuilds the calendar of every asset (`only` = `None`, comparing first) or of the assets
+/// listed (rewritten straight away).
 pub async fn rebuild(
     db: &PgPool,
     cache: &Cache,
     window: CalendarWindow,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> anyhow::Result<ReconcileReport> {
     let pass = Pass {
         compare: only.is_none(),
@@ -267,7 +380,7 @@ pub async fn rebuild(
             compare: false,
             force: true,
         };
-        let (forced, _) = rebuild_pass(db, cache, window, Some(asset), force).await?;
+        let (forced, _) = rebuild_pass(db, cache, window, Some(&[asset]), force).await?;
         report.keys_repaired += forced.keys_repaired;
         report.forced += 1;
     }
@@ -279,7 +392,7 @@ async fn rebuild_pass(
     db: &PgPool,
     cache: &Cache,
     window: CalendarWindow,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
     pass: Pass,
 ) -> anyhow::Result<(ReconcileReport, Vec<(Uuid, String, i32)>)> {
     let expected = Expected::read(db, window, only).await?;

@@ -4,6 +4,7 @@ mod auth;
 mod authz;
 mod booking {
     mod api;
+    mod by_sku;
     mod calendar;
     mod crash;
     mod expiry;

@@ -1,5 +1,5 @@
-//! Availability search and the SKU month calendar, from Redis and (when Redis lost its data)
-//! from Postgres, with the same answers.
+//! Availability search (staff's pages of free units) and the SKU month calendar, from Redis and
+//! (when Redis lost its data) from Postgres, with the same answers.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use crate::{
 };
 
 fn plates(availability: &Value) -> Vec<String> {
-    let mut plates: Vec<String> = availability["free"]
+    let mut plates: Vec<String> = availability["items"]
         .as_array()
         .map(|free| {
             free.iter()
@@ -34,7 +34,7 @@ async fn search(
     let branch = branch.map(|b| format!("&branch={b}")).unwrap_or_default();
     let (status, body) = app
         .get_json(&format!(
-            "/api/v1/availability?sku={sku}&start={}&end={}{branch}",
+            "/api/v1/availability/units?sku={sku}&start={}&end={}{branch}&limit=200",
             day(from),
             day(to)
         ))
@@ -83,9 +83,9 @@ async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
         4 + 3,
         "Bali's units are offered with their branch"
     );
-    let bali: Vec<&str> = everywhere["free"]
+    let bali: Vec<&str> = everywhere["items"]
         .as_array()
-        .expect("free")
+        .expect("items")
         .iter()
         .filter(|a| a["branch_code"] == "DPS01")
         .filter_map(|a| a["plate_or_serial"].as_str())
@@ -254,5 +254,122 @@ async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuil
         before,
         "and from Redis again"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_the_fleet()
+-> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let query = format!(
+        "/api/v1/availability?sku=AVANZA-13G-AT&start={}&end={}",
+        day(3),
+        day(6)
+    );
+    let (status, _, small_fleet) = app.get(&query).await?;
+    assert_eq!(status, 200, "{small_fleet}");
+    let answer: Value = serde_json::from_str(&small_fleet)?;
+    assert_eq!(answer["free_units"], 8);
+    assert_eq!(answer["branches"][0]["branch_code"], "DPS01");
+    assert_eq!(answer["branches"][0]["free_units"], 3);
+    assert_eq!(answer["branches"][1]["free_units"], 5);
+    // Three nights at the SKU's daily rate, and its deposit.
+    let (rate, deposit): (i64, i64) = sqlx::query_as(
+        "SELECT daily_rate_idr, deposit_idr FROM skus WHERE code = 'AVANZA-13G-AT'",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(answer["price"]["nights"], 3);
+    assert_eq!(answer["price"]["total_idr"], 3 * rate);
+    assert_eq!(answer["price"]["deposit_idr"], deposit);
+    assert!(!small_fleet.contains("B 1234"), "no plates for customers");
+
+    // Four hundred more Avanzas in Jakarta: the same answer, only the counts change.
+    sqlx::query(
+        "INSERT INTO assets (id, sku_id, home_branch_id, plate_or_serial) \
+         SELECT gen_random_uuid(), s.id, b.id, 'B ' || (5000 + n) || ' ZZ' \
+         FROM skus s, branches b, generate_series(1, 400) n \
+         WHERE s.code = 'AVANZA-13G-AT' AND b.code = 'JKT01'",
+    )
+    .execute(&app.db)
+    .await?;
+    let started = Instant::now();
+    let big_fleet = loop {
+        let (_, _, body) = app.get(&query).await?;
+        let answer: Value = serde_json::from_str(&body)?;
+        if answer["free_units"] == 408 {
+            break body;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "the new units never showed: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        big_fleet.len() <= small_fleet.len() + 4,
+        "{} bytes for 8 units, {} for 408",
+        small_fleet.len(),
+        big_fleet.len()
+    );
+    assert!(big_fleet.len() < 2048);
+
+    // Staff page through the units; a branch admin sees only their branch's.
+    app.as_hq().await?;
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = app
+            .get_json(&format!(
+                "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}&limit=150{cursor}",
+                day(3),
+                day(6)
+            ))
+            .await?;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["free_units"], 408);
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 150);
+        seen.extend(items.iter().filter_map(|u| u["asset_id"].as_str().map(str::to_owned)));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let pages = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((pages, seen.len()), (408, 408), "every unit once");
+
+    let bali_admin = app
+        .staff_token("admin.dps@demo.sentrarental.id", "demo-dps-2026")
+        .await?;
+    app.token = Some(bali_admin);
+    let (status, page) = app
+        .get_json(&format!(
+            "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}",
+            day(3),
+            day(6)
+        ))
+        .await?;
+    assert_eq!((status, page["free_units"].as_u64()), (200, Some(3)));
+    let (status, _) = app
+        .get_json(&format!(
+            "/api/v1/availability/units?sku=AVANZA-13G-AT&branch=JKT01&start={}&end={}",
+            day(3),
+            day(6)
+        ))
+        .await?;
+    assert_eq!(status, 403);
+    app.token = None;
+    let (status, _) = app
+        .get_json(&format!(
+            "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}",
+            day(3),
+            day(6)
+        ))
+        .await?;
+    assert_eq!(status, 401, "customers and strangers never see plates");
     Ok(())
 }
