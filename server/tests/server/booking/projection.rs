@@ -263,3 +263,103 @@ async fn a_redis_with_an_older_calendar_library_gets_this_one() -> anyhow::Resul
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_reconcile_rewrites_only_assets_that_moved_and_compares_all_now_and_then()
+-> anyhow::Result<()> {
+    use sentra_server::booking::reconcile::{FULL_EVERY, Reconciler, TickKind};
+
+    let redis = tokio::task::spawn_blocking(RedisServer::start).await??;
+    let mut app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let fleet = assets(&app.db, AVANZA, "JKT01").await?;
+    let person = customers(&app.db).await?[0];
+    let cache = Arc::new(cache_of(&app, redis.url())?);
+    let window = app.state.bookings.settings().calendar_window();
+    let mut reconciler = Reconciler::new(app.db.clone(), cache.clone(), window);
+    let (kind, first) = reconciler.tick().await?;
+    assert_eq!(kind, TickKind::Full);
+    let all_assets = first.assets;
+
+    // A booking whose calendar write was lost: Postgres moved the asset's version, Redis never
+    // heard of it.
+    sqlx::query(
+        "WITH bumped AS (UPDATE assets SET calendar_version = calendar_version + 1 WHERE id = $2 \
+             RETURNING id, home_branch_id) \
+         INSERT INTO bookings (id, branch_id, asset_id, customer_id, period, status, expires_at, hold_token) \
+         SELECT $1, home_branch_id, id, $3, daterange($4, $5, '[)'), 'PENDING_PAYMENT', \
+                now() + interval '10 minutes', gen_random_uuid() FROM bumped",
+    )
+    .bind(Uuid::now_v7())
+    .bind(fleet[0])
+    .bind(person)
+    .bind(day(4))
+    .bind(day(6))
+    .execute(&app.db)
+    .await?;
+    assert!(!compare(&app, &cache, fleet[0], day(3), day(8)).await?.is_empty());
+    let (kind, report) = reconciler.tick().await?;
+    assert_eq!(kind, TickKind::Incremental);
+    assert_eq!(report.assets, 1, "only the asset that moved is read and rewritten");
+    assert!(
+        compare(&app, &cache, fleet[0], day(3), day(8))
+            .await?
+            .is_empty()
+    );
+
+    // Bits lost without any version moving (a Redis failover that dropped acknowledged writes):
+    // the incremental ticks do not see it, the next full comparison repairs it.
+    let (status, _) = app
+        .post(
+            "/api/v1/bookings",
+            Some("lost-bits"),
+            &booking_body(fleet[1], person, day(4), day(6)),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    let (_, settled) = reconciler.tick().await?;
+    assert_eq!(settled.assets, 1, "the booking moved one asset");
+    let mut conn = cache.main.connection().await?;
+    let index = SkuDays::new(&cache.key_prefix, AVANZA);
+    let ordinal: i32 = sqlx::query_scalar("SELECT sku_ordinal FROM assets WHERE id = $1")
+        .bind(fleet[1])
+        .fetch_one(&app.db)
+        .await?;
+    let _: () = redis::cmd("SETBIT")
+        .arg(index.day_key(day(4)))
+        .arg(ordinal)
+        .arg(0)
+        .query_async(&mut conn)
+        .await?;
+    let mut ticks = 3;
+    loop {
+        let (kind, report) = reconciler.tick().await?;
+        ticks += 1;
+        if kind == TickKind::Full {
+            assert_eq!(report.assets, all_assets);
+            assert!(report.keys_repaired >= 1);
+            break;
+        }
+        assert_eq!(report.assets, 0, "nothing moved");
+        anyhow::ensure!(ticks <= FULL_EVERY + 1, "no full comparison came");
+    }
+    assert!(
+        compare(&app, &cache, fleet[1], day(3), day(8))
+            .await?
+            .is_empty()
+    );
+
+    // Redis loses everything: the very next tick compares all.
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await?;
+    assert_eq!(reconciler.tick().await?.0, TickKind::Full);
+
+    // The server's own reconcile reports its duration.
+    let (status, _, metrics) = app.get("/metrics").await?;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("sentra_calendar_reconcile_duration_seconds_count{kind=\"full\"}"),
+        "{metrics}"
+    );
+    Ok(())
+}
