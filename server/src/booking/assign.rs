@@ -208,9 +208,8 @@ mod tests {
         );
         // Exact ties come out in varying order.
         let tied: Vec<(u32, Rank)> = (0..8).map(|i| (i, rank(0, fit(0, 28), 0))).collect();
-        let firsts: std::collections::HashSet<u32> = (0..50)
-            .map(|_| order(tied.clone(), &mut rng)[0])
-            .collect();
+        let firsts: std::collections::HashSet<u32> =
+            (0..50).map(|_| order(tied.clone(), &mut rng)[0]).collect();
         assert!(firsts.len() > 1);
     }
 

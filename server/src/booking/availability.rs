@@ -19,67 +19,13 @@ use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
+pub use super::fleet::{BranchInfo, Fleet, FleetAsset, SkuHead};
 use super::{
-    assign::{self, Around, Fit, LOOK_DAYS, Rank},
+    assign::{Around, Fit, LOOK_DAYS, Rank},
+    fleet::FleetCache,
     projection::Projection,
 };
 use crate::cache::calendar::{SkuDays, bit_is_set};
-
-/// One unit of a SKU's fleet.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FleetAsset {
-    pub id: Uuid,
-    pub sku_ordinal: i32,
-    pub branch_id: Uuid,
-    pub branch_code: String,
-    pub plate_or_serial: String,
-    pub status: String,
-}
-
-/// A SKU as search and pricing need it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SkuHead {
-    pub id: Uuid,
-    pub name: String,
-    #[sqlx(rename = "turnaround_buffer_days")]
-    pub buffer_days: i32,
-    pub daily_rate_idr: i64,
-    pub deposit_idr: i64,
-    #[sqlx(rename = "fleet_version")]
-    pub version: i64,
-}
-
-/// A SKU's fleet as of `head.version`.
-#[derive(Debug)]
-pub struct Fleet {
-    pub sku_id: Uuid,
-    pub sku_code: String,
-    pub head: SkuHead,
-    pub buffer_days: i32,
-    pub version: i64,
-    pub assets: Vec<FleetAsset>,
-}
-
-/// A branch as search shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BranchInfo {
-    pub id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub time_zone: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-}
-
-impl BranchInfo {
-    /// Kilometres from `point`, when the branch has a location.
-    pub fn distance_km(&self, point: (f64, f64)) -> Option<f64> {
-        Some(assign::distance_km(
-            (self.latitude?, self.longitude?),
-            point,
-        ))
-    }
-}
 
 /// Why a search could not run.
 #[derive(Debug, thiserror::Error)]
@@ -100,9 +46,6 @@ pub struct Scope<'a> {
     pub near: Option<(f64, f64)>,
 }
 
-/// A cached fleet and when its version was last checked.
-type CachedFleet = (Instant, Arc<Fleet>);
-
 /// The plain Postgres search: free active units of SKU $1 (in branch $2, or any) for the
 /// occupied days `[$3, $4)`, one anti-join probing the exclusion constraint's index per asset.
 pub const PLAIN_SEARCH: &str = "SELECT a.id FROM assets a WHERE a.sku_id = $1 AND a.status = 'active' \
@@ -112,11 +55,8 @@ pub const PLAIN_SEARCH: &str = "SELECT a.id FROM assets a WHERE a.sku_id = $1 AN
            AND b.occupied && daterange($3, $4, '[)')) \
      ORDER BY a.sku_ordinal";
 
-/// How often a cached fleet's version is checked against Postgres.
-const RECHECK: Duration = Duration::from_secs(1);
-
-/// How long the branch list and the units' recent use are kept.
-const SLOW_CHANGING: Duration = Duration::from_secs(60);
+/// How long the units' recent use is kept.
+const SLOW_CHANGING: Duration = Duration::from_mins(1);
 
 /// How far back "recently used" looks, in days.
 const RECENT_USE_DAYS: u64 = 90;
@@ -206,10 +146,8 @@ pub struct Availability {
     db: PgPool,
     /// The calendar (its Redis layer, and the rebuild when it is missing).
     projection: Projection,
-    /// Fleets by SKU code, with when their version was last checked against Postgres.
-    fleets: Arc<RwLock<HashMap<String, CachedFleet>>>,
-    /// Every branch, with when it was read.
-    branches: Arc<RwLock<Option<(Instant, Arc<Vec<BranchInfo>>)>>>,
+    /// Fleets and branches.
+    fleets: FleetCache,
     /// Booked days of the last [`RECENT_USE_DAYS`] per unit, by SKU id.
     recent_use: Cached<HashMap<Uuid, u32>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
@@ -220,110 +158,33 @@ impl Availability {
     /// A searcher over `db` and `cache`.
     pub fn new(db: PgPool, projection: Projection) -> Self {
         Self {
+            fleets: FleetCache::new(db.clone()),
             db,
             projection,
-            fleets: Arc::default(),
-            branches: Arc::default(),
             recent_use: Arc::default(),
             rebuilding: Arc::default(),
         }
     }
 
-    /// The SKU's fleet, from the cache when its version is current. The version is checked at
-    /// most every [`RECHECK`], so a fleet change shows in searches within that time.
+    /// The SKU's fleet, from the cache when its version is current (checked at most every
+    /// second).
     pub async fn fleet(&self, sku_code: &str) -> Result<Arc<Fleet>, SearchError> {
-        if let Some((checked, fleet)) = self.fleets.read().await.get(sku_code)
-            && checked.elapsed() < RECHECK
-        {
-            return Ok(fleet.clone());
-        }
-        self.fleet_now(sku_code).await
+        self.fleets.fleet(sku_code).await
     }
 
-    /// The SKU's fleet as Postgres has it now (the cached list when its version is current).
+    /// The SKU's fleet as Postgres has it now.
     pub async fn fleet_now(&self, sku_code: &str) -> Result<Arc<Fleet>, SearchError> {
-        let head: SkuHead = sqlx::query_as(
-            "SELECT id, name, turnaround_buffer_days, daily_rate_idr, deposit_idr, fleet_version \
-             FROM skus WHERE code = $1",
-        )
-        .bind(sku_code)
-        .fetch_optional(&self.db)
-        .await?
-        .ok_or(SearchError::UnknownSku)?;
-        let mut fleets = self.fleets.write().await;
-        if let Some((checked, fleet)) = fleets.get_mut(sku_code)
-            && fleet.version == head.version
-        {
-            *checked = Instant::now();
-            if fleet.head != head {
-                // Price, name or buffer changed: same units, new terms.
-                *fleet = Arc::new(Fleet {
-                    buffer_days: head.buffer_days,
-                    head,
-                    sku_id: fleet.sku_id,
-                    sku_code: fleet.sku_code.clone(),
-                    version: fleet.version,
-                    assets: fleet.assets.clone(),
-                });
-            }
-            return Ok(fleet.clone());
-        }
-        drop(fleets);
-        let assets: Vec<FleetAsset> = sqlx::query_as(
-            "SELECT a.id, a.sku_ordinal, a.home_branch_id AS branch_id, b.code AS branch_code, \
-                    a.plate_or_serial, a.status \
-             FROM assets a JOIN branches b ON b.id = a.home_branch_id WHERE a.sku_id = $1 ORDER BY a.sku_ordinal",
-        )
-        .bind(head.id)
-        .fetch_all(&self.db)
-        .await?;
-        let fleet = Arc::new(Fleet {
-            sku_id: head.id,
-            sku_code: sku_code.to_owned(),
-            buffer_days: head.buffer_days,
-            version: head.version,
-            head,
-            assets,
-        });
-        self.fleets
-            .write()
-            .await
-            .insert(sku_code.to_owned(), (Instant::now(), fleet.clone()));
-        Ok(fleet)
+        self.fleets.fleet_now(sku_code).await
     }
 
-    /// Every branch (cached for a minute; re-read when a code is not found).
+    /// Every branch (cached for a minute).
     pub async fn branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
-        if let Some((read, branches)) = self.branches.read().await.as_ref()
-            && read.elapsed() < SLOW_CHANGING
-        {
-            return Ok(branches.clone());
-        }
-        self.read_branches().await
-    }
-
-    async fn read_branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
-        let branches: Vec<BranchInfo> = sqlx::query_as(
-            "SELECT id, code, name, time_zone, latitude, longitude FROM branches ORDER BY code",
-        )
-        .fetch_all(&self.db)
-        .await?;
-        let branches = Arc::new(branches);
-        *self.branches.write().await = Some((Instant::now(), branches.clone()));
-        Ok(branches)
+        self.fleets.branches().await
     }
 
     /// The branch with `code`.
     pub async fn branch(&self, code: &str) -> Result<BranchInfo, SearchError> {
-        if let Some(branch) = self.branches().await?.iter().find(|b| b.code == code) {
-            return Ok(branch.clone());
-        }
-        self.read_branches()
-            .await?
-            .iter()
-            .find(|b| b.code == code)
-            .cloned()
-            .ok_or(SearchError::UnknownBranch)
+        self.fleets.branch(code).await
     }
 
     /// Active units of `sku_code` (in `branch_code`, or any branch) free for a rental
@@ -477,7 +338,10 @@ impl Availability {
         let (grid, source) = match from_redis {
             Some(grid) => (grid, Source::Redis),
             None => (
-                Grid::Ranges(self.occupancy_in_postgres(fleet.sku_id, first, last).await?),
+                Grid::Ranges(
+                    self.occupancy_in_postgres(fleet.sku_id, first, last)
+                        .await?,
+                ),
                 Source::Postgres,
             ),
         };
@@ -506,7 +370,7 @@ impl Availability {
                 (i, rank)
             })
             .collect();
-        let order = assign::order(ranked, &mut rand::rng());
+        let order = super::assign::order(ranked, &mut rand::rng());
         Ok(Candidates {
             fleet,
             order,

@@ -7,6 +7,7 @@
 //! - [`projection`]: committed changes into the Redis calendar, versioned so it never goes back.
 //! - [`availability`]: free units of a SKU for dates (counts per branch, pages of units), the SKU
 //!   month calendar, and the ranked candidates of a booking by SKU.
+//! - [`fleet`]: the cached fleet of each SKU and the branch list that search reads.
 //! - [`assign`]: how those candidates are ranked (nearest branch, best fit, spread wear).
 //! - [`by_sku`]: booking by SKU — tries the ranked units; "sold out" only when Postgres says so.
 //! - [`reconcile`]: rebuilds the calendar from Postgres (start-up, periodically, and whenever
@@ -21,6 +22,7 @@ pub mod by_sku;
 pub mod directory;
 mod error;
 pub mod expiry;
+pub mod fleet;
 pub mod projection;
 pub mod reconcile;
 pub mod repo;

@@ -108,7 +108,8 @@ impl Projection {
 
     /// Rebuilds one asset's calendar from Postgres.
     pub async fn repair(&self, asset: Uuid) {
-        if let Err(e) = reconcile::rebuild(&self.db, &self.cache, self.window, Some(&[asset])).await {
+        if let Err(e) = reconcile::rebuild(&self.db, &self.cache, self.window, Some(&[asset])).await
+        {
             tracing::warn!(error = %e, "repairing the calendar failed; the periodic reconciler will");
         }
     }

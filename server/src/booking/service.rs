@@ -189,7 +189,7 @@ impl BookingService {
             CalendarUse::Confirm,
             &Attach::Nothing,
         )
-            .await
+        .await
     }
 
     /// Creates a hold and, in its transaction, stores `render(booking)` as the response (HTTP
@@ -207,8 +207,13 @@ impl BookingService {
             status,
             render,
         };
-        self.attempt(req, self.settings.payment_window, CalendarUse::Confirm, &attach)
-            .await
+        self.attempt(
+            req,
+            self.settings.payment_window,
+            CalendarUse::Confirm,
+            &attach,
+        )
+        .await
     }
 
     /// Makes the waitlist entry's offer: a hold for the offer window, decided by Postgres alone
@@ -219,8 +224,13 @@ impl BookingService {
         entry: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
         let attach = Attach::WaitlistOffer { entry };
-        self.attempt(req, self.settings.offer_window, CalendarUse::Ignore, &attach)
-            .await
+        self.attempt(
+            req,
+            self.settings.offer_window,
+            CalendarUse::Ignore,
+            &attach,
+        )
+        .await
     }
 
     /// One attempt: the calendar's fast refusal (as `calendar` says), the asset lock, the

@@ -6,8 +6,8 @@ use sentra_domain::{
     inventory::{ChecklistItem, validate_checklist},
 };
 use sentra_protocol::{
-    Branch, ChecklistLine, CreateBranchRequest, Location, CreateSkuRequest, ErrorCode, FieldError, LateFee,
-    Sku, UpdateSkuRequest,
+    Branch, ChecklistLine, CreateBranchRequest, CreateSkuRequest, ErrorCode, FieldError, LateFee,
+    Location, Sku, UpdateSkuRequest,
 };
 use sqlx::PgPool;
 use uuid::Uuid;

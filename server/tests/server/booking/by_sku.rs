@@ -181,10 +181,7 @@ async fn a_model_booking_without_a_branch_goes_to_the_nearest_branch() -> anyhow
             model_body(AVANZA, Some("XXX"), people[0], day(4), day(6)),
             "branch",
         ),
-        (
-            model_body(AVANZA, None, people[0], day(6), day(4)),
-            "end",
-        ),
+        (model_body(AVANZA, None, people[0], day(6), day(4)), "end"),
     ] {
         let (status, problem) = app
             .post("/api/v1/bookings", Some(&Uuid::now_v7().to_string()), &body)
@@ -258,7 +255,10 @@ async fn a_storm_of_model_bookings_never_gives_a_unit_twice_nor_says_sold_out_wh
     given.dedup();
     assert_eq!(given.len(), 8, "every Avanza given once");
     assert_eq!(sold_out, 32);
-    assert_eq!(free_in_postgres(&app, AVANZA, None, day(9), day(12)).await?, 0);
+    assert_eq!(
+        free_in_postgres(&app, AVANZA, None, day(9), day(12)).await?,
+        0
+    );
 
     // 2. Sixty customers on overlapping ranges of Bali's six scooters: every "sold out" must
     //    still be true afterwards (nothing was cancelled, so a unit free now was free then).

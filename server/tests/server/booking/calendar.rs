@@ -253,7 +253,10 @@ async fn calendar_functions_locks_search_and_waitlist_work_on_a_redis_cluster() 
             day(46)
         ))
         .await?;
-    assert_eq!(search["free_units"].as_u64(), Some(u64::try_from(fleet.len())?));
+    assert_eq!(
+        search["free_units"].as_u64(),
+        Some(u64::try_from(fleet.len())?)
+    );
 
     let join = |who: Uuid| json!({"customer_id": who, "sku": "AVANZA-13G-AT", "branch": "JKT01", "start": day(10), "end": day(12)});
     app.post("/api/v1/waitlist", None, &join(people[0])).await?;

@@ -298,10 +298,17 @@ async fn the_periodic_reconcile_rewrites_only_assets_that_moved_and_compares_all
     .bind(day(6))
     .execute(&app.db)
     .await?;
-    assert!(!compare(&app, &cache, fleet[0], day(3), day(8)).await?.is_empty());
+    assert!(
+        !compare(&app, &cache, fleet[0], day(3), day(8))
+            .await?
+            .is_empty()
+    );
     let (kind, report) = reconciler.tick().await?;
     assert_eq!(kind, TickKind::Incremental);
-    assert_eq!(report.assets, 1, "only the asset that moved is read and rewritten");
+    assert_eq!(
+        report.assets, 1,
+        "only the asset that moved is read and rewritten"
+    );
     assert!(
         compare(&app, &cache, fleet[0], day(3), day(8))
             .await?

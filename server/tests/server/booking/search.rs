@@ -257,6 +257,35 @@ async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuil
     Ok(())
 }
 
+/// Every free Avanza's id for days 3..6, walking the staff pages of `limit` units; each page
+/// must report `total` free units.
+async fn every_page(app: &TestApp, limit: usize, total: u64) -> anyhow::Result<Vec<String>> {
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = app
+            .get_json(&format!(
+                "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}&limit={limit}{cursor}",
+                day(3),
+                day(6)
+            ))
+            .await?;
+        anyhow::ensure!(status == 200, "{page}");
+        anyhow::ensure!(page["free_units"].as_u64() == Some(total), "{page}");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        anyhow::ensure!(items.len() <= limit);
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|u| u["asset_id"].as_str().map(str::to_owned)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return Ok(seen),
+        }
+    }
+}
+
 #[tokio::test]
 async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_the_fleet()
 -> anyhow::Result<()> {
@@ -275,11 +304,10 @@ async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_th
     assert_eq!(answer["branches"][0]["free_units"], 3);
     assert_eq!(answer["branches"][1]["free_units"], 5);
     // Three nights at the SKU's daily rate, and its deposit.
-    let (rate, deposit): (i64, i64) = sqlx::query_as(
-        "SELECT daily_rate_idr, deposit_idr FROM skus WHERE code = 'AVANZA-13G-AT'",
-    )
-    .fetch_one(&app.db)
-    .await?;
+    let (rate, deposit): (i64, i64) =
+        sqlx::query_as("SELECT daily_rate_idr, deposit_idr FROM skus WHERE code = 'AVANZA-13G-AT'")
+            .fetch_one(&app.db)
+            .await?;
     assert_eq!(answer["price"]["nights"], 3);
     assert_eq!(answer["price"]["total_idr"], 3 * rate);
     assert_eq!(answer["price"]["deposit_idr"], deposit);
@@ -317,26 +345,7 @@ async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_th
 
     // Staff page through the units; a branch admin sees only their branch's.
     app.as_hq().await?;
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let (status, page) = app
-            .get_json(&format!(
-                "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}&limit=150{cursor}",
-                day(3),
-                day(6)
-            ))
-            .await?;
-        assert_eq!(status, 200, "{page}");
-        assert_eq!(page["free_units"], 408);
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        assert!(items.len() <= 150);
-        seen.extend(items.iter().filter_map(|u| u["asset_id"].as_str().map(str::to_owned)));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => break,
-        }
-    }
+    let mut seen = every_page(&app, 150, 408).await?;
     let pages = seen.len();
     seen.sort();
     seen.dedup();
