@@ -11,7 +11,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.js
 help:
 	@echo "make run    start Postgres + Redis (.dev/), demo data, server, and the desktop app if a display exists"
 	@echo "make test   run every test (Rust workspace with real services, desktop window under Xvfb, ui)"
-	@echo "make bench  booking engine benchmark (SentraRental vs two Postgres-only designs, fast and durable commits); see BENCHMARKS.md"
+	@echo "make bench  booking engine benchmark (SentraRental vs two Postgres-only designs), then search and booking by SKU over HTTP; see BENCHMARKS.md"
 	@echo "make lint   rustfmt check and clippy with warnings as errors"
 
 setup: ui/node_modules/.package-lock.json
@@ -36,9 +36,11 @@ test: setup ui
 	$(CARGO) test --workspace --no-fail-fast
 	npm --prefix ui test
 
-# The booking benchmark (release build): SentraRental vs two Postgres-only baselines, one run.
+# The benchmarks (release build): the booking engine vs two Postgres-only baselines, then search
+# and booking by SKU over HTTP vs today's full-list answer. Each compares side by side in one run.
 bench: setup
 	$(CARGO) bench -p sentra-server --bench booking
+	$(CARGO) bench -p sentra-server --bench search
 
 lint: setup ui
 	$(CARGO) fmt --all -- --check
