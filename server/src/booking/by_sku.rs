@@ -9,7 +9,7 @@
 //! none is the answer "sold out". So a unit is never given twice (the exclusion constraint), and
 //! "sold out" is never said while Postgres has a free unit.
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
 use chrono::{NaiveDate, Utc};
 use sentra_domain::BranchTimeZone;
@@ -28,6 +28,9 @@ const ROUNDS: usize = 3;
 
 /// Units tried from one list before the list is read again.
 const TRIES_PER_ROUND: usize = 24;
+
+/// Units with stale "taken" bits repaired per attempt (the reconcile gets the rest).
+const STALE_REPAIRS: usize = 16;
 
 /// A booking of a model, already parsed.
 #[derive(Debug, Clone)]
@@ -111,6 +114,9 @@ impl BookingService {
             near: req.near,
         };
         let mut busy = false;
+        // Units the calendar offered: a unit Postgres finds free that is not among them has
+        // stale "taken" bits, which are repaired.
+        let mut from_calendar: Option<HashSet<Uuid>> = None;
         for round in 0..ROUNDS {
             let fresh = postgres_only || round > 0;
             let candidates = self
@@ -119,6 +125,19 @@ impl BookingService {
                 .await?;
             if fresh && candidates.order.is_empty() {
                 return Err(BookingError::SoldOut);
+            }
+            let ids = candidates
+                .order
+                .iter()
+                .map(|&i| candidates.fleet.assets[i].id);
+            match (candidates.source, &from_calendar) {
+                (Source::Redis, _) => from_calendar = Some(ids.collect()),
+                (Source::Postgres, Some(offered)) => {
+                    for stale in ids.filter(|id| !offered.contains(id)).take(STALE_REPAIRS) {
+                        self.projection().repair_in_background(stale);
+                    }
+                }
+                (Source::Postgres, None) => {}
             }
             // Units Postgres just called free are not second-guessed by calendar bits.
             let calendar = match candidates.source {

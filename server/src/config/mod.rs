@@ -55,7 +55,8 @@ pub struct Config {
     pub booking_horizon_days: u32,
     /// `SENTRA_EXPIRY_SWEEP_MILLIS`: how often lapsed payment windows are expired.
     pub expiry_sweep_interval: Duration,
-    /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is checked against Postgres.
+    /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is reconciled (incrementally;
+    /// everything is compared every `booking::reconcile::FULL_EVERY`th time).
     pub reconcile_interval: Duration,
     /// `SENTRA_JWT_SECRET`: signs access tokens (at least 32 characters; required).
     pub jwt_secret: SecretString,
@@ -201,7 +202,7 @@ impl Config {
                 50,
                 60_000,
             ))),
-            reconcile_interval: r.seconds("SENTRA_RECONCILE_INTERVAL_SECS", "300", 1, 86_400),
+            reconcile_interval: r.seconds("SENTRA_RECONCILE_INTERVAL_SECS", "30", 1, 86_400),
             jwt_secret: r.secret("SENTRA_JWT_SECRET", 32),
             access_token_ttl: r.seconds("SENTRA_ACCESS_TOKEN_SECS", "900", 60, 3_600),
             refresh_token_ttl: r.seconds("SENTRA_REFRESH_TOKEN_DAYS", "30", 1, 365) * 86_400,

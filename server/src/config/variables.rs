@@ -73,8 +73,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "SENTRA_RECONCILE_INTERVAL_SECS",
-        "300",
-        "calendar check against Postgres (1-86400 s)",
+        "30",
+        "calendar reconcile with Postgres, incremental (1-86400 s)",
     ),
     (
         "SENTRA_JWT_SECRET",

@@ -363,3 +363,70 @@ async fn sold_out_then_the_waitlist_offers_a_unit_of_the_model() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn calendar_bits_that_say_taken_never_make_a_model_sold_out_while_postgres_has_a_unit()
+-> anyhow::Result<()> {
+    use sentra_server::cache::calendar::SkuDays;
+
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    app.state.bookings.projection().rebuild_all().await?;
+    // Stale bits: the search index says both Jakarta Innovas are out on days 5..8.
+    let ordinals: Vec<i32> = sqlx::query_scalar(
+        "SELECT a.sku_ordinal FROM assets a JOIN skus s ON s.id = a.sku_id \
+         JOIN branches b ON b.id = a.home_branch_id WHERE s.code = 'INNOVA-ZENIX-V' AND b.code = 'JKT01'",
+    )
+    .fetch_all(&app.db)
+    .await?;
+    let index = SkuDays::new(&app.key_prefix, "INNOVA-ZENIX-V");
+    let mut conn = app.state.cache.main.connection().await?;
+    for d in day(5).iter_days().take_while(|d| *d < day(8)) {
+        for ordinal in &ordinals {
+            let _: i64 = redis::cmd("SETBIT")
+                .arg(index.day_key(d))
+                .arg(*ordinal)
+                .arg(1)
+                .query_async(&mut conn)
+                .await?;
+        }
+    }
+    let (_, search) = app
+        .get_json(&format!(
+            "/api/v1/availability?sku=INNOVA-ZENIX-V&branch=JKT01&start={}&end={}",
+            day(5),
+            day(7)
+        ))
+        .await?;
+    assert_eq!(search["free_units"], 0, "the stale bits show in search");
+    let (status, booking) = app
+        .post(
+            "/api/v1/bookings",
+            Some("stale"),
+            &model_body("INNOVA-ZENIX-V", Some("JKT01"), people[0], day(5), day(7)),
+        )
+        .await?;
+    assert_eq!(status, 201, "Postgres has both units free: {booking}");
+    // The other unit's stale bits were repaired: search shows it again.
+    let started = std::time::Instant::now();
+    loop {
+        let (_, search) = app
+            .get_json(&format!(
+                "/api/v1/availability?sku=INNOVA-ZENIX-V&branch=JKT01&start={}&end={}",
+                day(5),
+                day(7)
+            ))
+            .await?;
+        if search["free_units"] == 1 {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the stale bits stayed: {search}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
