@@ -26,7 +26,7 @@ struct RequestLabels {
 /// Labels of the calendar reconcile metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReconcileLabels {
-    /// `full` or `incremental`.
+    /// `full`, `incremental`, or `failed` (a tick that ended in an error).
     kind: &'static str,
 }
 

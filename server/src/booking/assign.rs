@@ -13,8 +13,10 @@
 use rand::Rng;
 
 /// How far before and after the rental the neighbours are looked for. A free stretch this long
-/// is "open": the rental does not cut it into anything unusable.
-pub const LOOK_DAYS: u32 = 14;
+/// is "open": the rental does not cut it into anything unusable. Longer than the shortest rental
+/// can occupy (one night plus the longest buffer, 14 days), so an unsellable gap is never
+/// mistaken for an open one.
+pub const LOOK_DAYS: u32 = 16;
 
 /// The free days right next to one candidate's rental.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +92,20 @@ pub struct Rank {
     pub recent_use_days: u32,
 }
 
-/// Orders `candidates` by rank, exact ties in random order.
-pub fn order<T>(candidates: Vec<(T, Rank)>, rng: &mut impl Rng) -> Vec<T> {
+/// The best `limit` of `candidates` by rank, in order, exact ties in random order. Only those
+/// are sorted: a booking tries a handful of units, not the whole fleet.
+pub fn best<T>(candidates: Vec<(T, Rank)>, limit: usize, rng: &mut impl Rng) -> Vec<T> {
     let mut keyed: Vec<(Rank, u64, T)> = candidates
         .into_iter()
         .map(|(c, rank)| (rank, rng.random::<u64>(), c))
         .collect();
+    if limit == 0 {
+        return Vec::new();
+    }
+    if keyed.len() > limit {
+        keyed.select_nth_unstable_by_key(limit - 1, |(rank, noise, _)| (*rank, *noise));
+        keyed.truncate(limit);
+    }
     keyed.sort_unstable_by_key(|(rank, noise, _)| (*rank, *noise));
     keyed.into_iter().map(|(_, _, c)| c).collect()
 }
@@ -134,6 +144,17 @@ mod tests {
         assert_eq!(around(grid, 4, 8, 3).free_before, 1);
         let open = format!("{}{}", ".".repeat(20), "____");
         assert_eq!(around(&open, 20, 24, 0).free_before, LOOK_DAYS);
+    }
+
+    #[test]
+    fn a_gap_too_short_for_the_longest_buffer_is_not_taken_for_an_open_one() {
+        // A 14-day buffer: the shortest rental occupies 15 days; a 15-day gap is sellable.
+        let around = |gap| Around {
+            free_before: gap,
+            free_after: LOOK_DAYS,
+        };
+        assert_eq!(Fit::of(around(14), 16, 15).unusable_days, 14);
+        assert_eq!(Fit::of(around(15), 16, 15).unusable_days, 0);
     }
 
     #[test]
@@ -197,7 +218,7 @@ mod tests {
         ];
         let mut rng = rand::rng();
         assert_eq!(
-            order(candidates, &mut rng),
+            best(candidates.clone(), 10, &mut rng),
             [
                 "near-tight",
                 "near-rested",
@@ -206,10 +227,12 @@ mod tests {
                 "far-perfect"
             ]
         );
+        assert_eq!(best(candidates, 2, &mut rng), ["near-tight", "near-rested"]);
         // Exact ties come out in varying order.
         let tied: Vec<(u32, Rank)> = (0..8).map(|i| (i, rank(0, fit(0, 28), 0))).collect();
-        let firsts: std::collections::HashSet<u32> =
-            (0..50).map(|_| order(tied.clone(), &mut rng)[0]).collect();
+        let firsts: std::collections::HashSet<u32> = (0..50)
+            .map(|_| best(tied.clone(), 3, &mut rng)[0])
+            .collect();
         assert!(firsts.len() > 1);
     }
 

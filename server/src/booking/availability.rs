@@ -8,23 +8,16 @@
 //! in process and reloaded when the SKU's `fleet_version` changes. If Redis cannot answer, the
 //! same question goes to Postgres (one range scan of the SKU's bookings).
 
-use std::{
-    collections::HashMap,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
+pub use super::candidates::Candidates;
 pub use super::fleet::{BranchInfo, Fleet, FleetAsset, SkuHead};
-use super::{
-    assign::{Around, Fit, LOOK_DAYS, Rank},
-    fleet::FleetCache,
-    projection::Projection,
-};
+use super::{fleet::FleetCache, projection::Projection};
 use crate::cache::calendar::{SkuDays, bit_is_set};
 
 /// Why a search could not run.
@@ -44,6 +37,8 @@ pub struct Scope<'a> {
     pub branch: Option<&'a str>,
     /// Latitude, longitude.
     pub near: Option<(f64, f64)>,
+    /// Only these branches (e.g. those where the dates are valid in the branch's time zone).
+    pub within: Option<&'a std::collections::HashSet<Uuid>>,
 }
 
 /// The plain Postgres search: free active units of SKU $1 (in branch $2, or any) for the
@@ -54,12 +49,6 @@ pub const PLAIN_SEARCH: &str = "SELECT a.id FROM assets a WHERE a.sku_id = $1 AN
            AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
            AND b.occupied && daterange($3, $4, '[)')) \
      ORDER BY a.sku_ordinal";
-
-/// How long the units' recent use is kept.
-const SLOW_CHANGING: Duration = Duration::from_mins(1);
-
-/// How far back "recently used" looks, in days.
-const RECENT_USE_DAYS: u64 = 90;
 
 /// A search's answer: the fleet and the indexes (into `fleet.assets`) of the free units, in the
 /// SKU's unit order.
@@ -99,14 +88,6 @@ pub struct BranchCount {
     pub distance_km: Option<f64>,
 }
 
-/// The units a booking by SKU tries, best first (indexes into `fleet.assets`).
-#[derive(Debug)]
-pub struct Candidates {
-    pub fleet: Arc<Fleet>,
-    pub order: Vec<usize>,
-    pub source: Source,
-}
-
 /// How a search was answered (for tests and benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -114,42 +95,18 @@ pub enum Source {
     Postgres,
 }
 
-/// Who is occupied on which day of a window starting at `first`.
-enum Grid {
-    /// One bitmap per day, bit = SKU ordinal (the Redis calendar).
-    Bitmaps(Vec<Vec<u8>>),
-    /// Occupied ranges `[start, end)` per asset (Postgres).
-    Ranges(HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>),
-}
-
-impl Grid {
-    fn taken(&self, asset: &FleetAsset, first: NaiveDate, day: usize) -> bool {
-        match self {
-            Grid::Bitmaps(days) => days.get(day).is_some_and(|bitmap| {
-                bit_is_set(bitmap, u32::try_from(asset.sku_ordinal).unwrap_or(0))
-            }),
-            Grid::Ranges(ranges) => {
-                let date = first + chrono::Days::new(day as u64);
-                ranges
-                    .get(&asset.id)
-                    .is_some_and(|r| r.iter().any(|(s, e)| *s <= date && date < *e))
-            }
-        }
-    }
-}
-
-type Cached<T> = Arc<RwLock<HashMap<Uuid, (Instant, Arc<T>)>>>;
+pub(super) type Cached<T> = Arc<RwLock<HashMap<Uuid, (Instant, Arc<T>)>>>;
 
 /// Availability search with its fleet cache.
 #[derive(Debug, Clone)]
 pub struct Availability {
-    db: PgPool,
+    pub(super) db: PgPool,
     /// The calendar (its Redis layer, and the rebuild when it is missing).
-    projection: Projection,
+    pub(super) projection: Projection,
     /// Fleets and branches.
     fleets: FleetCache,
     /// Booked days of the last [`RECENT_USE_DAYS`] per unit, by SKU id.
-    recent_use: Cached<HashMap<Uuid, u32>>,
+    pub(super) recent_use: Cached<HashMap<Uuid, u32>>,
     /// Held while a rebuild triggered by a search runs, so a burst of searches starts one.
     rebuilding: Arc<tokio::sync::Mutex<()>>,
 }
@@ -225,10 +182,18 @@ impl Availability {
         {
             self.branch(code).await?;
         }
-        let blocked_until = end + days(fleet.buffer_days);
+        let blocked_until = end + days(fleet.head.buffer_days);
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
             a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
         });
+        if candidates.clone().next().is_none() {
+            // No unit in scope: nothing to read (and no calendar to build for a SKU without units).
+            return Ok(FreeUnits {
+                fleet,
+                free: Vec::new(),
+                source: Source::Postgres,
+            });
+        }
         let from_redis = if use_redis {
             self.occupied_union(&fleet.sku_code, start, blocked_until)
                 .await
@@ -275,7 +240,16 @@ impl Availability {
         units: &FreeUnits,
         scope: Scope<'_>,
     ) -> sqlx::Result<Vec<BranchCount>> {
-        let branches = self.branches().await?;
+        let mut branches = self.branches().await?;
+        if units
+            .fleet
+            .assets
+            .iter()
+            .any(|a| !branches.iter().any(|b| b.id == a.branch_id))
+        {
+            // A branch newer than the cached list: read it again.
+            branches = self.fleets.refresh_branches().await?;
+        }
         let mut counts: Vec<BranchCount> = branches
             .iter()
             .filter(|b| scope.branch.is_none_or(|code| b.code == code))
@@ -296,172 +270,8 @@ impl Availability {
         Ok(counts)
     }
 
-    /// The units a booking by SKU should try for the rental `[start, end)`, best first (see
-    /// [`assign`]). `fresh` reads Postgres only (the fleet's current version and its bookings):
-    /// for jobs, and before anyone is told "sold out". Otherwise the Redis calendar answers, and
-    /// Postgres when Redis cannot.
-    pub async fn candidates(
-        &self,
-        sku_code: &str,
-        scope: Scope<'_>,
-        start: NaiveDate,
-        end: NaiveDate,
-        today: NaiveDate,
-        fresh: bool,
-    ) -> Result<Candidates, SearchError> {
-        let fleet = if fresh {
-            self.fleet_now(sku_code).await?
-        } else {
-            self.fleet(sku_code).await?
-        };
-        if let Some(code) = scope.branch {
-            self.branch(code).await?;
-        }
-        let occupied_end = end + days(fleet.buffer_days);
-        let look = chrono::Days::new(u64::from(LOOK_DAYS));
-        let (first, last) = (start - look, occupied_end + look);
-        let from_redis = if fresh {
-            None
-        } else {
-            match self.read_days(&fleet.sku_code, first, last).await {
-                Ok(Some(bitmaps)) => Some(Grid::Bitmaps(bitmaps)),
-                Ok(None) => {
-                    self.rebuild_in_background();
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "calendar read failed; asking Postgres");
-                    None
-                }
-            }
-        };
-        let (grid, source) = match from_redis {
-            Some(grid) => (grid, Source::Redis),
-            None => (
-                Grid::Ranges(
-                    self.occupancy_in_postgres(fleet.sku_id, first, last)
-                        .await?,
-                ),
-                Source::Postgres,
-            ),
-        };
-        let branch_order = self.branch_order(scope).await?;
-        let recent_use = self.recent_use(&fleet, today).await?;
-        let index = |d: NaiveDate| usize::try_from((d - first).num_days()).unwrap_or(0);
-        let (start_at, end_at, grid_len) = (index(start), index(occupied_end), index(last));
-        let first_usable = index(today.max(first));
-        let occupied_days = u32::try_from(end_at - start_at).unwrap_or(u32::MAX);
-        let shortest = 1 + u32::try_from(fleet.buffer_days).unwrap_or(0);
-        let ranked: Vec<(usize, Rank)> = fleet
-            .assets
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.status == "active")
-            .filter(|(_, a)| scope.branch.is_none_or(|code| a.branch_code == code))
-            .filter(|(_, a)| (start_at..end_at).all(|d| !grid.taken(a, first, d)))
-            .map(|(i, a)| {
-                let taken = |d: usize| grid.taken(a, first, d);
-                let around = Around::in_grid(taken, start_at, end_at, grid_len, first_usable);
-                let rank = Rank {
-                    branch_order: branch_order.get(&a.branch_id).copied().unwrap_or(0),
-                    fit: Fit::of(around, occupied_days, shortest),
-                    recent_use_days: recent_use.get(&a.id).copied().unwrap_or(0),
-                };
-                (i, rank)
-            })
-            .collect();
-        let order = super::assign::order(ranked, &mut rand::rng());
-        Ok(Candidates {
-            fleet,
-            order,
-            source,
-        })
-    }
-
-    /// Each branch's place when the customer is at `scope.near`: 0 for the nearest, branches
-    /// without a location last. Empty (every branch equal) without `near`.
-    async fn branch_order(&self, scope: Scope<'_>) -> sqlx::Result<HashMap<Uuid, u32>> {
-        let Some(point) = scope.near else {
-            return Ok(HashMap::new());
-        };
-        let branches = self.branches().await?;
-        let mut by_distance: Vec<(f64, Uuid)> = branches
-            .iter()
-            .map(|b| (b.distance_km(point).unwrap_or(f64::MAX), b.id))
-            .collect();
-        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Ok(by_distance
-            .into_iter()
-            .enumerate()
-            .map(|(i, (_, id))| (id, u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect())
-    }
-
-    /// Days each unit of the fleet was booked (confirmed, running or finished) in the last
-    /// [`RECENT_USE_DAYS`] up to `today`; cached for a minute per SKU.
-    async fn recent_use(
-        &self,
-        fleet: &Fleet,
-        today: NaiveDate,
-    ) -> sqlx::Result<Arc<HashMap<Uuid, u32>>> {
-        if let Some((read, used)) = self.recent_use.read().await.get(&fleet.sku_id)
-            && read.elapsed() < SLOW_CHANGING
-        {
-            return Ok(used.clone());
-        }
-        let since = today - chrono::Days::new(RECENT_USE_DAYS);
-        let rows: Vec<(Uuid, i64)> = sqlx::query_as(
-            "SELECT asset_id, sum(upper(used) - lower(used)) FROM ( \
-                 SELECT b.asset_id, b.occupied * daterange($2, $3, '[)') AS used \
-                 FROM bookings b JOIN assets a ON a.id = b.asset_id \
-                 WHERE a.sku_id = $1 AND b.status IN ('CONFIRMED', 'ACTIVE', 'RETURNED', 'COMPLETED') \
-                   AND b.occupied && daterange($2, $3, '[)')) recent \
-             GROUP BY asset_id",
-        )
-        .bind(fleet.sku_id)
-        .bind(since)
-        .bind(today + chrono::Days::new(1))
-        .fetch_all(&self.db)
-        .await?;
-        let used: Arc<HashMap<Uuid, u32>> = Arc::new(
-            rows.into_iter()
-                .map(|(id, days)| (id, u32::try_from(days).unwrap_or(u32::MAX)))
-                .collect(),
-        );
-        self.recent_use
-            .write()
-            .await
-            .insert(fleet.sku_id, (Instant::now(), used.clone()));
-        Ok(used)
-    }
-
-    /// The SKU's occupied ranges per asset that touch `[first, last)`, from Postgres.
-    async fn occupancy_in_postgres(
-        &self,
-        sku_id: Uuid,
-        first: NaiveDate,
-        last: NaiveDate,
-    ) -> sqlx::Result<HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>> {
-        let rows: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
-            "SELECT b.asset_id, lower(b.occupied), upper(b.occupied) \
-             FROM bookings b JOIN assets a ON a.id = b.asset_id \
-             WHERE a.sku_id = $1 AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
-               AND b.occupied && daterange($2, $3, '[)')",
-        )
-        .bind(sku_id)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.db)
-        .await?;
-        let mut ranges: HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
-        for (asset, start, end) in rows {
-            ranges.entry(asset).or_default().push((start, end));
-        }
-        Ok(ranges)
-    }
-
     /// The SKU's day bitmaps for `[first, last)`; `None` when the calendar is not built.
-    async fn read_days(
+    pub(super) async fn read_days(
         &self,
         sku_code: &str,
         first: NaiveDate,
@@ -511,15 +321,18 @@ impl Availability {
                 a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
             })
             .collect();
-        let index = SkuDays::new(&self.projection.cache().key_prefix, &fleet.sku_code);
-        let bitmaps = match self.projection.cache().main.connection().await {
-            Ok(mut conn) => index.read(&mut conn, first, end).await.ok().flatten(),
-            Err(_) => None,
-        };
+        let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d < end).collect();
+        if rentable.is_empty() {
+            return Ok(days.into_iter().map(|d| (d, 0, 0)).collect());
+        }
+        let bitmaps = self
+            .read_days(&fleet.sku_code, first, end)
+            .await
+            .ok()
+            .flatten();
         if bitmaps.is_none() {
             self.rebuild_in_background();
         }
-        let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d < end).collect();
         let mut counts = Vec::with_capacity(days.len());
         for (i, day) in days.iter().enumerate() {
             let free = if let Some(bitmaps) = &bitmaps {
@@ -540,7 +353,7 @@ impl Availability {
     }
 
     /// Rebuilds the calendar now (one rebuild at a time), after Redis was found without it.
-    fn rebuild_in_background(&self) {
+    pub(super) fn rebuild_in_background(&self) {
         let Ok(guard) = self.rebuilding.clone().try_lock_owned() else {
             return;
         };
@@ -583,6 +396,7 @@ impl Availability {
         let taken: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT b.asset_id FROM bookings b JOIN assets a ON a.id = b.asset_id \
              WHERE a.sku_id = $1 AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
+               AND NOT (b.status = 'PENDING_PAYMENT' AND b.expires_at <= now()) \
                AND b.occupied && daterange($2, $3, '[)')",
         )
         .bind(sku_id)
@@ -595,6 +409,6 @@ impl Availability {
 }
 
 /// `n` days (a SKU's buffer), as a date offset.
-fn days(n: i32) -> chrono::Days {
+pub(super) fn days(n: i32) -> chrono::Days {
     chrono::Days::new(u64::try_from(n).unwrap_or(0))
 }

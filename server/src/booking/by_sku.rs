@@ -46,14 +46,9 @@ pub struct SkuBooking {
 }
 
 impl BookingService {
-    /// Holds a unit of the SKU for payment.
-    pub async fn create_for_sku(&self, req: &SkuBooking) -> Result<BookingRow, BookingError> {
-        self.assign(req, self.settings.payment_window, &Attach::Nothing, false)
-            .await
-    }
-
-    /// Holds a unit of the SKU and, in the same transaction, stores `render(booking)` as the
-    /// response of the request's idempotency key (see [`BookingService::create_recorded`]).
+    /// Holds a unit of the SKU for payment and, in the same transaction, stores
+    /// `render(booking)` as the response of the request's idempotency key (see
+    /// [`BookingService::create_recorded`]).
     pub async fn create_for_sku_recorded(
         &self,
         req: &SkuBooking,
@@ -82,6 +77,51 @@ impl BookingService {
             .await
     }
 
+    /// The branches where the rental's dates are valid in the branch's own time zone (only the
+    /// one asked, if any). None at all: the dates are refused, with the reasons.
+    async fn branches_for_dates(
+        &self,
+        req: &SkuBooking,
+    ) -> Result<(HashSet<Uuid>, NaiveDate), BookingError> {
+        let dates = CreateBooking {
+            asset_id: Uuid::nil(),
+            customer_id: req.customer_id,
+            start: req.start,
+            end: req.end,
+        };
+        let branches = match &req.branch {
+            Some(code) => vec![self.availability.branch(code).await?],
+            None => self.availability.branches().await?.as_ref().clone(),
+        };
+        let mut valid = HashSet::new();
+        let mut refusal = None;
+        // The earliest "today" of the branches considered (WIB when there are none).
+        let mut today: Option<NaiveDate> = None;
+        for branch in &branches {
+            let zone = BranchTimeZone::from_iana(&branch.time_zone)
+                .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
+            let local_today = zone.local_date_of(Utc::now());
+            today = Some(today.map_or(local_today, |t| t.min(local_today)));
+            match self.validate(&dates, zone) {
+                Ok(_) => {
+                    valid.insert(branch.id);
+                }
+                Err(e) => refusal = Some(e),
+            }
+        }
+        if valid.is_empty() {
+            return Err(match refusal {
+                Some(e) => e,
+                None => self
+                    .validate(&dates, BranchTimeZone::Wib)
+                    .err()
+                    .unwrap_or(BookingError::SoldOut),
+            });
+        }
+        let today = today.unwrap_or_else(|| BranchTimeZone::Wib.local_date_of(Utc::now()));
+        Ok((valid, today))
+    }
+
     /// Tries the ranked units until one is held. `postgres_only`: never read the calendar.
     #[tracing::instrument(skip_all, fields(sku = %req.sku), err(level = "debug"))]
     async fn assign(
@@ -91,37 +131,30 @@ impl BookingService {
         attach: &Attach<'_>,
         postgres_only: bool,
     ) -> Result<BookingRow, BookingError> {
-        // The dates first, in the branch's time zone (or the westernmost, whose "today" is the
-        // earliest; each unit's own branch checks again).
-        let zone = match &req.branch {
-            Some(code) => {
-                let branch = self.availability.branch(code).await?;
-                BranchTimeZone::from_iana(&branch.time_zone)
-                    .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?
-            }
-            None => BranchTimeZone::Wib,
-        };
-        let dates = CreateBooking {
-            asset_id: Uuid::nil(),
-            customer_id: req.customer_id,
-            start: req.start,
-            end: req.end,
-        };
-        self.validate(&dates, zone)?;
-        let today = zone.local_date_of(Utc::now());
+        let (valid_branches, today) = self.branches_for_dates(req).await?;
         let scope = Scope {
             branch: req.branch.as_deref(),
             near: req.near,
+            within: Some(&valid_branches),
         };
         let mut busy = false;
-        // Units the calendar offered: a unit Postgres finds free that is not among them has
-        // stale "taken" bits, which are repaired.
-        let mut from_calendar: Option<HashSet<Uuid>> = None;
+        // Units the calendar offered, and those its bits made us skip: a unit Postgres then
+        // finds free that the calendar did not offer, or skipped, has stale bits to repair.
+        let mut offered: Option<HashSet<Uuid>> = None;
+        let mut skipped_on_bits: HashSet<Uuid> = HashSet::new();
         for round in 0..ROUNDS {
             let fresh = postgres_only || round > 0;
             let candidates = self
                 .availability
-                .candidates(&req.sku, scope, req.start, req.end, today, fresh)
+                .candidates(
+                    &req.sku,
+                    scope,
+                    req.start,
+                    req.end,
+                    today,
+                    fresh,
+                    TRIES_PER_ROUND,
+                )
                 .await?;
             if fresh && candidates.order.is_empty() {
                 return Err(BookingError::SoldOut);
@@ -130,11 +163,13 @@ impl BookingService {
                 .order
                 .iter()
                 .map(|&i| candidates.fleet.assets[i].id);
-            match (candidates.source, &from_calendar) {
-                (Source::Redis, _) => from_calendar = Some(ids.collect()),
+            match (candidates.source, &offered) {
+                (Source::Redis, _) => offered = Some(ids.collect()),
                 (Source::Postgres, Some(offered)) => {
-                    for stale in ids.filter(|id| !offered.contains(id)).take(STALE_REPAIRS) {
-                        self.projection().repair_in_background(stale);
+                    let stale =
+                        ids.filter(|id| !offered.contains(id) || skipped_on_bits.contains(id));
+                    for asset in stale.take(STALE_REPAIRS) {
+                        self.projection().repair_in_background(asset);
                     }
                 }
                 (Source::Postgres, None) => {}
@@ -144,13 +179,23 @@ impl BookingService {
                 Source::Redis => CalendarUse::SkipWhenTaken,
                 Source::Postgres => CalendarUse::Ignore,
             };
-            for &i in candidates.order.iter().take(TRIES_PER_ROUND) {
-                let unit = CreateBooking {
-                    asset_id: candidates.fleet.assets[i].id,
-                    ..dates.clone()
+            for &i in &candidates.order {
+                let unit = &candidates.fleet.assets[i];
+                let attempt = CreateBooking {
+                    asset_id: unit.id,
+                    customer_id: req.customer_id,
+                    start: req.start,
+                    end: req.end,
                 };
-                match self.attempt(&unit, window, calendar, attach).await {
+                let at_branch = Some(unit.branch_id);
+                match self
+                    .attempt(&attempt, window, calendar, attach, at_branch)
+                    .await
+                {
                     Ok(booking) => return Ok(booking),
+                    Err(BookingError::Taken(_)) if calendar == CalendarUse::SkipWhenTaken => {
+                        skipped_on_bits.insert(unit.id);
+                    }
                     Err(
                         BookingError::Taken(_)
                         | BookingError::Moved
@@ -165,7 +210,7 @@ impl BookingService {
         // Postgres still had free units, but every one was taken by a concurrent booking or
         // locked by one: nothing decided, try again.
         tracing::info!(busy, "every candidate unit was taken meanwhile");
-        Err(BookingError::Busy {
+        Err(BookingError::Contended {
             retry_after: EXPECTED_WAIT,
         })
     }

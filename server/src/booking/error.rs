@@ -47,6 +47,10 @@ pub enum BookingError {
     /// The waitlist entry an offer was meant for is no longer waiting; no offer was made.
     #[error("the waitlist entry is no longer waiting")]
     EntryGone,
+    /// Every unit of the SKU that Postgres called free was taken or locked by concurrent
+    /// bookings while this one tried them; nothing decided.
+    #[error("every free unit of this SKU was being booked by someone else")]
+    Contended { retry_after: Duration },
     /// No unit of the SKU is free for the dates (in the scope asked): Postgres says so.
     #[error("no unit of this SKU is free for these dates")]
     SoldOut,

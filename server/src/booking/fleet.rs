@@ -38,14 +38,12 @@ pub struct SkuHead {
     pub version: i64,
 }
 
-/// A SKU's fleet as of `head.version`.
+/// A SKU's fleet as of `head.version`, with the SKU's terms.
 #[derive(Debug)]
 pub struct Fleet {
     pub sku_id: Uuid,
     pub sku_code: String,
     pub head: SkuHead,
-    pub buffer_days: i32,
-    pub version: i64,
     pub assets: Vec<FleetAsset>,
 }
 
@@ -125,17 +123,15 @@ impl FleetCache {
         .ok_or(SearchError::UnknownSku)?;
         let mut fleets = self.fleets.write().await;
         if let Some((checked, fleet)) = fleets.get_mut(sku_code)
-            && fleet.version == head.version
+            && fleet.head.version == head.version
         {
             *checked = Instant::now();
             if fleet.head != head {
                 // Price, name or buffer changed: same units, new terms.
                 *fleet = Arc::new(Fleet {
-                    buffer_days: head.buffer_days,
                     head,
                     sku_id: fleet.sku_id,
                     sku_code: fleet.sku_code.clone(),
-                    version: fleet.version,
                     assets: fleet.assets.clone(),
                 });
             }
@@ -153,8 +149,6 @@ impl FleetCache {
         let fleet = Arc::new(Fleet {
             sku_id: head.id,
             sku_code: sku_code.to_owned(),
-            buffer_days: head.buffer_days,
-            version: head.version,
             head,
             assets,
         });
@@ -172,10 +166,11 @@ impl FleetCache {
         {
             return Ok(branches.clone());
         }
-        self.read_branches().await
+        self.refresh_branches().await
     }
 
-    async fn read_branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
+    /// Reads the branch list again.
+    pub async fn refresh_branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
         let branches: Vec<BranchInfo> = sqlx::query_as(
             "SELECT id, code, name, time_zone, latitude, longitude FROM branches ORDER BY code",
         )
@@ -191,7 +186,7 @@ impl FleetCache {
         if let Some(branch) = self.branches().await?.iter().find(|b| b.code == code) {
             return Ok(branch.clone());
         }
-        self.read_branches()
+        self.refresh_branches()
             .await?
             .iter()
             .find(|b| b.code == code)

@@ -8,6 +8,7 @@
 //! - [`availability`]: free units of a SKU for dates (counts per branch, pages of units), the SKU
 //!   month calendar, and the ranked candidates of a booking by SKU.
 //! - [`fleet`]: the cached fleet of each SKU and the branch list that search reads.
+//! - [`candidates`]: the units a booking by SKU tries, from the calendar or from Postgres.
 //! - [`assign`]: how those candidates are ranked (nearest branch, best fit, spread wear).
 //! - [`by_sku`]: booking by SKU — tries the ranked units; "sold out" only when Postgres says so.
 //! - [`reconcile`]: rebuilds the calendar from Postgres (start-up, periodically, and whenever
@@ -19,6 +20,7 @@
 pub mod assign;
 pub mod availability;
 pub mod by_sku;
+pub mod candidates;
 pub mod directory;
 mod error;
 pub mod expiry;

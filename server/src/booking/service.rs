@@ -188,6 +188,7 @@ impl BookingService {
             self.settings.payment_window,
             CalendarUse::Confirm,
             &Attach::Nothing,
+            None,
         )
         .await
     }
@@ -212,29 +213,15 @@ impl BookingService {
             self.settings.payment_window,
             CalendarUse::Confirm,
             &attach,
-        )
-        .await
-    }
-
-    /// Makes the waitlist entry's offer: a hold for the offer window, decided by Postgres alone
-    /// (a job never trusts the calendar bits), with the entry marked OFFERED in its transaction.
-    pub async fn create_offer(
-        &self,
-        req: &CreateBooking,
-        entry: Uuid,
-    ) -> Result<repo::BookingRow, BookingError> {
-        let attach = Attach::WaitlistOffer { entry };
-        self.attempt(
-            req,
-            self.settings.offer_window,
-            CalendarUse::Ignore,
-            &attach,
+            None,
         )
         .await
     }
 
     /// One attempt: the calendar's fast refusal (as `calendar` says), the asset lock, the
-    /// transaction, then the lock release and the calendar write.
+    /// transaction, then the lock release and the calendar write. With `at_branch`, the asset
+    /// must still be at that branch when it is locked (else [`BookingError::Moved`]): a booking
+    /// by SKU chose it for that branch.
     #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
     pub(super) async fn attempt(
         &self,
@@ -242,6 +229,7 @@ impl BookingService {
         window: Duration,
         calendar: CalendarUse,
         attach: &Attach<'_>,
+        at_branch: Option<Uuid>,
     ) -> Result<repo::BookingRow, BookingError> {
         // The fast path works from the directory cache: no Postgres round trip before Redis.
         let (mut known, mut just_read) = self
@@ -301,6 +289,9 @@ impl BookingService {
                 .and_then(|asset| asset.ok_or(BookingError::UnknownAsset))
         };
         let decided = match fresh {
+            Ok(asset) if at_branch.is_some_and(|branch| branch != asset.branch_id) => {
+                Err(BookingError::Moved)
+            }
             Ok(asset) => {
                 self.decide(req, &asset, range, window, calendar_said_free, attach)
                     .await

@@ -6,6 +6,8 @@
 //! Order: membership tier first (platinum, gold, silver, regular), then who joined first. The
 //! `waitlist` table is the truth; the Redis sorted sets are an index for positions.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -39,6 +41,7 @@ pub fn priority(tier: &str, joined_at: DateTime<Utc>) -> f64 {
 pub struct UnitFreed {
     /// The booking whose end freed the unit (cancelled, expired, returned early).
     pub booking_id: Uuid,
+    /// The unit freed (for the log: the offer may go to any free unit of the SKU).
     pub asset_id: Uuid,
     pub sku_id: Uuid,
     pub branch_id: Uuid,
@@ -277,17 +280,26 @@ pub async fn unit_freed(
     let branch_codes: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, code FROM branches")
         .fetch_all(db)
         .await?;
+    // Scopes and dates found sold out in this run: the entries behind them are not asked again.
+    let mut sold_out: HashSet<(Option<Uuid>, NaiveDate, NaiveDate)> = HashSet::new();
     for entry in candidates {
+        let scope = (entry.branch_id, entry.start_date, entry.end_date);
+        if sold_out.contains(&scope) {
+            continue;
+        }
+        let branch = match entry.branch_id {
+            None => None,
+            Some(id) => match branch_codes.iter().find(|(b, _)| *b == id) {
+                Some((_, code)) => Some(code.clone()),
+                // Never widen an entry's scope to every branch.
+                None => continue,
+            },
+        };
         // Any free unit of the SKU in the entry's scope, not only the one freed: the entry is
         // for the model, and the freed unit may not fit its dates while another does.
         let request = SkuBooking {
             sku: entry.sku_code.clone(),
-            branch: entry.branch_id.and_then(|id| {
-                branch_codes
-                    .iter()
-                    .find(|(b, _)| *b == id)
-                    .map(|(_, code)| code.clone())
-            }),
+            branch,
             near: None,
             customer_id: entry.customer_id,
             start: entry.start_date,
@@ -301,9 +313,11 @@ pub async fn unit_freed(
             }
             // Not free for this entry's dates (or past/too long now), or the customer left: the
             // next one may fit.
+            Err(BookingError::SoldOut) => {
+                sold_out.insert(scope);
+            }
             Err(
-                BookingError::SoldOut
-                | BookingError::Taken(_)
+                BookingError::Taken(_)
                 | BookingError::Invalid(_)
                 | BookingError::NotRentable(_)
                 | BookingError::Moved

@@ -128,6 +128,7 @@ pub async fn search(
     let scope = Scope {
         branch: query.branch.as_deref(),
         near,
+        within: None,
     };
     let branches = state.availability.branch_counts(&units, scope).await?;
     let head = &units.fleet.head;

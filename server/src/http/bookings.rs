@@ -72,6 +72,14 @@ impl From<BookingError> for AppError {
                 problem.retry_after_seconds = Some(retry_after.as_secs().max(1));
                 AppError::Client(Box::new(problem))
             }
+            BookingError::Contended { retry_after } => {
+                let mut problem = Problem::new(ErrorCode::AssetBeingBooked).with_detail(
+                    "Many customers are booking this model for these dates right now; try again \
+                     in a moment",
+                );
+                problem.retry_after_seconds = Some(retry_after.as_secs().max(1));
+                AppError::Client(Box::new(problem))
+            }
             BookingError::EntryGone => AppError::new(
                 ErrorCode::Conflict,
                 "The waitlist entry is no longer waiting",

@@ -40,7 +40,8 @@ pub struct Reconciler {
     window: CalendarWindow,
     /// Calendar versions Postgres had at the last tick; `None` before the first (full) one.
     seen: Option<HashMap<Uuid, i64>>,
-    ticks: u64,
+    /// Incremental ticks since the last full one that succeeded.
+    since_full: u64,
 }
 
 impl Reconciler {
@@ -51,12 +52,13 @@ impl Reconciler {
             cache,
             window,
             seen: None,
-            ticks: 0,
+            since_full: 0,
         }
     }
 
-    /// One tick: full on the first, every [`FULL_EVERY`]th and when an index is missing;
-    /// otherwise only the assets whose version moved.
+    /// One tick: full on the first, after [`FULL_EVERY`]` - 1` incremental ones (a full tick
+    /// that fails stays owed) and when an index is missing; otherwise only the assets whose
+    /// version moved.
     pub async fn tick(&mut self) -> anyhow::Result<(TickKind, ReconcileReport)> {
         let versions: HashMap<Uuid, i64> =
             sqlx::query_as("SELECT id, calendar_version FROM assets")
@@ -65,14 +67,15 @@ impl Reconciler {
                 .into_iter()
                 .collect();
         let full = self.seen.is_none()
-            || self.ticks.is_multiple_of(FULL_EVERY)
+            || self.since_full + 1 >= FULL_EVERY
             || self.an_index_is_missing().await?;
-        self.ticks += 1;
         if full {
             let report = rebuild(&self.db, &self.cache, self.window, None).await?;
             self.seen = Some(versions);
+            self.since_full = 0;
             return Ok((TickKind::Full, report));
         }
+        self.since_full += 1;
         let seen = self.seen.get_or_insert_with(HashMap::new);
         let moved: Vec<Uuid> = versions
             .iter()
@@ -136,7 +139,10 @@ pub async fn run(
                     );
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "calendar reconcile failed; retrying next tick"),
+            Err(e) => {
+                metrics.reconcile_done("failed", started.elapsed(), 0);
+                tracing::warn!(error = %e, "calendar reconcile failed; retrying next tick");
+            }
         }
     }
 }

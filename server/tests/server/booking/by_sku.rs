@@ -430,3 +430,43 @@ async fn calendar_bits_that_say_taken_never_make_a_model_sold_out_while_postgres
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_lapsed_hold_the_sweeper_has_not_reached_does_not_make_a_model_sold_out()
+-> anyhow::Result<()> {
+    // The sweeper runs at start, then not again during the test.
+    let mut app = TestApp::spawn_with(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "60000")]).await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    // Bali's only Innova is held for a customer whose payment window has just lapsed.
+    let (status, held) = app
+        .post(
+            "/api/v1/bookings",
+            Some("lapsing"),
+            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[0], day(10), day(12)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{held}");
+    sqlx::query("UPDATE bookings SET expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(held["id"].as_str().unwrap_or_default().parse::<Uuid>()?)
+        .execute(&app.db)
+        .await?;
+    let (status, booking) = app
+        .post(
+            "/api/v1/bookings",
+            Some("after-lapse"),
+            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[1], day(10), day(12)),
+        )
+        .await?;
+    assert_eq!(status, 201, "the lapsed hold is not in the way: {booking}");
+    assert_eq!(asset_of(&booking), asset_of(&held));
+    let (_, old) = app
+        .get_json(&format!(
+            "/api/v1/bookings/{}",
+            held["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    assert_eq!(old["status"], "EXPIRED");
+    Ok(())
+}
