@@ -139,6 +139,11 @@ impl Availability {
         self.fleets.branches().await
     }
 
+    /// Reads the branch list again (a branch newer than the cached list was seen).
+    pub async fn refresh_branches(&self) -> sqlx::Result<Arc<Vec<BranchInfo>>> {
+        self.fleets.refresh_branches().await
+    }
+
     /// The branch with `code`.
     pub async fn branch(&self, code: &str) -> Result<BranchInfo, SearchError> {
         self.fleets.branch(code).await

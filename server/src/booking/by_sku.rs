@@ -9,7 +9,10 @@
 //! none is the answer "sold out". So a unit is never given twice (the exclusion constraint), and
 //! "sold out" is never said while Postgres has a free unit.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use chrono::{NaiveDate, Utc};
 use sentra_domain::BranchTimeZone;
@@ -17,11 +20,14 @@ use uuid::Uuid;
 
 use super::{
     BookingError, BookingService, CreateBooking,
-    availability::{Scope, Source},
+    availability::{BranchInfo, Candidates, Scope, Source},
     repo::{Attach, BookingRow},
-    service::CalendarUse,
+    service::{CalendarUse, Chosen},
 };
-use crate::{cache::redlock::EXPECTED_WAIT, idempotency::Claim};
+use crate::{
+    cache::redlock::{EXPECTED_WAIT, LockWait},
+    idempotency::Claim,
+};
 
 /// Candidate lists read per attempt: the calendar's, then Postgres's (twice at most).
 const ROUNDS: usize = 3;
@@ -31,6 +37,15 @@ const TRIES_PER_ROUND: usize = 24;
 
 /// Units with stale "taken" bits repaired per attempt (the reconcile gets the rest).
 const STALE_REPAIRS: usize = 16;
+
+/// Where a rental's dates are valid, by branch.
+#[derive(Debug, Default)]
+struct DatesByBranch {
+    /// Branches (with units of the SKU) whose own time zone accepts the dates.
+    valid: HashSet<Uuid>,
+    /// Each branch's local date now.
+    today: HashMap<Uuid, NaiveDate>,
+}
 
 /// A booking of a model, already parsed.
 #[derive(Debug, Clone)]
@@ -77,49 +92,63 @@ impl BookingService {
             .await
     }
 
-    /// The branches where the rental's dates are valid in the branch's own time zone (only the
-    /// one asked, if any). None at all: the dates are refused, with the reasons.
-    async fn branches_for_dates(
-        &self,
-        req: &SkuBooking,
-    ) -> Result<(HashSet<Uuid>, NaiveDate), BookingError> {
+    /// The branches with units of the SKU where the rental's dates are valid in the branch's
+    /// own time zone (only the one asked, if any), and each one's local "today". When no such
+    /// branch accepts the dates, they are refused with the reasons of the nearest (or first).
+    async fn dates_by_branch(&self, req: &SkuBooking) -> Result<DatesByBranch, BookingError> {
         let dates = CreateBooking {
             asset_id: Uuid::nil(),
             customer_id: req.customer_id,
             start: req.start,
             end: req.end,
         };
-        let branches = match &req.branch {
-            Some(code) => vec![self.availability.branch(code).await?],
-            None => self.availability.branches().await?.as_ref().clone(),
+        let fleet = self.availability.fleet(&req.sku).await?;
+        let mut branches = if let Some(code) = &req.branch {
+            vec![self.availability.branch(code).await?]
+        } else {
+            let mut all = self.availability.branches().await?;
+            if fleet
+                .assets
+                .iter()
+                .any(|a| !all.iter().any(|b| b.id == a.branch_id))
+            {
+                // A branch newer than the cached list holds units: read it again.
+                all = self.availability.refresh_branches().await?;
+            }
+            all.iter()
+                .filter(|b| fleet.assets.iter().any(|a| a.branch_id == b.id))
+                .cloned()
+                .collect()
         };
-        let mut valid = HashSet::new();
+        if let Some(point) = req.near {
+            branches.sort_by(|a, b| {
+                let km = |x: &BranchInfo| x.distance_km(point).unwrap_or(f64::MAX);
+                km(a).total_cmp(&km(b))
+            });
+        }
+        let mut found = DatesByBranch::default();
         let mut refusal = None;
-        // The earliest "today" of the branches considered (WIB when there are none).
-        let mut today: Option<NaiveDate> = None;
         for branch in &branches {
             let zone = BranchTimeZone::from_iana(&branch.time_zone)
                 .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
-            let local_today = zone.local_date_of(Utc::now());
-            today = Some(today.map_or(local_today, |t| t.min(local_today)));
+            found
+                .today
+                .insert(branch.id, zone.local_date_of(Utc::now()));
             match self.validate(&dates, zone) {
                 Ok(_) => {
-                    valid.insert(branch.id);
+                    found.valid.insert(branch.id);
                 }
-                Err(e) => refusal = Some(e),
+                Err(e) => {
+                    refusal.get_or_insert(e);
+                }
             }
         }
-        if valid.is_empty() {
-            return Err(match refusal {
-                Some(e) => e,
-                None => self
-                    .validate(&dates, BranchTimeZone::Wib)
-                    .err()
-                    .unwrap_or(BookingError::SoldOut),
-            });
+        match refusal {
+            Some(refusal) if found.valid.is_empty() => Err(refusal),
+            // No branch holds the SKU: the dates alone, in WIB; then "sold out".
+            _ if branches.is_empty() => self.validate(&dates, BranchTimeZone::Wib).map(|_| found),
+            _ => Ok(found),
         }
-        let today = today.unwrap_or_else(|| BranchTimeZone::Wib.local_date_of(Utc::now()));
-        Ok((valid, today))
     }
 
     /// Tries the ranked units until one is held. `postgres_only`: never read the calendar.
@@ -131,16 +160,16 @@ impl BookingService {
         attach: &Attach<'_>,
         postgres_only: bool,
     ) -> Result<BookingRow, BookingError> {
-        let (valid_branches, today) = self.branches_for_dates(req).await?;
+        let dates = self.dates_by_branch(req).await?;
         let scope = Scope {
             branch: req.branch.as_deref(),
             near: req.near,
-            within: Some(&valid_branches),
+            within: Some(&dates.valid),
         };
         let mut busy = false;
-        // Units the calendar offered, and those its bits made us skip: a unit Postgres then
-        // finds free that the calendar did not offer, or skipped, has stale bits to repair.
-        let mut offered: Option<HashSet<Uuid>> = None;
+        // What the calendar said: a unit Postgres then finds free that the calendar had taken
+        // on these days (or whose own bits made us skip it) has stale bits to repair.
+        let mut calendar: Option<Candidates> = None;
         let mut skipped_on_bits: HashSet<Uuid> = HashSet::new();
         for round in 0..ROUNDS {
             let fresh = postgres_only || round > 0;
@@ -151,7 +180,7 @@ impl BookingService {
                     scope,
                     req.start,
                     req.end,
-                    today,
+                    &dates.today,
                     fresh,
                     TRIES_PER_ROUND,
                 )
@@ -159,23 +188,18 @@ impl BookingService {
             if fresh && candidates.order.is_empty() {
                 return Err(BookingError::SoldOut);
             }
-            let ids = candidates
-                .order
-                .iter()
-                .map(|&i| candidates.fleet.assets[i].id);
-            match (candidates.source, &offered) {
-                (Source::Redis, _) => offered = Some(ids.collect()),
-                (Source::Postgres, Some(offered)) => {
-                    let stale =
-                        ids.filter(|id| !offered.contains(id) || skipped_on_bits.contains(id));
-                    for asset in stale.take(STALE_REPAIRS) {
-                        self.projection().repair_in_background(asset);
-                    }
+            if let (Source::Postgres, Some(said)) = (candidates.source, &calendar) {
+                let stale = candidates
+                    .order
+                    .iter()
+                    .map(|&i| &candidates.fleet.assets[i])
+                    .filter(|a| said.calendar_said_taken(a) || skipped_on_bits.contains(&a.id));
+                for asset in stale.take(STALE_REPAIRS) {
+                    self.projection().repair_in_background(asset.id);
                 }
-                (Source::Postgres, None) => {}
             }
             // Units Postgres just called free are not second-guessed by calendar bits.
-            let calendar = match candidates.source {
+            let use_calendar = match candidates.source {
                 Source::Redis => CalendarUse::SkipWhenTaken,
                 Source::Postgres => CalendarUse::Ignore,
             };
@@ -187,13 +211,22 @@ impl BookingService {
                     start: req.start,
                     end: req.end,
                 };
-                let at_branch = Some(unit.branch_id);
+                // Until the last round, a unit someone else is booking is passed over for the
+                // next; in the last, Postgres's remaining units are waited for.
+                let chosen = Chosen {
+                    branch: unit.branch_id,
+                    wait: if round + 1 < ROUNDS {
+                        LockWait::Once
+                    } else {
+                        LockWait::Retry
+                    },
+                };
                 match self
-                    .attempt(&attempt, window, calendar, attach, at_branch)
+                    .attempt(&attempt, window, use_calendar, attach, Some(chosen))
                     .await
                 {
                     Ok(booking) => return Ok(booking),
-                    Err(BookingError::Taken(_)) if calendar == CalendarUse::SkipWhenTaken => {
+                    Err(BookingError::Taken(_)) if use_calendar == CalendarUse::SkipWhenTaken => {
                         skipped_on_bits.insert(unit.id);
                     }
                     Err(
@@ -206,9 +239,20 @@ impl BookingService {
                     Err(e) => return Err(e),
                 }
             }
+            if candidates.source == Source::Redis {
+                calendar = Some(candidates);
+            }
         }
-        // Postgres still had free units, but every one was taken by a concurrent booking or
-        // locked by one: nothing decided, try again.
+        // Every unit tried was taken meanwhile: sold out now, or still contended?
+        let left = self
+            .availability
+            .candidates(&req.sku, scope, req.start, req.end, &dates.today, true, 1)
+            .await?;
+        if left.order.is_empty() {
+            return Err(BookingError::SoldOut);
+        }
+        // Postgres still has free units, but every one we tried was taken by a concurrent
+        // booking or locked by one: nothing decided, try again.
         tracing::info!(busy, "every candidate unit was taken meanwhile");
         Err(BookingError::Contended {
             retry_after: EXPECTED_WAIT,

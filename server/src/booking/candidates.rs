@@ -26,6 +26,17 @@ pub struct Candidates {
     pub fleet: Arc<Fleet>,
     pub order: Vec<usize>,
     pub source: Source,
+    /// From the calendar: the rental's days OR-ed (bit = SKU ordinal set when taken there).
+    pub calendar_taken: Option<Vec<u8>>,
+}
+
+impl Candidates {
+    /// Whether the calendar read for these candidates had `asset` taken on the rental's days.
+    pub fn calendar_said_taken(&self, asset: &FleetAsset) -> bool {
+        self.calendar_taken
+            .as_deref()
+            .is_some_and(|union| bit_is_set(union, ordinal(asset)))
+    }
 }
 
 /// Who is occupied on which day of a window starting at `first`.
@@ -75,9 +86,10 @@ impl Grid {
 
 impl Availability {
     /// The best `limit` units a booking by SKU should try for the rental `[start, end)`, best
-    /// first (see [`assign`]). `fresh` reads Postgres only (the fleet's current version and its
-    /// bookings): for jobs, and before anyone is told "sold out". Otherwise the Redis calendar
-    /// answers, and Postgres when Redis cannot.
+    /// first (see [`assign`]). `today` holds each branch's local date (the days before it are
+    /// never free). `fresh` reads Postgres only (the fleet's current version and its bookings):
+    /// for jobs, and before anyone is told "sold out". Otherwise the Redis calendar answers, and
+    /// Postgres when Redis cannot.
     #[expect(clippy::too_many_arguments, reason = "one question with its parts")]
     pub async fn candidates(
         &self,
@@ -85,7 +97,7 @@ impl Availability {
         scope: Scope<'_>,
         start: NaiveDate,
         end: NaiveDate,
-        today: NaiveDate,
+        today: &HashMap<Uuid, NaiveDate>,
         fresh: bool,
         limit: usize,
     ) -> Result<Candidates, SearchError> {
@@ -110,6 +122,7 @@ impl Availability {
             return Ok(Candidates {
                 order: Vec::new(),
                 source: Source::Postgres,
+                calendar_taken: None,
                 fleet,
             });
         }
@@ -118,10 +131,19 @@ impl Availability {
         let (first, last) = (start - look, occupied_end + look);
         let (grid, source) = self.grid(&fleet, first, last, fresh).await?;
         let branch_order = self.branch_order(scope).await?;
-        let recent_use = self.recent_use(&fleet, today).await?;
+        let earliest = today.values().min().copied().unwrap_or(start);
+        let recent_use = self.recent_use(&fleet, earliest).await?;
         let index = |d: NaiveDate| usize::try_from((d - first).num_days()).unwrap_or(0);
         let (start_at, end_at, grid_len) = (index(start), index(occupied_end), index(last));
-        let first_usable = index(today.max(first));
+        let first_usable = |a: &FleetAsset| {
+            index(
+                today
+                    .get(&a.branch_id)
+                    .copied()
+                    .unwrap_or(earliest)
+                    .max(first),
+            )
+        };
         let occupied_days = u32::try_from(end_at - start_at).unwrap_or(u32::MAX);
         let shortest = 1 + u32::try_from(fleet.head.buffer_days).unwrap_or(0);
         // The rental's days at once: one OR of the day bitmaps, then one bit per unit.
@@ -134,7 +156,7 @@ impl Availability {
             })
             .map(|(i, a)| {
                 let taken = |d: usize| grid.taken(a, first, d);
-                let around = Around::in_grid(taken, start_at, end_at, grid_len, first_usable);
+                let around = Around::in_grid(taken, start_at, end_at, grid_len, first_usable(a));
                 let rank = Rank {
                     // A branch the order does not know (created a moment ago) comes last.
                     branch_order: if branch_order.is_empty() {
@@ -153,6 +175,7 @@ impl Availability {
             fleet,
             order,
             source,
+            calendar_taken: union,
         })
     }
 

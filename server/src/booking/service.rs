@@ -27,7 +27,7 @@ use crate::{
     cache::{
         Cache,
         calendar::AssetCalendar,
-        redlock::{EXPECTED_WAIT, LeaseGuard, LockError, Redlock},
+        redlock::{EXPECTED_WAIT, LeaseGuard, LockError, LockWait, Redlock},
     },
     idempotency::Claim,
 };
@@ -82,6 +82,14 @@ pub(super) enum CalendarUse {
     SkipWhenTaken,
     /// Not asked: Postgres alone decides (jobs, and candidates Postgres just chose).
     Ignore,
+}
+
+/// A unit that a booking by SKU chose: the branch it was chosen at (the asset must still be
+/// there) and whether a busy lock on it is waited for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Chosen {
+    pub(super) branch: Uuid,
+    pub(super) wait: LockWait,
 }
 
 /// The booking engine's entry point.
@@ -219,9 +227,8 @@ impl BookingService {
     }
 
     /// One attempt: the calendar's fast refusal (as `calendar` says), the asset lock, the
-    /// transaction, then the lock release and the calendar write. With `at_branch`, the asset
-    /// must still be at that branch when it is locked (else [`BookingError::Moved`]): a booking
-    /// by SKU chose it for that branch.
+    /// transaction, then the lock release and the calendar write. A unit `chosen` by a booking
+    /// by SKU must still be at the branch it was chosen at (else [`BookingError::Moved`]).
     #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
     pub(super) async fn attempt(
         &self,
@@ -229,22 +236,29 @@ impl BookingService {
         window: Duration,
         calendar: CalendarUse,
         attach: &Attach<'_>,
-        at_branch: Option<Uuid>,
+        chosen: Option<Chosen>,
     ) -> Result<repo::BookingRow, BookingError> {
+        let at_branch = chosen.map(|c| c.branch);
         // The fast path works from the directory cache: no Postgres round trip before Redis.
         let (mut known, mut just_read) = self
             .directory
             .get(&self.db, req.asset_id)
             .await?
             .ok_or(BookingError::UnknownAsset)?;
-        if known.status != "active" && !just_read {
-            // Nobody is refused on a cached status: the asset may be back from the workshop.
+        if (known.status != "active" || at_branch.is_some_and(|b| b != known.branch_id))
+            && !just_read
+        {
+            // Nobody is refused on a cached status (the asset may be back from the workshop), nor
+            // on a cached branch (its time zone decides the dates).
             known = self
                 .directory
                 .reload(&self.db, req.asset_id)
                 .await?
                 .ok_or(BookingError::UnknownAsset)?;
             just_read = true;
+        }
+        if at_branch.is_some_and(|b| b != known.branch_id) {
+            return Err(BookingError::Moved);
         }
         let zone = BranchTimeZone::from_iana(&known.time_zone)
             .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
@@ -267,9 +281,10 @@ impl BookingService {
             known.asset_id
         );
         let ttl = self.settings.lock_ttl;
+        let wait = chosen.map_or(LockWait::Retry, |c| c.wait);
         let lease = match self
             .redlock
-            .acquire_guarded(&lock_key, LOCK_SLICE.min(ttl), ttl)
+            .acquire_guarded(&lock_key, LOCK_SLICE.min(ttl), ttl, wait)
             .await
         {
             Ok(guard) => Some(guard),

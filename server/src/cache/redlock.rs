@@ -63,6 +63,15 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether a busy lock is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Retry as the [`RetryPolicy`] says (a customer who asked for this one asset).
+    Retry,
+    /// One round: answer `Busy` at once (a booking by SKU has other units to try).
+    Once,
+}
+
 /// A held lock. Release it with [`Redlock::release`]; otherwise it lapses after its TTL.
 #[derive(Debug, Clone)]
 pub struct Lease {
@@ -117,10 +126,21 @@ impl Redlock {
 
     /// Acquires `resource` for `ttl`, retrying with jitter while it is busy.
     pub async fn acquire(&self, resource: &str, ttl: Duration) -> Result<Lease, LockError> {
+        self.acquire_within(resource, ttl, self.retry.attempts)
+            .await
+    }
+
+    /// [`Redlock::acquire`] with at most `attempts` rounds (1: answer `Busy` at once).
+    async fn acquire_within(
+        &self,
+        resource: &str,
+        ttl: Duration,
+        attempts: u32,
+    ) -> Result<Lease, LockError> {
         let mut last = LockError::Busy {
             retry_after: EXPECTED_WAIT,
         };
-        for attempt in 0..self.retry.attempts.max(1) {
+        for attempt in 0..attempts.max(1) {
             if attempt > 0 {
                 let jitter = rand::rng().random_range(0..=self.retry.delay.as_millis());
                 let jitter = Duration::from_millis(u64::try_from(jitter).unwrap_or(0));
@@ -190,9 +210,14 @@ impl Redlock {
         resource: &str,
         slice: Duration,
         max_hold: Duration,
+        wait: LockWait,
     ) -> Result<LeaseGuard, LockError> {
         let slice = slice.min(max_hold);
-        let lease = self.acquire(resource, slice).await?;
+        let attempts = match wait {
+            LockWait::Retry => self.retry.attempts,
+            LockWait::Once => 1,
+        };
+        let lease = self.acquire_within(resource, slice, attempts).await?;
         let watchdog = (max_hold > slice).then(|| {
             let (redlock, resource, token) =
                 (self.clone(), lease.resource.clone(), lease.token.clone());

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use sentra_server::cache::{
     RedisHandle, RedisTarget,
-    redlock::{LockError, Redlock, RetryPolicy},
+    redlock::{LockError, LockWait, Redlock, RetryPolicy},
 };
 use sentra_test_support::RedisServer;
 
@@ -155,7 +155,9 @@ async fn a_guarded_lease_is_released_however_its_holder_ends() -> anyhow::Result
     let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let panicking = tokio::spawn(async move {
-        let _guard = held.acquire_guarded(key, slice, most).await;
+        let _guard = held
+            .acquire_guarded(key, slice, most, LockWait::Retry)
+            .await;
         let _ = locked_tx.send(());
         let _ = go_rx.await;
         panic!("a bug while holding the lock");
@@ -170,7 +172,9 @@ async fn a_guarded_lease_is_released_however_its_holder_ends() -> anyhow::Result
     let held = redlock.clone();
     let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
     let cancelled = tokio::spawn(async move {
-        let _guard = held.acquire_guarded(key, slice, most).await;
+        let _guard = held
+            .acquire_guarded(key, slice, most, LockWait::Retry)
+            .await;
         let _ = locked_tx.send(());
         std::future::pending::<()>().await;
     });
@@ -189,7 +193,7 @@ async fn a_guarded_lease_is_released_however_its_holder_ends() -> anyhow::Result
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let guard = runtime.block_on(held.acquire_guarded(key, slice, most))?;
+        let guard = runtime.block_on(held.acquire_guarded(key, slice, most, LockWait::Retry))?;
         std::mem::forget(guard);
         runtime.shutdown_background();
         anyhow::Ok(())
