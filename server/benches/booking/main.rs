@@ -17,6 +17,10 @@
 //! Postgres as the test harness starts it (fsync and synchronous commit off) and with durable
 //! commits. Prints a Markdown report. Loopback only; every loop is bounded by its attempt count.
 
+#[path = "../common/mod.rs"]
+mod common;
+mod setup;
+
 use std::{
     collections::HashMap,
     sync::Arc,
@@ -24,6 +28,7 @@ use std::{
 };
 
 use chrono::NaiveDate;
+use common::percentile;
 use sentra_server::booking::{
     BookingError, CreateBooking,
     repo::{self, AssetContext, Attach, HoldOutcome},
@@ -78,20 +83,6 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     rate: f64,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss,
-        reason = "index of a percentile"
-    )]
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 fn ms(d: Duration) -> String {
@@ -268,8 +259,6 @@ async fn plain_insert(
     .await?;
     tx.commit().await
 }
-
-mod setup;
 
 fn median_and_spread(values: &mut [f64]) -> String {
     values.sort_by(f64::total_cmp);

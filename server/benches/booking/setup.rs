@@ -7,7 +7,6 @@ use sentra_server::{
     Config,
     booking::{availability::PLAIN_SEARCH, repo},
 };
-use sentra_test_support::unique_key_prefix;
 use uuid::Uuid;
 
 use super::{ASSETS, Bench};
@@ -15,37 +14,8 @@ use super::{ASSETS, Bench};
 /// A server on `database_url` with the benchmark's fleet, and the bench around it.
 pub(crate) async fn bench(database_url: &str, redis_url: &str) -> anyhow::Result<Arc<Bench>> {
     // JIT off: it only adds compile time to the plain search query on this data size.
-    let env = HashMap::from([
-        (
-            "DATABASE_URL",
-            format!("{database_url}?options=-c%20jit%3Doff"),
-        ),
-        ("REDIS_URL", redis_url.to_owned()),
-        ("SENTRA_REDIS_KEY_PREFIX", unique_key_prefix()),
-        ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("SENTRA_DB_MAX_CONNECTIONS", "32".to_owned()),
-        ("SENTRA_LOG", "error".to_owned()),
-        (
-            "SENTRA_JWT_SECRET",
-            "bench-secret-0123456789-abcdefghijklmn".to_owned(),
-        ),
-        (
-            "SENTRA_LABEL_SECRET",
-            "bench-label-secret-0123456789-abcdefghij".to_owned(),
-        ),
-        (
-            "SENTRA_DATA_KEY",
-            "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=".to_owned(),
-        ),
-        // The benchmark stores no documents; a directory that is gone after the run.
-        (
-            "SENTRA_STORAGE_URL",
-            std::env::temp_dir()
-                .join(format!("sentra-bench-objects-{}", std::process::id()))
-                .display()
-                .to_string(),
-        ),
-    ]);
+    let storage = format!("sentra-bench-objects-{}", std::process::id());
+    let env = super::common::server_env(database_url, redis_url, &storage);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;
     let db = server.state().db.clone();

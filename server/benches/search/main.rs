@@ -14,6 +14,8 @@
 //!
 //! Every loop is bounded by its request count (and the reconcile runs by their duration).
 
+#[path = "../common/mod.rs"]
+mod common;
 mod setup;
 
 use std::{
@@ -24,6 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::percentile;
 use sentra_server::booking::reconcile::{self, Reconciler};
 use sentra_test_support::{RedisServer, TestDatabase};
 use serde_json::json;
@@ -51,17 +54,7 @@ impl Sample {
     fn percentile(&self, p: f64) -> Duration {
         let mut sorted = self.times.clone();
         sorted.sort();
-        if sorted.is_empty() {
-            return Duration::ZERO;
-        }
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "index of a percentile"
-        )]
-        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted[i]
+        percentile(&sorted, p)
     }
 
     #[expect(clippy::cast_precision_loss, reason = "a rate")]

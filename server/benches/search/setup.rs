@@ -2,7 +2,7 @@
 //! 10,000 units of one SKU (7,000 in Jakarta, 3,000 in Bali) and 3,000 confirmed bookings, served
 //! on loopback with one extra route answering today's full list.
 
-use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Json, Router,
@@ -11,8 +11,7 @@ use axum::{
 };
 use chrono::NaiveDate;
 use sentra_protocol::FreeAsset;
-use sentra_server::{AppState, Config};
-use sentra_test_support::unique_key_prefix;
+use sentra_server::{AppState, Config, booking::availability::FleetAsset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -59,15 +58,7 @@ async fn full_list(
         .await
         .map_err(|e| e.to_string())?;
     Ok(Json(FullList {
-        free: units
-            .assets()
-            .map(|a| FreeAsset {
-                asset_id: a.id,
-                plate_or_serial: a.plate_or_serial.clone(),
-                branch_id: a.branch_id,
-                branch_code: a.branch_code.clone(),
-            })
-            .collect(),
+        free: units.assets().map(FleetAsset::to_free_asset).collect(),
         sku: query.sku,
         start: query.start,
         end: query.end,
@@ -132,38 +123,8 @@ async fn load(state: &AppState, today: NaiveDate) -> anyhow::Result<()> {
 
 /// Starts the server on `database_url` with the fleet and bookings, serving on loopback.
 pub(crate) async fn world(database_url: &str, redis_url: &str) -> anyhow::Result<World> {
-    let env = HashMap::from([
-        (
-            "DATABASE_URL",
-            format!("{database_url}?options=-c%20jit%3Doff"),
-        ),
-        ("REDIS_URL", redis_url.to_owned()),
-        ("SENTRA_REDIS_KEY_PREFIX", unique_key_prefix()),
-        ("SENTRA_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("SENTRA_DB_MAX_CONNECTIONS", "32".to_owned()),
-        ("SENTRA_LOG", "error".to_owned()),
-        ("SENTRA_RATE_LIMIT_PER_SEC", "100000".to_owned()),
-        ("SENTRA_RATE_LIMIT_BURST", "1000000".to_owned()),
-        (
-            "SENTRA_JWT_SECRET",
-            "bench-secret-0123456789-abcdefghijklmn".to_owned(),
-        ),
-        (
-            "SENTRA_LABEL_SECRET",
-            "bench-label-secret-0123456789-abcdefghij".to_owned(),
-        ),
-        (
-            "SENTRA_DATA_KEY",
-            "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=".to_owned(),
-        ),
-        (
-            "SENTRA_STORAGE_URL",
-            std::env::temp_dir()
-                .join(format!("sentra-bench-search-{}", std::process::id()))
-                .display()
-                .to_string(),
-        ),
-    ]);
+    let storage = format!("sentra-bench-search-{}", std::process::id());
+    let env = super::common::server_env(database_url, redis_url, &storage);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let server = sentra_server::start(config).await?;
     let state = server.state().clone();

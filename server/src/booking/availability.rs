@@ -398,18 +398,8 @@ impl Availability {
         start: NaiveDate,
         end: NaiveDate,
     ) -> sqlx::Result<std::collections::HashSet<Uuid>> {
-        let taken: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT DISTINCT b.asset_id FROM bookings b JOIN assets a ON a.id = b.asset_id \
-             WHERE a.sku_id = $1 AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE') \
-               AND NOT (b.status = 'PENDING_PAYMENT' AND b.expires_at <= now()) \
-               AND b.occupied && daterange($2, $3, '[)')",
-        )
-        .bind(sku_id)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.db)
-        .await?;
-        Ok(taken.into_iter().collect())
+        let occupied = self.occupancy_in_postgres(sku_id, start, end).await?;
+        Ok(occupied.into_keys().collect())
     }
 }
 

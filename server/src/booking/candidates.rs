@@ -261,7 +261,7 @@ impl Availability {
     /// The SKU's occupied ranges per asset that touch `[first, last)`, from Postgres. A hold
     /// whose payment window lapsed does not count (the booking transaction expires it), even
     /// before the sweeper got to it.
-    async fn occupancy_in_postgres(
+    pub(super) async fn occupancy_in_postgres(
         &self,
         sku_id: Uuid,
         first: NaiveDate,

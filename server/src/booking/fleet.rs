@@ -25,6 +25,18 @@ pub struct FleetAsset {
     pub status: String,
 }
 
+impl FleetAsset {
+    /// The unit as staff see it in a list of free units.
+    pub fn to_free_asset(&self) -> sentra_protocol::FreeAsset {
+        sentra_protocol::FreeAsset {
+            asset_id: self.id,
+            plate_or_serial: self.plate_or_serial.clone(),
+            branch_id: self.branch_id,
+            branch_code: self.branch_code.clone(),
+        }
+    }
+}
+
 /// A SKU as search and pricing need it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SkuHead {

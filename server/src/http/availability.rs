@@ -8,15 +8,15 @@ use axum::{
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use sentra_domain::Money;
 use sentra_protocol::{
-    Availability, BranchAvailability, CalendarDay, DayState, ErrorCode, FieldError, FreeAsset,
-    FreeUnitPage, PriceQuote, Problem, SkuCalendar,
+    Availability, BranchAvailability, CalendarDay, DayState, ErrorCode, FieldError, FreeUnitPage,
+    PriceQuote, Problem, SkuCalendar,
 };
 use serde::Deserialize;
 
 use super::extract::ApiQuery;
 use crate::{
     auth::Principal,
-    booking::availability::{Scope, SearchError},
+    booking::availability::{FleetAsset, Scope, SearchError},
     error::AppError,
     state::AppState,
 };
@@ -219,15 +219,7 @@ pub async fn units(
         end: query.end,
         branch: query.branch.clone(),
         free_units: u32::try_from(units.free.len()).unwrap_or(u32::MAX),
-        items: page
-            .into_iter()
-            .map(|a| FreeAsset {
-                asset_id: a.id,
-                plate_or_serial: a.plate_or_serial.clone(),
-                branch_id: a.branch_id,
-                branch_code: a.branch_code.clone(),
-            })
-            .collect(),
+        items: page.into_iter().map(FleetAsset::to_free_asset).collect(),
         next_cursor: next.map(|ordinal| ordinal.to_string()),
     }))
 }

@@ -30,6 +30,23 @@ fn model_body(
     body
 }
 
+/// Books `sku` (in `branch`, or anywhere) for `customer` on days `[start, end)`.
+async fn book_model(
+    app: &TestApp,
+    key: &str,
+    sku: &str,
+    branch: Option<&str>,
+    customer: Uuid,
+    (start, end): (NaiveDate, NaiveDate),
+) -> anyhow::Result<(u16, Value)> {
+    app.post(
+        "/api/v1/bookings",
+        Some(key),
+        &model_body(sku, branch, customer, start, end),
+    )
+    .await
+}
+
 fn asset_of(booking: &Value) -> Uuid {
     booking["asset_id"]
         .as_str()
@@ -98,23 +115,20 @@ async fn a_model_booking_gets_the_best_fitting_unit_then_the_least_used_and_sold
          unsellable day last"
     );
 
-    let (status, problem) = app
-        .post(
-            "/api/v1/bookings",
-            Some("model-5"),
-            &model_body(AVANZA, Some("JKT01"), people[2], day(6), day(8)),
-        )
-        .await?;
+    let (status, problem) = book_model(
+        &app,
+        "model-5",
+        AVANZA,
+        Some("JKT01"),
+        people[2],
+        (day(6), day(8)),
+    )
+    .await?;
     assert_eq!((status, problem["code"].as_str()), (409, Some("sold_out")));
     assert_eq!(problem["waitlist_available"], true);
     // Bali still has Avanzas: a booking without a branch gets one there.
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            Some("model-6"),
-            &model_body(AVANZA, None, people[2], day(6), day(8)),
-        )
-        .await?;
+    let (status, booking) =
+        book_model(&app, "model-6", AVANZA, None, people[2], (day(6), day(8))).await?;
     assert_eq!(status, 201, "{booking}");
     let bali = assets(&app.db, AVANZA, "DPS01").await?;
     assert!(bali.contains(&asset_of(&booking)));
@@ -312,21 +326,25 @@ async fn sold_out_then_the_waitlist_offers_a_unit_of_the_model() -> anyhow::Resu
     app.as_hq().await?;
     let people = customers(&app.db).await?;
     // Bali has one Innova.
-    let (status, first) = app
-        .post(
-            "/api/v1/bookings",
-            Some("w-0"),
-            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[0], day(10), day(12)),
-        )
-        .await?;
+    let (status, first) = book_model(
+        &app,
+        "w-0",
+        "INNOVA-ZENIX-V",
+        Some("DPS01"),
+        people[0],
+        (day(10), day(12)),
+    )
+    .await?;
     assert_eq!(status, 201, "{first}");
-    let (status, problem) = app
-        .post(
-            "/api/v1/bookings",
-            Some("w-1"),
-            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[1], day(10), day(12)),
-        )
-        .await?;
+    let (status, problem) = book_model(
+        &app,
+        "w-1",
+        "INNOVA-ZENIX-V",
+        Some("DPS01"),
+        people[1],
+        (day(10), day(12)),
+    )
+    .await?;
     assert_eq!((status, problem["code"].as_str()), (409, Some("sold_out")));
     let (status, entry) = app
         .post(
@@ -401,13 +419,15 @@ async fn calendar_bits_that_say_taken_never_make_a_model_sold_out_while_postgres
         ))
         .await?;
     assert_eq!(search["free_units"], 0, "the stale bits show in search");
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            Some("stale"),
-            &model_body("INNOVA-ZENIX-V", Some("JKT01"), people[0], day(5), day(7)),
-        )
-        .await?;
+    let (status, booking) = book_model(
+        &app,
+        "stale",
+        "INNOVA-ZENIX-V",
+        Some("JKT01"),
+        people[0],
+        (day(5), day(7)),
+    )
+    .await?;
     assert_eq!(status, 201, "Postgres has both units free: {booking}");
     // The other unit's stale bits were repaired: search shows it again.
     let started = std::time::Instant::now();
@@ -440,25 +460,29 @@ async fn a_lapsed_hold_the_sweeper_has_not_reached_does_not_make_a_model_sold_ou
     app.as_hq().await?;
     let people = customers(&app.db).await?;
     // Bali's only Innova is held for a customer whose payment window has just lapsed.
-    let (status, held) = app
-        .post(
-            "/api/v1/bookings",
-            Some("lapsing"),
-            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[0], day(10), day(12)),
-        )
-        .await?;
+    let (status, held) = book_model(
+        &app,
+        "lapsing",
+        "INNOVA-ZENIX-V",
+        Some("DPS01"),
+        people[0],
+        (day(10), day(12)),
+    )
+    .await?;
     assert_eq!(status, 201, "{held}");
     sqlx::query("UPDATE bookings SET expires_at = now() - interval '1 second' WHERE id = $1")
         .bind(held["id"].as_str().unwrap_or_default().parse::<Uuid>()?)
         .execute(&app.db)
         .await?;
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            Some("after-lapse"),
-            &model_body("INNOVA-ZENIX-V", Some("DPS01"), people[1], day(10), day(12)),
-        )
-        .await?;
+    let (status, booking) = book_model(
+        &app,
+        "after-lapse",
+        "INNOVA-ZENIX-V",
+        Some("DPS01"),
+        people[1],
+        (day(10), day(12)),
+    )
+    .await?;
     assert_eq!(status, 201, "the lapsed hold is not in the way: {booking}");
     assert_eq!(asset_of(&booking), asset_of(&held));
     let (_, old) = app
