@@ -165,7 +165,7 @@ impl Server {
     }
 
     /// The background work that lives as long as the server: the calendar rebuild at start-up
-    /// and its periodic reconcile, and the payment-window sweeper with the job queue. Dropping
+    /// and its periodic reconcile, the payment-window sweeper, and the job queue's runner. Dropping
     /// the returned set stops them.
     fn spawn_background(&self) -> tokio::task::JoinSet<()> {
         let mut tasks = tokio::task::JoinSet::new();
@@ -183,11 +183,17 @@ impl Server {
         });
         let state = self.state.clone();
         tasks.spawn(async move {
+            let interval = state.config.expiry_sweep_interval;
+            booking::expiry::run(state.bookings, state.db, interval).await;
+        });
+        let state = self.state.clone();
+        tasks.spawn(async move {
             let workers = jobs::Workers {
                 bookings: state.bookings,
                 kyc: state.kyc,
+                metrics: Some(state.metrics),
             };
-            booking::expiry::run(workers, state.db, state.config.expiry_sweep_interval).await;
+            jobs::run(workers, state.db, state.config.expiry_sweep_interval).await;
         });
         tasks
     }

@@ -30,6 +30,14 @@ struct ReconcileLabels {
     kind: &'static str,
 }
 
+/// Labels of the job queue metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    kind: String,
+    /// `done` or `failed` (retried later).
+    outcome: &'static str,
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -38,6 +46,7 @@ pub struct Metrics {
     latency: Family<RequestLabels, Histogram>,
     reconcile: Family<ReconcileLabels, Histogram>,
     reconcile_repaired: Counter,
+    jobs: Family<JobLabels, Histogram>,
 }
 
 impl Metrics {
@@ -72,13 +81,31 @@ impl Metrics {
             "Calendar keys and day bits the reconcile found wrong and rewrote",
             reconcile_repaired.clone(),
         );
+        let jobs = Family::<JobLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 30.0])
+        });
+        registry.register(
+            "job_duration_seconds",
+            "Background jobs run, by kind and outcome, and how long each took",
+            jobs.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             reconcile,
             reconcile_repaired,
+            jobs,
         }
+    }
+
+    /// Records one job run.
+    pub fn job_done(&self, kind: &str, ok: bool, took: std::time::Duration) {
+        let labels = JobLabels {
+            kind: kind.to_owned(),
+            outcome: if ok { "done" } else { "failed" },
+        };
+        self.jobs.get_or_create(&labels).observe(took.as_secs_f64());
     }
 
     /// Records one reconcile tick.

@@ -1,6 +1,6 @@
 //! The sweeper: expires PENDING_PAYMENT holds whose payment window lapsed, writes the freed days
 //! to the calendar, and (through the `unit_freed` job enqueued in the same transaction) hands
-//! them to the waitlist. Each tick also runs the due jobs of the durable queue.
+//! them to the waitlist. The jobs themselves run in `crate::jobs::runner`.
 //!
 //! The state it acts on is durable (rows with `expires_at`), so a restart loses nothing: the next
 //! sweep picks up whatever lapsed meanwhile. Several servers may sweep at once; each locks the
@@ -25,17 +25,13 @@ pub async fn sweep_once(service: &BookingService, db: &sqlx::PgPool) -> anyhow::
 }
 
 /// Sweeps every `interval` until the process ends.
-pub async fn run(workers: crate::jobs::Workers, db: sqlx::PgPool, interval: Duration) {
-    let service = workers.bookings.clone();
+pub async fn run(service: BookingService, db: sqlx::PgPool, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         if let Err(e) = sweep_once(&service, &db).await {
             tracing::warn!(error = %e, "expiry sweep failed; retrying next tick");
-        }
-        if let Err(e) = crate::jobs::run_due(&workers, &db).await {
-            tracing::warn!(error = %e, "running jobs failed; retrying next tick");
         }
     }
 }

@@ -13,7 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Conflict, projection::AssetChange, waitlist::UnitFreed};
+use super::{Conflict, projection::AssetChange};
+use crate::jobs::{self, UnitFreed};
 use crate::{cache::calendar::OccupancyChange, idempotency::Claim};
 
 /// What a booking needs to know about its asset.
@@ -226,20 +227,15 @@ impl LockedAsset {
         booking_id: Uuid,
         (start, end): (NaiveDate, NaiveDate),
     ) -> sqlx::Result<()> {
-        let payload = serde_json::to_value(UnitFreed {
+        let freed = UnitFreed {
             booking_id,
             asset_id: self.asset_id,
             sku_id: self.sku_id,
             branch_id: self.branch_id,
             start,
             end,
-        })
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('unit_freed', $1)")
-            .bind(payload)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+        };
+        jobs::enqueue(tx, &freed, None).await
     }
 }
 

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{BookingError, BookingService, SkuBooking};
-use crate::cache::waitlist_index;
+use crate::{cache::waitlist_index, jobs::UnitFreed};
 
 /// Tier weights: a lower weight is served first. Spaced so that enqueue time (milliseconds since
 /// 1970, < 10^13) never reorders tiers, and the score stays exact in an f64 (< 2^53).
@@ -34,21 +34,6 @@ pub fn priority(tier: &str, joined_at: DateTime<Utc>) -> f64 {
     )]
     let millis = joined_at.timestamp_millis() as f64;
     tier_weight(tier) * 1e13 + millis
-}
-
-/// Payload of the `unit_freed` job.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct UnitFreed {
-    /// The booking whose end freed the unit (cancelled, expired, returned early).
-    pub booking_id: Uuid,
-    /// The unit freed (for the log: the offer may go to any free unit of the SKU).
-    pub asset_id: Uuid,
-    pub sku_id: Uuid,
-    pub branch_id: Uuid,
-    /// First freed day.
-    pub start: NaiveDate,
-    /// Day after the last freed day.
-    pub end: NaiveDate,
 }
 
 /// A waitlist entry as stored.

@@ -53,7 +53,8 @@ pub struct Config {
     pub max_rental_days: u32,
     /// `SENTRA_BOOKING_HORIZON_DAYS`: how far ahead a rental may start.
     pub booking_horizon_days: u32,
-    /// `SENTRA_EXPIRY_SWEEP_MILLIS`: how often lapsed payment windows are expired.
+    /// `SENTRA_EXPIRY_SWEEP_MILLIS`: how often lapsed payment windows are expired and due jobs
+    /// run (two separate loops).
     pub expiry_sweep_interval: Duration,
     /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is reconciled (incrementally;
     /// everything is compared every `booking::reconcile::FULL_EVERY`th time).

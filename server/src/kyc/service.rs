@@ -347,13 +347,16 @@ impl Kyc {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         case: Uuid,
     ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO jobs (kind, payload, run_at) \
-             SELECT 'kyc_purge', jsonb_build_object('case_id', id), purge_after FROM kyc_cases WHERE id = $1",
-        )
-        .bind(case)
-        .execute(&mut **tx)
-        .await?;
+        let purge_after: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT purge_after FROM kyc_cases WHERE id = $1")
+                .bind(case)
+                .fetch_optional(&mut **tx)
+                .await?
+                .flatten();
+        if let Some(run_at) = purge_after {
+            let purge = crate::jobs::KycPurge { case_id: case };
+            crate::jobs::enqueue(tx, &purge, Some(run_at)).await?;
+        }
         Ok(())
     }
 

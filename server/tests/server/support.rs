@@ -116,6 +116,7 @@ impl TestApp {
         let workers = sentra_server::jobs::Workers {
             bookings: self.state.bookings.clone(),
             kyc: self.state.kyc.clone(),
+            metrics: Some(self.state.metrics.clone()),
         };
         sentra_server::jobs::run_due(&workers, &self.db).await
     }

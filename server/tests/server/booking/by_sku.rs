@@ -360,6 +360,12 @@ async fn sold_out_then_the_waitlist_offers_a_unit_of_the_model() -> anyhow::Resu
         .await?;
     assert_eq!(status, 200);
     app.run_jobs().await?;
+    let (_, _, metrics) = app.get("/metrics").await?;
+    assert!(
+        metrics
+            .contains(r#"sentra_job_duration_seconds_count{kind="unit_freed",outcome="done"} 1"#),
+        "the job is counted by kind: {metrics}"
+    );
     let (_, entry) = app
         .get_json(&format!(
             "/api/v1/waitlist/{}",

@@ -1,0 +1,60 @@
+//! Job payloads and the one function that enqueues them, inside the caller's transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sentra_domain::JobKind;
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A job's payload: stored as JSON in `jobs.payload` under its [`Job::KIND`].
+pub trait Job: Serialize + DeserializeOwned + Send + Sync {
+    /// The kind stored with it.
+    const KIND: JobKind;
+}
+
+/// Enqueues `job` in the caller's transaction, due now or at `run_at`: it exists only if the
+/// write that needs it commits.
+pub async fn enqueue<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    run_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, coalesce($3, now()))")
+        .bind(J::KIND.as_str())
+        .bind(payload)
+        .bind(run_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A unit of a SKU freed up on `[start, end)` (a cancellation, a lapsed payment, an early
+/// return): the waitlist gets an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnitFreed {
+    /// The booking whose end freed the unit.
+    pub booking_id: Uuid,
+    /// The unit freed (for the log: the offer may go to any free unit of the SKU).
+    pub asset_id: Uuid,
+    pub sku_id: Uuid,
+    pub branch_id: Uuid,
+    /// First freed day.
+    pub start: NaiveDate,
+    /// Day after the last freed day.
+    pub end: NaiveDate,
+}
+
+impl Job for UnitFreed {
+    const KIND: JobKind = JobKind::UnitFreed;
+}
+
+/// A verification's retention period is over: delete its raw images and wrapped keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KycPurge {
+    pub case_id: Uuid,
+}
+
+impl Job for KycPurge {
+    const KIND: JobKind = JobKind::KycPurge;
+}

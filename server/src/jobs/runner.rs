@@ -1,0 +1,129 @@
+//! Runs due jobs: one claim per transaction, the kind's handler, then delete (done) or back off
+//! (failed, retried up to an hour apart; the error stays in `last_error` for operators).
+
+use std::{sync::Arc, time::Instant};
+
+use sentra_domain::JobKind;
+use sqlx::PgPool;
+
+use super::queue::{Job, KycPurge, UnitFreed};
+use crate::{
+    booking::{BookingService, waitlist},
+    kyc::Kyc,
+    metrics::Metrics,
+};
+
+/// What jobs need to do their work.
+#[derive(Debug, Clone)]
+pub struct Workers {
+    pub bookings: BookingService,
+    pub kyc: Kyc,
+    /// Where each job's outcome and duration are counted (absent in tests that do not care).
+    pub metrics: Option<Arc<Metrics>>,
+}
+
+/// Jobs claimed per run.
+const BATCH: usize = 50;
+
+/// A job kind's handler.
+trait Perform: Job {
+    async fn perform(self, workers: &Workers, db: &PgPool) -> anyhow::Result<()>;
+}
+
+impl Perform for UnitFreed {
+    async fn perform(self, workers: &Workers, db: &PgPool) -> anyhow::Result<()> {
+        let offer = waitlist::unit_freed(&workers.bookings, db, &self).await?;
+        tracing::debug!(booking = %self.booking_id, ?offer, "freed unit handed to the waitlist");
+        Ok(())
+    }
+}
+
+impl Perform for KycPurge {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.kyc.purge(self.case_id).await
+    }
+}
+
+/// Reads the payload as `J` and runs its handler.
+async fn decode_and_perform<J: Perform>(
+    payload: serde_json::Value,
+    workers: &Workers,
+    db: &PgPool,
+) -> anyhow::Result<()> {
+    let job: J = serde_json::from_value(payload)
+        .map_err(|e| anyhow::anyhow!("the {} payload does not parse: {e}", J::KIND))?;
+    job.perform(workers, db).await
+}
+
+async fn perform(
+    workers: &Workers,
+    db: &PgPool,
+    kind: &str,
+    payload: serde_json::Value,
+) -> anyhow::Result<()> {
+    match kind.parse::<JobKind>()? {
+        JobKind::UnitFreed => decode_and_perform::<UnitFreed>(payload, workers, db).await,
+        JobKind::KycPurge => decode_and_perform::<KycPurge>(payload, workers, db).await,
+    }
+}
+
+/// Runs due jobs until none is left (or `BATCH` ran); returns how many succeeded.
+pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
+    let mut done = 0;
+    for _ in 0..BATCH {
+        let mut tx = db.begin().await?;
+        let job: Option<(i64, String, serde_json::Value, i32)> = sqlx::query_as(
+            "SELECT id, kind, payload, attempts FROM jobs WHERE run_at <= now() \
+             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, kind, payload, attempts)) = job else {
+            return Ok(done);
+        };
+        let span = tracing::info_span!("job", job = id, kind = %kind, attempts);
+        let started = Instant::now();
+        let outcome =
+            tracing::Instrument::instrument(perform(workers, db, &kind, payload), span).await;
+        if let Some(metrics) = &workers.metrics {
+            metrics.job_done(&kind, outcome.is_ok(), started.elapsed());
+        }
+        match outcome {
+            Ok(()) => {
+                sqlx::query("DELETE FROM jobs WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                done += 1;
+            }
+            Err(e) => {
+                // Back off exponentially, up to an hour; the error stays for operators.
+                tracing::warn!(job = id, kind, error = %e, "job failed; will retry");
+                sqlx::query(
+                    "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
+                     run_at = now() + make_interval(secs => least(3600, power(2, $3)::int)) WHERE id = $1",
+                )
+                .bind(id)
+                .bind(format!("{e:#}"))
+                .bind(attempts.min(12))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Runs due jobs every `interval` until the process ends.
+pub async fn run(workers: Workers, db: PgPool, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = run_due(&workers, &db).await {
+            tracing::warn!(error = %e, "running jobs failed; retrying next tick");
+        }
+    }
+}
