@@ -8,6 +8,7 @@ pub mod auth;
 pub mod booking;
 pub mod cache;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -107,6 +108,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         ),
         auth,
         availability: bookings.availability().clone(),
+        customers: customers::Customers::new(db.clone()),
         db,
         cache,
         bookings,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub availability: Availability,
     /// The booking engine.
     pub bookings: BookingService,
+    /// Customer accounts.
+    pub customers: crate::customers::Customers,
     /// KTP verification.
     pub kyc: crate::kyc::Kyc,
     /// Prometheus metrics.

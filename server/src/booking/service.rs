@@ -492,6 +492,13 @@ impl BookingService {
         }
     }
 
+    /// The asset's home branch as Postgres has it now (for deciding who may book it).
+    pub async fn home_branch_of(&self, asset: Uuid) -> Result<Option<Uuid>, BookingError> {
+        Ok(repo::asset_context(&self.db, asset)
+            .await?
+            .map(|asset| asset.branch_id))
+    }
+
     /// One booking.
     pub async fn get(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         repo::get(&self.db, id).await?.ok_or(BookingError::NotFound)

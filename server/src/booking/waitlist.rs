@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{BookingError, BookingService, SkuBooking};
-use crate::{cache::waitlist_index, jobs::UnitFreed};
+use crate::{cache::waitlist_index, inventory::catalogue, jobs::UnitFreed};
 
 /// Tier weights: a lower weight is served first. Spaced so that enqueue time (milliseconds since
 /// 1970, < 10^13) never reorders tiers, and the score stays exact in an f64 (< 2^53).
@@ -79,16 +79,12 @@ pub async fn join(
     if end <= start {
         return Err(JoinError::BadDates);
     }
-    let sku: Option<Uuid> = sqlx::query_scalar("SELECT id FROM skus WHERE code = $1")
-        .bind(sku_code)
-        .fetch_optional(db)
-        .await?;
-    let sku = sku.ok_or(JoinError::Unknown("sku"))?;
+    let sku = catalogue::sku_id(db, sku_code)
+        .await?
+        .ok_or(JoinError::Unknown("sku"))?;
     let branch = match branch_code {
         Some(code) => Some(
-            sqlx::query_scalar::<_, Uuid>("SELECT id FROM branches WHERE code = $1")
-                .bind(code)
-                .fetch_optional(db)
+            catalogue::branch_id(db, code)
                 .await?
                 .ok_or(JoinError::Unknown("branch"))?,
         ),

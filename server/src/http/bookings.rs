@@ -22,6 +22,7 @@ use crate::{
     auth::{Principal, Role, SubjectKind},
     booking::{BookingError, Conflict, CreateBooking, SkuBooking, repo::BookingRow},
     error::AppError,
+    inventory::catalogue,
     state::AppState,
 };
 
@@ -319,12 +320,7 @@ async fn may_book(
                 ));
             }
             let branch: Option<Uuid> = match target {
-                Target::Unit(asset) => {
-                    sqlx::query_scalar("SELECT home_branch_id FROM assets WHERE id = $1")
-                        .bind(asset)
-                        .fetch_optional(&state.db)
-                        .await?
-                }
+                Target::Unit(asset) => state.bookings.home_branch_of(*asset).await?,
                 Target::Model(_) => match request.branch.as_deref() {
                     Some(code) => Some(state.availability.branch(code).await?.id),
                     None if principal.role == Role::HqAdmin => None,
@@ -378,10 +374,7 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         errors.push(FieldError::new("limit", "must be from 1 to 500"));
     }
-    let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
-        .bind(&query.branch)
-        .fetch_optional(&state.db)
-        .await?;
+    let branch = catalogue::branch_id(&state.db, &query.branch).await?;
     if branch.is_none() {
         errors.push(FieldError::new("branch", "no branch with this code"));
     }

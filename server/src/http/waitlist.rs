@@ -12,6 +12,7 @@ use crate::{
     auth::{Principal, Role, SubjectKind},
     booking::waitlist::{self, Entry, JoinError},
     error::AppError,
+    inventory::catalogue,
     state::AppState,
 };
 
@@ -46,13 +47,9 @@ pub async fn join(
         (SubjectKind::Staff, Role::HqAdmin) => true,
         // A branch admin queues customers for their own branch only.
         (SubjectKind::Staff, Role::BranchAdmin) => match body.branch.as_deref() {
-            Some(code) => {
-                sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM branches WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&state.db)
-                    .await?
-                    .is_some_and(|branch| principal.can_access_branch(branch))
-            }
+            Some(code) => catalogue::branch_id(&state.db, code)
+                .await?
+                .is_some_and(|branch| principal.can_access_branch(branch)),
             None => false,
         },
         (SubjectKind::Staff, _) => false,

@@ -82,17 +82,11 @@ pub async fn create(
     if request.odometer_km.is_some_and(|km| km < 0) {
         errors.push(FieldError::new("odometer_km", "must not be negative"));
     }
-    let sku: Option<Uuid> = sqlx::query_scalar("SELECT id FROM skus WHERE code = $1")
-        .bind(&request.sku_code)
-        .fetch_optional(db)
-        .await?;
+    let sku = super::catalogue::sku_id(db, &request.sku_code).await?;
     if sku.is_none() {
         errors.push(FieldError::new("sku_code", "no SKU with this code"));
     }
-    let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
-        .bind(&request.branch_code)
-        .fetch_optional(db)
-        .await?;
+    let branch = super::catalogue::branch_id(db, &request.branch_code).await?;
     if branch.is_none() {
         errors.push(FieldError::new("branch_code", "no branch with this code"));
     }
@@ -142,10 +136,7 @@ pub async fn list(
 ) -> Result<Vec<Asset>, AppError> {
     let branches: Vec<Uuid> = match branch_code {
         Some(code) => {
-            let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
-                .bind(code)
-                .fetch_optional(db)
-                .await?;
+            let id = super::catalogue::branch_id(db, code).await?;
             let id = id.ok_or_else(|| {
                 AppError::validation(vec![FieldError::new("branch", "no branch with this code")])
             })?;

@@ -95,6 +95,25 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
     })
 }
 
+/// The id of the branch with `code`, if there is one: the one place a branch code is looked up.
+pub async fn branch_id<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    code: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db)
+        .await
+}
+
+/// The id of the SKU with `code`, if there is one.
+pub async fn sku_id<'e>(db: impl sqlx::PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM skus WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db)
+        .await
+}
+
 /// Every branch, by code.
 pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, AppError> {
     type Row = (
