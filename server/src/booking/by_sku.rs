@@ -152,7 +152,11 @@ impl BookingService {
     }
 
     /// Tries the ranked units until one is held. `postgres_only`: never read the calendar.
-    #[tracing::instrument(skip_all, fields(sku = %req.sku), err(level = "debug"))]
+    #[tracing::instrument(
+        skip_all,
+        fields(sku = %req.sku, branch = ?req.branch, customer = %req.customer_id),
+        err(level = "debug")
+    )]
     async fn assign(
         &self,
         req: &SkuBooking,

@@ -229,7 +229,11 @@ impl BookingService {
     /// One attempt: the calendar's fast refusal (as `calendar` says), the asset lock, the
     /// transaction, then the lock release and the calendar write. A unit `chosen` by a booking
     /// by SKU must still be at the branch it was chosen at (else [`BookingError::Moved`]).
-    #[tracing::instrument(skip_all, fields(asset = %req.asset_id), err(level = "debug"))]
+    #[tracing::instrument(
+        skip_all,
+        fields(asset = %req.asset_id, customer = %req.customer_id, booking = tracing::field::Empty),
+        err(level = "debug")
+    )]
     pub(super) async fn attempt(
         &self,
         req: &CreateBooking,
@@ -274,12 +278,7 @@ impl BookingService {
                 .await?
         };
 
-        let lock_key = format!(
-            "{}lock:{{{}:{}}}",
-            self.cache().key_prefix,
-            known.sku_code,
-            known.asset_id
-        );
+        let lock_key = self.cache().asset_lock_key(&known.sku_code, known.asset_id);
         let ttl = self.settings.lock_ttl;
         let wait = chosen.map_or(LockWait::Retry, |c| c.wait);
         let lease = match self
@@ -321,6 +320,7 @@ impl BookingService {
         };
         match decided {
             Ok((booking, change)) => {
+                tracing::Span::current().record("booking", tracing::field::display(booking.id));
                 let changes = [change];
                 tokio::join!(release, self.projection.publish(&changes));
                 Ok(booking)
@@ -449,6 +449,7 @@ impl BookingService {
     }
 
     /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
+    #[tracing::instrument(skip(self, hold_token), err(level = "debug"))]
     pub async fn confirm(
         &self,
         id: Uuid,
@@ -477,6 +478,7 @@ impl BookingService {
     }
 
     /// Cancels a pending or confirmed booking and frees its days.
+    #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         if let Some((row, change)) = repo::cancel(&self.db, id).await? {
             self.projection.publish(&[change]).await;

@@ -160,6 +160,11 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// The Redlock key of one asset: `lock:{SKU:asset}` (one hash slot with its calendar keys).
+    pub fn asset_lock_key(&self, sku_code: &str, asset: uuid::Uuid) -> String {
+        format!("{}lock:{{{sku_code}:{asset}}}", self.key_prefix)
+    }
+
     /// True when the main deployment answers PING.
     pub async fn ping(&self) -> bool {
         self.main.ping().await

@@ -107,7 +107,15 @@ pub fn router(state: AppState) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), route, request_id)
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    route,
+                    request_id,
+                    // Filled in by the access policy once the caller is known.
+                    principal = tracing::field::Empty,
+                    role = tracing::field::Empty,
+                )
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

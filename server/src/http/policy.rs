@@ -183,6 +183,10 @@ pub async fn enforce(
     {
         return AppError::new(ErrorCode::Forbidden, "Your role may not do this").into_response();
     }
+    // Every log line of the request names who made it.
+    let span = tracing::Span::current();
+    span.record("principal", tracing::field::display(principal.id));
+    span.record("role", tracing::field::debug(principal.role));
     request.extensions_mut().insert(principal);
     next.run(request).await
 }

@@ -24,7 +24,7 @@ async fn shared_redis() -> anyhow::Result<redis::aio::MultiplexedConnection> {
 }
 
 fn lock_key(app: &TestApp, sku: &str, asset: Uuid) -> String {
-    format!("{}lock:{{{sku}:{asset}}}", app.key_prefix)
+    app.state.cache.asset_lock_key(sku, asset)
 }
 
 async fn lock_held(app: &TestApp, sku: &str, asset: Uuid) -> anyhow::Result<bool> {

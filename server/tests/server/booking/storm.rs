@@ -257,7 +257,7 @@ async fn with_every_lock_node_down_concurrent_attempts_meet_in_postgres() -> any
 async fn a_lock_holder_paused_past_its_ttl_writes_while_others_book() -> anyhow::Result<()> {
     let app = storm_app(&[("SENTRA_LOCK_TTL_SECS", "1")]).await?;
     let targets = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?;
-    let lock_key = format!("{}lock:{{INNOVA-ZENIX-V:{}}}", app.key_prefix, targets[0]);
+    let lock_key = app.state.cache.asset_lock_key("INNOVA-ZENIX-V", targets[0]);
     // The stalled holder takes the asset's lock for 1 s, then "pauses" (a GC stop, a slow disk)
     // past that while the storm goes on.
     let redlock = sentra_server::cache::redlock::Redlock::new(
