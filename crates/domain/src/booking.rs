@@ -142,6 +142,15 @@ impl FromStr for BookingStatus {
     }
 }
 
+impl TryFrom<String> for BookingStatus {
+    type Error = UnknownBookingStatus;
+
+    /// Reads a stored status (how rows decode it).
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::BookingStatus::{

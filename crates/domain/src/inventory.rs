@@ -61,9 +61,34 @@ impl AssetStatus {
             .find(|s| s.as_str() == value)
     }
 
+    /// Whether the asset can be booked.
+    pub fn is_rentable(self) -> bool {
+        self == AssetStatus::Active
+    }
+
     /// Whether the asset may move to `next`. A retired asset stays retired.
     pub fn can_become(self, next: AssetStatus) -> bool {
         self != AssetStatus::Retired || next == AssetStatus::Retired
+    }
+}
+
+impl std::fmt::Display for AssetStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A stored asset status this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown asset status {0:?}")]
+pub struct UnknownAssetStatus(pub String);
+
+impl TryFrom<String> for AssetStatus {
+    type Error = UnknownAssetStatus;
+
+    /// Reads a stored status (how rows decode it).
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or(UnknownAssetStatus(value))
     }
 }
 

@@ -24,7 +24,7 @@ pub use booking::{BookingStatus, IllegalTransition};
 pub use calendar::{BranchTimeZone, DateRange};
 pub use evidence::{EvidenceHash, canonical_json, evidence_hash};
 pub use ids::{AssetId, BookingId, BranchId, CustomerId, IdParseError, SkuId, UserId};
-pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory};
+pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory, UnknownAssetStatus};
 pub use jobs::{JobKind, UnknownJobKind};
 pub use money::Money;
 pub use nik::{Gender, Nik};

@@ -189,7 +189,7 @@ impl Availability {
         }
         let blocked_until = end + days(fleet.head.buffer_days);
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
-            a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
+            a.status.is_rentable() && branch_code.is_none_or(|code| a.branch_code == code)
         });
         if candidates.clone().next().is_none() {
             // No unit in scope: nothing to read (and no calendar to build for a SKU without units).
@@ -323,7 +323,7 @@ impl Availability {
             .assets
             .iter()
             .filter(|a| {
-                a.status == "active" && branch_code.is_none_or(|code| a.branch_code == code)
+                a.status.is_rentable() && branch_code.is_none_or(|code| a.branch_code == code)
             })
             .collect();
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d < end).collect();

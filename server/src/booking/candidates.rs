@@ -113,7 +113,7 @@ impl Availability {
             .assets
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.status == "active")
+            .filter(|(_, a)| a.status.is_rentable())
             .filter(|(_, a)| scope.branch.is_none_or(|code| a.branch_code == code))
             .filter(|(_, a)| scope.within.is_none_or(|ids| ids.contains(&a.branch_id)))
             .collect();

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sentra_domain::{AssetStatus, BookingStatus};
 use sentra_protocol::FieldError;
 
 /// Why requested dates were refused, as far as the caller may know: never who holds them.
@@ -27,7 +28,7 @@ pub enum BookingError {
     #[error("the asset is not available for these dates")]
     Taken(Conflict),
     #[error("the asset cannot be rented: it is {0}")]
-    NotRentable(String),
+    NotRentable(AssetStatus),
     /// The asset moved to another branch between reading it and booking it; nothing decided.
     #[error("the asset moved to another branch while it was being booked")]
     Moved,
@@ -38,7 +39,7 @@ pub enum BookingError {
     HoldExpired,
     #[error("a {status} booking cannot be {action}")]
     InvalidState {
-        status: String,
+        status: BookingStatus,
         action: &'static str,
     },
     /// Another request with the same idempotency key decided first; this attempt was rolled back.

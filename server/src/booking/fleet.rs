@@ -12,6 +12,8 @@ use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
+use sentra_domain::AssetStatus;
+
 use super::{assign, availability::SearchError};
 
 /// One unit of a SKU's fleet.
@@ -22,7 +24,8 @@ pub struct FleetAsset {
     pub branch_id: Uuid,
     pub branch_code: String,
     pub plate_or_serial: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssetStatus,
 }
 
 impl FleetAsset {

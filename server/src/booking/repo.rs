@@ -10,6 +10,7 @@
 //! never the asset.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sentra_domain::{AssetStatus, BookingStatus};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -28,7 +29,8 @@ pub struct AssetContext {
     pub sku_code: String,
     pub daily_rate_idr: i64,
     pub buffer_days: i32,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssetStatus,
     /// The asset's bit in the per-SKU day bitmaps.
     pub sku_ordinal: i32,
 }
@@ -44,7 +46,8 @@ pub struct BookingRow {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub occupied_end: NaiveDate,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
     pub expires_at: Option<DateTime<Utc>>,
     pub hold_token: Option<Uuid>,
     pub total_idr: i64,
@@ -76,7 +79,8 @@ pub async fn asset_context(db: &PgPool, asset_id: Uuid) -> sqlx::Result<Option<A
 
 #[derive(sqlx::FromRow)]
 struct Blocking {
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
     customer_id: Option<Uuid>,
     expires_at: Option<DateTime<Utc>>,
 }
@@ -103,9 +107,9 @@ pub async fn conflict<'e>(
     if blocking.is_empty() {
         return Ok(None);
     }
-    let others_unpaid = blocking
-        .iter()
-        .all(|b| b.status == "PENDING_PAYMENT" && b.customer_id.is_some_and(|c| c != requester));
+    let others_unpaid = blocking.iter().all(|b| {
+        b.status == BookingStatus::PendingPayment && b.customer_id.is_some_and(|c| c != requester)
+    });
     let held_until = if others_unpaid {
         blocking.iter().filter_map(|b| b.expires_at).max()
     } else {

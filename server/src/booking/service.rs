@@ -249,7 +249,7 @@ impl BookingService {
             .get(&self.db, req.asset_id)
             .await?
             .ok_or(BookingError::UnknownAsset)?;
-        if (known.status != "active" || at_branch.is_some_and(|b| b != known.branch_id))
+        if (!known.status.is_rentable() || at_branch.is_some_and(|b| b != known.branch_id))
             && !just_read
         {
             // Nobody is refused on a cached status (the asset may be back from the workshop), nor
@@ -267,8 +267,8 @@ impl BookingService {
         let zone = BranchTimeZone::from_iana(&known.time_zone)
             .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
         let range = self.validate(req, zone)?;
-        if known.status != "active" {
-            return Err(BookingError::NotRentable(known.status.clone()));
+        if !known.status.is_rentable() {
+            return Err(BookingError::NotRentable(known.status));
         }
         let occupied_end = range.end() + buffer(known.buffer_days);
         let calendar_said_free = if calendar == CalendarUse::Ignore {
@@ -390,8 +390,8 @@ impl BookingService {
         calendar_said_free: bool,
         attach: &Attach<'_>,
     ) -> Result<(repo::BookingRow, AssetChange), BookingError> {
-        if asset.status != "active" {
-            return Err(BookingError::NotRentable(asset.status.clone()));
+        if !asset.status.is_rentable() {
+            return Err(BookingError::NotRentable(asset.status));
         }
         let nights = i64::from(range.nights());
         let hold = repo::NewHold {
@@ -416,7 +416,7 @@ impl BookingService {
                 }
                 Ok(HoldOutcome::AssetChanged) => {
                     Err(match repo::asset_context(&self.db, asset.asset_id).await? {
-                        Some(now) if now.status != "active" => {
+                        Some(now) if !now.status.is_rentable() => {
                             BookingError::NotRentable(now.status)
                         }
                         Some(_) => BookingError::Moved,
@@ -461,10 +461,10 @@ impl BookingService {
         let current = repo::get(&self.db, id)
             .await?
             .ok_or(BookingError::NotFound)?;
-        match current.status.parse::<BookingStatus>() {
+        match current.status {
             // A repeated confirm by the same holder is answered with the confirmed booking.
-            Ok(BookingStatus::Confirmed) if current.hold_token == Some(hold_token) => Ok(current),
-            Ok(BookingStatus::PendingPayment | BookingStatus::Expired)
+            BookingStatus::Confirmed if current.hold_token == Some(hold_token) => Ok(current),
+            BookingStatus::PendingPayment | BookingStatus::Expired
                 if current.hold_token == Some(hold_token) =>
             {
                 Err(BookingError::HoldExpired)

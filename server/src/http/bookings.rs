@@ -116,12 +116,8 @@ impl From<BookingError> for AppError {
     }
 }
 
-pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
-    let status = row
-        .status
-        .parse::<BookingStatus>()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("bad status in database: {e}")))?;
-    Ok(Booking {
+pub(crate) fn to_dto(row: BookingRow) -> Booking {
+    Booking {
         id: row.id,
         branch_id: row.branch_id,
         asset_id: row.asset_id,
@@ -130,14 +126,14 @@ pub(crate) fn to_dto(row: BookingRow) -> Result<Booking, AppError> {
         start: row.start_date,
         end: row.end_date,
         blocked_until: row.occupied_end,
-        status,
+        status: row.status,
         expires_at: row.expires_at,
         hold_token: row.hold_token,
         total_idr: Money::from_rupiah(row.total_idr),
         created_at: row.created_at,
         updated_at: row.updated_at,
         qr_payload: None,
-    })
+    }
 }
 
 /// Creates a booking held for payment (PENDING_PAYMENT) for the payment window.
@@ -169,12 +165,8 @@ pub async fn create(
         let target = booking_target(&request)?;
         may_book(&state, &principal, &request, &target).await?;
         // The response is stored with the booking, in its transaction.
-        let render = |row: &BookingRow| {
-            to_dto(row.clone())
-                .ok()
-                .and_then(|dto| serde_json::to_value(dto).ok())
-                .unwrap_or_default()
-        };
+        let render =
+            |row: &BookingRow| serde_json::to_value(to_dto(row.clone())).unwrap_or_default();
         let created = StatusCode::CREATED.as_u16();
         let outcome = match target {
             Target::Unit(asset_id) => {
@@ -224,7 +216,7 @@ pub async fn get_one(
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
     let row = visible_booking(&state, &principal, id, STAFF_READ).await?;
-    Ok(Json(to_dto(row)?))
+    Ok(Json(to_dto(row)))
 }
 
 /// Staff roles that may see a booking of their branch.
@@ -394,7 +386,7 @@ pub async fn list(
         limit,
     )
     .await?;
-    let items = rows.into_iter().map(to_dto).collect::<Result<_, _>>()?;
+    let items = rows.into_iter().map(to_dto).collect();
     Ok(Json(BookingList { items }))
 }
 
@@ -409,7 +401,7 @@ pub async fn cancel(
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
     visible_booking(&state, &principal, id, STAFF_WRITE).await?;
-    Ok(Json(to_dto(state.bookings.cancel(id).await?)?))
+    Ok(Json(to_dto(state.bookings.cancel(id).await?)))
 }
 
 /// Staff confirm a pending booking (manual deposit), fenced by the hold token.
@@ -430,5 +422,5 @@ pub async fn confirm(
     visible_booking(&state, &principal, id, STAFF_WRITE).await?;
     Ok(Json(to_dto(
         state.bookings.confirm(id, body.hold_token).await?,
-    )?))
+    )))
 }

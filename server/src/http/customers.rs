@@ -74,10 +74,10 @@ pub async fn my_bookings(
     let items = rows
         .into_iter()
         .map(|row| {
-            let mut booking = to_dto(row)?;
+            let mut booking = to_dto(row);
             booking.qr_payload = Some(super::inventory::booking_code(&state, booking.id));
-            Ok(booking)
+            booking
         })
-        .collect::<Result<_, AppError>>()?;
+        .collect();
     Ok(Json(BookingList { items }))
 }

@@ -272,7 +272,7 @@ pub async fn scan(
             Ok(Json(ScanResult {
                 kind: "booking".to_owned(),
                 asset: None,
-                booking: Some(super::bookings::to_dto(row)?),
+                booking: Some(super::bookings::to_dto(row)),
             }))
         }
     }
