@@ -63,6 +63,31 @@ pub const BOOKING_COLUMNS: &str = "id, branch_id, asset_id, customer_id, kind, \
 /// Statuses whose bookings hold their asset (the exclusion constraint's).
 const HOLDING: &str = "('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE')";
 
+/// A status change, checked against the domain's lifecycle ([`BookingStatus::transition`]) before
+/// any SQL runs: the statements below bind its `from` and `to` instead of writing statuses as
+/// literals, so a change the lifecycle forbids cannot be written.
+#[derive(Debug, Clone)]
+struct StatusChange {
+    /// The statuses a row may be in (`status = ANY($from)`).
+    from: Vec<&'static str>,
+    /// The status it gets.
+    to: &'static str,
+}
+
+impl StatusChange {
+    fn new(from: &[BookingStatus], to: BookingStatus) -> sqlx::Result<Self> {
+        for status in from {
+            status
+                .transition(to)
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        }
+        Ok(Self {
+            from: from.iter().map(|s| s.as_str()).collect(),
+            to: to.as_str(),
+        })
+    }
+}
+
 /// Loads the asset with its SKU and branch.
 pub async fn asset_context(db: &PgPool, asset_id: Uuid) -> sqlx::Result<Option<AssetContext>> {
     sqlx::query_as(
@@ -278,9 +303,10 @@ pub async fn create_hold(
     {
         return Ok(HoldOutcome::Taken(conflict));
     }
+    let expire = StatusChange::new(&[BookingStatus::PendingPayment], BookingStatus::Expired)?;
     let lapsed: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
-        "UPDATE bookings SET status = 'EXPIRED', updated_at = now() \
-         WHERE branch_id = $1 AND asset_id = $2 AND status = 'PENDING_PAYMENT' AND expires_at <= now() \
+        "UPDATE bookings SET status = $5, updated_at = now() \
+         WHERE branch_id = $1 AND asset_id = $2 AND status = ANY($6) AND expires_at <= now() \
            AND occupied && daterange($3, $4, '[)') \
          RETURNING id, lower(occupied), upper(occupied)",
     )
@@ -288,6 +314,8 @@ pub async fn create_hold(
     .bind(asset.asset_id)
     .bind(hold.start)
     .bind(occupied_end)
+    .bind(expire.to)
+    .bind(&expire.from)
     .fetch_all(&mut *tx)
     .await?;
     for &(id, start, end) in &lapsed {
@@ -353,17 +381,20 @@ pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
     )
     .fetch_all(&mut *tx)
     .await?;
+    let expire = StatusChange::new(&[BookingStatus::PendingPayment], BookingStatus::Expired)?;
     let mut changes = Vec::with_capacity(due.len());
     for asset in due {
         let Some(locked) = lock_asset(&mut tx, asset, None).await? else {
             continue;
         };
         let lapsed: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
-            "UPDATE bookings SET status = 'EXPIRED', updated_at = now() \
-             WHERE asset_id = $1 AND status = 'PENDING_PAYMENT' AND expires_at <= now() \
+            "UPDATE bookings SET status = $2, updated_at = now() \
+             WHERE asset_id = $1 AND status = ANY($3) AND expires_at <= now() \
              RETURNING id, lower(occupied), upper(occupied)",
         )
         .bind(asset)
+        .bind(expire.to)
+        .bind(&expire.from)
         .fetch_all(&mut *tx)
         .await?;
         for &(id, start, end) in &lapsed {
@@ -388,13 +419,16 @@ pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Op
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
+    let confirm = StatusChange::new(&[BookingStatus::PendingPayment], BookingStatus::Confirmed)?;
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE bookings SET status = 'CONFIRMED', expires_at = NULL, updated_at = now() \
-         WHERE id = $1 AND hold_token = $2 AND status = 'PENDING_PAYMENT' AND expires_at > now() \
+        "UPDATE bookings SET status = $3, expires_at = NULL, updated_at = now() \
+         WHERE id = $1 AND hold_token = $2 AND status = ANY($4) AND expires_at > now() \
          RETURNING {BOOKING_COLUMNS}"
     )))
     .bind(id)
     .bind(hold_token)
+    .bind(confirm.to)
+    .bind(&confirm.from)
     .fetch_optional(&mut *tx)
     .await?;
     if row.is_some()
@@ -442,18 +476,19 @@ pub async fn cancel_in(
     id: Uuid,
     unpaid_only: bool,
 ) -> sqlx::Result<(Option<BookingRow>, Option<AssetChange>)> {
-    let statuses = if unpaid_only {
-        "('PENDING_PAYMENT')"
+    let cancellable: &[BookingStatus] = if unpaid_only {
+        &[BookingStatus::PendingPayment]
     } else {
-        "('PENDING_PAYMENT', 'CONFIRMED')"
+        &[BookingStatus::PendingPayment, BookingStatus::Confirmed]
     };
+    let cancel = StatusChange::new(cancellable, BookingStatus::Cancelled)?;
     // Only an asset with something to cancel is locked.
-    let asset: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT asset_id FROM bookings WHERE id = $1 AND status IN {statuses}"
-    )))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let asset: Option<Uuid> =
+        sqlx::query_scalar("SELECT asset_id FROM bookings WHERE id = $1 AND status = ANY($2)")
+            .bind(id)
+            .bind(&cancel.from)
+            .fetch_optional(&mut **tx)
+            .await?;
     let Some(asset) = asset else {
         return Ok((None, None));
     };
@@ -461,10 +496,12 @@ pub async fn cancel_in(
         return Ok((None, None));
     };
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE bookings SET status = 'CANCELLED', updated_at = now() \
-         WHERE id = $1 AND status IN {statuses} RETURNING {BOOKING_COLUMNS}"
+        "UPDATE bookings SET status = $2, updated_at = now() \
+         WHERE id = $1 AND status = ANY($3) RETURNING {BOOKING_COLUMNS}"
     )))
     .bind(id)
+    .bind(cancel.to)
+    .bind(&cancel.from)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
@@ -508,4 +545,22 @@ pub async fn list_for_customer(
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_change_the_lifecycle_forbids_is_refused_before_any_sql() {
+        let cancel = StatusChange::new(
+            &[BookingStatus::PendingPayment, BookingStatus::Confirmed],
+            BookingStatus::Cancelled,
+        )
+        .expect("legal");
+        assert_eq!(cancel.from, ["PENDING_PAYMENT", "CONFIRMED"]);
+        assert_eq!(cancel.to, "CANCELLED");
+        // A confirmed booking never expires: its payment is in.
+        assert!(StatusChange::new(&[BookingStatus::Confirmed], BookingStatus::Expired).is_err());
+    }
 }
