@@ -177,6 +177,14 @@ impl TryFrom<UncheckedDateRange> for DateRange {
     }
 }
 
+/// The first day a rental ending (exclusively) on `end` no longer occupies its asset: the
+/// SKU's `buffer_days` after it stay blocked for cleaning and inspection. Negative buffers count
+/// as none. The one place the turnaround sum is written (Postgres has its own, in the generated
+/// `occupied` column).
+pub fn occupied_until(end: NaiveDate, buffer_days: i32) -> NaiveDate {
+    end + chrono::Days::new(u64::try_from(buffer_days).unwrap_or(0))
+}
+
 impl DateRange {
     /// The earliest date a range may contain. Bounding the dates keeps every conversion to
     /// and from UTC instants total and `nights` within `u32`.

@@ -21,7 +21,7 @@ pub mod money;
 pub mod nik;
 
 pub use booking::{BookingStatus, IllegalTransition};
-pub use calendar::{BranchTimeZone, DateRange};
+pub use calendar::{BranchTimeZone, DateRange, occupied_until};
 pub use evidence::{EvidenceHash, canonical_json, evidence_hash};
 pub use ids::{AssetId, BookingId, BranchId, CustomerId, IdParseError, SkuId, UserId};
 pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory, UnknownAssetStatus};

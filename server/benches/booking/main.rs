@@ -118,7 +118,7 @@ impl Bench {
             customer_id: customer,
             start,
             end,
-            total_idr: 0,
+            total: sentra_domain::Money::ZERO,
             hold_token: Uuid::new_v4(),
             payment_window_secs: 600,
         }
@@ -253,7 +253,7 @@ async fn plain_insert(
     .bind(hold.end)
     .bind(hold.payment_window_secs)
     .bind(hold.hold_token)
-    .bind(hold.total_idr)
+    .bind(hold.total.rupiah())
     .bind(asset.buffer_days)
     .execute(&mut *tx)
     .await?;

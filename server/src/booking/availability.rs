@@ -11,6 +11,7 @@
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use chrono::NaiveDate;
+use sentra_domain::occupied_until;
 use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
@@ -187,7 +188,7 @@ impl Availability {
         {
             self.branch(code).await?;
         }
-        let blocked_until = end + days(fleet.head.buffer_days);
+        let blocked_until = occupied_until(end, fleet.head.buffer_days);
         let candidates = fleet.assets.iter().enumerate().filter(|(_, a)| {
             a.status.is_rentable() && branch_code.is_none_or(|code| a.branch_code == code)
         });
@@ -401,9 +402,4 @@ impl Availability {
         let occupied = self.occupancy_in_postgres(sku_id, start, end).await?;
         Ok(occupied.into_keys().collect())
     }
-}
-
-/// `n` days (a SKU's buffer), as a date offset.
-pub(super) fn days(n: i32) -> chrono::Days {
-    chrono::Days::new(u64::try_from(n).unwrap_or(0))
 }

@@ -5,11 +5,12 @@
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use chrono::NaiveDate;
+use sentra_domain::occupied_until;
 use uuid::Uuid;
 
 use super::{
     assign::{self, Around, Fit, LOOK_DAYS, Rank},
-    availability::{Availability, Fleet, FleetAsset, Scope, SearchError, Source, days},
+    availability::{Availability, Fleet, FleetAsset, Scope, SearchError, Source},
 };
 use crate::cache::calendar::bit_is_set;
 
@@ -126,7 +127,7 @@ impl Availability {
                 fleet,
             });
         }
-        let occupied_end = end + days(fleet.head.buffer_days);
+        let occupied_end = occupied_until(end, fleet.head.buffer_days);
         let look = chrono::Days::new(u64::from(LOOK_DAYS));
         let (first, last) = (start - look, occupied_end + look);
         let (grid, source) = self.grid(&fleet, first, last, fresh).await?;

@@ -10,7 +10,7 @@
 //! never the asset.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sentra_domain::{AssetStatus, BookingStatus};
+use sentra_domain::{AssetStatus, BookingStatus, Money, occupied_until};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -150,7 +150,8 @@ pub struct NewHold {
     pub customer_id: Uuid,
     pub start: NaiveDate,
     pub end: NaiveDate,
-    pub total_idr: i64,
+    /// The rental's price: the daily rate times the nights.
+    pub total: Money,
     pub hold_token: Uuid,
     pub payment_window_secs: i64,
 }
@@ -291,7 +292,7 @@ pub async fn create_hold(
     let Some(locked) = lock_asset(&mut tx, asset.asset_id, Some(asset.branch_id)).await? else {
         return Ok(HoldOutcome::AssetChanged);
     };
-    let occupied_end = hold.end + chrono::Days::new(u64::try_from(asset.buffer_days).unwrap_or(0));
+    let occupied_end = occupied_until(hold.end, asset.buffer_days);
     if let Some(conflict) = conflict(
         &mut *tx,
         asset.asset_id,
@@ -336,7 +337,7 @@ pub async fn create_hold(
     .bind(hold.end)
     .bind(hold.payment_window_secs)
     .bind(hold.hold_token)
-    .bind(hold.total_idr)
+    .bind(hold.total.rupiah())
     .bind(asset.buffer_days)
     .fetch_one(&mut *tx)
     .await?;

@@ -10,7 +10,7 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{NaiveDate, Utc};
-use sentra_domain::{BookingStatus, BranchTimeZone, DateRange};
+use sentra_domain::{BookingStatus, BranchTimeZone, DateRange, Money, occupied_until};
 use sentra_protocol::FieldError;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -270,7 +270,7 @@ impl BookingService {
         if !known.status.is_rentable() {
             return Err(BookingError::NotRentable(known.status));
         }
-        let occupied_end = range.end() + buffer(known.buffer_days);
+        let occupied_end = occupied_until(range.end(), known.buffer_days);
         let calendar_said_free = if calendar == CalendarUse::Ignore {
             false
         } else {
@@ -399,7 +399,11 @@ impl BookingService {
             customer_id: req.customer_id,
             start: range.start(),
             end: range.end(),
-            total_idr: asset.daily_rate_idr.saturating_mul(nights),
+            total: Money::from_rupiah(asset.daily_rate_idr)
+                .checked_mul(nights)
+                .ok_or_else(|| {
+                    BookingError::Invalid(vec![FieldError::new("end", "the price is too large")])
+                })?,
             hold_token: Uuid::new_v4(),
             payment_window_secs: i64::try_from(window.as_secs()).unwrap_or(600),
         };
@@ -505,8 +509,4 @@ impl BookingService {
     pub async fn get(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         repo::get(&self.db, id).await?.ok_or(BookingError::NotFound)
     }
-}
-
-fn buffer(days: i32) -> chrono::Days {
-    chrono::Days::new(u64::try_from(days).unwrap_or(0))
 }

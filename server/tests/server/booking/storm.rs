@@ -282,7 +282,7 @@ async fn a_lock_holder_paused_past_its_ttl_writes_while_others_book() -> anyhow:
             customer_id: person,
             start: day(1),
             end: day(16),
-            total_idr: 0,
+            total: sentra_domain::Money::ZERO,
             hold_token: Uuid::new_v4(),
             payment_window_secs: 600,
         };
