@@ -285,3 +285,14 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<DateRange>(&json).expect("de"), rental);
     }
 }
+
+#[test]
+fn the_buffer_days_follow_the_return_day() {
+    let end = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    assert_eq!(
+        occupied_until(end, 2),
+        NaiveDate::from_ymd_opt(2027, 1, 2).expect("date")
+    );
+    assert_eq!(occupied_until(end, 0), end);
+    assert_eq!(occupied_until(end, -3), end);
+}
