@@ -19,9 +19,23 @@ use super::extract::{ApiJson, ApiQuery, path_id};
 use crate::{
     auth::{Principal, SubjectKind},
     error::AppError,
-    inventory::{assets, catalogue, transfer},
+    inventory::{InventoryError, assets, catalogue, transfer},
     state::AppState,
 };
+
+impl From<InventoryError> for AppError {
+    fn from(err: InventoryError) -> Self {
+        match err {
+            InventoryError::Invalid(errors) => AppError::validation(errors),
+            InventoryError::NotFound(what) => AppError::not_found(what),
+            InventoryError::Forbidden(message) => AppError::new(ErrorCode::Forbidden, message),
+            InventoryError::Conflict(message) => AppError::new(ErrorCode::Conflict, message),
+            InventoryError::AssetInUse(message) => AppError::new(ErrorCode::AssetInUse, message),
+            InventoryError::Database(e) => AppError::from(e),
+            InventoryError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
 
 fn label_key(state: &AppState) -> &[u8] {
     state.config.label_secret.expose_secret().as_bytes()

@@ -6,13 +6,12 @@ use sentra_domain::{
     label::{self, LabelKind},
 };
 use sentra_printing::{AssetLabel, LabelTemplate, render_asset_label};
-use sentra_protocol::{
-    Asset, CreateAssetRequest, ErrorCode, FieldError, LabelPayload, UpdateAssetRequest,
-};
+use sentra_protocol::{Asset, CreateAssetRequest, FieldError, LabelPayload, UpdateAssetRequest};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::{auth::Principal, error::AppError};
+use super::InventoryError;
+use crate::auth::Principal;
 
 /// An asset with its SKU and branch, as loaded for the API.
 #[derive(Debug, sqlx::FromRow)]
@@ -54,7 +53,7 @@ pub(crate) async fn visible(
     db: impl PgExecutor<'_>,
     principal: &Principal,
     id: Uuid,
-) -> Result<AssetRow, AppError> {
+) -> Result<AssetRow, InventoryError> {
     let row: Option<AssetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT_ASSET} WHERE a.id = $1"
     )))
@@ -62,7 +61,7 @@ pub(crate) async fn visible(
     .fetch_optional(db)
     .await?;
     row.filter(|r| principal.can_access_branch(r.home_branch_id))
-        .ok_or_else(|| AppError::not_found("Asset"))
+        .ok_or_else(|| InventoryError::NotFound("Asset"))
 }
 
 /// Registers an asset at a branch the caller works at.
@@ -70,7 +69,7 @@ pub async fn create(
     db: &PgPool,
     principal: &Principal,
     request: &CreateAssetRequest,
-) -> Result<Asset, AppError> {
+) -> Result<Asset, InventoryError> {
     let mut errors = Vec::new();
     let plate = normalise_plate(&request.plate_or_serial);
     if plate.is_empty() || plate.chars().count() > 40 {
@@ -91,12 +90,11 @@ pub async fn create(
         errors.push(FieldError::new("branch_code", "no branch with this code"));
     }
     let (Some(sku), Some(branch), true) = (sku, branch, errors.is_empty()) else {
-        return Err(AppError::validation(errors));
+        return Err(InventoryError::Invalid(errors));
     };
     if !principal.can_access_branch(branch) {
-        return Err(AppError::new(
-            ErrorCode::Forbidden,
-            "You do not work at this branch",
+        return Err(InventoryError::Forbidden(
+            "You do not work at this branch".to_owned(),
         ));
     }
     let id = Uuid::now_v7();
@@ -112,9 +110,9 @@ pub async fn create(
     .await
     .map_err(|e| {
         if crate::db::has_sqlstate(&e, &["23505"]) {
-            AppError::new(ErrorCode::Conflict, format!("An asset with plate or serial {plate} exists already"))
+            InventoryError::Conflict(format!("An asset with plate or serial {plate} exists already"))
         } else {
-            AppError::from(e)
+            InventoryError::Database(e)
         }
     })?;
     Ok(visible(db, principal, id).await?.into())
@@ -133,17 +131,16 @@ pub async fn list(
     db: &PgPool,
     principal: &Principal,
     branch_code: Option<&str>,
-) -> Result<Vec<Asset>, AppError> {
+) -> Result<Vec<Asset>, InventoryError> {
     let branches: Vec<Uuid> = match branch_code {
         Some(code) => {
             let id = super::catalogue::branch_id(db, code).await?;
             let id = id.ok_or_else(|| {
-                AppError::validation(vec![FieldError::new("branch", "no branch with this code")])
+                InventoryError::Invalid(vec![FieldError::new("branch", "no branch with this code")])
             })?;
             if !principal.can_access_branch(id) {
-                return Err(AppError::new(
-                    ErrorCode::Forbidden,
-                    "You do not work at this branch",
+                return Err(InventoryError::Forbidden(
+                    "You do not work at this branch".to_owned(),
                 ));
             }
             vec![id]
@@ -170,7 +167,7 @@ pub async fn update(
     principal: &Principal,
     id: Uuid,
     request: &UpdateAssetRequest,
-) -> Result<Asset, AppError> {
+) -> Result<Asset, InventoryError> {
     let mut errors = Vec::new();
     let next = match request.status.as_deref().map(AssetStatus::parse) {
         Some(None) => {
@@ -186,7 +183,7 @@ pub async fn update(
         errors.push(FieldError::new("odometer_km", "must not be negative"));
     }
     if !errors.is_empty() {
-        return Err(AppError::validation(errors));
+        return Err(InventoryError::Invalid(errors));
     }
     let mut tx = db.begin().await?;
     // Lock first, then read: a concurrent change is seen, not overwritten.
@@ -196,12 +193,11 @@ pub async fn update(
         .await?;
     let current = visible(&mut *tx, principal, id).await?;
     let status = AssetStatus::parse(&current.status)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad asset status in database")))?;
+        .ok_or_else(|| InventoryError::Internal(anyhow::anyhow!("bad asset status in database")))?;
     if let Some(next) = next {
         if !status.can_become(next) {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "A retired asset cannot return to the fleet",
+            return Err(InventoryError::Conflict(
+                "A retired asset cannot return to the fleet".to_owned(),
             ));
         }
         if next == AssetStatus::Retired && status != AssetStatus::Retired {
@@ -213,19 +209,16 @@ pub async fn update(
             .fetch_one(&mut *tx)
             .await?;
             if open > 0 {
-                return Err(AppError::new(
-                    ErrorCode::AssetInUse,
-                    format!(
-                        "The asset has {open} open booking(s); move or cancel them before retiring it"
-                    ),
-                ));
+                return Err(InventoryError::AssetInUse(format!(
+                    "The asset has {open} open booking(s); move or cancel them before retiring it"
+                )));
             }
         }
     }
     if let (Some(new), Some(old)) = (request.odometer_km, current.odometer_km)
         && new < old
     {
-        return Err(AppError::validation(vec![FieldError::new(
+        return Err(InventoryError::Invalid(vec![FieldError::new(
             "odometer_km",
             format!("must not be lower than the last reading ({old} km)"),
         )]));
@@ -260,7 +253,7 @@ pub async fn reissue_label(
     principal: &Principal,
     id: Uuid,
     key: &[u8],
-) -> Result<LabelPayload, AppError> {
+) -> Result<LabelPayload, InventoryError> {
     let mut tx = db.begin().await?;
     visible(&mut *tx, principal, id).await?;
     sqlx::query(
@@ -275,9 +268,9 @@ pub async fn reissue_label(
 }
 
 /// The printable label (PDF) of the asset's current label version.
-pub fn label_pdf(key: &[u8], row: &AssetRow) -> Result<Vec<u8>, AppError> {
+pub fn label_pdf(key: &[u8], row: &AssetRow) -> Result<Vec<u8>, InventoryError> {
     let payload = label_payload(key, row);
-    let template = LabelTemplate::shipped().map_err(|e| AppError::Internal(e.into()))?;
+    let template = LabelTemplate::shipped().map_err(|e| InventoryError::Internal(e.into()))?;
     render_asset_label(
         &template,
         &AssetLabel {
@@ -288,7 +281,7 @@ pub fn label_pdf(key: &[u8], row: &AssetRow) -> Result<Vec<u8>, AppError> {
             label_version: u32::try_from(row.label_version).unwrap_or(1),
         },
     )
-    .map_err(|e| AppError::Internal(e.into()))
+    .map_err(|e| InventoryError::Internal(e.into()))
 }
 
 #[cfg(test)]

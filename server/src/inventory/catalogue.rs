@@ -6,19 +6,22 @@ use sentra_domain::{
     inventory::{ChecklistItem, validate_checklist},
 };
 use sentra_protocol::{
-    Branch, ChecklistLine, CreateBranchRequest, CreateSkuRequest, ErrorCode, FieldError, LateFee,
-    Location, Sku, UpdateSkuRequest,
+    Branch, ChecklistLine, CreateBranchRequest, CreateSkuRequest, FieldError, LateFee, Location,
+    Sku, UpdateSkuRequest,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use super::InventoryError;
 
 /// The most a day may cost, in Rupiah (a sanity bound against typos, 1 billion).
 const MAX_DAILY_RATE_IDR: i64 = 1_000_000_000;
 
 /// Creates a branch (and its bookings partition).
-pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result<Branch, AppError> {
+pub async fn create_branch(
+    db: &PgPool,
+    request: &CreateBranchRequest,
+) -> Result<Branch, InventoryError> {
     let mut errors = Vec::new();
     let code = request.code.trim().to_owned();
     let code_ok = (2..=12).contains(&code.len())
@@ -59,7 +62,7 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
         ));
     }
     if !errors.is_empty() {
-        return Err(AppError::validation(errors));
+        return Err(InventoryError::Invalid(errors));
     }
     let id = Uuid::now_v7();
     sqlx::query(
@@ -77,12 +80,9 @@ pub async fn create_branch(db: &PgPool, request: &CreateBranchRequest) -> Result
     .await
     .map_err(|e| {
         if crate::db::has_sqlstate(&e, &["23505"]) {
-            AppError::new(
-                ErrorCode::Conflict,
-                format!("A branch with code {code} exists already"),
-            )
+            InventoryError::Conflict(format!("A branch with code {code} exists already"))
         } else {
-            AppError::from(e)
+            InventoryError::Database(e)
         }
     })?;
     Ok(Branch {
@@ -115,7 +115,7 @@ pub async fn sku_id<'e>(db: impl sqlx::PgExecutor<'e>, code: &str) -> sqlx::Resu
 }
 
 /// Every branch, by code.
-pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, AppError> {
+pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, InventoryError> {
     type Row = (
         Uuid,
         String,
@@ -271,7 +271,7 @@ fn check_fields(request: &UpdateSkuRequest, errors: &mut Vec<FieldError>) -> Sku
 }
 
 /// Creates a SKU.
-pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, AppError> {
+pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, InventoryError> {
     let mut errors = Vec::new();
     let code = request.code.trim().to_owned();
     let code_ok = (2..=32).contains(&code.len())
@@ -304,7 +304,7 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
     );
     let (Some(category), Some(late_fee), true) = (category, fields.late_fee, errors.is_empty())
     else {
-        return Err(AppError::validation(errors));
+        return Err(InventoryError::Invalid(errors));
     };
     let id = Uuid::now_v7();
     let row: SkuRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -327,9 +327,9 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
     .await
     .map_err(|e| {
         if crate::db::has_sqlstate(&e, &["23505"]) {
-            AppError::new(ErrorCode::Conflict, format!("A SKU with code {code} exists already"))
+            InventoryError::Conflict(format!("A SKU with code {code} exists already"))
         } else {
-            AppError::from(e)
+            InventoryError::Database(e)
         }
     })?;
     Ok(row.into())
@@ -341,11 +341,11 @@ pub async fn update_sku(
     db: &PgPool,
     code: &str,
     request: &UpdateSkuRequest,
-) -> Result<Sku, AppError> {
+) -> Result<Sku, InventoryError> {
     let mut errors = Vec::new();
     let fields = check_fields(request, &mut errors);
     if !errors.is_empty() {
-        return Err(AppError::validation(errors));
+        return Err(InventoryError::Invalid(errors));
     }
     let late_fee = fields.late_fee;
     let row: Option<SkuRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -367,11 +367,12 @@ pub async fn update_sku(
     .bind(fields.checklist.map(sqlx::types::Json))
     .fetch_optional(db)
     .await?;
-    row.map(Sku::from).ok_or_else(|| AppError::not_found("SKU"))
+    row.map(Sku::from)
+        .ok_or_else(|| InventoryError::NotFound("SKU"))
 }
 
 /// Every SKU, by code.
-pub async fn list_skus(db: &PgPool) -> Result<Vec<Sku>, AppError> {
+pub async fn list_skus(db: &PgPool) -> Result<Vec<Sku>, InventoryError> {
     let rows: Vec<SkuRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {SKU_COLUMNS} FROM skus ORDER BY code"
     )))

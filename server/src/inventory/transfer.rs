@@ -9,14 +9,13 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 use sentra_domain::BranchTimeZone;
-use sentra_protocol::{
-    ErrorCode, FieldError, MovedBooking, NoteBranch, TransferNote, TransferRequest,
-};
+use sentra_protocol::{FieldError, MovedBooking, NoteBranch, TransferNote, TransferRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::InventoryError;
 use super::assets;
-use crate::{auth::Principal, error::AppError};
+use crate::auth::Principal;
 
 #[derive(sqlx::FromRow)]
 struct BranchRow {
@@ -56,10 +55,10 @@ pub async fn transfer(
     principal: &Principal,
     asset_id: Uuid,
     request: &TransferRequest,
-) -> Result<TransferNote, AppError> {
+) -> Result<TransferNote, InventoryError> {
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::validation(vec![FieldError::new(
+        return Err(InventoryError::Invalid(vec![FieldError::new(
             "reason",
             "must have 1 to 500 characters",
         )]));
@@ -71,41 +70,37 @@ pub async fn transfer(
         .fetch_optional(&mut *tx)
         .await?;
     if locked.is_none() {
-        return Err(AppError::not_found("Asset"));
+        return Err(InventoryError::NotFound("Asset"));
     }
     let asset = assets::visible(&mut *tx, principal, asset_id).await?;
     let from = branch(&mut *tx, "id::text", asset.home_branch_id)
         .await?
-        .ok_or_else(|| AppError::not_found("Branch"))?;
+        .ok_or_else(|| InventoryError::NotFound("Branch"))?;
     let Some(to) = branch(&mut *tx, "code", &request.to_branch_code).await? else {
-        return Err(AppError::validation(vec![FieldError::new(
+        return Err(InventoryError::Invalid(vec![FieldError::new(
             "to_branch_code",
             "no branch with this code",
         )]));
     };
     if to.id == from.id {
-        return Err(AppError::validation(vec![FieldError::new(
+        return Err(InventoryError::Invalid(vec![FieldError::new(
             "to_branch_code",
             "the asset is at this branch already",
         )]));
     }
     if !principal.can_access_branch(to.id) {
-        return Err(AppError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "You do not work at {}; ask HQ to make this transfer",
-                to.code
-            ),
-        ));
+        return Err(InventoryError::Forbidden(format!(
+            "You do not work at {}; ask HQ to make this transfer",
+            to.code
+        )));
     }
     if asset.status == "retired" {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            "A retired asset cannot be transferred",
+        return Err(InventoryError::Conflict(
+            "A retired asset cannot be transferred".to_owned(),
         ));
     }
     let zone = BranchTimeZone::from_iana(&from.time_zone)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("branch time zone: {e}")))?;
+        .map_err(|e| InventoryError::Internal(anyhow::anyhow!("branch time zone: {e}")))?;
     let today = zone.local_date_of(Utc::now());
     let in_use: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM bookings WHERE asset_id = $1 AND kind = 'RENTAL' \
@@ -116,9 +111,9 @@ pub async fn transfer(
     .fetch_one(&mut *tx)
     .await?;
     if in_use > 0 {
-        return Err(AppError::new(
-            ErrorCode::AssetInUse,
-            "The asset is out on a rental or its rental has started; transfer it after the return",
+        return Err(InventoryError::AssetInUse(
+            "The asset is out on a rental or its rental has started; transfer it after the return"
+                .to_owned(),
         ));
     }
     let moved: Vec<(Uuid, NaiveDate, NaiveDate, String)> = sqlx::query_as(
@@ -160,7 +155,7 @@ async fn write_note(
     reason: &str,
     today: NaiveDate,
     moved: Vec<(Uuid, NaiveDate, NaiveDate, String)>,
-) -> Result<TransferNote, AppError> {
+) -> Result<TransferNote, InventoryError> {
     let asset_id = asset.id;
     let year = today.year();
     let sequence: i32 = sqlx::query_scalar(
@@ -219,7 +214,11 @@ async fn write_note(
 }
 
 /// A transfer note, for staff of either branch.
-pub async fn note(db: &PgPool, principal: &Principal, id: Uuid) -> Result<TransferNote, AppError> {
+pub async fn note(
+    db: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<TransferNote, InventoryError> {
     let row: Option<(Uuid, Uuid, sqlx::types::Json<TransferNote>)> = sqlx::query_as(
         "SELECT from_branch_id, to_branch_id, details FROM transfer_notes WHERE id = $1",
     )
@@ -230,5 +229,5 @@ pub async fn note(db: &PgPool, principal: &Principal, id: Uuid) -> Result<Transf
         principal.can_access_branch(*from) || principal.can_access_branch(*to)
     })
     .map(|(_, _, details)| details.0)
-    .ok_or_else(|| AppError::not_found("Transfer note"))
+    .ok_or_else(|| InventoryError::NotFound("Transfer note"))
 }
