@@ -8,8 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sentra_protocol::{
-    AccessLog, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest, KycCase, KycCaseList,
-    KycDecisionRequest, Problem, SubmitKycRequest,
+    AccessLog, Consent, ConsentText, ConsentWithdrawal, ErrorCode, FieldError, GiveConsentRequest,
+    KycCase, KycCaseList, KycDecisionRequest, Problem, SubmitKycRequest,
 };
 
 use super::{
@@ -20,8 +20,60 @@ use crate::{
     auth::{Principal, SubjectKind},
     error::AppError,
     kyc::{Actor, consent},
+    kyc::{KycError, KycFailure},
     state::AppState,
 };
+
+impl From<KycFailure> for AppError {
+    fn from(err: KycFailure) -> Self {
+        match err {
+            KycFailure::Invalid(errors) => AppError::validation(errors),
+            KycFailure::NotFound(what) => AppError::not_found(what),
+            KycFailure::Purged => AppError::new(
+                ErrorCode::NotFound,
+                "This document was deleted after the retention period; the verification result is kept",
+            ),
+            KycFailure::ConsentRequired => AppError::new(
+                ErrorCode::ConsentRequired,
+                "Read and accept the consent text (GET /api/v1/kyc/consent) before uploading your KTP",
+            ),
+            KycFailure::KtpUsedElsewhere => AppError::new(
+                ErrorCode::Conflict,
+                "This KTP already verified another account; contact customer service",
+            ),
+            KycFailure::AlreadyDecided => {
+                AppError::new(ErrorCode::Conflict, "This verification was decided already")
+            }
+            KycFailure::TooManyAttempts {
+                per_day,
+                retry_after_secs,
+            } => {
+                let mut problem = Problem::new(ErrorCode::RateLimited).with_detail(format!(
+                    "At most {per_day} verification attempts a day; try again later or ask a branch for help"
+                ));
+                problem.retry_after_seconds = Some(retry_after_secs);
+                AppError::Client(Box::new(problem))
+            }
+            KycFailure::Provider(e @ KycError::ImageQuality { .. }) => {
+                AppError::new(ErrorCode::ImageQuality, e.to_string())
+            }
+            KycFailure::Provider(e @ KycError::NikDiffersFromKtp) => {
+                AppError::validation(vec![FieldError::new("nik", e.to_string())])
+            }
+            KycFailure::Provider(
+                e @ (KycError::QuotaExhausted | KycError::Unauthorized | KycError::Unavailable(_)),
+            ) => {
+                tracing::error!(error = %e, "KYC provider failed");
+                AppError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "Identity verification is unavailable right now; nothing was stored, try again later",
+                )
+            }
+            KycFailure::Database(e) => AppError::from(e),
+            KycFailure::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
 
 fn retention_days(state: &AppState) -> u32 {
     state.config.kyc.retention_days

@@ -1,18 +1,17 @@
 //! The per-customer daily limit on submissions that reach the (paid) provider: counted before
 //! the call, taken back when the failure was ours (outage, quota, credentials).
 
-use sentra_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::Kyc;
-use crate::error::AppError;
+use super::KycFailure;
 
 /// Submissions per customer within 24 hours that reach the provider (each is a paid call).
 pub const ATTEMPTS_PER_DAY: i64 = 5;
 
 impl Kyc {
     /// Records an attempt, or answers `rate_limited` when the day's attempts are used up.
-    pub(super) async fn count_attempt(&self, customer: Uuid) -> Result<(), AppError> {
+    pub(super) async fn count_attempt(&self, customer: Uuid) -> Result<(), KycFailure> {
         let mut tx = self.db.begin().await?;
         // One customer's attempts are counted one at a time.
         sqlx::query("SELECT 1 FROM customers WHERE id = $1 FOR UPDATE")
@@ -31,9 +30,6 @@ impl Kyc {
         .fetch_one(&mut *tx)
         .await?;
         if count >= ATTEMPTS_PER_DAY {
-            let mut problem = sentra_protocol::Problem::new(ErrorCode::RateLimited).with_detail(format!(
-                "At most {ATTEMPTS_PER_DAY} verification attempts a day; try again later or ask a branch for help"
-            ));
             // Truncation is fine: whole seconds, at most a day.
             #[expect(
                 clippy::cast_possible_truncation,
@@ -41,8 +37,10 @@ impl Kyc {
                 reason = "0..=86400 s"
             )]
             let seconds = wait.unwrap_or(60.0).ceil().max(1.0) as u64;
-            problem.retry_after_seconds = Some(seconds);
-            return Err(AppError::Client(Box::new(problem)));
+            return Err(KycFailure::TooManyAttempts {
+                per_day: ATTEMPTS_PER_DAY,
+                retry_after_secs: seconds,
+            });
         }
         sqlx::query("INSERT INTO kyc_attempts (customer_id) VALUES ($1)")
             .bind(customer)

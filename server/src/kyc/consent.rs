@@ -6,12 +6,12 @@
 //! is a separate consent, not bundled with the rental terms. Changing the wording means a new
 //! version: consents to an older version no longer allow uploads.
 
-use sentra_protocol::{Consent, ConsentText, ErrorCode, FieldError};
+use sentra_protocol::{Consent, ConsentText, FieldError};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use super::KycFailure;
 
 /// The current version of the consent text.
 pub const VERSION: &str = "kyc-2026-11-v1";
@@ -65,7 +65,7 @@ pub async fn record(
     accepted: bool,
     client_ip: &str,
     user_agent: &str,
-) -> Result<Consent, AppError> {
+) -> Result<Consent, KycFailure> {
     let current = text(retention_days);
     let mut errors = Vec::new();
     if version != current.version {
@@ -84,7 +84,7 @@ pub async fn record(
         ));
     }
     if !errors.is_empty() {
-        return Err(AppError::validation(errors));
+        return Err(KycFailure::Invalid(errors));
     }
     let hash = digest(&current.text_id, &current.text_en);
     let id = Uuid::now_v7();
@@ -109,7 +109,7 @@ pub async fn record(
 }
 
 /// The customer's consent to the current text, or `consent_required`.
-pub async fn current(db: &PgPool, customer: Uuid) -> Result<Uuid, AppError> {
+pub async fn current(db: &PgPool, customer: Uuid) -> Result<Uuid, KycFailure> {
     let id: Option<Uuid> = sqlx::query_scalar(
         "SELECT id FROM consents WHERE customer_id = $1 AND purpose = 'kyc' AND text_version = $2 \
          AND withdrawn_at IS NULL ORDER BY accepted_at DESC LIMIT 1",
@@ -122,9 +122,6 @@ pub async fn current(db: &PgPool, customer: Uuid) -> Result<Uuid, AppError> {
 }
 
 /// The `consent_required` answer.
-pub fn required() -> AppError {
-    AppError::new(
-        ErrorCode::ConsentRequired,
-        "Read and accept the consent text (GET /api/v1/kyc/consent) before uploading your KTP",
-    )
+pub fn required() -> KycFailure {
+    KycFailure::ConsentRequired
 }

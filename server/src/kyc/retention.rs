@@ -6,14 +6,14 @@ use chrono::Utc;
 use sentra_protocol::ConsentWithdrawal;
 use uuid::Uuid;
 
+use super::KycFailure;
 use super::service::{Actor, Kyc, log_access};
-use crate::error::AppError;
 
 impl Kyc {
     /// Withdraws the customer's consent (UU PDP): uploads need a new consent, cases waiting for
     /// review are closed unprocessed, and every stored photo of the customer is deleted now by
     /// the purge job instead of after the retention period. Decided results stay.
-    pub async fn withdraw_consent(&self, customer: Uuid) -> Result<ConsentWithdrawal, AppError> {
+    pub async fn withdraw_consent(&self, customer: Uuid) -> Result<ConsentWithdrawal, KycFailure> {
         let mut tx = self.db.begin().await?;
         let withdrawn_at: chrono::DateTime<Utc> = sqlx::query_scalar(
             "UPDATE consents SET withdrawn_at = now() WHERE customer_id = $1 AND purpose = 'kyc' \
@@ -22,7 +22,7 @@ impl Kyc {
         .bind(customer)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| AppError::not_found("Consent"))?;
+        .ok_or_else(|| KycFailure::NotFound("Consent"))?;
         let closed = sqlx::query(
             "UPDATE kyc_cases SET status = 'rejected', decided_at = now(), reason = 'Consent withdrawn', \
              checks = checks || '{\"reason_code\": \"consent_withdrawn\"}' \

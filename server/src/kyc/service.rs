@@ -7,16 +7,17 @@ use std::{sync::Arc, time::Duration};
 use base64::Engine as _;
 use chrono::Utc;
 use sentra_domain::Nik;
-use sentra_protocol::{AccessLogEntry, ErrorCode, FieldError, KycCase, SubmitKycRequest};
+use sentra_protocol::{AccessLogEntry, FieldError, KycCase, SubmitKycRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::KycFailure;
 use super::{
     consent,
     provider::{Assessment, Checks, KycError, KycProvider, RejectReason, Submission},
     vault::{KEY_ID, Sealed, Vault},
 };
-use crate::{error::AppError, storage::Storage};
+use crate::storage::Storage;
 
 /// Largest accepted image (decoded).
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -95,14 +96,11 @@ struct NewCase {
 }
 
 /// The exclusion constraint that lets one KTP verify one account only.
-fn one_account_per_ktp(err: sqlx::Error) -> AppError {
+fn one_account_per_ktp(err: sqlx::Error) -> KycFailure {
     if crate::db::has_sqlstate(&err, &["23P01"]) {
-        AppError::new(
-            ErrorCode::Conflict,
-            "This KTP already verified another account; contact customer service",
-        )
+        KycFailure::KtpUsedElsewhere
     } else {
-        AppError::from(err)
+        KycFailure::Database(err)
     }
 }
 
@@ -140,7 +138,7 @@ fn decode_image(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<u8
 /// The local checks of a submission: a structurally valid NIK, a name, two JPEG/PNG photos.
 fn check_submission(
     request: &SubmitKycRequest,
-) -> Result<(Nik, String, Vec<u8>, Vec<u8>), AppError> {
+) -> Result<(Nik, String, Vec<u8>, Vec<u8>), KycFailure> {
     let mut errors = Vec::new();
     let today = Utc::now().date_naive();
     let nik = Nik::parse(&request.nik, today)
@@ -156,27 +154,9 @@ fn check_submission(
     let ktp = decode_image("ktp_image", &request.ktp_image, &mut errors);
     let selfie = decode_image("selfie_image", &request.selfie_image, &mut errors);
     let (Some(nik), true) = (nik, errors.is_empty()) else {
-        return Err(AppError::validation(errors));
+        return Err(KycFailure::Invalid(errors));
     };
     Ok((nik, full_name, ktp, selfie))
-}
-
-impl From<KycError> for AppError {
-    fn from(e: KycError) -> Self {
-        match e {
-            KycError::ImageQuality { .. } => AppError::new(ErrorCode::ImageQuality, e.to_string()),
-            KycError::NikDiffersFromKtp => {
-                AppError::validation(vec![FieldError::new("nik", e.to_string())])
-            }
-            KycError::QuotaExhausted | KycError::Unauthorized | KycError::Unavailable(_) => {
-                tracing::error!(error = %e, "KYC provider failed");
-                AppError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "Identity verification is unavailable right now; nothing was stored, try again later",
-                )
-            }
-        }
-    }
 }
 
 impl Kyc {
@@ -186,7 +166,7 @@ impl Kyc {
         customer: Uuid,
         request: &SubmitKycRequest,
         actor: &Actor,
-    ) -> Result<KycCase, AppError> {
+    ) -> Result<KycCase, KycFailure> {
         let consent_id = consent::current(&self.db, customer).await?;
         let (nik, full_name, ktp, selfie) = check_submission(request)?;
         let nik_hash = self.vault.nik_hash(nik.as_str());
@@ -198,10 +178,7 @@ impl Kyc {
         .fetch_one(&self.db)
         .await?;
         if taken {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "This KTP already verified another account; contact customer service",
-            ));
+            return Err(KycFailure::KtpUsedElsewhere);
         }
         self.count_attempt(customer).await?;
         let assessment = self
@@ -278,7 +255,7 @@ impl Kyc {
         case: &NewCase,
         sealed: &[SealedDocument],
         actor: &Actor,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), KycFailure> {
         let mut tx = self.db.begin().await?;
         let consent: Option<i32> = sqlx::query_scalar(
             "SELECT 1 FROM consents WHERE id = $1 AND withdrawn_at IS NULL FOR SHARE",
@@ -361,7 +338,7 @@ impl Kyc {
     }
 
     /// One case.
-    pub async fn case(&self, id: Uuid) -> Result<KycCase, AppError> {
+    pub async fn case(&self, id: Uuid) -> Result<KycCase, KycFailure> {
         let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE id = $1"
         )))
@@ -369,11 +346,11 @@ impl Kyc {
         .fetch_optional(&self.db)
         .await?;
         row.map(KycCase::from)
-            .ok_or_else(|| AppError::not_found("Verification"))
+            .ok_or_else(|| KycFailure::NotFound("Verification"))
     }
 
     /// The customer's newest case.
-    pub async fn latest_of(&self, customer: Uuid) -> Result<KycCase, AppError> {
+    pub async fn latest_of(&self, customer: Uuid) -> Result<KycCase, KycFailure> {
         let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1"
         )))
@@ -381,11 +358,11 @@ impl Kyc {
         .fetch_optional(&self.db)
         .await?;
         row.map(KycCase::from)
-            .ok_or_else(|| AppError::not_found("Verification"))
+            .ok_or_else(|| KycFailure::NotFound("Verification"))
     }
 
     /// Cases waiting for a person, oldest first.
-    pub async fn pending_reviews(&self) -> Result<Vec<KycCase>, AppError> {
+    pub async fn pending_reviews(&self) -> Result<Vec<KycCase>, KycFailure> {
         let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE status = 'pending_review' ORDER BY created_at LIMIT 200"
         )))
@@ -400,7 +377,7 @@ impl Kyc {
         case: Uuid,
         kind: &str,
         actor: &Actor,
-    ) -> Result<(String, Vec<u8>), AppError> {
+    ) -> Result<(String, Vec<u8>), KycFailure> {
         let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
             "SELECT object_key, wrapped_key, content_type FROM kyc_documents WHERE case_id = $1 AND kind = $2",
         )
@@ -409,16 +386,13 @@ impl Kyc {
         .fetch_optional(&self.db)
         .await?;
         let Some((key, wrapped_key, content_type)) = row else {
-            return Err(AppError::not_found("Document"));
+            return Err(KycFailure::NotFound("Document"));
         };
         let Some(wrapped_key) = wrapped_key else {
-            return Err(AppError::new(
-                ErrorCode::NotFound,
-                "This document was deleted after the retention period; the verification result is kept",
-            ));
+            return Err(KycFailure::Purged);
         };
         let ciphertext = self.storage.get(&key).await?.ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("document {key} missing from storage"))
+            KycFailure::Internal(anyhow::anyhow!("document {key} missing from storage"))
         })?;
         let bytes = self
             .vault
@@ -429,7 +403,7 @@ impl Kyc {
                     wrapped_key,
                 },
             )
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .map_err(|e| KycFailure::Internal(e.into()))?;
         let mut tx = self.db.begin().await?;
         log_access(&mut tx, case, kind, "view", actor).await?;
         tx.commit().await?;
@@ -443,16 +417,16 @@ impl Kyc {
         reviewer: Uuid,
         approve: bool,
         reason: Option<&str>,
-    ) -> Result<KycCase, AppError> {
+    ) -> Result<KycCase, KycFailure> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if !approve && reason.is_none() {
-            return Err(AppError::validation(vec![FieldError::new(
+            return Err(KycFailure::Invalid(vec![FieldError::new(
                 "reason",
                 "say why the verification is rejected; the customer sees it",
             )]));
         }
         if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(AppError::validation(vec![FieldError::new(
+            return Err(KycFailure::Invalid(vec![FieldError::new(
                 "reason",
                 "must have at most 500 characters",
             )]));
@@ -477,10 +451,7 @@ impl Kyc {
         .map_err(one_account_per_ktp)?;
         let Some(customer) = customer else {
             self.case(case).await?;
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "This verification was decided already",
-            ));
+            return Err(KycFailure::AlreadyDecided);
         };
         sqlx::query("UPDATE customers SET kyc_status = $2 WHERE id = $1")
             .bind(customer)
@@ -493,7 +464,7 @@ impl Kyc {
     }
 
     /// Every access to the case's documents, oldest first.
-    pub async fn access_log(&self, case: Uuid) -> Result<Vec<AccessLogEntry>, AppError> {
+    pub async fn access_log(&self, case: Uuid) -> Result<Vec<AccessLogEntry>, KycFailure> {
         self.case(case).await?;
         let rows: Vec<AccessRow> = sqlx::query_as(
             "SELECT kind, action, actor_kind, actor_id, client_ip, at FROM pii_access_log WHERE case_id = $1 ORDER BY id",
