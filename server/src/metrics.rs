@@ -33,7 +33,8 @@ struct ReconcileLabels {
 /// Labels of the job queue metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
-    kind: String,
+    /// The job kind's stored name, or `unknown`.
+    kind: &'static str,
     /// `done` or `failed` (retried later).
     outcome: &'static str,
 }
@@ -100,9 +101,9 @@ impl Metrics {
     }
 
     /// Records one job run.
-    pub fn job_done(&self, kind: &str, ok: bool, took: std::time::Duration) {
+    pub fn job_done(&self, kind: &'static str, ok: bool, took: std::time::Duration) {
         let labels = JobLabels {
-            kind: kind.to_owned(),
+            kind,
             outcome: if ok { "done" } else { "failed" },
         };
         self.jobs.get_or_create(&labels).observe(took.as_secs_f64());

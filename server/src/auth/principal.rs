@@ -36,6 +36,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// As stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Inspector => "inspector",
+            Role::BranchAdmin => "branch_admin",
+            Role::HqAdmin => "hq_admin",
+        }
+    }
+
     /// Parses a stored role.
     pub fn parse(value: &str) -> Option<Self> {
         match value {

@@ -79,7 +79,8 @@ impl StatusChange {
         for status in from {
             status
                 .transition(to)
-                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                // A bug, not a fault of the moment: never answered as "retry".
+                .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         }
         Ok(Self {
             from: from.iter().map(|s| s.as_str()).collect(),

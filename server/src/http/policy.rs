@@ -186,7 +186,7 @@ pub async fn enforce(
     // Every log line of the request names who made it.
     let span = tracing::Span::current();
     span.record("principal", tracing::field::display(principal.id));
-    span.record("role", tracing::field::debug(principal.role));
+    span.record("role", principal.role.as_str());
     request.extensions_mut().insert(principal);
     next.run(request).await
 }

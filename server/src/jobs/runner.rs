@@ -85,9 +85,9 @@ pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
         let started = Instant::now();
         let outcome =
             tracing::Instrument::instrument(perform(workers, db, &kind, payload), span).await;
-        if let Some(metrics) = &workers.metrics {
-            metrics.job_done(&kind, outcome.is_ok(), started.elapsed());
-        }
+        let took = started.elapsed();
+        let label = kind.parse::<JobKind>().map_or("unknown", JobKind::as_str);
+        let ok = outcome.is_ok();
         match outcome {
             Ok(()) => {
                 sqlx::query("DELETE FROM jobs WHERE id = $1")
@@ -111,6 +111,10 @@ pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
                 .await?;
                 tx.commit().await?;
             }
+        }
+        // Counted once the outcome is committed.
+        if let Some(metrics) = &workers.metrics {
+            metrics.job_done(label, ok, took);
         }
     }
     Ok(done)

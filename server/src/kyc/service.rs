@@ -324,15 +324,24 @@ impl Kyc {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         case: Uuid,
     ) -> sqlx::Result<()> {
-        let purge_after: Option<chrono::DateTime<chrono::Utc>> =
+        // A decided case always has its purge time; the job runs then.
+        let purge_after: Option<Option<chrono::DateTime<chrono::Utc>>> =
             sqlx::query_scalar("SELECT purge_after FROM kyc_cases WHERE id = $1")
                 .bind(case)
                 .fetch_optional(&mut **tx)
-                .await?
-                .flatten();
-        if let Some(run_at) = purge_after {
-            let purge = crate::jobs::KycPurge { case_id: case };
-            crate::jobs::enqueue(tx, &purge, Some(run_at)).await?;
+                .await?;
+        match purge_after {
+            Some(Some(run_at)) => {
+                let purge = crate::jobs::KycPurge { case_id: case };
+                crate::jobs::enqueue(tx, &purge, Some(run_at)).await?;
+            }
+            // Never leave a decided case's images without a purge: fail the transaction.
+            Some(None) => {
+                return Err(sqlx::Error::Encode(
+                    format!("verification {case} has no purge time").into(),
+                ));
+            }
+            None => {}
         }
         Ok(())
     }
