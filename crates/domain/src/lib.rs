@@ -17,6 +17,7 @@ pub mod ids;
 pub mod inventory;
 pub mod jobs;
 pub mod label;
+pub mod membership;
 pub mod money;
 pub mod nik;
 
@@ -26,6 +27,7 @@ pub use evidence::{EvidenceHash, canonical_json, evidence_hash};
 pub use ids::{AssetId, BookingId, BranchId, CustomerId, IdParseError, SkuId, UserId};
 pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory, UnknownAssetStatus};
 pub use jobs::{JobKind, UnknownJobKind};
+pub use membership::{MembershipTier, UnknownTier};
 pub use money::Money;
 pub use nik::{Gender, Nik};
 pub use uuid::Uuid;

@@ -1,6 +1,6 @@
 //! Customer accounts: self-registration and profile.
 
-use sentra_domain::Uuid;
+use sentra_domain::{MembershipTier, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/customers`: register with a phone number, an e-mail address, or both.
@@ -35,7 +35,8 @@ pub struct CustomerProfile {
     /// Lower-case.
     pub email: Option<String>,
     /// `regular`, `silver`, `gold` or `platinum` (waitlist priority).
-    pub membership_tier: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "gold"))]
+    pub membership_tier: MembershipTier,
     /// `unverified`, `pending`, `verified` or `rejected` (KTP check).
     pub kyc_status: String,
 }

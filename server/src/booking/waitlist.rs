@@ -9,31 +9,23 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sentra_domain::MembershipTier;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{BookingError, BookingService, SkuBooking};
 use crate::{cache::waitlist_index, inventory::catalogue, jobs::UnitFreed};
 
-/// Tier weights: a lower weight is served first. Spaced so that enqueue time (milliseconds since
-/// 1970, < 10^13) never reorders tiers, and the score stays exact in an f64 (< 2^53).
-fn tier_weight(tier: &str) -> f64 {
-    match tier {
-        "platinum" => 0.0,
-        "gold" => 1.0,
-        "silver" => 2.0,
-        _ => 3.0,
-    }
-}
-
-/// The score of an entry: tier first, then enqueue time.
-pub fn priority(tier: &str, joined_at: DateTime<Utc>) -> f64 {
+/// The score of an entry: tier first (platinum, gold, silver, regular), then enqueue time. Tiers
+/// are spaced so that enqueue time (milliseconds since 1970, < 10^13) never reorders them, and the
+/// score stays exact in an f64 (< 2^53).
+pub fn priority(tier: MembershipTier, joined_at: DateTime<Utc>) -> f64 {
     #[expect(
         clippy::cast_precision_loss,
         reason = "milliseconds since 1970 stay below 2^53"
     )]
     let millis = joined_at.timestamp_millis() as f64;
-    tier_weight(tier) * 1e13 + millis
+    f64::from(tier.waitlist_rank()) * 1e13 + millis
 }
 
 /// A waitlist entry as stored.
@@ -95,7 +87,10 @@ pub async fn join(
             .bind(customer_id)
             .fetch_optional(db)
             .await?;
-    let tier = tier.ok_or(JoinError::Unknown("customer"))?;
+    let tier: MembershipTier = tier
+        .ok_or(JoinError::Unknown("customer"))?
+        .parse()
+        .map_err(|e: sentra_domain::UnknownTier| sqlx::Error::Decode(Box::new(e)))?;
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO waitlist (id, sku_id, branch_id, customer_id, period, priority) \
@@ -107,7 +102,7 @@ pub async fn join(
     .bind(customer_id)
     .bind(start)
     .bind(end)
-    .bind(priority(&tier, Utc::now()))
+    .bind(priority(tier, Utc::now()))
     .execute(db)
     .await?
     .rows_affected()

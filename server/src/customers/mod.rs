@@ -4,6 +4,7 @@
 mod contact;
 
 pub use contact::normalise_phone;
+use sentra_domain::MembershipTier;
 use sentra_protocol::{CustomerProfile, FieldError, RegisterCustomerRequest, UpdateProfileRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -40,7 +41,8 @@ struct ProfileRow {
     full_name: String,
     phone: Option<String>,
     email: Option<String>,
-    membership_tier: String,
+    #[sqlx(try_from = "String")]
+    membership_tier: MembershipTier,
     kyc_status: String,
 }
 
