@@ -49,3 +49,11 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("cannot connect to Postgres (DATABASE_URL): {e}"))?;
     Ok(pool)
 }
+
+/// Whether Postgres answers a trivial query (readiness).
+pub async fn ping(db: &PgPool) -> sqlx::Result<()> {
+    sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}

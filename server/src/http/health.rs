@@ -35,9 +35,9 @@ pub async fn healthz() -> Json<Health> {
         (status = 503, description = "A dependency does not answer", body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let postgres = async {
-        let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+        let probe = crate::db::ping(&state.db);
         match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
-            Ok(Ok(_)) => true,
+            Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "readiness: postgres failed");
                 false
