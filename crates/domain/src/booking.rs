@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Serializes, displays and parses as `SCREAMING_SNAKE_CASE` (`"PENDING_PAYMENT"`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BookingStatus {
     /// Created, waiting for the deposit or payment; the asset is already held.
@@ -38,6 +39,16 @@ pub enum BookingStatus {
     Expired,
     /// The customer did not come to pick up the asset.
     NoShow,
+}
+
+crate::stored_enum! {
+    /// What a row of `bookings` blocks its asset for.
+    pub enum BookingKind as "booking kind" {
+        /// A customer's rental.
+        Rental = "RENTAL",
+        /// The workshop: the asset is out of service for these days.
+        Maintenance = "MAINTENANCE",
+    }
 }
 
 /// A status change the lifecycle does not allow.

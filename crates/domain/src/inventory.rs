@@ -5,35 +5,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
-/// What kind of thing a SKU is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkuCategory {
-    Car,
-    Motorbike,
-    Equipment,
-}
-
-impl SkuCategory {
-    /// As stored and sent.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkuCategory::Car => "car",
-            SkuCategory::Motorbike => "motorbike",
-            SkuCategory::Equipment => "equipment",
-        }
-    }
-
-    /// Parses a stored or sent category.
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Car, Self::Motorbike, Self::Equipment]
-            .into_iter()
-            .find(|c| c.as_str() == value)
+crate::stored_enum! {
+    /// What kind of thing a SKU is.
+    pub enum SkuCategory as "SKU category" {
+        Car = "car",
+        Motorbike = "motorbike",
+        Equipment = "equipment",
     }
 }
 
 /// Whether an asset can be rented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AssetStatus {
     /// In the fleet and bookable.

@@ -24,13 +24,14 @@ pub const FORMAT: &str = "SR1";
 /// Bytes of the HMAC kept in the tag (80 bits).
 const TAG_BYTES: usize = 10;
 
-/// What a QR payload names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabelKind {
-    /// A rental asset (car, motorbike, equipment).
-    Asset,
-    /// A customer's booking.
-    Booking,
+crate::stored_enum! {
+    /// What a QR payload names.
+    pub enum LabelKind as "label kind" {
+        /// A rental asset (car, motorbike, equipment).
+        Asset = "asset",
+        /// A customer's booking.
+        Booking = "booking",
+    }
 }
 
 impl LabelKind {

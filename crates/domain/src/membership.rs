@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A customer's membership tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipTier {
     Regular,

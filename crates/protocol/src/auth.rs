@@ -1,7 +1,7 @@
 //! Login, token and session bodies.
 
 use chrono::{DateTime, Utc};
-use sentra_domain::Uuid;
+use sentra_domain::{Role, SubjectKind, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/auth/staff/login`.
@@ -40,10 +40,8 @@ pub struct ChangePasswordRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: Uuid,
-    /// `staff` or `customer`.
-    pub kind: String,
-    /// `customer`, `inspector`, `branch_admin` or `hq_admin`.
-    pub role: String,
+    pub kind: SubjectKind,
+    pub role: Role,
     /// Branches a staff member belongs to.
     pub branches: Vec<Uuid>,
 }

@@ -1,7 +1,7 @@
 //! Booking bodies: create, confirm, the booking itself and lists of them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sentra_domain::{BookingStatus, Money, Uuid};
+use sentra_domain::{BookingKind, BookingStatus, Money, Uuid};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::Location;
@@ -50,15 +50,13 @@ pub struct Booking {
     pub asset_id: Uuid,
     /// Absent for maintenance blocks.
     pub customer_id: Option<Uuid>,
-    /// `RENTAL` or `MAINTENANCE`.
-    pub kind: String,
+    pub kind: BookingKind,
     /// Pickup day (local date of the branch).
     pub start: NaiveDate,
     /// Return day, exclusive.
     pub end: NaiveDate,
     /// The asset stays blocked until this day (exclusive): `end` plus the turnaround buffer.
     pub blocked_until: NaiveDate,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "PENDING_PAYMENT"))]
     pub status: BookingStatus,
     /// When an unpaid booking lapses (`PENDING_PAYMENT` only).
     pub expires_at: Option<DateTime<Utc>>,

@@ -1,6 +1,6 @@
 //! Customer accounts: self-registration and profile.
 
-use sentra_domain::{MembershipTier, Uuid};
+use sentra_domain::{CustomerKycStatus, MembershipTier, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/customers`: register with a phone number, an e-mail address, or both.
@@ -34,9 +34,8 @@ pub struct CustomerProfile {
     pub phone: Option<String>,
     /// Lower-case.
     pub email: Option<String>,
-    /// `regular`, `silver`, `gold` or `platinum` (waitlist priority).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "gold"))]
+    /// Waitlist priority.
     pub membership_tier: MembershipTier,
-    /// `unverified`, `pending`, `verified` or `rejected` (KTP check).
-    pub kyc_status: String,
+    /// The KTP check.
+    pub kyc_status: CustomerKycStatus,
 }

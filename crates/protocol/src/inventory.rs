@@ -1,7 +1,8 @@
 //! Inventory bodies: branches, SKUs, assets, transfers between branches, QR labels and scans.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sentra_domain::{ChecklistItem, Uuid};
+use sentra_domain::label::LabelKind;
+use sentra_domain::{AssetStatus, BookingStatus, ChecklistItem, SkuCategory, Uuid};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::Location;
@@ -100,8 +101,7 @@ pub struct Sku {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    /// `car`, `motorbike` or `equipment`.
-    pub category: String,
+    pub category: SkuCategory,
     pub daily_rate_idr: i64,
     pub deposit_idr: i64,
     pub late_fee: LateFee,
@@ -169,8 +169,7 @@ pub struct Asset {
     pub home_branch_code: String,
     /// Number plate (vehicles) or serial number (equipment).
     pub plate_or_serial: String,
-    /// `active`, `maintenance` or `retired`.
-    pub status: String,
+    pub status: AssetStatus,
     pub odometer_km: Option<i32>,
     /// Version of the newest printed QR label; older labels no longer scan.
     pub label_version: i32,
@@ -240,7 +239,7 @@ pub struct MovedBooking {
     pub id: Uuid,
     pub start: NaiveDate,
     pub end: NaiveDate,
-    pub status: String,
+    pub status: BookingStatus,
 }
 
 /// The internal transfer note: the record of the move and the data of its surat jalan.
@@ -285,8 +284,7 @@ pub struct ScanRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanResult {
-    /// `asset` or `booking`.
-    pub kind: String,
+    pub kind: LabelKind,
     pub asset: Option<Asset>,
     pub booking: Option<crate::Booking>,
 }

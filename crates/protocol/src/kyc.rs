@@ -1,7 +1,9 @@
 //! KTP verification bodies: consent, submission, cases, staff decisions and the access log.
 
 use chrono::{DateTime, Utc};
-use sentra_domain::Uuid;
+use sentra_domain::{
+    ActorKind, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider, Uuid,
+};
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/v1/kyc/consent`: the consent text a customer must accept before uploading.
@@ -75,10 +77,8 @@ pub struct SubmitKycRequest {
 pub struct KycCase {
     pub id: Uuid,
     pub customer_id: Uuid,
-    /// `pending_review`, `verified` or `rejected`.
-    pub status: String,
-    /// `manual` or `verihubs`.
-    pub provider: String,
+    pub status: KycCaseStatus,
+    pub provider: KycProvider,
     /// Like `3171********0001`.
     pub nik_masked: String,
     pub full_name: String,
@@ -117,12 +117,9 @@ pub struct KycDecisionRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessLogEntry {
-    /// `ktp` or `selfie`.
-    pub document: String,
-    /// `upload`, `view` or `purge`.
-    pub action: String,
-    /// `customer`, `staff` or `system`.
-    pub actor_kind: String,
+    pub document: IdentityDocument,
+    pub action: DocumentAction,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub client_ip: Option<String>,
     pub at: DateTime<Utc>,

@@ -1,7 +1,7 @@
 //! Waitlist bodies.
 
 use chrono::NaiveDate;
-use sentra_domain::Uuid;
+use sentra_domain::{Uuid, WaitlistStatus};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/waitlist`: wait for a unit of a SKU on dates that are sold out.
@@ -29,9 +29,8 @@ pub struct WaitlistEntry {
     pub customer_id: Uuid,
     pub start: NaiveDate,
     pub end: NaiveDate,
-    /// `WAITING`, `OFFERED` (a booking is held for you: pay before it lapses), `FULFILLED`,
-    /// `LEFT` or `EXPIRED` (an offer lapsed unpaid).
-    pub status: String,
+    /// `OFFERED` means a booking is held for you: pay before it lapses.
+    pub status: WaitlistStatus,
     /// 1-based place in the queue while `WAITING`.
     pub position: Option<u64>,
     /// The booking held for you while `OFFERED`.

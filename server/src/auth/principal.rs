@@ -1,62 +1,12 @@
 //! The authenticated caller, extracted from `Authorization: Bearer <access token>`.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
+pub use sentra_domain::{Role, SubjectKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::jwt;
 use crate::error::AppError;
-
-/// Staff or customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    Staff,
-    Customer,
-}
-
-impl SubjectKind {
-    /// As stored in `refresh_tokens.subject_kind`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectKind::Staff => "staff",
-            SubjectKind::Customer => "customer",
-        }
-    }
-}
-
-/// What the caller may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Customer,
-    Inspector,
-    BranchAdmin,
-    HqAdmin,
-}
-
-impl Role {
-    /// As stored and sent.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Inspector => "inspector",
-            Role::BranchAdmin => "branch_admin",
-            Role::HqAdmin => "hq_admin",
-        }
-    }
-
-    /// Parses a stored role.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "customer" => Some(Role::Customer),
-            "inspector" => Some(Role::Inspector),
-            "branch_admin" => Some(Role::BranchAdmin),
-            "hq_admin" => Some(Role::HqAdmin),
-            _ => None,
-        }
-    }
-}
 
 /// The access token's claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

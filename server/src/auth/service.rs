@@ -270,18 +270,17 @@ impl AuthService {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let (kind, role) = if kind == "staff" {
+        let kind = SubjectKind::parse(&kind).ok_or(AuthError::BadRefreshToken)?;
+        let role = if kind == SubjectKind::Staff {
             let role: Option<String> =
                 sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL")
                     .bind(subject)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let role = role
-                .and_then(|r| Role::parse(&r))
-                .ok_or(AuthError::BadRefreshToken)?;
-            (SubjectKind::Staff, role)
+            role.and_then(|r| Role::parse(&r))
+                .ok_or(AuthError::BadRefreshToken)?
         } else {
-            (SubjectKind::Customer, Role::Customer)
+            Role::Customer
         };
         tx.commit().await?;
         self.issue(kind, subject, role, family).await

@@ -10,7 +10,9 @@
 //! never the asset.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sentra_domain::{AssetStatus, BookingStatus, Money, occupied_until};
+use sentra_domain::{
+    AssetStatus, BookingKind, BookingStatus, Money, WaitlistStatus, occupied_until,
+};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -42,7 +44,8 @@ pub struct BookingRow {
     pub branch_id: Uuid,
     pub asset_id: Uuid,
     pub customer_id: Option<Uuid>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: BookingKind,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub occupied_end: NaiveDate,
@@ -355,11 +358,12 @@ pub async fn create_hold(
         }
         Attach::WaitlistOffer { entry } => {
             sqlx::query(
-                "UPDATE waitlist SET status = 'OFFERED', offer_booking_id = $2, updated_at = now() \
+                "UPDATE waitlist SET status = $3, offer_booking_id = $2, updated_at = now() \
                  WHERE id = $1",
             )
             .bind(entry)
             .bind(booking.id)
+            .bind(WaitlistStatus::Offered.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -436,8 +440,9 @@ pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Op
     if row.is_some()
         && let Some(entry) = entry
     {
-        sqlx::query("UPDATE waitlist SET status = 'FULFILLED', updated_at = now() WHERE id = $1")
+        sqlx::query("UPDATE waitlist SET status = $2, updated_at = now() WHERE id = $1")
             .bind(entry)
+            .bind(WaitlistStatus::Fulfilled.as_str())
             .execute(&mut *tx)
             .await?;
     }

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sentra_domain::MembershipTier;
+use sentra_domain::{MembershipTier, WaitlistStatus};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -39,7 +39,8 @@ pub struct Entry {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub priority: f64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: WaitlistStatus,
     pub offer_booking_id: Option<Uuid>,
 }
 
@@ -119,7 +120,7 @@ pub async fn join(
     .bind(end)
     .fetch_one(db)
     .await?;
-    if entry.status == "WAITING" {
+    if entry.status == WaitlistStatus::Waiting {
         index_add(service, &entry).await;
     }
     Ok((entry, inserted))
@@ -146,11 +147,12 @@ pub async fn leave(
     // The entry first (the lock order): a confirm of its offer at this moment waits for us, or
     // went first and made the entry FULFILLED.
     let entry: Option<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH left_entry AS (UPDATE waitlist SET status = 'LEFT', updated_at = now() \
+        "WITH left_entry AS (UPDATE waitlist SET status = $2, updated_at = now() \
              WHERE id = $1 AND status IN ('WAITING', 'OFFERED') RETURNING *) \
          SELECT {ENTRY_COLUMNS} FROM left_entry w JOIN skus s ON s.id = w.sku_id"
     )))
     .bind(id)
+    .bind(WaitlistStatus::Left.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let mut change = None;
@@ -175,7 +177,7 @@ pub async fn position(
     db: &PgPool,
     entry: &Entry,
 ) -> sqlx::Result<Option<u64>> {
-    if entry.status != "WAITING" {
+    if entry.status != WaitlistStatus::Waiting {
         return Ok(None);
     }
     let cache = service.cache();
@@ -235,10 +237,11 @@ pub async fn unit_freed(
         end,
     } = *freed;
     sqlx::query(
-        "UPDATE waitlist SET status = 'EXPIRED', updated_at = now() \
+        "UPDATE waitlist SET status = $2, updated_at = now() \
          WHERE offer_booking_id = $1 AND status = 'OFFERED'",
     )
     .bind(freed_booking)
+    .bind(WaitlistStatus::Expired.as_str())
     .execute(db)
     .await?;
     let candidates: Vec<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

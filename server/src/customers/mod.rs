@@ -4,7 +4,7 @@
 mod contact;
 
 pub use contact::normalise_phone;
-use sentra_domain::MembershipTier;
+use sentra_domain::{CustomerKycStatus, MembershipTier};
 use sentra_protocol::{CustomerProfile, FieldError, RegisterCustomerRequest, UpdateProfileRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -43,7 +43,8 @@ struct ProfileRow {
     email: Option<String>,
     #[sqlx(try_from = "String")]
     membership_tier: MembershipTier,
-    kyc_status: String,
+    #[sqlx(try_from = "String")]
+    kyc_status: CustomerKycStatus,
 }
 
 /// The customer accounts.

@@ -15,7 +15,7 @@ use sentra_protocol::{
 
 use super::extract::ApiJson;
 use crate::{
-    auth::{AuthError, Principal, Role, TokenPair},
+    auth::{AuthError, Principal, TokenPair},
     error::AppError,
     state::AppState,
 };
@@ -48,14 +48,8 @@ impl From<AuthError> for AppError {
 fn me(principal: &Principal) -> Me {
     Me {
         id: principal.id,
-        kind: principal.kind.as_str().to_owned(),
-        role: match principal.role {
-            Role::Customer => "customer",
-            Role::Inspector => "inspector",
-            Role::BranchAdmin => "branch_admin",
-            Role::HqAdmin => "hq_admin",
-        }
-        .to_owned(),
+        kind: principal.kind,
+        role: principal.role,
         branches: principal.branches.clone(),
     }
 }

@@ -116,7 +116,7 @@ impl From<BookingError> for AppError {
     }
 }
 
-pub(crate) fn to_dto(row: BookingRow) -> Booking {
+pub(crate) fn to_dto(row: &BookingRow) -> Booking {
     Booking {
         id: row.id,
         branch_id: row.branch_id,
@@ -165,8 +165,7 @@ pub async fn create(
         let target = booking_target(&request)?;
         may_book(&state, &principal, &request, &target).await?;
         // The response is stored with the booking, in its transaction.
-        let render =
-            |row: &BookingRow| serde_json::to_value(to_dto(row.clone())).unwrap_or_default();
+        let render = |row: &BookingRow| serde_json::to_value(to_dto(row)).unwrap_or_default();
         let created = StatusCode::CREATED.as_u16();
         let outcome = match target {
             Target::Unit(asset_id) => {
@@ -216,7 +215,7 @@ pub async fn get_one(
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
     let row = visible_booking(&state, &principal, id, STAFF_READ).await?;
-    Ok(Json(to_dto(row)))
+    Ok(Json(to_dto(&row)))
 }
 
 /// Staff roles that may see a booking of their branch.
@@ -386,7 +385,7 @@ pub async fn list(
         limit,
     )
     .await?;
-    let items = rows.into_iter().map(to_dto).collect();
+    let items = rows.iter().map(to_dto).collect();
     Ok(Json(BookingList { items }))
 }
 
@@ -401,7 +400,7 @@ pub async fn cancel(
 ) -> Result<Json<Booking>, AppError> {
     let id = path_id(&id, "Booking")?;
     visible_booking(&state, &principal, id, STAFF_WRITE).await?;
-    Ok(Json(to_dto(state.bookings.cancel(id).await?)))
+    Ok(Json(to_dto(&state.bookings.cancel(id).await?)))
 }
 
 /// Staff confirm a pending booking (manual deposit), fenced by the hold token.
@@ -421,6 +420,6 @@ pub async fn confirm(
     let id = path_id(&id, "Booking")?;
     visible_booking(&state, &principal, id, STAFF_WRITE).await?;
     Ok(Json(to_dto(
-        state.bookings.confirm(id, body.hold_token).await?,
+        &state.bookings.confirm(id, body.hold_token).await?,
     )))
 }

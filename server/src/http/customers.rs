@@ -74,7 +74,7 @@ pub async fn my_bookings(
     let items = rows
         .into_iter()
         .map(|row| {
-            let mut booking = to_dto(row);
+            let mut booking = to_dto(&row);
             booking.qr_payload = Some(super::inventory::booking_code(&state, booking.id));
             booking
         })

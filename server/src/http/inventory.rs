@@ -271,7 +271,7 @@ pub async fn scan(
                 ));
             }
             Ok(Json(ScanResult {
-                kind: "asset".to_owned(),
+                kind: LabelKind::Asset,
                 asset: Some(row.into()),
                 booking: None,
             }))
@@ -284,9 +284,9 @@ pub async fn scan(
                 return Err(AppError::not_found("Booking"));
             }
             Ok(Json(ScanResult {
-                kind: "booking".to_owned(),
+                kind: LabelKind::Booking,
                 asset: None,
-                booking: Some(super::bookings::to_dto(row)),
+                booking: Some(super::bookings::to_dto(&row)),
             }))
         }
     }

@@ -7,6 +7,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use sentra_domain::{ActorKind, IdentityDocument};
 use sentra_protocol::{
     AccessLog, Consent, ConsentText, ConsentWithdrawal, ErrorCode, FieldError, GiveConsentRequest,
     KycCase, KycCaseList, KycDecisionRequest, Problem, SubmitKycRequest,
@@ -82,8 +83,8 @@ fn retention_days(state: &AppState) -> u32 {
 fn actor(principal: &Principal, address: Option<&Extension<ClientAddress>>) -> Actor {
     Actor {
         kind: match principal.kind {
-            SubjectKind::Customer => "customer",
-            SubjectKind::Staff => "staff",
+            SubjectKind::Customer => ActorKind::Customer,
+            SubjectKind::Staff => ActorKind::Staff,
         },
         id: Some(principal.id),
         client_ip: address.map(|a| a.0.0.to_string()),
@@ -199,11 +200,11 @@ pub async fn document(
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let id = path_id(&id, "Verification")?;
-    if kind != "ktp" && kind != "selfie" {
+    let Some(kind) = IdentityDocument::parse(&kind) else {
         return Err(AppError::not_found("Document"));
-    }
+    };
     let actor = actor(&principal, address.as_ref());
-    let (content_type, bytes) = state.kyc.document(id, &kind, &actor).await?;
+    let (content_type, bytes) = state.kyc.document(id, kind, &actor).await?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

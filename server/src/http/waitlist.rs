@@ -72,10 +72,9 @@ pub async fn join(
     .await;
     let (entry, created) = joined.map_err(|e| match e {
         JoinError::Unknown(what) => AppError::validation(vec![FieldError::new(
-            if what == "customer" {
-                "customer_id"
-            } else {
-                what
+            match what {
+                "customer" => "customer_id",
+                other => other,
             },
             format!("no such {what}"),
         )]),

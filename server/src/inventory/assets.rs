@@ -22,7 +22,8 @@ pub struct AssetRow {
     pub home_branch_id: Uuid,
     pub home_branch_code: String,
     pub plate_or_serial: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssetStatus,
     pub odometer_km: Option<i32>,
     pub label_version: i32,
 }
@@ -192,8 +193,7 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     let current = visible(&mut *tx, principal, id).await?;
-    let status = AssetStatus::parse(&current.status)
-        .ok_or_else(|| InventoryError::Internal(anyhow::anyhow!("bad asset status in database")))?;
+    let status = current.status;
     if let Some(next) = next {
         if !status.can_become(next) {
             return Err(InventoryError::Conflict(

@@ -151,7 +151,8 @@ struct SkuRow {
     id: Uuid,
     code: String,
     name: String,
-    category: String,
+    #[sqlx(try_from = "String")]
+    category: SkuCategory,
     daily_rate_idr: i64,
     deposit_idr: i64,
     late_grace_minutes: i32,

@@ -8,7 +8,7 @@
 //! would take a car from under a customer.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use sentra_domain::BranchTimeZone;
+use sentra_domain::{AssetStatus, BookingStatus, BranchTimeZone};
 use sentra_protocol::{FieldError, MovedBooking, NoteBranch, TransferNote, TransferRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -16,6 +16,16 @@ use uuid::Uuid;
 use super::InventoryError;
 use super::assets;
 use crate::auth::Principal;
+
+/// A future booking that moves with the asset.
+#[derive(sqlx::FromRow)]
+struct MovedRow {
+    id: Uuid,
+    start: NaiveDate,
+    end: NaiveDate,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
+}
 
 #[derive(sqlx::FromRow)]
 struct BranchRow {
@@ -94,7 +104,7 @@ pub async fn transfer(
             to.code
         )));
     }
-    if asset.status == "retired" {
+    if asset.status == AssetStatus::Retired {
         return Err(InventoryError::Conflict(
             "A retired asset cannot be transferred".to_owned(),
         ));
@@ -116,8 +126,8 @@ pub async fn transfer(
                 .to_owned(),
         ));
     }
-    let moved: Vec<(Uuid, NaiveDate, NaiveDate, String)> = sqlx::query_as(
-        "SELECT id, lower(period), upper(period), status FROM bookings WHERE asset_id = $1 \
+    let moved: Vec<MovedRow> = sqlx::query_as(
+        "SELECT id, lower(period) AS start, upper(period) AS end, status FROM bookings WHERE asset_id = $1 \
          AND status IN ('PENDING_PAYMENT', 'CONFIRMED') AND lower(period) > $2 ORDER BY lower(period)",
     )
     .bind(asset_id)
@@ -154,7 +164,7 @@ async fn write_note(
     (from, to): (&BranchRow, &BranchRow),
     reason: &str,
     today: NaiveDate,
-    moved: Vec<(Uuid, NaiveDate, NaiveDate, String)>,
+    moved: Vec<MovedRow>,
 ) -> Result<TransferNote, InventoryError> {
     let asset_id = asset.id;
     let year = today.year();
@@ -183,11 +193,11 @@ async fn write_note(
         reason: reason.to_owned(),
         moved_bookings: moved
             .into_iter()
-            .map(|(id, start, end, status)| MovedBooking {
-                id,
-                start,
-                end,
-                status,
+            .map(|row| MovedBooking {
+                id: row.id,
+                start: row.start,
+                end: row.end,
+                status: row.status,
             })
             .collect(),
         issued_by,

@@ -3,7 +3,7 @@
 //! with its NIK).
 
 use chrono::NaiveDate;
-use sentra_domain::{Gender, Nik};
+use sentra_domain::{Gender, KycProvider as ProviderName, Nik};
 use serde::Serialize;
 
 /// What the customer submitted (already checked locally: a structurally valid NIK).
@@ -108,8 +108,8 @@ pub enum KycError {
 /// A KYC provider.
 #[async_trait::async_trait]
 pub trait KycProvider: Send + Sync + std::fmt::Debug {
-    /// The provider's name as stored (`manual`, `verihubs`).
-    fn name(&self) -> &'static str;
+    /// Which provider this is (stored with each case).
+    fn name(&self) -> ProviderName;
 
     /// Assesses one submission.
     async fn assess(&self, submission: &Submission<'_>) -> Result<Assessment, KycError>;
@@ -121,8 +121,8 @@ pub struct ManualReview;
 
 #[async_trait::async_trait]
 impl KycProvider for ManualReview {
-    fn name(&self) -> &'static str {
-        "manual"
+    fn name(&self) -> ProviderName {
+        ProviderName::Manual
     }
 
     async fn assess(&self, _submission: &Submission<'_>) -> Result<Assessment, KycError> {

@@ -3,6 +3,9 @@
 //! closes pending reviews and deletes the customer's photos at once. Results stay.
 
 use chrono::Utc;
+use sentra_domain::{
+    ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus,
+};
 use sentra_protocol::ConsentWithdrawal;
 use uuid::Uuid;
 
@@ -24,19 +27,23 @@ impl Kyc {
         .await?
         .ok_or_else(|| KycFailure::NotFound("Consent"))?;
         let closed = sqlx::query(
-            "UPDATE kyc_cases SET status = 'rejected', decided_at = now(), reason = 'Consent withdrawn', \
+            "UPDATE kyc_cases SET status = $2, decided_at = now(), reason = 'Consent withdrawn', \
              checks = checks || '{\"reason_code\": \"consent_withdrawn\"}' \
              WHERE customer_id = $1 AND status = 'pending_review'",
         )
         .bind(customer)
+        .bind(KycCaseStatus::Rejected.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if closed > 0 {
-            sqlx::query("UPDATE customers SET kyc_status = 'unverified' WHERE id = $1 AND kyc_status = 'pending'")
-                .bind(customer)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE customers SET kyc_status = $2 WHERE id = $1 AND kyc_status = 'pending'",
+            )
+            .bind(customer)
+            .bind(CustomerKycStatus::Unverified.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         let purging: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE kyc_cases SET purge_after = now() WHERE customer_id = $1 AND images_purged_at IS NULL RETURNING id",
@@ -82,11 +89,13 @@ impl Kyc {
                 .execute(&mut *tx)
                 .await?;
                 let system = Actor {
-                    kind: "system",
+                    kind: ActorKind::System,
                     id: None,
                     client_ip: None,
                 };
-                log_access(&mut tx, case, &kind, "purge", &system).await?;
+                let document =
+                    IdentityDocument::try_from(kind).map_err(|e| KycFailure::Internal(e.into()))?;
+                log_access(&mut tx, case, document, DocumentAction::Purge, &system).await?;
                 tx.commit().await?;
             }
             // Deleting a missing object is fine, so a retried job finishes what failed before.

@@ -6,7 +6,9 @@ use std::{sync::Arc, time::Duration};
 
 use base64::Engine as _;
 use chrono::Utc;
-use sentra_domain::Nik;
+use sentra_domain::{
+    ActorKind, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider as KycProviderName, Nik,
+};
 use sentra_protocol::{AccessLogEntry, FieldError, KycCase, SubmitKycRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -25,8 +27,7 @@ pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// Who is acting, for the access log.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// `customer`, `staff` or `system`.
-    pub kind: &'static str,
+    pub kind: ActorKind,
     pub id: Option<Uuid>,
     pub client_ip: Option<String>,
 }
@@ -45,8 +46,10 @@ pub struct Kyc {
 struct CaseRow {
     id: Uuid,
     customer_id: Uuid,
-    status: String,
-    provider: String,
+    #[sqlx(try_from = "String")]
+    status: KycCaseStatus,
+    #[sqlx(try_from = "String")]
+    provider: KycProviderName,
     nik_masked: String,
     full_name: String,
     checks: serde_json::Value,
@@ -81,14 +84,14 @@ impl From<CaseRow> for KycCase {
 }
 
 /// A stored document: kind, object key, its sealed form, content type, size.
-type SealedDocument = (&'static str, String, Sealed, &'static str, usize);
+type SealedDocument = (IdentityDocument, String, Sealed, &'static str, usize);
 
 /// A case about to be written.
 struct NewCase {
     id: Uuid,
     customer: Uuid,
     consent_id: Uuid,
-    status: &'static str,
+    status: KycCaseStatus,
     nik_hash: [u8; 32],
     nik_masked: String,
     full_name: String,
@@ -204,16 +207,21 @@ impl Kyc {
             }
         };
         let (status, checks, reason) = match assessment {
-            Assessment::Verified(checks) => ("verified", checks, None),
-            Assessment::Rejected { reason, checks } => ("rejected", checks, Some(reason)),
-            Assessment::NeedsReview(checks) => ("pending_review", checks, None),
+            Assessment::Verified(checks) => (KycCaseStatus::Verified, checks, None),
+            Assessment::Rejected { reason, checks } => {
+                (KycCaseStatus::Rejected, checks, Some(reason))
+            }
+            Assessment::NeedsReview(checks) => (KycCaseStatus::PendingReview, checks, None),
         };
         let id = Uuid::now_v7();
         // Images first: a case row never points at documents that were not stored. If the
         // transaction below fails, the objects left behind are unreadable: their wrapped keys
         // were never saved.
         let mut sealed = Vec::with_capacity(2);
-        for (kind, image) in [("ktp", &ktp), ("selfie", &selfie)] {
+        for (kind, image) in [
+            (IdentityDocument::Ktp, &ktp),
+            (IdentityDocument::Selfie, &selfie),
+        ] {
             let key = format!("kyc/{id}/{kind}");
             let document = self.vault.seal(&key, image)?;
             self.storage.put(&key, document.ciphertext.clone()).await?;
@@ -244,7 +252,7 @@ impl Kyc {
             }
             return Err(e);
         }
-        tracing::info!(case = %id, status, provider = self.provider.name(), "KYC case created");
+        tracing::info!(case = %id, %status, provider = %self.provider.name(), "KYC case created");
         self.case(id).await
     }
 
@@ -267,7 +275,7 @@ impl Kyc {
             return Err(consent::required());
         }
         let (id, customer, status) = (case.id, case.customer, case.status);
-        let decided = status != "pending_review";
+        let decided = status.is_decided();
         sqlx::query(
             "INSERT INTO kyc_cases (id, customer_id, consent_id, provider, status, nik_hash, nik_masked, full_name, \
              checks, decided_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
@@ -276,8 +284,8 @@ impl Kyc {
         .bind(id)
         .bind(customer)
         .bind(case.consent_id)
-        .bind(self.provider.name())
-        .bind(status)
+        .bind(self.provider.name().as_str())
+        .bind(status.as_str())
         .bind(case.nik_hash.as_slice())
         .bind(&case.nik_masked)
         .bind(&case.full_name)
@@ -293,7 +301,7 @@ impl Kyc {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id)
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(key)
             .bind(&document.wrapped_key)
             .bind(KEY_ID)
@@ -301,11 +309,11 @@ impl Kyc {
             .bind(i32::try_from(*size).unwrap_or(i32::MAX))
             .execute(&mut *tx)
             .await?;
-            log_access(&mut tx, id, kind, "upload", actor).await?;
+            log_access(&mut tx, id, *kind, DocumentAction::Upload, actor).await?;
         }
         sqlx::query("UPDATE customers SET kyc_status = $2 WHERE id = $1")
             .bind(customer)
-            .bind(if decided { status } else { "pending" })
+            .bind(status.customer_status().as_str())
             .execute(&mut *tx)
             .await?;
         if decided {
@@ -384,14 +392,14 @@ impl Kyc {
     pub async fn document(
         &self,
         case: Uuid,
-        kind: &str,
+        kind: IdentityDocument,
         actor: &Actor,
     ) -> Result<(String, Vec<u8>), KycFailure> {
         let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
             "SELECT object_key, wrapped_key, content_type FROM kyc_documents WHERE case_id = $1 AND kind = $2",
         )
         .bind(case)
-        .bind(kind)
+        .bind(kind.as_str())
         .fetch_optional(&self.db)
         .await?;
         let Some((key, wrapped_key, content_type)) = row else {
@@ -414,7 +422,7 @@ impl Kyc {
             )
             .map_err(|e| KycFailure::Internal(e.into()))?;
         let mut tx = self.db.begin().await?;
-        log_access(&mut tx, case, kind, "view", actor).await?;
+        log_access(&mut tx, case, kind, DocumentAction::View, actor).await?;
         tx.commit().await?;
         Ok((content_type, bytes))
     }
@@ -441,20 +449,25 @@ impl Kyc {
             )]));
         }
         let mut tx = self.db.begin().await?;
-        let status = if approve { "verified" } else { "rejected" };
+        let status = if approve {
+            KycCaseStatus::Verified
+        } else {
+            KycCaseStatus::Rejected
+        };
         let reason_code = (!approve).then_some(RejectReason::RejectedByStaff.as_str());
         let customer: Option<Uuid> = sqlx::query_scalar(
             "UPDATE kyc_cases SET status = $2, reason = $3, decided_by = $4, decided_at = now(), \
              purge_after = now() + make_interval(secs => $5), \
              checks = checks || jsonb_build_object('reason_code', $6::text) \
-             WHERE id = $1 AND status = 'pending_review' RETURNING customer_id",
+             WHERE id = $1 AND status = $7 RETURNING customer_id",
         )
         .bind(case)
-        .bind(status)
+        .bind(status.as_str())
         .bind(reason)
         .bind(reviewer)
         .bind(self.retention_secs())
         .bind(reason_code)
+        .bind(KycCaseStatus::PendingReview.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(one_account_per_ktp)?;
@@ -464,7 +477,7 @@ impl Kyc {
         };
         sqlx::query("UPDATE customers SET kyc_status = $2 WHERE id = $1")
             .bind(customer)
-            .bind(status)
+            .bind(status.customer_status().as_str())
             .execute(&mut *tx)
             .await?;
         self.schedule_purge(&mut tx, case).await?;
@@ -497,9 +510,12 @@ impl Kyc {
 
 #[derive(sqlx::FromRow)]
 struct AccessRow {
-    kind: String,
-    action: String,
-    actor_kind: String,
+    #[sqlx(try_from = "String")]
+    kind: IdentityDocument,
+    #[sqlx(try_from = "String")]
+    action: DocumentAction,
+    #[sqlx(try_from = "String")]
+    actor_kind: ActorKind,
     actor_id: Option<Uuid>,
     client_ip: Option<String>,
     at: chrono::DateTime<Utc>,
@@ -516,17 +532,17 @@ fn checks_json(checks: &Checks, reason: Option<RejectReason>) -> serde_json::Val
 pub(super) async fn log_access(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     case: Uuid,
-    kind: &str,
-    action: &str,
+    kind: IdentityDocument,
+    action: DocumentAction,
     actor: &Actor,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO pii_access_log (case_id, kind, action, actor_kind, actor_id, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(case)
-    .bind(kind)
-    .bind(action)
-    .bind(actor.kind)
+    .bind(kind.as_str())
+    .bind(action.as_str())
+    .bind(actor.kind.as_str())
     .bind(actor.id)
     .bind(actor.client_ip.as_deref())
     .execute(&mut **tx)

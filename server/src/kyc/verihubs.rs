@@ -19,7 +19,7 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
-use sentra_domain::Gender;
+use sentra_domain::{Gender, KycProvider as ProviderName};
 use serde_json::{Value, json};
 
 use super::provider::{
@@ -127,8 +127,8 @@ struct KtpData {
 
 #[async_trait::async_trait]
 impl KycProvider for Verihubs {
-    fn name(&self) -> &'static str {
-        "verihubs"
+    fn name(&self) -> ProviderName {
+        ProviderName::Verihubs
     }
 
     async fn assess(&self, submission: &Submission<'_>) -> Result<Assessment, KycError> {

@@ -1,0 +1,76 @@
+//! Identity verification (KYC) states: a case's status and provider, the customer's summary
+//! status, and who did what to an identity document.
+
+crate::stored_enum! {
+    /// Where one verification case stands.
+    pub enum KycCaseStatus as "KYC case status" {
+        /// The automatic checks were inconclusive: a reviewer decides.
+        PendingReview = "pending_review",
+        Verified = "verified",
+        Rejected = "rejected",
+    }
+}
+
+impl KycCaseStatus {
+    /// Whether the case is decided (verified or rejected).
+    pub const fn is_decided(self) -> bool {
+        !matches!(self, KycCaseStatus::PendingReview)
+    }
+
+    /// What the customer's profile says while this is their latest case.
+    pub const fn customer_status(self) -> CustomerKycStatus {
+        match self {
+            KycCaseStatus::PendingReview => CustomerKycStatus::Pending,
+            KycCaseStatus::Verified => CustomerKycStatus::Verified,
+            KycCaseStatus::Rejected => CustomerKycStatus::Rejected,
+        }
+    }
+}
+
+crate::stored_enum! {
+    /// A customer's identity status, as shown on their profile.
+    pub enum CustomerKycStatus as "customer KYC status" {
+        /// Never submitted a KTP.
+        Unverified = "unverified",
+        /// A case awaits review.
+        Pending = "pending",
+        Verified = "verified",
+        Rejected = "rejected",
+    }
+}
+
+crate::stored_enum! {
+    /// Who checked the identity.
+    pub enum KycProvider as "KYC provider" {
+        /// A staff reviewer only.
+        Manual = "manual",
+        /// Verihubs (Dukcapil data and face match).
+        Verihubs = "verihubs",
+    }
+}
+
+crate::stored_enum! {
+    /// An identity document image.
+    pub enum IdentityDocument as "identity document" {
+        Ktp = "ktp",
+        Selfie = "selfie",
+    }
+}
+
+crate::stored_enum! {
+    /// What was done to an identity document.
+    pub enum DocumentAction as "document action" {
+        Upload = "upload",
+        View = "view",
+        Purge = "purge",
+    }
+}
+
+crate::stored_enum! {
+    /// Who did it: a customer, a staff member, or the server itself (retention purges).
+    pub enum ActorKind as "actor kind" {
+        Customer = "customer",
+        Staff = "staff",
+        System = "system",
+    }
+}
