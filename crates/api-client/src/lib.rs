@@ -1,14 +1,31 @@
 //! Typed client of the SentraRental server's HTTP API, used by the desktop app and by tests.
 //!
-//! Owns URL building, JSON decoding and the mapping of failures into [`ApiError`]: a transport
-//! failure, a problem+json answer from the server, or a body that does not match the contract.
-//! Callers branch on [`ApiError::code`], a stable string shared with the desktop UI.
+//! One method per documented operation ([`endpoints::ALL`]), taking and returning the
+//! `sentra-protocol` types. Owns URL building, the bearer token, JSON decoding and the mapping of
+//! failures into [`ApiError`]: a transport failure, a problem+json answer from the server, or a
+//! body that does not match the contract. Callers branch on [`ApiError::code`], a stable string
+//! shared with the desktop UI.
+//!
+//! The methods live next to the feature they serve: `auth`, `customers`, `bookings`
+//! (availability, bookings, waitlist), `inventory`, `kyc` and `operations` (health, metrics).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
-use sentra_protocol::{Health, Problem, Readiness, VersionInfo};
-use serde::de::DeserializeOwned;
+use reqwest::Url;
+use sentra_protocol::Problem;
+
+mod auth;
+mod bookings;
+mod customers;
+pub mod endpoints;
+mod inventory;
+mod kyc;
+mod operations;
+mod transport;
+
+pub use bookings::JoinedWaitlist;
+pub use kyc::KycDocument;
 
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +40,17 @@ pub enum ApiError {
         #[source]
         source: reqwest::Error,
     },
+    /// The call was built wrongly (a path parameter missing); a bug in the caller.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
     /// The server answered with an error problem document.
     #[error("the server refused the request ({}): {}", problem.code, problem.detail.as_deref().unwrap_or(&problem.title))]
-    Server { status: u16, problem: Box<Problem> },
+    Server {
+        status: u16,
+        problem: Box<Problem>,
+        /// When the server said to try again (`Retry-After`), if it did.
+        retry_after: Option<Duration>,
+    },
     /// The server answered, but not with what the contract says.
     #[error("unexpected answer from the server (HTTP {status}): {reason}")]
     InvalidResponse { status: u16, reason: String },
@@ -36,9 +61,28 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidBaseUrl { .. } => "invalid_server_url",
+            ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::Unreachable { .. } => "server_unreachable",
             ApiError::Server { problem, .. } => problem.code.as_str(),
             ApiError::InvalidResponse { .. } => "invalid_response",
+        }
+    }
+
+    /// The HTTP status of an answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Server { status, .. } | ApiError::InvalidResponse { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// The server's problem document, if it sent one.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiError::Server { problem, .. } => Some(problem),
+            _ => None,
         }
     }
 }
@@ -48,6 +92,8 @@ impl ApiError {
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
+    /// Sent as `Authorization: Bearer …` on every call when set.
+    token: Option<Arc<str>>,
 }
 
 impl ApiClient {
@@ -76,79 +122,34 @@ impl ApiClient {
             .user_agent(concat!("sentra-api-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| invalid(&e.to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            token: None,
+        })
+    }
+
+    /// The same client acting with `access_token` (shares the connection pool).
+    #[must_use]
+    pub fn with_token(&self, access_token: &str) -> Self {
+        Self {
+            token: Some(Arc::from(access_token)),
+            ..self.clone()
+        }
+    }
+
+    /// The same client without a token (anonymous calls).
+    #[must_use]
+    pub fn anonymous(&self) -> Self {
+        Self {
+            token: None,
+            ..self.clone()
+        }
     }
 
     /// The server base URL as configured.
     pub fn base_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
-    }
-
-    /// `GET /healthz`.
-    pub async fn health(&self) -> Result<Health, ApiError> {
-        self.get_json("healthz", &[StatusCode::OK]).await
-    }
-
-    /// `GET /readyz`. A not-ready server answers 503 with a body; that is a result, not an error.
-    pub async fn readiness(&self) -> Result<Readiness, ApiError> {
-        self.get_json("readyz", &[StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE])
-            .await
-    }
-
-    /// `GET /api/v1/version`.
-    pub async fn version(&self) -> Result<VersionInfo, ApiError> {
-        self.get_json("api/v1/version", &[StatusCode::OK]).await
-    }
-
-    async fn get_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        accepted: &[StatusCode],
-    ) -> Result<T, ApiError> {
-        let url = self.base.join(path).map_err(|e| ApiError::InvalidBaseUrl {
-            url: self.base.to_string(),
-            reason: e.to_string(),
-        })?;
-        let response =
-            self.http
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|source| ApiError::Unreachable {
-                    url: url.to_string(),
-                    source,
-                })?;
-        decode(response, accepted).await
-    }
-}
-
-async fn decode<T: DeserializeOwned>(
-    response: reqwest::Response,
-    accepted: &[StatusCode],
-) -> Result<T, ApiError> {
-    let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| ApiError::InvalidResponse {
-            status: status.as_u16(),
-            reason: format!("reading the body failed: {e}"),
-        })?;
-    if accepted.contains(&status) {
-        return serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidResponse {
-            status: status.as_u16(),
-            reason: format!("the body does not match the contract: {e}"),
-        });
-    }
-    match serde_json::from_slice::<Problem>(&bytes) {
-        Ok(problem) => Err(ApiError::Server {
-            status: status.as_u16(),
-            problem: Box::new(problem),
-        }),
-        Err(_) => Err(ApiError::InvalidResponse {
-            status: status.as_u16(),
-            reason: "an error without a problem document".to_owned(),
-        }),
     }
 }
 
@@ -168,9 +169,24 @@ mod tests {
     fn keeps_a_path_prefix_of_the_base_url() {
         let client = ApiClient::new("http://127.0.0.1:9/sentra").expect("valid");
         assert_eq!(client.base_url(), "http://127.0.0.1:9/sentra");
+        let request = client
+            .request(endpoints::BOOKING, &["a b/c"])
+            .and_then(|r| {
+                r.build()
+                    .map_err(|e| ApiError::InvalidRequest(e.to_string()))
+            })
+            .expect("builds");
         assert_eq!(
-            client.base.join("healthz").expect("join").as_str(),
-            "http://127.0.0.1:9/sentra/healthz"
+            request.url().as_str(),
+            "http://127.0.0.1:9/sentra/api/v1/bookings/a%20b%2Fc",
+            "the prefix is kept and a parameter stays one segment"
+        );
+        assert_eq!(
+            client
+                .request(endpoints::BOOKING, &[])
+                .expect_err("id missing")
+                .code(),
+            "invalid_request"
         );
     }
 
@@ -184,5 +200,6 @@ mod tests {
         let client = ApiClient::new(&format!("http://127.0.0.1:{port}")).expect("valid");
         let err = client.health().await.expect_err("nothing listens there");
         assert_eq!(err.code(), "server_unreachable");
+        assert_eq!(err.status(), None);
     }
 }

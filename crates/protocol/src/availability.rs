@@ -127,3 +127,59 @@ pub struct SkuCalendar {
     pub branch: Option<String>,
     pub days: Vec<CalendarDay>,
 }
+
+/// `GET /api/v1/availability`: the customers' search.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct SearchQuery {
+    /// SKU code, e.g. `AVANZA-13G-AT`.
+    pub sku: String,
+    /// Pickup day (`YYYY-MM-DD`, branch-local).
+    pub start: NaiveDate,
+    /// Return day, exclusive.
+    pub end: NaiveDate,
+    /// Branch code; absent searches every branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Where the customer is (with `lon`): branches nearest first, with their distance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+/// `GET /api/v1/availability/units`: the staff's pages of free units.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UnitsQuery {
+    /// SKU code, e.g. `AVANZA-13G-AT`.
+    pub sku: String,
+    /// Pickup day (`YYYY-MM-DD`, branch-local).
+    pub start: NaiveDate,
+    /// Return day, exclusive.
+    pub end: NaiveDate,
+    /// Branch code; absent lists every branch the caller works at (HQ: every branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Units per page (1-200, default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/v1/skus/{code}/calendar`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CalendarQuery {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Branch code; absent counts every branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}

@@ -79,3 +79,18 @@ pub struct Booking {
 pub struct BookingList {
     pub items: Vec<Booking>,
 }
+
+/// `GET /api/v1/bookings`: one branch's bookings, newest first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct BookingListQuery {
+    /// Branch code, e.g. `JKT01`.
+    pub branch: String,
+    /// Only bookings in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// At most this many (1-500, default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}

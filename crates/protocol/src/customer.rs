@@ -16,11 +16,14 @@ pub struct RegisterCustomerRequest {
 }
 
 /// `PATCH /api/v1/customers/me`: fields to change (absent ones stay).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 

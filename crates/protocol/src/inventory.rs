@@ -288,3 +288,13 @@ pub struct ScanResult {
     pub asset: Option<Asset>,
     pub booking: Option<crate::Booking>,
 }
+
+/// `GET /api/v1/assets`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AssetQuery {
+    /// Branch code; without it, every branch the caller works at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}

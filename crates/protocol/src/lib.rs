@@ -20,17 +20,20 @@ pub use auth::{
     TokenResponse,
 };
 pub use availability::{
-    Availability, BranchAvailability, CalendarDay, DayState, FreeAsset, FreeUnitPage, Location,
-    PriceQuote, SkuCalendar,
+    Availability, BranchAvailability, CalendarDay, CalendarQuery, DayState, FreeAsset,
+    FreeUnitPage, Location, PriceQuote, SearchQuery, SkuCalendar, UnitsQuery,
 };
-pub use booking::{Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest};
+pub use booking::{
+    Booking, BookingList, BookingListQuery, ConfirmBookingRequest, CreateBookingRequest,
+};
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 pub use inventory::{
-    Asset, AssetList, Branch, BranchList, ChecklistLine, CreateAssetRequest, CreateBranchRequest,
-    CreateSkuRequest, LabelPayload, LateFee, MovedBooking, NoteBranch, ScanRequest, ScanResult,
-    Sku, SkuList, TransferNote, TransferRequest, UpdateAssetRequest, UpdateSkuRequest,
+    Asset, AssetList, AssetQuery, Branch, BranchList, ChecklistLine, CreateAssetRequest,
+    CreateBranchRequest, CreateSkuRequest, LabelPayload, LateFee, MovedBooking, NoteBranch,
+    ScanRequest, ScanResult, Sku, SkuList, TransferNote, TransferRequest, UpdateAssetRequest,
+    UpdateSkuRequest,
 };
 pub use kyc::{
     AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,

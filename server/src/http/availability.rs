@@ -8,10 +8,9 @@ use axum::{
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use sentra_domain::Money;
 use sentra_protocol::{
-    Availability, BranchAvailability, CalendarDay, DayState, ErrorCode, FieldError, FreeUnitPage,
-    PriceQuote, Problem, SkuCalendar,
+    Availability, BranchAvailability, CalendarDay, CalendarQuery, DayState, ErrorCode, FieldError,
+    FreeUnitPage, PriceQuote, Problem, SearchQuery, SkuCalendar, UnitsQuery,
 };
-use serde::Deserialize;
 
 use super::extract::ApiQuery;
 use crate::{
@@ -33,40 +32,6 @@ impl From<SearchError> for AppError {
             SearchError::Database(e) => AppError::from(e),
         }
     }
-}
-
-/// Query of the availability search.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct SearchQuery {
-    /// SKU code, e.g. `AVANZA-13G-AT`.
-    pub sku: String,
-    /// Pickup day (`YYYY-MM-DD`, branch-local).
-    pub start: NaiveDate,
-    /// Return day, exclusive.
-    pub end: NaiveDate,
-    /// Branch code; absent searches every branch.
-    pub branch: Option<String>,
-    /// Where the customer is (with `lon`): branches nearest first, with their distance.
-    pub lat: Option<f64>,
-    /// Longitude, with `lat`.
-    pub lon: Option<f64>,
-}
-
-/// Query of the staff's list of free units.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct UnitsQuery {
-    /// SKU code, e.g. `AVANZA-13G-AT`.
-    pub sku: String,
-    /// Pickup day (`YYYY-MM-DD`, branch-local).
-    pub start: NaiveDate,
-    /// Return day, exclusive.
-    pub end: NaiveDate,
-    /// Branch code; absent lists every branch the caller works at (HQ: every branch).
-    pub branch: Option<String>,
-    /// Units per page (1-200, default 50).
-    pub limit: Option<usize>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// The checks every search makes of its dates.
@@ -222,15 +187,6 @@ pub async fn units(
         items: page.into_iter().map(FleetAsset::to_free_asset).collect(),
         next_cursor: next.map(|ordinal| ordinal.to_string()),
     }))
-}
-
-/// Query of the SKU calendar.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct CalendarQuery {
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Branch code; absent counts every branch.
-    pub branch: Option<String>,
 }
 
 /// A SKU's month: per day, how many units are free.

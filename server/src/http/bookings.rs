@@ -9,9 +9,9 @@ use axum::{
 use sentra_domain::{BookingStatus, Money};
 use sentra_protocol::FieldError;
 use sentra_protocol::{
-    Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, ErrorCode, Problem,
+    Booking, BookingList, BookingListQuery, ConfirmBookingRequest, CreateBookingRequest, ErrorCode,
+    Problem,
 };
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
@@ -334,24 +334,13 @@ async fn may_book(
     }
 }
 
-/// Query of the booking list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// Branch code, e.g. `JKT01`.
-    pub branch: String,
-    /// Only bookings in this status.
-    pub status: Option<String>,
-    /// At most this many (1-500, default 100).
-    pub limit: Option<i64>,
-}
-
 /// Bookings of one branch, newest first.
-#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingListQuery),
     responses((status = 200, body = BookingList), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<BookingListQuery>,
 ) -> Result<Json<BookingList>, AppError> {
     let mut errors = Vec::new();
     let status = match query.status.as_deref().map(str::parse::<BookingStatus>) {

@@ -9,11 +9,10 @@ use axum::{
 use secrecy::ExposeSecret;
 use sentra_domain::label::{self, LabelError, LabelKind};
 use sentra_protocol::{
-    Asset, AssetList, Branch, BranchList, CreateAssetRequest, CreateBranchRequest,
+    Asset, AssetList, AssetQuery, Branch, BranchList, CreateAssetRequest, CreateBranchRequest,
     CreateSkuRequest, ErrorCode, LabelPayload, Problem, ScanRequest, ScanResult, Sku, SkuList,
     TransferNote, TransferRequest, UpdateAssetRequest, UpdateSkuRequest,
 };
-use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiQuery, path_id};
 use crate::{
@@ -95,13 +94,6 @@ pub async fn update_sku(
     ApiJson(body): ApiJson<UpdateSkuRequest>,
 ) -> Result<Json<Sku>, AppError> {
     Ok(Json(catalogue::update_sku(&state.db, &code, &body).await?))
-}
-
-/// Query of the asset list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct AssetQuery {
-    /// Branch code; without it, every branch the caller works at.
-    pub branch: Option<String>,
 }
 
 /// The fleet of the caller's branches.

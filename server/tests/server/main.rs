@@ -2,6 +2,7 @@
 
 mod auth;
 mod authz;
+mod client;
 mod booking {
     mod api;
     mod by_sku;

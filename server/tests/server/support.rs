@@ -132,19 +132,27 @@ impl TestApp {
         }
     }
 
+    /// The typed API client, acting with the current token (if any).
+    pub(crate) fn api(&self) -> sentra_api_client::ApiClient {
+        let client = sentra_api_client::ApiClient::new(&self.base_url)
+            .expect("a test server's URL is a valid base URL");
+        match &self.token {
+            Some(token) => client.with_token(token),
+            None => client,
+        }
+    }
+
     /// Logs in as staff and returns the access token.
     pub(crate) async fn staff_token(&self, email: &str, password: &str) -> anyhow::Result<String> {
-        let response = self
-            .client
-            .post(format!("{}/api/v1/auth/staff/login", self.base_url))
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
+        let tokens = self
+            .api()
+            .anonymous()
+            .staff_login(&sentra_protocol::StaffLoginRequest {
+                email: email.to_owned(),
+                password: password.to_owned(),
+            })
             .await?;
-        let body: serde_json::Value = response.json().await?;
-        body["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("staff login failed: {body}"))
+        Ok(tokens.access_token)
     }
 
     /// From now on, acts as the demo HQ admin (needs the demo data).

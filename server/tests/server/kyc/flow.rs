@@ -2,6 +2,7 @@
 //! manual review; consent first, encrypted documents, the access log, and the purge.
 
 use base64::Engine as _;
+use sentra_protocol::{CustomerLoginRequest, GiveConsentRequest, RegisterCustomerRequest};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -44,36 +45,35 @@ pub(crate) async fn verihubs_app(
 /// Registers and logs in a customer; the app then acts as them.
 pub(crate) async fn new_customer(app: &mut TestApp, email: &str) -> anyhow::Result<Uuid> {
     app.token = None;
-    let (status, profile) = app
-        .post(
-            "/api/v1/customers",
-            None,
-            &json!({"full_name": "Siti Rahayu", "email": email, "password": "rahasia-sekali-2026"}),
-        )
+    let profile = app
+        .api()
+        .register_customer(&RegisterCustomerRequest {
+            full_name: "Siti Rahayu".to_owned(),
+            phone: None,
+            email: Some(email.to_owned()),
+            password: "rahasia-sekali-2026".to_owned(),
+        })
         .await?;
-    anyhow::ensure!(status == 201, "register: {profile}");
-    let (_, tokens) = app
-        .post(
-            "/api/v1/auth/customer/login",
-            None,
-            &json!({"login": email, "password": "rahasia-sekali-2026"}),
-        )
+    let tokens = app
+        .api()
+        .customer_login(&CustomerLoginRequest {
+            login: email.to_owned(),
+            password: "rahasia-sekali-2026".to_owned(),
+        })
         .await?;
-    app.token = tokens["access_token"].as_str().map(str::to_owned);
-    Ok(profile["id"].as_str().expect("id").parse()?)
+    app.token = Some(tokens.access_token);
+    Ok(profile.id)
 }
 
 /// Accepts the current consent text.
 pub(crate) async fn consent(app: &TestApp) -> anyhow::Result<()> {
-    let (_, text) = app.get_json("/api/v1/kyc/consent").await?;
-    let (status, body) = app
-        .post(
-            "/api/v1/customers/me/consents",
-            None,
-            &json!({"version": text["version"], "accepted": true}),
-        )
+    let text = app.api().kyc_consent_text().await?;
+    app.api()
+        .give_consent(&GiveConsentRequest {
+            version: text.version,
+            accepted: true,
+        })
         .await?;
-    anyhow::ensure!(status == 201, "consent: {body}");
     Ok(())
 }
 

@@ -1,0 +1,335 @@
+//! The typed API client (`sentra-api-client`) against the real server: it has a method for
+//! every documented operation, and its types decode what the server really sends.
+
+use std::collections::BTreeSet;
+
+use sentra_api_client::{ApiClient, endpoints};
+use sentra_domain::{
+    AssetStatus, BookingKind, BookingStatus, CustomerKycStatus, MembershipTier, Money, Role,
+    SkuCategory, SubjectKind, WaitlistStatus, label::LabelKind,
+};
+use sentra_protocol::{
+    AssetQuery, BookingListQuery, CalendarQuery, ConfirmBookingRequest, CreateAssetRequest,
+    CreateBookingRequest, CustomerLoginRequest, JoinWaitlistRequest, RefreshRequest,
+    RegisterCustomerRequest, ScanRequest, SearchQuery, TransferRequest, UnitsQuery,
+    UpdateAssetRequest, UpdateProfileRequest, UpdateSkuRequest,
+};
+use utoipa::OpenApi;
+
+use crate::{
+    fixtures::{day, seed},
+    support::TestApp,
+};
+
+/// `(method, path)` of every operation in the server's OpenAPI document.
+fn documented_operations() -> BTreeSet<(String, String)> {
+    let doc = sentra_server::http::openapi::ApiDoc::openapi();
+    doc.paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let json = serde_json::to_value(item).unwrap_or_default();
+            json.as_object()
+                .map(|ops| {
+                    ops.keys()
+                        .filter(|key| {
+                            ["get", "post", "put", "patch", "delete"].contains(&key.as_str())
+                        })
+                        .map(|method| (method.clone(), path.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn every_documented_operation_has_a_client_method_and_no_other() {
+    let documented = documented_operations();
+    let in_client: BTreeSet<(String, String)> = endpoints::ALL
+        .iter()
+        .map(|e| (e.method.as_openapi().to_owned(), e.path.to_owned()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&in_client).collect();
+    assert!(
+        missing.is_empty(),
+        "documented operations without a client method (add them to sentra-api-client): {missing:?}"
+    );
+    let stale: Vec<_> = in_client.difference(&documented).collect();
+    assert!(
+        stale.is_empty(),
+        "client endpoints the server does not document: {stale:?}"
+    );
+    assert!(documented.len() >= 50, "{} operations", documented.len());
+}
+
+#[tokio::test]
+async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let public = app.api();
+
+    // Operations and the public catalogue.
+    assert_eq!(public.health().await?.status, "ok");
+    assert_eq!(
+        public.version().await?.api_version,
+        sentra_protocol::API_VERSION
+    );
+    assert!(public.readiness().await?.ready);
+    let branches = public.branches().await?.items;
+    assert!(branches.iter().any(|b| b.code == "JKT01"));
+    let skus = public.skus().await?.items;
+    let avanza = skus
+        .iter()
+        .find(|s| s.code == "AVANZA-13G-AT")
+        .expect("the demo Avanza");
+    assert_eq!(avanza.category, SkuCategory::Car);
+    assert!(!public.kyc_consent_text().await?.version.is_empty());
+
+    // The customer searches, registers, logs in and books the model.
+    let (start, end) = (day(3), day(6));
+    let found = public
+        .search(&SearchQuery {
+            sku: avanza.code.clone(),
+            start,
+            end,
+            ..SearchQuery::default()
+        })
+        .await?;
+    assert_eq!(found.price.total_idr, Money::from_rupiah(3 * 450_000));
+    assert!(
+        found
+            .branches
+            .iter()
+            .any(|b| b.branch_code == "JKT01" && b.free_units > 0)
+    );
+    let month = start.format("%Y-%m").to_string();
+    let calendar = public
+        .sku_calendar(
+            &avanza.code,
+            &CalendarQuery {
+                month,
+                branch: None,
+            },
+        )
+        .await?;
+    assert!(!calendar.days.is_empty());
+
+    let profile = public
+        .register_customer(&RegisterCustomerRequest {
+            full_name: "Dewi Lestari".to_owned(),
+            phone: None,
+            email: Some("dewi@example.com".to_owned()),
+            password: "rahasia-sekali-2026".to_owned(),
+        })
+        .await?;
+    assert_eq!(profile.kyc_status, CustomerKycStatus::Unverified);
+    assert_eq!(profile.membership_tier, MembershipTier::Regular);
+    let tokens = public
+        .customer_login(&CustomerLoginRequest {
+            login: "dewi@example.com".to_owned(),
+            password: "rahasia-sekali-2026".to_owned(),
+        })
+        .await?;
+    assert_eq!(tokens.me.kind, SubjectKind::Customer);
+    let customer = public.with_token(&tokens.access_token);
+    let renamed = customer
+        .update_my_profile(&UpdateProfileRequest {
+            full_name: Some("Dewi Lestari Putri".to_owned()),
+            ..UpdateProfileRequest::default()
+        })
+        .await?;
+    assert_eq!(customer.my_profile().await?.full_name, renamed.full_name);
+    let booking = customer
+        .create_booking(
+            "client-journey-1",
+            &CreateBookingRequest {
+                sku: Some(avanza.code.clone()),
+                branch: Some("JKT01".to_owned()),
+                near: None,
+                asset_id: None,
+                customer_id: profile.id,
+                start,
+                end,
+            },
+        )
+        .await?;
+    assert_eq!(booking.status, BookingStatus::PendingPayment);
+    assert_eq!(booking.kind, BookingKind::Rental);
+    assert_eq!(booking.total_idr, found.price.total_idr);
+    let mine = customer.my_bookings().await?.items;
+    let qr = mine
+        .iter()
+        .find(|b| b.id == booking.id)
+        .and_then(|b| b.qr_payload.clone())
+        .expect("the booking with its QR code");
+
+    // A customer may not see another branch's bookings: a typed problem, not a panic.
+    let refused = customer
+        .bookings(&BookingListQuery {
+            branch: "JKT01".to_owned(),
+            ..BookingListQuery::default()
+        })
+        .await
+        .expect_err("customers do not list branch bookings");
+    assert_eq!(refused.status(), Some(403), "{refused}");
+
+    // Staff at the counter scan the customer's QR and confirm the deposit.
+    app.as_hq().await?;
+    let staff = app.api();
+    let me = staff.me().await?;
+    assert_eq!((me.kind, me.role), (SubjectKind::Staff, Role::HqAdmin));
+    let scanned = staff.scan(&ScanRequest { payload: qr }).await?;
+    assert_eq!(scanned.kind, LabelKind::Booking);
+    let pending = staff
+        .bookings(&BookingListQuery {
+            branch: "JKT01".to_owned(),
+            status: Some(BookingStatus::PendingPayment.as_str().to_owned()),
+            limit: None,
+        })
+        .await?
+        .items;
+    assert!(pending.iter().any(|b| b.id == booking.id));
+    let hold_token = staff.booking(booking.id).await?.hold_token.expect("held");
+    let confirmed = staff
+        .confirm_booking(booking.id, &ConfirmBookingRequest { hold_token })
+        .await?;
+    assert_eq!(confirmed.status, BookingStatus::Confirmed);
+
+    // The unit it took is no longer among the free ones.
+    let free = staff
+        .free_units(&UnitsQuery {
+            sku: avanza.code.clone(),
+            start,
+            end,
+            branch: Some("JKT01".to_owned()),
+            limit: Some(200),
+            cursor: None,
+        })
+        .await?;
+    assert!(free.items.iter().all(|u| u.asset_id != booking.asset_id));
+
+    // The fleet: an asset, its label, a scan of it, a workshop visit, a transfer.
+    let fleet = staff
+        .assets(&AssetQuery {
+            branch: Some("JKT01".to_owned()),
+        })
+        .await?
+        .items;
+    assert!(fleet.iter().all(|a| a.home_branch_code == "JKT01"));
+    let asset = staff
+        .create_asset(&CreateAssetRequest {
+            sku_code: avanza.code.clone(),
+            branch_code: "JKT01".to_owned(),
+            plate_or_serial: "B 4321 CLI".to_owned(),
+            odometer_km: Some(1_000),
+        })
+        .await?;
+    assert_eq!(asset.status, AssetStatus::Active);
+    assert_eq!(staff.asset(asset.id).await?.plate_or_serial, "B 4321 CLI");
+    let label = staff.label(asset.id).await?;
+    let scanned = staff
+        .scan(&ScanRequest {
+            payload: label.payload,
+        })
+        .await?;
+    assert_eq!(scanned.kind, LabelKind::Asset);
+    assert!(staff.label_pdf(asset.id).await?.starts_with(b"%PDF"));
+    let reissued = staff.reissue_label(asset.id).await?;
+    assert_eq!(reissued.label_version, label.label_version + 1);
+    let serviced = staff
+        .update_asset(
+            asset.id,
+            &UpdateAssetRequest {
+                status: Some(AssetStatus::Maintenance.as_str().to_owned()),
+                odometer_km: Some(1_250),
+            },
+        )
+        .await?;
+    assert_eq!(
+        (serviced.status, serviced.odometer_km),
+        (AssetStatus::Maintenance, Some(1_250))
+    );
+    let note = staff
+        .transfer_asset(
+            asset.id,
+            &TransferRequest {
+                to_branch_code: "DPS01".to_owned(),
+                reason: "Lebaran demand in Bali".to_owned(),
+            },
+        )
+        .await?;
+    assert_eq!(staff.transfer(note.id).await?.number, note.number);
+    let repriced = staff
+        .update_sku(
+            &avanza.code,
+            &UpdateSkuRequest {
+                daily_rate_idr: Some(475_000),
+                ..UpdateSkuRequest::default()
+            },
+        )
+        .await?;
+    assert_eq!(repriced.daily_rate_idr, 475_000);
+
+    // The waitlist: join once, join again (the same entry), leave.
+    let request = JoinWaitlistRequest {
+        customer_id: profile.id,
+        sku: avanza.code.clone(),
+        branch: Some("DPS01".to_owned()),
+        start: day(40),
+        end: day(42),
+    };
+    let joined = customer.join_waitlist(&request).await?;
+    assert!(joined.created);
+    assert_eq!(joined.entry.status, WaitlistStatus::Waiting);
+    let again = customer.join_waitlist(&request).await?;
+    assert!(!again.created);
+    assert_eq!(again.entry.id, joined.entry.id);
+    assert_eq!(
+        customer.waitlist_entry(joined.entry.id).await?.position,
+        Some(1)
+    );
+    assert_eq!(
+        customer.leave_waitlist(joined.entry.id).await?.status,
+        WaitlistStatus::Left
+    );
+
+    // Cancelling, then the session: refresh once, log out, the old refresh token is dead.
+    let cancelled = staff.cancel_booking(booking.id).await?;
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    let renewed = public
+        .refresh(&RefreshRequest {
+            refresh_token: tokens.refresh_token.clone(),
+        })
+        .await?;
+    public
+        .logout(&RefreshRequest {
+            refresh_token: renewed.refresh_token.clone(),
+        })
+        .await?;
+    let dead = public
+        .refresh(&RefreshRequest {
+            refresh_token: renewed.refresh_token,
+        })
+        .await
+        .expect_err("logged out");
+    assert_eq!(dead.status(), Some(401));
+
+    let metrics = public.metrics().await?;
+    assert!(metrics.contains("sentra_http_requests_total"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_server_refusal_reaches_the_caller_as_a_typed_problem() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let client: ApiClient = app.api();
+    let err = client
+        .booking(uuid::Uuid::now_v7())
+        .await
+        .expect_err("no token");
+    assert_eq!((err.status(), err.code()), (Some(401), "unauthorized"));
+    let problem = err.problem().expect("a problem document");
+    assert_eq!(problem.status, 401);
+    Ok(())
+}
