@@ -68,8 +68,28 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
     let public = app.api();
+    let booked = customer_books_a_model(&public).await?;
+    app.as_hq().await?;
+    let staff = app.api();
+    counter_confirms(&staff, &booked).await?;
+    fleet_work(&staff, &booked.sku).await?;
+    waitlist_and_session(&public, &staff, &booked).await?;
+    let metrics = public.metrics().await?;
+    assert!(metrics.contains("sentra_http_requests_total"));
+    Ok(())
+}
 
-    // Operations and the public catalogue.
+/// What the customer's side of the journey leaves for the staff's side.
+struct Booked {
+    sku: String,
+    customer: sentra_protocol::CustomerProfile,
+    tokens: sentra_protocol::TokenResponse,
+    booking: sentra_protocol::Booking,
+    qr: String,
+}
+
+/// Operations and the public catalogue; returns the demo Avanza.
+async fn public_catalogue(public: &ApiClient) -> anyhow::Result<sentra_protocol::Sku> {
     assert_eq!(public.health().await?.status, "ok");
     assert_eq!(
         public.version().await?.api_version,
@@ -80,12 +100,18 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     assert!(branches.iter().any(|b| b.code == "JKT01"));
     let skus = public.skus().await?.items;
     let avanza = skus
-        .iter()
+        .into_iter()
         .find(|s| s.code == "AVANZA-13G-AT")
         .expect("the demo Avanza");
     assert_eq!(avanza.category, SkuCategory::Car);
     assert!(!public.kyc_consent_text().await?.version.is_empty());
+    Ok(avanza)
+}
 
+/// A customer searches, registers and books the model.
+async fn customer_books_a_model(public: &ApiClient) -> anyhow::Result<Booked> {
+    let avanza = public_catalogue(public).await?;
+    let avanza = &avanza;
     // The customer searches, registers, logs in and books the model.
     let (start, end) = (day(3), day(6));
     let found = public
@@ -173,13 +199,25 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
         .await
         .expect_err("customers do not list branch bookings");
     assert_eq!(refused.status(), Some(403), "{refused}");
+    Ok(Booked {
+        sku: avanza.code.clone(),
+        customer: profile,
+        tokens,
+        booking,
+        qr,
+    })
+}
 
-    // Staff at the counter scan the customer's QR and confirm the deposit.
-    app.as_hq().await?;
-    let staff = app.api();
+/// Staff at the counter scan the customer's QR and confirm the deposit.
+async fn counter_confirms(staff: &ApiClient, booked: &Booked) -> anyhow::Result<()> {
+    let Booked { booking, qr, .. } = booked;
     let me = staff.me().await?;
     assert_eq!((me.kind, me.role), (SubjectKind::Staff, Role::HqAdmin));
-    let scanned = staff.scan(&ScanRequest { payload: qr }).await?;
+    let scanned = staff
+        .scan(&ScanRequest {
+            payload: qr.clone(),
+        })
+        .await?;
     assert_eq!(scanned.kind, LabelKind::Booking);
     let pending = staff
         .bookings(&BookingListQuery {
@@ -199,17 +237,20 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     // The unit it took is no longer among the free ones.
     let free = staff
         .free_units(&UnitsQuery {
-            sku: avanza.code.clone(),
-            start,
-            end,
+            sku: booked.sku.clone(),
+            start: booking.start,
+            end: booking.end,
             branch: Some("JKT01".to_owned()),
             limit: Some(200),
             cursor: None,
         })
         .await?;
     assert!(free.items.iter().all(|u| u.asset_id != booking.asset_id));
+    Ok(())
+}
 
-    // The fleet: an asset, its label, a scan of it, a workshop visit, a transfer.
+/// The fleet: an asset, its label, a scan of it, a workshop visit, a transfer, a new price.
+async fn fleet_work(staff: &ApiClient, sku: &str) -> anyhow::Result<()> {
     let fleet = staff
         .assets(&AssetQuery {
             branch: Some("JKT01".to_owned()),
@@ -219,7 +260,7 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     assert!(fleet.iter().all(|a| a.home_branch_code == "JKT01"));
     let asset = staff
         .create_asset(&CreateAssetRequest {
-            sku_code: avanza.code.clone(),
+            sku_code: sku.to_owned(),
             branch_code: "JKT01".to_owned(),
             plate_or_serial: "B 4321 CLI".to_owned(),
             odometer_km: Some(1_000),
@@ -262,7 +303,7 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     assert_eq!(staff.transfer(note.id).await?.number, note.number);
     let repriced = staff
         .update_sku(
-            &avanza.code,
+            sku,
             &UpdateSkuRequest {
                 daily_rate_idr: Some(475_000),
                 ..UpdateSkuRequest::default()
@@ -270,11 +311,20 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
         )
         .await?;
     assert_eq!(repriced.daily_rate_idr, 475_000);
+    Ok(())
+}
 
-    // The waitlist: join once, join again (the same entry), leave.
+/// The waitlist (join, join again, leave), a cancellation, then the session: refresh once, log
+/// out, and the old refresh token is dead.
+async fn waitlist_and_session(
+    public: &ApiClient,
+    staff: &ApiClient,
+    booked: &Booked,
+) -> anyhow::Result<()> {
+    let customer = public.with_token(&booked.tokens.access_token);
     let request = JoinWaitlistRequest {
-        customer_id: profile.id,
-        sku: avanza.code.clone(),
+        customer_id: booked.customer.id,
+        sku: booked.sku.clone(),
         branch: Some("DPS01".to_owned()),
         start: day(40),
         end: day(42),
@@ -294,12 +344,11 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
         WaitlistStatus::Left
     );
 
-    // Cancelling, then the session: refresh once, log out, the old refresh token is dead.
-    let cancelled = staff.cancel_booking(booking.id).await?;
+    let cancelled = staff.cancel_booking(booked.booking.id).await?;
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
     let renewed = public
         .refresh(&RefreshRequest {
-            refresh_token: tokens.refresh_token.clone(),
+            refresh_token: booked.tokens.refresh_token.clone(),
         })
         .await?;
     public
@@ -314,9 +363,6 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
         .await
         .expect_err("logged out");
     assert_eq!(dead.status(), Some(401));
-
-    let metrics = public.metrics().await?;
-    assert!(metrics.contains("sentra_http_requests_total"));
     Ok(())
 }
 
