@@ -16,7 +16,11 @@ pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
                 fmt::layer()
                     .json()
                     .flatten_event(true)
-                    .with_current_span(true),
+                    // Every line carries its whole span chain (request id, principal, the
+                    // handler, the service call with its booking or asset id), so one booking can
+                    // be followed through the logs by its id.
+                    .with_current_span(true)
+                    .with_span_list(true),
             )
             .try_init()?,
     }

@@ -101,6 +101,7 @@ impl AuthService {
     }
 
     /// Staff login by e-mail.
+    #[tracing::instrument(name = "auth.staff_login", skip_all)]
     pub async fn staff_login(
         &self,
         email: &str,
@@ -125,6 +126,7 @@ impl AuthService {
     }
 
     /// Customer login by e-mail or phone number.
+    #[tracing::instrument(name = "auth.customer_login", skip_all)]
     pub async fn customer_login(
         &self,
         login: &str,
@@ -241,6 +243,7 @@ impl AuthService {
 
     /// Exchanges a refresh token for a new pair. A token that was already exchanged revokes its
     /// whole family: somebody else holds a copy.
+    #[tracing::instrument(name = "auth.refresh", skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let mut tx = self.0.db.begin().await?;
         let row: Option<(Uuid, String, Uuid, Uuid, bool, bool, bool)> = sqlx::query_as(
@@ -287,6 +290,7 @@ impl AuthService {
     }
 
     /// Ends the session the refresh token belongs to. Unknown tokens are ignored.
+    #[tracing::instrument(name = "auth.logout", skip_all)]
     pub async fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
@@ -299,6 +303,7 @@ impl AuthService {
     }
 
     /// Changes the caller's password and ends every session they have.
+    #[tracing::instrument(name = "auth.change_password", skip_all)]
     pub async fn change_password(
         &self,
         who: &Principal,

@@ -152,6 +152,7 @@ impl Availability {
 
     /// Active units of `sku_code` (in `branch_code`, or any branch) free for a rental
     /// `[start, end)`, including the SKU's turnaround buffer after it.
+    #[tracing::instrument(name = "availability.free_assets", skip_all)]
     pub async fn free_assets(
         &self,
         sku_code: &str,
@@ -241,6 +242,7 @@ impl Availability {
 
     /// Free units per branch of the search's scope: every branch with units of the SKU (free or
     /// not), nearest to `near` first, else by code.
+    #[tracing::instrument(name = "availability.branch_counts", skip_all)]
     pub async fn branch_counts(
         &self,
         units: &FreeUnits,
@@ -309,6 +311,7 @@ impl Availability {
 
     /// Per day of `[first, end)`: (free units, rentable units), for the SKU month calendar. A
     /// day counts a unit free when it is not occupied that day (buffer days included).
+    #[tracing::instrument(name = "availability.day_counts", skip_all)]
     pub async fn day_counts(
         &self,
         sku_code: &str,

@@ -64,6 +64,7 @@ impl BookingService {
     /// Holds a unit of the SKU for payment and, in the same transaction, stores
     /// `render(booking)` as the response of the request's idempotency key (see
     /// [`BookingService::create_recorded`]).
+    #[tracing::instrument(name = "booking.create_for_sku_recorded", skip_all)]
     pub async fn create_for_sku_recorded(
         &self,
         req: &SkuBooking,
@@ -82,6 +83,7 @@ impl BookingService {
 
     /// The waitlist entry's offer: any free unit of its SKU (in its branch, if it named one),
     /// chosen from Postgres alone, held for the offer window.
+    #[tracing::instrument(name = "booking.offer_for_sku", skip_all, fields(entry = %entry))]
     pub async fn offer_for_sku(
         &self,
         req: &SkuBooking,
@@ -153,6 +155,7 @@ impl BookingService {
 
     /// Tries the ranked units until one is held. `postgres_only`: never read the calendar.
     #[tracing::instrument(
+        name = "booking.assign",
         skip_all,
         fields(sku = %req.sku, branch = ?req.branch, customer = %req.customer_id),
         err(level = "debug")

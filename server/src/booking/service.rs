@@ -190,6 +190,7 @@ impl BookingService {
     }
 
     /// Creates a PENDING_PAYMENT hold that waits the configured payment window.
+    #[tracing::instrument(name = "booking.create", skip_all)]
     pub async fn create(&self, req: &CreateBooking) -> Result<repo::BookingRow, BookingError> {
         self.attempt(
             req,
@@ -204,6 +205,7 @@ impl BookingService {
     /// Creates a hold and, in its transaction, stores `render(booking)` as the response (HTTP
     /// `status`) of the request's idempotency key. [`BookingError::DecidedElsewhere`] when another
     /// request with the key committed first (nothing was created).
+    #[tracing::instrument(name = "booking.create_recorded", skip_all)]
     pub async fn create_recorded(
         &self,
         req: &CreateBooking,
@@ -230,6 +232,7 @@ impl BookingService {
     /// transaction, then the lock release and the calendar write. A unit `chosen` by a booking
     /// by SKU must still be at the branch it was chosen at (else [`BookingError::Moved`]).
     #[tracing::instrument(
+        name = "booking.attempt",
         skip_all,
         fields(asset = %req.asset_id, customer = %req.customer_id, booking = tracing::field::Empty),
         err(level = "debug")
@@ -321,6 +324,12 @@ impl BookingService {
         match decided {
             Ok((booking, change)) => {
                 tracing::Span::current().record("booking", tracing::field::display(booking.id));
+                tracing::info!(
+                    status = %booking.status,
+                    start = %booking.start_date,
+                    end = %booking.end_date,
+                    "booking held for payment"
+                );
                 let changes = [change];
                 tokio::join!(release, self.projection.publish(&changes));
                 Ok(booking)
@@ -453,13 +462,14 @@ impl BookingService {
     }
 
     /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
-    #[tracing::instrument(skip(self, hold_token), err(level = "debug"))]
+    #[tracing::instrument(name = "booking.confirm", skip_all, fields(booking = %id), err(level = "debug"))]
     pub async fn confirm(
         &self,
         id: Uuid,
         hold_token: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
         if let Some(row) = repo::confirm(&self.db, id, hold_token).await? {
+            tracing::info!(status = %row.status, "booking confirmed");
             return Ok(row);
         }
         let current = repo::get(&self.db, id)
@@ -482,9 +492,10 @@ impl BookingService {
     }
 
     /// Cancels a pending or confirmed booking and frees its days.
-    #[tracing::instrument(skip(self), err(level = "debug"))]
+    #[tracing::instrument(name = "booking.cancel", skip_all, fields(booking = %id), err(level = "debug"))]
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         if let Some((row, change)) = repo::cancel(&self.db, id).await? {
+            tracing::info!(status = %row.status, "booking cancelled");
             self.projection.publish(&[change]).await;
             Ok(row)
         } else {
@@ -499,6 +510,7 @@ impl BookingService {
     }
 
     /// The asset's home branch as Postgres has it now (for deciding who may book it).
+    #[tracing::instrument(name = "booking.home_branch_of", skip_all, fields(asset = %asset))]
     pub async fn home_branch_of(&self, asset: Uuid) -> Result<Option<Uuid>, BookingError> {
         Ok(repo::asset_context(&self.db, asset)
             .await?
@@ -506,6 +518,7 @@ impl BookingService {
     }
 
     /// One booking.
+    #[tracing::instrument(name = "booking.get", skip_all, fields(booking = %id))]
     pub async fn get(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
         repo::get(&self.db, id).await?.ok_or(BookingError::NotFound)
     }

@@ -60,6 +60,7 @@ pub enum JoinError {
 
 /// Joins the waitlist; joining again with the same request returns the open entry.
 /// Returns the entry and whether it was created now.
+#[tracing::instrument(name = "waitlist.join", skip_all, fields(customer = %customer_id))]
 pub async fn join(
     service: &BookingService,
     db: &PgPool,
@@ -127,6 +128,7 @@ pub async fn join(
 }
 
 /// One entry.
+#[tracing::instrument(name = "waitlist.get", skip_all, fields(entry = %id))]
 pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Entry>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ENTRY_COLUMNS} FROM waitlist w JOIN skus s ON s.id = w.sku_id WHERE w.id = $1"
@@ -138,6 +140,7 @@ pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Entry>> {
 
 /// Leaves the waitlist. An unpaid offer is cancelled with it, in the same transaction; a paid
 /// one is never touched (its entry is FULFILLED, which cannot be left).
+#[tracing::instrument(name = "waitlist.leave", skip_all, fields(entry = %id))]
 pub async fn leave(
     service: &BookingService,
     db: &PgPool,
@@ -223,6 +226,7 @@ async fn position_from_postgres(db: &PgPool, entry: &Entry) -> sqlx::Result<u64>
 /// lapsed with it, then offers the asset to the first waiting entries that fit. Every decision is
 /// Postgres's: the calendar bits may be stale (a write after commit failed, Redis restarted), so
 /// they are not asked. A busy asset fails the job, which runs again later.
+#[tracing::instrument(name = "waitlist.unit_freed", skip_all)]
 pub async fn unit_freed(
     service: &BookingService,
     db: &PgPool,

@@ -60,6 +60,7 @@ impl Customers {
     }
 
     /// One customer's profile.
+    #[tracing::instrument(name = "customers.profile", skip_all, fields(customer = %id))]
     pub async fn profile(&self, id: Uuid) -> Result<CustomerProfile, CustomerError> {
         let row: ProfileRow = sqlx::query_as(
             "SELECT id, full_name, phone, email, membership_tier, kyc_status FROM customers WHERE id = $1",
@@ -79,6 +80,7 @@ impl Customers {
     }
 
     /// Registers an account (the password hashed off the async threads).
+    #[tracing::instrument(name = "customers.register", skip_all)]
     pub async fn register(
         &self,
         request: RegisterCustomerRequest,
@@ -124,6 +126,7 @@ impl Customers {
     }
 
     /// Changes a customer's name, phone or e-mail (the fields given).
+    #[tracing::instrument(name = "customers.update", skip_all, fields(customer = %id))]
     pub async fn update(
         &self,
         id: Uuid,

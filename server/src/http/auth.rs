@@ -71,6 +71,7 @@ fn token_response(pair: TokenPair) -> Json<TokenResponse> {
         (status = 200, body = TokenResponse),
         (status = 401, description = "Wrong e-mail or password", body = Problem),
         (status = 429, description = "Too many failed logins; see Retry-After", body = Problem)))]
+#[tracing::instrument(name = "http.auth.staff_login", skip_all)]
 pub async fn staff_login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -89,6 +90,7 @@ pub async fn staff_login(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem),
         (status = 429, body = Problem)))]
+#[tracing::instrument(name = "http.auth.customer_login", skip_all)]
 pub async fn customer_login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -104,6 +106,7 @@ pub async fn customer_login(
 /// A new token pair for a refresh token (which stops working).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+#[tracing::instrument(name = "http.auth.refresh", skip_all)]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -116,6 +119,7 @@ pub async fn refresh(
 /// Ends the session of a refresh token.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "Logged out")))]
+#[tracing::instrument(name = "http.auth.logout", skip_all)]
 pub async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -128,6 +132,7 @@ pub async fn logout(
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.auth.change_password", skip_all)]
 pub async fn change_password(
     State(state): State<AppState>,
     principal: Principal,
@@ -143,6 +148,7 @@ pub async fn change_password(
 /// The caller, as the access token says.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[tracing::instrument(name = "http.auth.whoami", skip_all)]
 pub async fn whoami(principal: Principal) -> Json<Me> {
     Json(me(&principal))
 }

@@ -76,6 +76,7 @@ fn near(lat: Option<f64>, lon: Option<f64>, errors: &mut Vec<FieldError>) -> Opt
 /// and the server assigns the unit.
 #[utoipa::path(get, path = "/api/v1/availability", tag = "bookings", params(SearchQuery),
     responses((status = 200, body = Availability), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.availability.search", skip_all)]
 pub async fn search(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
@@ -137,6 +138,7 @@ pub async fn search(
 /// order. Branch staff see their own branches' units.
 #[utoipa::path(get, path = "/api/v1/availability/units", tag = "bookings", params(UnitsQuery),
     responses((status = 200, body = FreeUnitPage), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.availability.units", skip_all)]
 pub async fn units(
     State(state): State<AppState>,
     principal: Principal,
@@ -193,6 +195,7 @@ pub async fn units(
 #[utoipa::path(get, path = "/api/v1/skus/{code}/calendar", tag = "bookings",
     params(("code" = String, Path, description = "SKU code"), CalendarQuery),
     responses((status = 200, body = SkuCalendar), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.availability.calendar", skip_all, fields(id = %code))]
 pub async fn calendar(
     State(state): State<AppState>,
     Path(code): Path<String>,

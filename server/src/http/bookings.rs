@@ -146,6 +146,7 @@ pub(crate) fn to_dto(row: &BookingRow) -> Booking {
         (status = 409, description = "No unit of the model free (sold_out, checked in the database), dates taken (booking_conflict), held for another customer's payment until `held_until` (asset_held), asset being booked right now (asset_being_booked, retry after `Retry-After`), or moved to another branch meanwhile (asset_moved)", body = Problem),
         (status = 503, description = "The database could not answer; nothing is stored for the key, retry after `Retry-After`", body = Problem),
         (status = 422, description = "Invalid dates or ids, or a reused Idempotency-Key", body = Problem)))]
+#[tracing::instrument(name = "http.bookings.create", skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -208,6 +209,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = Uuid, Path, description = "Booking id")),
     responses((status = 200, body = Booking), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.bookings.get_one", skip_all, fields(booking = %id))]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -337,6 +339,7 @@ async fn may_book(
 /// Bookings of one branch, newest first.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingListQuery),
     responses((status = 200, body = BookingList), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.bookings.list", skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -382,6 +385,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings",
     params(("id" = Uuid, Path, description = "Booking id")),
     responses((status = 200, body = Booking), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[tracing::instrument(name = "http.bookings.cancel", skip_all, fields(booking = %id))]
 pub async fn cancel(
     State(state): State<AppState>,
     principal: Principal,
@@ -400,6 +404,7 @@ pub async fn cancel(
         (status = 200, body = Booking),
         (status = 404, body = Problem),
         (status = 409, description = "The payment window lapsed (hold_expired) or wrong state", body = Problem)))]
+#[tracing::instrument(name = "http.bookings.confirm", skip_all, fields(booking = %id))]
 pub async fn confirm(
     State(state): State<AppState>,
     principal: Principal,

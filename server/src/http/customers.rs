@@ -31,6 +31,7 @@ impl From<CustomerError> for AppError {
         (status = 201, body = CustomerProfile),
         (status = 409, description = "Phone or e-mail already registered", body = Problem),
         (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.customers.register", skip_all)]
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterCustomerRequest>,
@@ -44,6 +45,7 @@ pub async fn register(
 /// The caller's profile.
 #[utoipa::path(get, path = "/api/v1/customers/me", tag = "customers", security(("bearer" = [])),
     responses((status = 200, body = CustomerProfile), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[tracing::instrument(name = "http.customers.me", skip_all)]
 pub async fn me(
     State(state): State<AppState>,
     principal: Principal,
@@ -55,6 +57,7 @@ pub async fn me(
 #[utoipa::path(patch, path = "/api/v1/customers/me", tag = "customers", security(("bearer" = [])),
     request_body = UpdateProfileRequest,
     responses((status = 200, body = CustomerProfile), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.customers.update_me", skip_all)]
 pub async fn update_me(
     State(state): State<AppState>,
     principal: Principal,
@@ -66,6 +69,7 @@ pub async fn update_me(
 /// The caller's bookings, newest first, each with its QR booking code for the counter.
 #[utoipa::path(get, path = "/api/v1/customers/me/bookings", tag = "customers", security(("bearer" = [])),
     responses((status = 200, body = BookingList), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[tracing::instrument(name = "http.customers.my_bookings", skip_all)]
 pub async fn my_bookings(
     State(state): State<AppState>,
     principal: Principal,

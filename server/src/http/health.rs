@@ -21,6 +21,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The server is running", body = Health)))]
+#[tracing::instrument(name = "http.health.healthz", skip_all)]
 pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
@@ -33,6 +34,7 @@ pub async fn healthz() -> Json<Health> {
     responses(
         (status = 200, description = "Every dependency answers", body = Readiness),
         (status = 503, description = "A dependency does not answer", body = Readiness)))]
+#[tracing::instrument(name = "http.health.readyz", skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let postgres = async {
         let probe = crate::db::ping(&state.db);
@@ -98,6 +100,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// Server and API contract version.
 #[utoipa::path(get, path = "/api/v1/version", tag = "operations",
     responses((status = 200, description = "Versions", body = VersionInfo)))]
+#[tracing::instrument(name = "http.health.version", skip_all)]
 pub async fn version() -> Json<VersionInfo> {
     Json(VersionInfo {
         version: VERSION.to_owned(),
@@ -108,6 +111,7 @@ pub async fn version() -> Json<VersionInfo> {
 /// Prometheus metrics in the OpenMetrics text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
+#[tracing::instrument(name = "http.health.metrics", skip_all)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

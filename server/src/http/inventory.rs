@@ -42,6 +42,7 @@ fn label_key(state: &AppState) -> &[u8] {
 
 /// Every branch (public: customers pick a pickup branch).
 #[utoipa::path(get, path = "/api/v1/branches", tag = "inventory", responses((status = 200, body = BranchList)))]
+#[tracing::instrument(name = "http.inventory.list_branches", skip_all)]
 pub async fn list_branches(State(state): State<AppState>) -> Result<Json<BranchList>, AppError> {
     Ok(Json(BranchList {
         items: catalogue::list_branches(&state.db).await?,
@@ -52,6 +53,7 @@ pub async fn list_branches(State(state): State<AppState>) -> Result<Json<BranchL
 #[utoipa::path(post, path = "/api/v1/branches", tag = "inventory", security(("bearer" = [])),
     request_body = CreateBranchRequest,
     responses((status = 201, body = Branch), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.create_branch", skip_all)]
 pub async fn create_branch(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateBranchRequest>,
@@ -64,6 +66,7 @@ pub async fn create_branch(
 
 /// The SKU catalogue with prices (public: the customers' web shows it).
 #[utoipa::path(get, path = "/api/v1/skus", tag = "inventory", responses((status = 200, body = SkuList)))]
+#[tracing::instrument(name = "http.inventory.list_skus", skip_all)]
 pub async fn list_skus(State(state): State<AppState>) -> Result<Json<SkuList>, AppError> {
     Ok(Json(SkuList {
         items: catalogue::list_skus(&state.db).await?,
@@ -74,6 +77,7 @@ pub async fn list_skus(State(state): State<AppState>) -> Result<Json<SkuList>, A
 #[utoipa::path(post, path = "/api/v1/skus", tag = "inventory", security(("bearer" = [])),
     request_body = CreateSkuRequest,
     responses((status = 201, body = Sku), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.create_sku", skip_all)]
 pub async fn create_sku(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateSkuRequest>,
@@ -88,6 +92,7 @@ pub async fn create_sku(
 #[utoipa::path(patch, path = "/api/v1/skus/{code}", tag = "inventory", security(("bearer" = [])),
     params(("code" = String, Path, description = "SKU code")), request_body = UpdateSkuRequest,
     responses((status = 200, body = Sku), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.update_sku", skip_all, fields(sku = %code))]
 pub async fn update_sku(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -99,6 +104,7 @@ pub async fn update_sku(
 /// The fleet of the caller's branches.
 #[utoipa::path(get, path = "/api/v1/assets", tag = "inventory", security(("bearer" = [])), params(AssetQuery),
     responses((status = 200, body = AssetList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.list_assets", skip_all)]
 pub async fn list_assets(
     State(state): State<AppState>,
     principal: Principal,
@@ -113,6 +119,7 @@ pub async fn list_assets(
 #[utoipa::path(post, path = "/api/v1/assets", tag = "inventory", security(("bearer" = [])),
     request_body = CreateAssetRequest,
     responses((status = 201, body = Asset), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.create_asset", skip_all)]
 pub async fn create_asset(
     State(state): State<AppState>,
     principal: Principal,
@@ -128,6 +135,7 @@ pub async fn create_asset(
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id")),
     responses((status = 200, body = Asset), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.get_asset", skip_all, fields(asset = %id))]
 pub async fn get_asset(
     State(state): State<AppState>,
     principal: Principal,
@@ -143,6 +151,7 @@ pub async fn get_asset(
 #[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id")), request_body = UpdateAssetRequest,
     responses((status = 200, body = Asset), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.update_asset", skip_all, fields(asset = %id))]
 pub async fn update_asset(
     State(state): State<AppState>,
     principal: Principal,
@@ -160,6 +169,7 @@ pub async fn update_asset(
     params(("id" = Uuid, Path, description = "Asset id")), request_body = TransferRequest,
     responses((status = 201, body = TransferNote), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "Out on a rental (asset_in_use) or retired", body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.transfer_asset", skip_all, fields(asset = %id))]
 pub async fn transfer_asset(
     State(state): State<AppState>,
     principal: Principal,
@@ -175,6 +185,7 @@ pub async fn transfer_asset(
 #[utoipa::path(get, path = "/api/v1/transfers/{id}", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Transfer note id")),
     responses((status = 200, body = TransferNote), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.get_transfer", skip_all, fields(transfer = %id))]
 pub async fn get_transfer(
     State(state): State<AppState>,
     principal: Principal,
@@ -188,6 +199,7 @@ pub async fn get_transfer(
 #[utoipa::path(get, path = "/api/v1/assets/{id}/label", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id")),
     responses((status = 200, body = LabelPayload), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.get_label", skip_all, fields(asset = %id))]
 pub async fn get_label(
     State(state): State<AppState>,
     principal: Principal,
@@ -202,6 +214,7 @@ pub async fn get_label(
 #[utoipa::path(get, path = "/api/v1/assets/{id}/label.pdf", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id")),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.get_label_pdf", skip_all, fields(asset = %id))]
 pub async fn get_label_pdf(
     State(state): State<AppState>,
     principal: Principal,
@@ -229,6 +242,7 @@ pub async fn get_label_pdf(
 #[utoipa::path(post, path = "/api/v1/assets/{id}/label/reissue", tag = "inventory", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Asset id")),
     responses((status = 200, body = LabelPayload), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.inventory.reissue_label", skip_all, fields(asset = %id))]
 pub async fn reissue_label(
     State(state): State<AppState>,
     principal: Principal,
@@ -246,6 +260,7 @@ pub async fn reissue_label(
     request_body = ScanRequest,
     responses((status = 200, body = ScanResult), (status = 404, body = Problem),
         (status = 422, description = "Not a genuine SentraRental code (invalid_label)", body = Problem)))]
+#[tracing::instrument(name = "http.inventory.scan", skip_all)]
 pub async fn scan(
     State(state): State<AppState>,
     principal: Principal,

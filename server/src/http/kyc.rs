@@ -93,6 +93,7 @@ fn actor(principal: &Principal, address: Option<&Extension<ClientAddress>>) -> A
 
 /// The consent text a customer must accept before uploading identity documents.
 #[utoipa::path(get, path = "/api/v1/kyc/consent", tag = "kyc", responses((status = 200, body = ConsentText)))]
+#[tracing::instrument(name = "http.kyc.consent_text", skip_all)]
 pub async fn consent_text(State(state): State<AppState>) -> Json<ConsentText> {
     Json(consent::text(retention_days(&state)))
 }
@@ -101,6 +102,7 @@ pub async fn consent_text(State(state): State<AppState>) -> Json<ConsentText> {
 #[utoipa::path(post, path = "/api/v1/customers/me/consents", tag = "kyc", security(("bearer" = [])),
     request_body = GiveConsentRequest,
     responses((status = 201, body = Consent), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.give_consent", skip_all)]
 pub async fn give_consent(
     State(state): State<AppState>,
     principal: Principal,
@@ -130,6 +132,7 @@ pub async fn give_consent(
 #[utoipa::path(delete, path = "/api/v1/customers/me/consents/kyc", tag = "kyc", security(("bearer" = [])),
     responses((status = 200, body = ConsentWithdrawal),
         (status = 404, description = "No consent to withdraw", body = Problem)))]
+#[tracing::instrument(name = "http.kyc.withdraw_consent", skip_all)]
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     principal: Principal,
@@ -146,6 +149,7 @@ pub async fn withdraw_consent(
         (status = 413, body = Problem),
         (status = 422, description = "Invalid NIK or photos, or a photo too unclear (image_quality)", body = Problem),
         (status = 503, description = "The verification service is unavailable; nothing was stored", body = Problem)))]
+#[tracing::instrument(name = "http.kyc.submit", skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
     principal: Principal,
@@ -160,6 +164,7 @@ pub async fn submit(
 /// The customer's latest verification.
 #[utoipa::path(get, path = "/api/v1/customers/me/kyc", tag = "kyc", security(("bearer" = [])),
     responses((status = 200, body = KycCase), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.my_status", skip_all)]
 pub async fn my_status(
     State(state): State<AppState>,
     principal: Principal,
@@ -170,6 +175,7 @@ pub async fn my_status(
 /// Verifications waiting for a reviewer, oldest first.
 #[utoipa::path(get, path = "/api/v1/kyc/reviews", tag = "kyc", security(("bearer" = [])),
     responses((status = 200, body = KycCaseList), (status = 403, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.reviews", skip_all)]
 pub async fn reviews(State(state): State<AppState>) -> Result<Json<KycCaseList>, AppError> {
     Ok(Json(KycCaseList {
         items: state.kyc.pending_reviews().await?,
@@ -180,6 +186,7 @@ pub async fn reviews(State(state): State<AppState>) -> Result<Json<KycCaseList>,
 #[utoipa::path(get, path = "/api/v1/kyc/cases/{id}", tag = "kyc", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Verification id")),
     responses((status = 200, body = KycCase), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.case", skip_all, fields(case = %id))]
 pub async fn case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -193,6 +200,7 @@ pub async fn case(
     params(("id" = Uuid, Path, description = "Verification id"), ("kind" = String, Path, description = "`ktp` or `selfie`")),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
         (status = 404, description = "No such document, or deleted after the retention period", body = Problem)))]
+#[tracing::instrument(name = "http.kyc.document", skip_all, fields(case = %id))]
 pub async fn document(
     State(state): State<AppState>,
     principal: Principal,
@@ -221,6 +229,7 @@ pub async fn document(
     params(("id" = Uuid, Path, description = "Verification id")), request_body = KycDecisionRequest,
     responses((status = 200, body = KycCase), (status = 404, body = Problem),
         (status = 409, description = "Decided already", body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.decide", skip_all, fields(case = %id))]
 pub async fn decide(
     State(state): State<AppState>,
     principal: Principal,
@@ -240,6 +249,7 @@ pub async fn decide(
 #[utoipa::path(get, path = "/api/v1/kyc/cases/{id}/access-log", tag = "kyc", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Verification id")),
     responses((status = 200, body = AccessLog), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.kyc.access_log", skip_all, fields(case = %id))]
 pub async fn access_log(
     State(state): State<AppState>,
     Path(id): Path<String>,

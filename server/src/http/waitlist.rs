@@ -37,6 +37,7 @@ async fn to_dto(state: &AppState, entry: Entry) -> Result<WaitlistEntry, AppErro
         (status = 201, description = "Joined", body = WaitlistEntry),
         (status = 200, description = "Already waiting: the existing entry", body = WaitlistEntry),
         (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.waitlist.join", skip_all)]
 pub async fn join(
     State(state): State<AppState>,
     principal: Principal,
@@ -95,6 +96,7 @@ pub async fn join(
 #[utoipa::path(get, path = "/api/v1/waitlist/{id}", tag = "waitlist",
     params(("id" = Uuid, Path, description = "Entry id")),
     responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.waitlist.get_one", skip_all, fields(entry = %id))]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -131,6 +133,7 @@ async fn visible_entry(
 #[utoipa::path(delete, path = "/api/v1/waitlist/{id}", tag = "waitlist",
     params(("id" = Uuid, Path, description = "Entry id")),
     responses((status = 200, body = WaitlistEntry), (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.waitlist.leave", skip_all, fields(entry = %id))]
 pub async fn leave(
     State(state): State<AppState>,
     principal: Principal,

@@ -50,6 +50,7 @@ impl From<AssetRow> for Asset {
 
 /// The asset, if it exists and the caller works at its branch; otherwise "not found", so other
 /// branches' fleets stay invisible.
+#[tracing::instrument(name = "inventory.asset", skip_all, fields(asset = %id))]
 pub(crate) async fn visible(
     db: impl PgExecutor<'_>,
     principal: &Principal,
@@ -66,6 +67,7 @@ pub(crate) async fn visible(
 }
 
 /// Registers an asset at a branch the caller works at.
+#[tracing::instrument(name = "inventory.create_asset", skip_all)]
 pub async fn create(
     db: &PgPool,
     principal: &Principal,
@@ -128,6 +130,7 @@ fn normalise_plate(raw: &str) -> String {
 }
 
 /// The fleet of one branch (or of every branch the caller works at), by plate.
+#[tracing::instrument(name = "inventory.list_assets", skip_all)]
 pub async fn list(
     db: &PgPool,
     principal: &Principal,
@@ -163,6 +166,7 @@ pub async fn list(
 }
 
 /// Changes status and odometer. Retiring needs an empty future; the odometer never goes down.
+#[tracing::instrument(name = "inventory.update_asset", skip_all, fields(asset = %id))]
 pub async fn update(
     db: &PgPool,
     principal: &Principal,
@@ -248,6 +252,7 @@ pub fn label_payload(key: &[u8], row: &AssetRow) -> LabelPayload {
 }
 
 /// Starts a new label version: labels printed before no longer scan.
+#[tracing::instrument(name = "inventory.reissue_label", skip_all, fields(asset = %id))]
 pub async fn reissue_label(
     db: &PgPool,
     principal: &Principal,

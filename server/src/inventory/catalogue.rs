@@ -18,6 +18,7 @@ use super::InventoryError;
 const MAX_DAILY_RATE_IDR: i64 = 1_000_000_000;
 
 /// Creates a branch (and its bookings partition).
+#[tracing::instrument(name = "inventory.create_branch", skip_all)]
 pub async fn create_branch(
     db: &PgPool,
     request: &CreateBranchRequest,
@@ -115,6 +116,7 @@ pub async fn sku_id<'e>(db: impl sqlx::PgExecutor<'e>, code: &str) -> sqlx::Resu
 }
 
 /// Every branch, by code.
+#[tracing::instrument(name = "inventory.list_branches", skip_all)]
 pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, InventoryError> {
     type Row = (
         Uuid,
@@ -272,6 +274,7 @@ fn check_fields(request: &UpdateSkuRequest, errors: &mut Vec<FieldError>) -> Sku
 }
 
 /// Creates a SKU.
+#[tracing::instrument(name = "inventory.create_sku", skip_all)]
 pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, InventoryError> {
     let mut errors = Vec::new();
     let code = request.code.trim().to_owned();
@@ -338,6 +341,7 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
 
 /// Changes the fields sent. Prices apply to bookings made from now on; existing bookings keep
 /// the total they were made with.
+#[tracing::instrument(name = "inventory.update_sku", skip_all)]
 pub async fn update_sku(
     db: &PgPool,
     code: &str,
@@ -373,6 +377,7 @@ pub async fn update_sku(
 }
 
 /// Every SKU, by code.
+#[tracing::instrument(name = "inventory.list_skus", skip_all)]
 pub async fn list_skus(db: &PgPool) -> Result<Vec<Sku>, InventoryError> {
     let rows: Vec<SkuRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {SKU_COLUMNS} FROM skus ORDER BY code"

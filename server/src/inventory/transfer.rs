@@ -60,6 +60,7 @@ async fn branch(
 }
 
 /// Moves the asset and its bookings to `request.to_branch_code`; returns the transfer note.
+#[tracing::instrument(name = "inventory.transfer", skip_all, fields(asset = %asset_id))]
 pub async fn transfer(
     db: &PgPool,
     principal: &Principal,
@@ -224,6 +225,7 @@ async fn write_note(
 }
 
 /// A transfer note, for staff of either branch.
+#[tracing::instrument(name = "inventory.note", skip_all, fields(transfer = %id))]
 pub async fn note(
     db: &PgPool,
     principal: &Principal,

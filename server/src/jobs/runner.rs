@@ -33,7 +33,7 @@ trait Perform: Job {
 impl Perform for UnitFreed {
     async fn perform(self, workers: &Workers, db: &PgPool) -> anyhow::Result<()> {
         let offer = waitlist::unit_freed(&workers.bookings, db, &self).await?;
-        tracing::debug!(booking = %self.booking_id, ?offer, "freed unit handed to the waitlist");
+        tracing::info!(booking = %self.booking_id, ?offer, "freed unit handed to the waitlist");
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ impl Kyc {
     /// Withdraws the customer's consent (UU PDP): uploads need a new consent, cases waiting for
     /// review are closed unprocessed, and every stored photo of the customer is deleted now by
     /// the purge job instead of after the retention period. Decided results stay.
+    #[tracing::instrument(name = "kyc.withdraw_consent", skip_all, fields(customer = %customer))]
     pub async fn withdraw_consent(&self, customer: Uuid) -> Result<ConsentWithdrawal, KycFailure> {
         let mut tx = self.db.begin().await?;
         let withdrawn_at: chrono::DateTime<Utc> = sqlx::query_scalar(
@@ -69,6 +70,7 @@ impl Kyc {
 
     /// Deletes the case's raw images (object and wrapped key) and logs it; the result stays.
     /// Idempotent: the `kyc_purge` job may run it again after a failure.
+    #[tracing::instrument(name = "kyc.purge", skip_all, fields(case = %case))]
     pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
         let documents: Vec<(String, String, bool)> = sqlx::query_as(
             "SELECT kind, object_key, purged_at IS NOT NULL FROM kyc_documents WHERE case_id = $1",

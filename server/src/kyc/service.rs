@@ -164,6 +164,7 @@ fn check_submission(
 
 impl Kyc {
     /// Checks, assesses and stores one submission; answers the new case.
+    #[tracing::instrument(name = "kyc.submit", skip_all, fields(customer = %customer))]
     pub async fn submit(
         &self,
         customer: Uuid,
@@ -355,6 +356,7 @@ impl Kyc {
     }
 
     /// One case.
+    #[tracing::instrument(name = "kyc.case", skip_all, fields(case = %id))]
     pub async fn case(&self, id: Uuid) -> Result<KycCase, KycFailure> {
         let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE id = $1"
@@ -367,6 +369,7 @@ impl Kyc {
     }
 
     /// The customer's newest case.
+    #[tracing::instrument(name = "kyc.latest_of", skip_all, fields(customer = %customer))]
     pub async fn latest_of(&self, customer: Uuid) -> Result<KycCase, KycFailure> {
         let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1"
@@ -379,6 +382,7 @@ impl Kyc {
     }
 
     /// Cases waiting for a person, oldest first.
+    #[tracing::instrument(name = "kyc.pending_reviews", skip_all)]
     pub async fn pending_reviews(&self) -> Result<Vec<KycCase>, KycFailure> {
         let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM kyc_cases WHERE status = 'pending_review' ORDER BY created_at LIMIT 200"
@@ -389,6 +393,7 @@ impl Kyc {
     }
 
     /// A decrypted document (`ktp` or `selfie`), logged as viewed by `actor`.
+    #[tracing::instrument(name = "kyc.document", skip_all, fields(case = %case))]
     pub async fn document(
         &self,
         case: Uuid,
@@ -428,6 +433,7 @@ impl Kyc {
     }
 
     /// A reviewer's decision on a pending case.
+    #[tracing::instrument(name = "kyc.decide", skip_all, fields(case = %case, reviewer = %reviewer))]
     pub async fn decide(
         &self,
         case: Uuid,
@@ -486,6 +492,7 @@ impl Kyc {
     }
 
     /// Every access to the case's documents, oldest first.
+    #[tracing::instrument(name = "kyc.access_log", skip_all, fields(case = %case))]
     pub async fn access_log(&self, case: Uuid) -> Result<Vec<AccessLogEntry>, KycFailure> {
         self.case(case).await?;
         let rows: Vec<AccessRow> = sqlx::query_as(

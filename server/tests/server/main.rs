@@ -22,6 +22,7 @@ mod demo;
 mod fixtures;
 mod health;
 mod inventory;
+mod logged;
 mod kyc {
     pub(crate) mod fake_verihubs;
     pub(crate) mod flow;
@@ -31,3 +32,4 @@ mod kyc {
 mod partitions;
 mod schemathesis;
 mod support;
+mod traces;

@@ -2,104 +2,16 @@
 //! logging while a customer verifies (including a refused submission) and staff review the
 //! documents, and its whole output is searched afterwards.
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
-
 use serde_json::{Value, json};
 
 use super::{fake_verihubs::photo, flow::submission};
-use crate::support::{TEST_DATA_KEY, TEST_JWT_SECRET, TEST_LABEL_SECRET};
+use crate::logged::LoggedServer;
 
 const NIK: &str = "3171015708450001";
 
-/// The real server binary with debug JSON logs captured.
-struct LoggedServer {
-    child: sentra_test_support::KillOnDrop,
-    base: String,
-    _database: sentra_test_support::TestDatabase,
-    storage: tempfile::TempDir,
-}
-
-impl LoggedServer {
-    async fn start() -> anyhow::Result<Self> {
-        let database = sentra_test_support::TestDatabase::create(&sentra_server::MIGRATOR).await?;
-        sentra_server::demo::seed(&sqlx::PgPool::connect(database.url()).await?).await?;
-        let storage = tempfile::tempdir()?;
-        let port = sentra_test_support::free_port()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sentra-server"));
-        command
-            .env_clear()
-            .env("DATABASE_URL", database.url())
-            .env(
-                "REDIS_URL",
-                sentra_test_support::RedisServer::shared()?.url(),
-            )
-            .env(
-                "SENTRA_REDIS_KEY_PREFIX",
-                sentra_test_support::unique_key_prefix(),
-            )
-            .env("SENTRA_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("SENTRA_JWT_SECRET", TEST_JWT_SECRET)
-            .env("SENTRA_LABEL_SECRET", TEST_LABEL_SECRET)
-            .env("SENTRA_DATA_KEY", TEST_DATA_KEY)
-            .env("SENTRA_STORAGE_URL", storage.path())
-            .env("SENTRA_LOG", "debug")
-            .env("SENTRA_LOG_FORMAT", "json")
-            // Files, not pipes: a full pipe would block the server mid-test.
-            .stdout(Stdio::from(std::fs::File::create(
-                storage.path().join("server.log"),
-            )?))
-            .stderr(Stdio::from(std::fs::File::create(
-                storage.path().join("server.err"),
-            )?));
-        let server = sentra_test_support::KillOnDrop(sentra_test_support::spawn_tied(command)?);
-        let client = reqwest::Client::new();
-        let mut ready = false;
-        for _ in 0..300 {
-            if client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-            {
-                ready = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::ensure!(ready, "the server did not become ready");
-
-        Ok(Self {
-            child: server,
-            base,
-            _database: database,
-            storage,
-        })
-    }
-
-    /// Stops the server (SIGTERM, so it flushes) and returns everything it wrote.
-    fn stop_and_read_logs(self) -> anyhow::Result<String> {
-        // Stop the server and read everything it wrote.
-        #[expect(unsafe_code, reason = "kill(2) on our own child's pid")]
-        unsafe {
-            libc::kill(libc::pid_t::try_from(self.child.0.id())?, libc::SIGTERM);
-        }
-        let mut child = self.child;
-        let _ = child.0.wait();
-        let mut logs = std::fs::read_to_string(self.storage.path().join("server.log"))?;
-        logs.push_str(&std::fs::read_to_string(
-            self.storage.path().join("server.err"),
-        )?);
-        Ok(logs)
-    }
-}
-
 #[tokio::test]
 async fn identity_data_never_appears_in_the_logs() -> anyhow::Result<()> {
-    let server = LoggedServer::start().await?;
+    let server = LoggedServer::start(&[]).await?;
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let send_json = |path: &str, token: Option<&str>, body: Value| {
