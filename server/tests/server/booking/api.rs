@@ -1,14 +1,20 @@
-//! The booking endpoints as a client sees them: happy path, idempotency, validation, confirm
-//! and cancel.
+//! The booking endpoints as a client sees them, through the typed client: happy path,
+//! idempotency, validation, confirm and cancel. What the client cannot send (a missing
+//! Idempotency-Key, a body that is not a booking) goes over raw HTTP.
 
+use chrono::NaiveDate;
+use sentra_api_client::ApiError;
+use sentra_domain::{BookingStatus, Money};
+use sentra_protocol::{BookingListQuery, ConfirmBookingRequest, CreateBookingRequest};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::{
     fixtures::{assets, booking_body, customers, day, seed},
     support::TestApp,
 };
 
-async fn app_with_fixtures() -> anyhow::Result<(TestApp, Vec<uuid::Uuid>, Vec<uuid::Uuid>)> {
+async fn app_with_fixtures() -> anyhow::Result<(TestApp, Vec<Uuid>, Vec<Uuid>)> {
     let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
     app.as_hq().await?;
@@ -17,73 +23,93 @@ async fn app_with_fixtures() -> anyhow::Result<(TestApp, Vec<uuid::Uuid>, Vec<uu
     Ok((app, avanzas, people))
 }
 
+/// A staff booking of one unit.
+fn unit(asset: Uuid, customer: Uuid, start: NaiveDate, end: NaiveDate) -> CreateBookingRequest {
+    CreateBookingRequest {
+        sku: None,
+        branch: None,
+        near: None,
+        asset_id: Some(asset),
+        customer_id: customer,
+        start,
+        end,
+    }
+}
+
+/// The status and stable code of a refusal.
+fn refusal(err: &ApiError) -> (Option<u16>, &str) {
+    (err.status(), err.code())
+}
+
 #[tokio::test]
 async fn a_booking_is_held_for_payment_priced_and_blocks_its_buffer_day() -> anyhow::Result<()> {
     let (app, avanzas, people) = app_with_fixtures().await?;
-    let body = booking_body(avanzas[0], people[0], day(3), day(6));
-    let (status, booking) = app.post("/api/v1/bookings", Some("k-1"), &body).await?;
-    assert_eq!(status, 201, "{booking}");
-    assert_eq!(booking["status"], "PENDING_PAYMENT");
-    assert_eq!(booking["total_idr"], 3 * 450_000, "3 nights of Rp 450.000");
+    let api = app.api();
+    let booking = api
+        .create_booking("k-1", &unit(avanzas[0], people[0], day(3), day(6)))
+        .await?;
+    assert_eq!(booking.status, BookingStatus::PendingPayment);
     assert_eq!(
-        booking["blocked_until"],
-        json!(day(7)),
+        booking.total_idr,
+        Money::from_rupiah(3 * 450_000),
+        "3 nights of Rp 450.000"
+    );
+    assert_eq!(
+        booking.blocked_until,
+        day(7),
         "Avanza has a 1-day turnaround buffer"
     );
-    assert!(booking["hold_token"].is_string() && booking["expires_at"].is_string());
+    assert!(booking.hold_token.is_some() && booking.expires_at.is_some());
 
     // The buffer day is taken too: a rental starting on the return day is refused (held for
     // the first customer's payment until their window ends)...
-    let next = booking_body(avanzas[0], people[1], day(6), day(8));
-    let (status, problem) = app.post("/api/v1/bookings", Some("k-2"), &next).await?;
-    assert_eq!(status, 409);
-    assert_eq!(problem["code"], "asset_held");
-    assert_eq!(problem["held_until"], booking["expires_at"]);
+    let err = api
+        .create_booking("k-2", &unit(avanzas[0], people[1], day(6), day(8)))
+        .await
+        .expect_err("the buffer day is held");
+    assert_eq!(refusal(&err), (Some(409), "asset_held"));
+    let held_until = err.problem().and_then(|p| p.held_until);
+    assert_eq!(held_until, booking.expires_at, "{err}");
     // ...and one starting the day after the buffer is fine.
-    let later = booking_body(avanzas[0], people[1], day(7), day(8));
-    assert_eq!(
-        app.post("/api/v1/bookings", Some("k-3"), &later).await?.0,
-        201
-    );
-
-    let id = booking["id"].as_str().expect("id");
-    let (status, fetched) = app.get_json(&format!("/api/v1/bookings/{id}")).await?;
-    assert_eq!(status, 200);
-    assert_eq!(fetched["id"], booking["id"]);
-    let (status, list) = app
-        .get_json("/api/v1/bookings?branch=JKT01&status=PENDING_PAYMENT")
+    api.create_booking("k-3", &unit(avanzas[0], people[1], day(7), day(8)))
         .await?;
-    assert_eq!(status, 200);
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(2));
+
+    assert_eq!(api.booking(booking.id).await?.id, booking.id);
+    let list = api
+        .bookings(&BookingListQuery {
+            branch: "JKT01".to_owned(),
+            status: Some(BookingStatus::PendingPayment.as_str().to_owned()),
+            limit: None,
+        })
+        .await?;
+    assert_eq!(list.items.len(), 2);
     Ok(())
 }
 
 #[tokio::test]
 async fn idempotency_key_replays_and_refuses_a_different_body() -> anyhow::Result<()> {
     let (app, avanzas, people) = app_with_fixtures().await?;
-    let body = booking_body(avanzas[1], people[0], day(10), day(12));
-    let (status, first) = app
-        .post("/api/v1/bookings", Some("same-key"), &body)
-        .await?;
-    assert_eq!(status, 201);
-    let (status, replay) = app
-        .post("/api/v1/bookings", Some("same-key"), &body)
-        .await?;
-    assert_eq!(status, 201, "a replay returns the original response");
-    assert_eq!(replay, first);
+    let api = app.api();
+    let body = unit(avanzas[1], people[0], day(10), day(12));
+    let first = api.create_booking("same-key", &body).await?;
+    let replay = api.create_booking("same-key", &body).await?;
+    assert_eq!(replay, first, "a replay returns the original booking");
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings")
         .fetch_one(&app.db)
         .await?;
     assert_eq!(rows, 1, "the replay created nothing");
 
-    let other = booking_body(avanzas[1], people[0], day(20), day(22));
-    let (status, problem) = app
-        .post("/api/v1/bookings", Some("same-key"), &other)
-        .await?;
-    assert_eq!(status, 422);
-    assert_eq!(problem["code"], "idempotency_key_reused");
+    let other = unit(avanzas[1], people[0], day(20), day(22));
+    let err = api
+        .create_booking("same-key", &other)
+        .await
+        .expect_err("a key is bound to its first body");
+    assert_eq!(refusal(&err), (Some(422), "idempotency_key_reused"));
 
-    let (status, problem) = app.post("/api/v1/bookings", None, &other).await?;
+    // The typed client always sends a key; without one the server refuses.
+    let (status, problem) = app
+        .post("/api/v1/bookings", None, &serde_json::to_value(&other)?)
+        .await?;
     assert_eq!(status, 400);
     assert_eq!(problem["code"], "idempotency_key_required");
     Ok(())
@@ -92,61 +118,77 @@ async fn idempotency_key_replays_and_refuses_a_different_body() -> anyhow::Resul
 #[tokio::test]
 async fn bad_input_gets_a_4xx_problem_with_a_stable_code() -> anyhow::Result<()> {
     let (app, avanzas, people) = app_with_fixtures().await?;
+    let api = app.api();
     let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(2);
     let cases = [
         (
             "end before start",
-            booking_body(avanzas[0], people[0], day(5), day(4)),
+            unit(avanzas[0], people[0], day(5), day(4)),
             "end",
         ),
         (
             "same day",
-            booking_body(avanzas[0], people[0], day(5), day(5)),
+            unit(avanzas[0], people[0], day(5), day(5)),
             "end",
         ),
         (
             "too long",
-            booking_body(avanzas[0], people[0], day(1), day(200)),
+            unit(avanzas[0], people[0], day(1), day(200)),
             "end",
         ),
         (
             "in the past",
-            booking_body(avanzas[0], people[0], yesterday, day(1)),
+            unit(avanzas[0], people[0], yesterday, day(1)),
             "start",
         ),
         (
             "unknown asset",
-            booking_body(uuid::Uuid::now_v7(), people[0], day(1), day(2)),
+            unit(Uuid::now_v7(), people[0], day(1), day(2)),
             "asset_id",
         ),
         (
             "unknown customer",
-            booking_body(avanzas[0], uuid::Uuid::now_v7(), day(1), day(2)),
+            unit(avanzas[0], Uuid::now_v7(), day(1), day(2)),
             "customer_id",
-        ),
-        (
-            "not a date",
-            json!({"asset_id": avanzas[0], "customer_id": people[0], "start": "besok", "end": "2026-13-01"}),
-            "body",
         ),
     ];
     for (i, (what, body, field)) in cases.iter().enumerate() {
-        let (status, problem) = app
-            .post("/api/v1/bookings", Some(&format!("bad-{i}")), body)
-            .await?;
-        assert_eq!(status, 422, "{what}: {problem}");
-        assert_eq!(problem["code"], "validation_failed", "{what}");
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .map(|e| e.iter().filter_map(|f| f["field"].as_str()).collect())
+        let err = api
+            .create_booking(&format!("bad-{i}"), body)
+            .await
+            .expect_err(what);
+        assert_eq!(refusal(&err), (Some(422), "validation_failed"), "{what}");
+        let fields: Vec<&str> = err
+            .problem()
+            .map(|p| p.errors.iter().map(|f| f.field.as_str()).collect())
             .unwrap_or_default();
         assert!(fields.contains(field), "{what}: {fields:?}");
     }
-    let (status, problem) = app.get_json("/api/v1/bookings?branch=NOPE").await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (422, Some("validation_failed"))
+    // Not dates at all: only a raw client can send that.
+    let (status, problem) = app
+        .post(
+            "/api/v1/bookings",
+            Some("bad-dates"),
+            &json!({"asset_id": avanzas[0], "customer_id": people[0], "start": "besok", "end": "2026-13-01"}),
+        )
+        .await?;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "validation_failed");
+    assert!(
+        problem["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|f| f["field"] == "body")),
+        "{problem}"
     );
+
+    let err = api
+        .bookings(&BookingListQuery {
+            branch: "NOPE".to_owned(),
+            ..BookingListQuery::default()
+        })
+        .await
+        .expect_err("no such branch");
+    assert_eq!(refusal(&err), (Some(422), "validation_failed"));
     let (status, problem) = app.get_json("/api/v1/bookings/not-a-uuid").await?;
     assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
     Ok(())
@@ -155,53 +197,52 @@ async fn bad_input_gets_a_4xx_problem_with_a_stable_code() -> anyhow::Result<()>
 #[tokio::test]
 async fn confirm_is_fenced_by_the_hold_token_and_cancel_frees_the_days() -> anyhow::Result<()> {
     let (app, avanzas, people) = app_with_fixtures().await?;
-    let body = booking_body(avanzas[2], people[0], day(4), day(6));
-    let (_, booking) = app.post("/api/v1/bookings", Some("c-1"), &body).await?;
-    let id = booking["id"].as_str().expect("id").to_owned();
-    let confirm = format!("/api/v1/bookings/{id}/confirm");
-
-    let (status, problem) = app
-        .post(&confirm, None, &json!({"hold_token": uuid::Uuid::new_v4()}))
+    let api = app.api();
+    let booking = api
+        .create_booking("c-1", &unit(avanzas[2], people[0], day(4), day(6)))
         .await?;
+
+    let err = api
+        .confirm_booking(
+            booking.id,
+            &ConfirmBookingRequest {
+                hold_token: Uuid::new_v4(),
+            },
+        )
+        .await
+        .expect_err("a wrong token");
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (404, Some("not_found")),
+        refusal(&err),
+        (Some(404), "not_found"),
         "a wrong token learns nothing"
     );
-    let token = json!({"hold_token": booking["hold_token"]});
-    let (status, confirmed) = app.post(&confirm, None, &token).await?;
-    assert_eq!(status, 200);
-    assert_eq!(confirmed["status"], "CONFIRMED");
-    assert!(confirmed["expires_at"].is_null());
-    let (status, again) = app.post(&confirm, None, &token).await?;
+    let token = ConfirmBookingRequest {
+        hold_token: booking.hold_token.expect("held"),
+    };
+    let confirmed = api.confirm_booking(booking.id, &token).await?;
+    assert_eq!(confirmed.status, BookingStatus::Confirmed);
+    assert!(confirmed.expires_at.is_none());
+    let again = api.confirm_booking(booking.id, &token).await?;
     assert_eq!(
-        (status, again["status"].as_str()),
-        (200, Some("CONFIRMED")),
+        again.status,
+        BookingStatus::Confirmed,
         "confirm is idempotent"
     );
 
-    let (status, cancelled) = app
-        .post(&format!("/api/v1/bookings/{id}/cancel"), None, &json!({}))
-        .await?;
-    assert_eq!(
-        (status, cancelled["status"].as_str()),
-        (200, Some("CANCELLED"))
-    );
-    let (status, problem) = app
-        .post(&format!("/api/v1/bookings/{id}/cancel"), None, &json!({}))
-        .await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (409, Some("invalid_state"))
-    );
+    let cancelled = api.cancel_booking(booking.id).await?;
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    let err = api
+        .cancel_booking(booking.id)
+        .await
+        .expect_err("cancelled already");
+    assert_eq!(refusal(&err), (Some(409), "invalid_state"));
     // The days are free again, in Redis and in Postgres.
-    let (status, _) = app
-        .post(
-            "/api/v1/bookings",
-            Some("c-2"),
-            &booking_body(avanzas[2], people[1], day(4), day(6)),
-        )
+    api.create_booking("c-2", &unit(avanzas[2], people[1], day(4), day(6)))
         .await?;
-    assert_eq!(status, 201);
+    // The raw body helper the other booking tests use builds the same request.
+    assert_eq!(
+        serde_json::to_value(unit(avanzas[2], people[1], day(4), day(6)))?,
+        booking_body(avanzas[2], people[1], day(4), day(6))
+    );
     Ok(())
 }
