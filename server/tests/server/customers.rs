@@ -1,133 +1,152 @@
 //! Customers register themselves, log in with their phone, keep their profile and see their
-//! bookings — and only theirs.
+//! bookings — and only theirs. Through the typed client, as the web front end would.
 
-use serde_json::json;
+use sentra_api_client::ApiClient;
+use sentra_domain::{CustomerKycStatus, MembershipTier};
+use sentra_protocol::{
+    CreateBookingRequest, CustomerLoginRequest, RegisterCustomerRequest, UpdateProfileRequest,
+};
+use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, day, seed},
+    fixtures::{assets, day, seed},
     support::TestApp,
 };
+
+/// A booking of one unit.
+fn unit(asset: Uuid, customer: Uuid, days: (u64, u64)) -> CreateBookingRequest {
+    CreateBookingRequest {
+        sku: None,
+        branch: None,
+        near: None,
+        asset_id: Some(asset),
+        customer_id: customer,
+        start: day(days.0),
+        end: day(days.1),
+    }
+}
+
+fn registration(
+    full_name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+    password: &str,
+) -> RegisterCustomerRequest {
+    RegisterCustomerRequest {
+        full_name: full_name.to_owned(),
+        phone: phone.map(str::to_owned),
+        email: email.map(str::to_owned),
+        password: password.to_owned(),
+    }
+}
 
 #[tokio::test]
 async fn a_customer_registers_logs_in_books_and_sees_only_their_bookings() -> anyhow::Result<()> {
     let mut app = TestApp::spawn().await?;
     seed(&app.db).await?;
-    let registration = json!({"full_name": "Dewi Lestari", "phone": "0813-1111-2222", "password": "sewa-mobil-lebaran"});
-    let (status, profile) = app.post("/api/v1/customers", None, &registration).await?;
-    assert_eq!(status, 201, "{profile}");
-    assert_eq!(profile["phone"], "+6281311112222", "normalised");
-    assert_eq!(
-        (
-            profile["membership_tier"].as_str(),
-            profile["kyc_status"].as_str()
-        ),
-        (Some("regular"), Some("unverified"))
+    let public = app.api();
+    let dewi = registration(
+        "Dewi Lestari",
+        Some("0813-1111-2222"),
+        None,
+        "sewa-mobil-lebaran",
     );
-    let (status, problem) = app.post("/api/v1/customers", None, &registration).await?;
+    let profile = public.register_customer(&dewi).await?;
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (409, Some("conflict")),
-        "registered once"
+        profile.phone.as_deref(),
+        Some("+6281311112222"),
+        "normalised"
     );
-
-    let (status, tokens) = app
-        .post(
-            "/api/v1/auth/customer/login",
-            None,
-            &json!({"login": "+6281311112222", "password": "sewa-mobil-lebaran"}),
-        )
-        .await?;
-    assert_eq!(status, 200, "{tokens}");
-    app.token = tokens["access_token"].as_str().map(str::to_owned);
-    let dewi = profile["id"].clone();
-
-    let (status, updated) = app
-        .request(reqwest::Method::PATCH, "/api/v1/customers/me")
-        .json(&json!({"email": "Dewi.Lestari@Example.com"}))
-        .send()
+    assert_eq!(
+        (profile.membership_tier, profile.kyc_status),
+        (MembershipTier::Regular, CustomerKycStatus::Unverified)
+    );
+    let err = public
+        .register_customer(&dewi)
         .await
-        .map(|r| r.status().as_u16())
-        .map(|s| (s, ()))?;
-    assert_eq!((status, updated), (200, ()));
-    let (_, me) = app.get_json("/api/v1/customers/me").await?;
+        .expect_err("registered once");
+    assert_eq!((err.status(), err.code()), (Some(409), "conflict"));
+
+    let tokens = public
+        .customer_login(&CustomerLoginRequest {
+            login: "+6281311112222".to_owned(),
+            password: "sewa-mobil-lebaran".to_owned(),
+        })
+        .await?;
+    let customer: ApiClient = public.with_token(&tokens.access_token);
+    customer
+        .update_my_profile(&UpdateProfileRequest {
+            email: Some("Dewi.Lestari@Example.com".to_owned()),
+            ..UpdateProfileRequest::default()
+        })
+        .await?;
+    let me = customer.my_profile().await?;
     assert_eq!(
-        (me["email"].as_str(), me["full_name"].as_str()),
-        (Some("dewi.lestari@example.com"), Some("Dewi Lestari"))
+        (me.email.as_deref(), me.full_name.as_str()),
+        (Some("dewi.lestari@example.com"), "Dewi Lestari")
     );
 
     let scooter = assets(&app.db, "VARIO-125", "DPS01").await?[0];
-    let someone_else = uuid::Uuid::now_v7();
-    let (status, problem) = app
-        .post(
-            "/api/v1/bookings",
-            Some("d-0"),
-            &booking_body(scooter, someone_else, day(4), day(6)),
-        )
+    let err = customer
+        .create_booking("d-0", &unit(scooter, Uuid::now_v7(), (4, 6)))
+        .await
+        .expect_err("customers book for themselves");
+    assert_eq!((err.status(), err.code()), (Some(403), "forbidden"));
+    customer
+        .create_booking("d-1", &unit(scooter, profile.id, (4, 6)))
         .await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (403, Some("forbidden")),
-        "customers book for themselves"
-    );
-    let dewi_id: uuid::Uuid = serde_json::from_value(dewi.clone())?;
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            Some("d-1"),
-            &booking_body(scooter, dewi_id, day(4), day(6)),
-        )
-        .await?;
-    assert_eq!(status, 201, "{booking}");
 
     // Somebody else's booking exists too; Dewi's list has only hers.
     app.as_hq().await?;
-    let budi: uuid::Uuid =
+    let budi: Uuid =
         sqlx::query_scalar("SELECT id FROM customers WHERE email = 'budi.santoso@example.com'")
             .fetch_one(&app.db)
             .await?;
-    app.post(
-        "/api/v1/bookings",
-        Some("b-1"),
-        &booking_body(scooter, budi, day(8), day(9)),
-    )
-    .await?;
-    app.token = tokens["access_token"].as_str().map(str::to_owned);
-    let (status, mine) = app.get_json("/api/v1/customers/me/bookings").await?;
-    assert_eq!(status, 200);
-    let items = mine["items"].as_array().expect("items");
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["customer_id"], dewi);
+    app.api()
+        .create_booking("b-1", &unit(scooter, budi, (8, 9)))
+        .await?;
+    let mine = customer.my_bookings().await?.items;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].customer_id, Some(profile.id));
     Ok(())
 }
 
 #[tokio::test]
 async fn registration_explains_every_bad_field() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
-    let (status, problem) = app
-        .post("/api/v1/customers", None, &json!({"full_name": " ", "phone": "021-555", "email": "bukan-email", "password": "pendek"}))
-        .await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (422, Some("validation_failed"))
-    );
-    let mut fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let api = app.api();
+    let err = api
+        .register_customer(&registration(
+            " ",
+            Some("021-555"),
+            Some("bukan-email"),
+            "pendek",
+        ))
+        .await
+        .expect_err("every field is wrong");
+    assert_eq!((err.status(), err.code()), (Some(422), "validation_failed"));
+    let mut fields: Vec<&str> = err
+        .problem()
+        .map(|p| p.errors.iter().map(|e| e.field.as_str()).collect())
+        .unwrap_or_default();
     fields.sort_unstable();
     assert_eq!(fields, ["email", "full_name", "password", "phone"]);
-    let (status, problem) = app
-        .post(
-            "/api/v1/customers",
+    let err = api
+        .register_customer(&registration(
+            "Tanpa Kontak",
             None,
-            &json!({"full_name": "Tanpa Kontak", "password": "cukup-panjang-123"}),
-        )
-        .await?;
+            None,
+            "cukup-panjang-123",
+        ))
+        .await
+        .expect_err("no contact");
+    let first_field = err
+        .problem()
+        .and_then(|p| p.errors.first())
+        .map(|e| e.field.as_str());
     assert_eq!(
-        (status, problem["errors"][0]["field"].as_str()),
-        (422, Some("phone")),
+        (err.status(), first_field),
+        (Some(422), Some("phone")),
         "a phone or an e-mail is needed"
     );
     Ok(())
