@@ -1,7 +1,14 @@
-//! Logins, tokens and sessions as a client sees them.
+//! Logins, tokens and sessions as a client sees them, through the typed client. The bearer
+//! challenge header is read over raw HTTP.
 
+use std::time::Duration;
+
+use sentra_api_client::{ApiClient, ApiError};
+use sentra_protocol::{
+    ChangePasswordRequest, CustomerLoginRequest, RefreshRequest, StaffLoginRequest, TokenResponse,
+};
 use sentra_server::auth::{Role, SubjectKind, jwt, principal::Claims};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
     fixtures::seed,
@@ -10,16 +17,27 @@ use crate::{
 
 const HQ: (&str, &str) = ("hq@demo.sentrarental.id", "demo-hq-2026");
 
-async fn staff_login(app: &TestApp, email: &str, password: &str) -> anyhow::Result<(u16, Value)> {
-    app.post(
-        "/api/v1/auth/staff/login",
-        None,
-        &json!({"email": email, "password": password}),
-    )
+async fn staff_login(
+    api: &ApiClient,
+    email: &str,
+    password: &str,
+) -> Result<TokenResponse, ApiError> {
+    api.staff_login(&StaffLoginRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    })
     .await
 }
 
-async fn me(app: &TestApp, token: &str) -> anyhow::Result<(u16, Value, Option<String>)> {
+async fn refresh(api: &ApiClient, tokens: &TokenResponse) -> Result<TokenResponse, ApiError> {
+    api.refresh(&RefreshRequest {
+        refresh_token: tokens.refresh_token.clone(),
+    })
+    .await
+}
+
+/// `GET /auth/me` over raw HTTP: status, body and the `WWW-Authenticate` challenge.
+async fn me_raw(app: &TestApp, token: &str) -> anyhow::Result<(u16, Value, Option<String>)> {
     let response = app
         .client
         .get(format!("{}/api/v1/auth/me", app.base_url))
@@ -39,34 +57,32 @@ async fn me(app: &TestApp, token: &str) -> anyhow::Result<(u16, Value, Option<St
     ))
 }
 
+fn refusal(err: &ApiError) -> (Option<u16>, &str) {
+    (err.status(), err.code())
+}
+
 #[tokio::test]
 async fn staff_log_in_and_the_token_says_who_they_are() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;
-    let (status, tokens) =
-        staff_login(&app, "Admin.JKT@demo.sentrarental.id", "demo-jkt-2026").await?;
-    assert_eq!(status, 200, "{tokens}");
-    assert_eq!(tokens["token_type"], "Bearer");
-    assert_eq!(tokens["expires_in"], 900);
-    assert_eq!(tokens["me"]["role"], "branch_admin");
-    assert_eq!(tokens["me"]["branches"].as_array().map(Vec::len), Some(1));
-    let (status, who, _) = me(&app, tokens["access_token"].as_str().expect("token")).await?;
-    assert_eq!((status, who["kind"].as_str()), (200, Some("staff")));
-    assert_eq!(who["id"], tokens["me"]["id"]);
+    let api = app.api();
+    let tokens = staff_login(&api, "Admin.JKT@demo.sentrarental.id", "demo-jkt-2026").await?;
+    assert_eq!(tokens.token_type, "Bearer");
+    assert_eq!(tokens.expires_in, 900);
+    assert_eq!(tokens.me.role, Role::BranchAdmin);
+    assert_eq!(tokens.me.branches.len(), 1);
+    let who = api.with_token(&tokens.access_token).me().await?;
+    assert_eq!(who.kind, SubjectKind::Staff);
+    assert_eq!(who.id, tokens.me.id);
 
     // Customers log in with their phone or e-mail.
-    let (status, customer) = app
-        .post(
-            "/api/v1/auth/customer/login",
-            None,
-            &json!({"login": "+6281234567004", "password": "demo-pelanggan-2026"}),
-        )
+    let customer = api
+        .customer_login(&CustomerLoginRequest {
+            login: "+6281234567004".to_owned(),
+            password: "demo-pelanggan-2026".to_owned(),
+        })
         .await?;
-    assert_eq!(
-        (status, customer["me"]["role"].as_str()),
-        (200, Some("customer")),
-        "{customer}"
-    );
+    assert_eq!(customer.me.role, Role::Customer);
     Ok(())
 }
 
@@ -103,7 +119,7 @@ async fn missing_forged_and_expired_tokens_get_401_with_a_bearer_challenge() -> 
         ("forged", forged.as_str()),
         ("garbage", "abc.def.ghi"),
     ] {
-        let (status, problem, challenge) = me(&app, token).await?;
+        let (status, problem, challenge) = me_raw(&app, token).await?;
         assert_eq!(
             (status, problem["code"].as_str()),
             (401, Some("unauthorized")),
@@ -111,9 +127,10 @@ async fn missing_forged_and_expired_tokens_get_401_with_a_bearer_challenge() -> 
         );
         assert_eq!(challenge.as_deref(), Some("Bearer"), "{what}");
     }
+    let me = app.api().with_token(&valid).me().await?;
     assert_eq!(
-        me(&app, &valid).await?.0,
-        200,
+        me.role,
+        Role::HqAdmin,
         "the same claims, properly signed, pass"
     );
     Ok(())
@@ -123,32 +140,39 @@ async fn missing_forged_and_expired_tokens_get_401_with_a_bearer_challenge() -> 
 async fn wrong_passwords_are_refused_alike_and_then_throttled() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;
-    let (status, wrong_password) = staff_login(&app, HQ.0, "tebakan-1").await?;
-    let (status2, no_account) =
-        staff_login(&app, "nobody@demo.sentrarental.id", "tebakan-1").await?;
-    assert_eq!((status, status2), (401, 401));
+    let api = app.api();
+    let wrong_password = staff_login(&api, HQ.0, "tebakan-1")
+        .await
+        .expect_err("wrong password");
+    let no_account = staff_login(&api, "nobody@demo.sentrarental.id", "tebakan-1")
+        .await
+        .expect_err("no account");
     assert_eq!(
-        wrong_password["detail"], no_account["detail"],
+        (wrong_password.status(), no_account.status()),
+        (Some(401), Some(401))
+    );
+    assert_eq!(
+        wrong_password.problem().and_then(|p| p.detail.clone()),
+        no_account.problem().and_then(|p| p.detail.clone()),
         "no hint which logins exist"
     );
     for i in 2..=5 {
-        assert_eq!(
-            staff_login(&app, HQ.0, &format!("tebakan-{i}")).await?.0,
-            401
-        );
+        let err = staff_login(&api, HQ.0, &format!("tebakan-{i}"))
+            .await
+            .expect_err("wrong password");
+        assert_eq!(err.status(), Some(401));
     }
     // Locked now, even with the right password.
-    let response = app
-        .client
-        .post(format!("{}/api/v1/auth/staff/login", app.base_url))
-        .json(&json!({"email": HQ.0, "password": HQ.1}))
-        .send()
-        .await?;
-    assert_eq!(response.status().as_u16(), 429);
-    let retry_after: u64 = response.headers()["retry-after"].to_str()?.parse()?;
-    assert!((60..=900).contains(&retry_after), "{retry_after}");
-    let problem: Value = response.json().await?;
-    assert_eq!(problem["code"], "rate_limited");
+    let err = staff_login(&api, HQ.0, HQ.1).await.expect_err("locked");
+    assert_eq!(refusal(&err), (Some(429), "rate_limited"));
+    let ApiError::Server { retry_after, .. } = err else {
+        panic!("a server refusal: {err}");
+    };
+    let retry_after = retry_after.expect("Retry-After");
+    assert!(
+        (Duration::from_mins(1)..=Duration::from_mins(15)).contains(&retry_after),
+        "{retry_after:?}"
+    );
     Ok(())
 }
 
@@ -156,50 +180,26 @@ async fn wrong_passwords_are_refused_alike_and_then_throttled() -> anyhow::Resul
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;
-    let (_, first) = staff_login(&app, HQ.0, HQ.1).await?;
-    let refresh = |token: &Value| json!({"refresh_token": token["refresh_token"]});
-    let (status, second) = app
-        .post("/api/v1/auth/refresh", None, &refresh(&first))
-        .await?;
-    assert_eq!(status, 200, "{second}");
-    assert_ne!(second["refresh_token"], first["refresh_token"]);
-    assert_eq!(
-        me(&app, second["access_token"].as_str().expect("token"))
-            .await?
-            .0,
-        200
-    );
+    let api = app.api();
+    let first = staff_login(&api, HQ.0, HQ.1).await?;
+    let second = refresh(&api, &first).await?;
+    assert_ne!(second.refresh_token, first.refresh_token);
+    api.with_token(&second.access_token).me().await?;
 
     // The first refresh token comes back (stolen copy): refused, and the whole session ends.
-    let (status, problem) = app
-        .post("/api/v1/auth/refresh", None, &refresh(&first))
-        .await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (401, Some("unauthorized"))
-    );
-    assert_eq!(
-        app.post("/api/v1/auth/refresh", None, &refresh(&second))
-            .await?
-            .0,
-        401
-    );
+    let err = refresh(&api, &first).await.expect_err("reused");
+    assert_eq!(refusal(&err), (Some(401), "unauthorized"));
+    let err = refresh(&api, &second).await.expect_err("the session ended");
+    assert_eq!(err.status(), Some(401));
 
-    // Logout ends a session too.
-    let (_, third) = staff_login(&app, HQ.0, HQ.1).await?;
-    let response = app
-        .client
-        .post(format!("{}/api/v1/auth/logout", app.base_url))
-        .json(&refresh(&third))
-        .send()
-        .await?;
-    assert_eq!(response.status().as_u16(), 204);
-    assert_eq!(
-        app.post("/api/v1/auth/refresh", None, &refresh(&third))
-            .await?
-            .0,
-        401
-    );
+    // Logout (204) ends a session too.
+    let third = staff_login(&api, HQ.0, HQ.1).await?;
+    api.logout(&RefreshRequest {
+        refresh_token: third.refresh_token.clone(),
+    })
+    .await?;
+    let err = refresh(&api, &third).await.expect_err("logged out");
+    assert_eq!(err.status(), Some(401));
     Ok(())
 }
 
@@ -207,51 +207,38 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session() -> anyhow::Re
 async fn changing_the_password_ends_every_session() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;
-    let (_, laptop) = staff_login(&app, HQ.0, HQ.1).await?;
-    let (_, counter) = staff_login(&app, HQ.0, HQ.1).await?;
-    let change =
-        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
-    let send = |body: Value| {
-        app.client
-            .post(format!("{}/api/v1/auth/password", app.base_url))
-            .bearer_auth(laptop["access_token"].as_str().unwrap_or_default())
-            .json(&body)
-            .send()
+    let api = app.api();
+    let laptop = staff_login(&api, HQ.0, HQ.1).await?;
+    let counter = staff_login(&api, HQ.0, HQ.1).await?;
+    let change = |current: &str, new: &str| ChangePasswordRequest {
+        current_password: current.to_owned(),
+        new_password: new.to_owned(),
     };
-    assert_eq!(
-        send(change(HQ.1, "pendek")).await?.status().as_u16(),
-        422,
-        "too short"
-    );
-    assert_eq!(
-        send(change("salah-sekali-123", "kata-sandi-baru-2026"))
-            .await?
-            .status()
-            .as_u16(),
-        401
-    );
-    assert_eq!(
-        send(change(HQ.1, "kata-sandi-baru-2026"))
-            .await?
-            .status()
-            .as_u16(),
-        204
-    );
+    let on_laptop = api.with_token(&laptop.access_token);
+    let err = on_laptop
+        .change_password(&change(HQ.1, "pendek"))
+        .await
+        .expect_err("too short");
+    assert_eq!(err.status(), Some(422), "too short");
+    let err = on_laptop
+        .change_password(&change("salah-sekali-123", "kata-sandi-baru-2026"))
+        .await
+        .expect_err("wrong current password");
+    assert_eq!(err.status(), Some(401));
+    on_laptop
+        .change_password(&change(HQ.1, "kata-sandi-baru-2026"))
+        .await?;
     for session in [&laptop, &counter] {
-        let (status, _) = app
-            .post(
-                "/api/v1/auth/refresh",
-                None,
-                &json!({"refresh_token": session["refresh_token"]}),
-            )
-            .await?;
-        assert_eq!(status, 401, "every session ends");
+        let err = refresh(&api, session)
+            .await
+            .expect_err("every session ends");
+        assert_eq!(err.status(), Some(401), "every session ends");
     }
-    assert_eq!(staff_login(&app, HQ.0, HQ.1).await?.0, 401);
-    assert_eq!(
-        staff_login(&app, HQ.0, "kata-sandi-baru-2026").await?.0,
-        200
-    );
+    let err = staff_login(&api, HQ.0, HQ.1)
+        .await
+        .expect_err("old password");
+    assert_eq!(err.status(), Some(401));
+    staff_login(&api, HQ.0, "kata-sandi-baru-2026").await?;
     Ok(())
 }
 
@@ -259,20 +246,20 @@ async fn changing_the_password_ends_every_session() -> anyhow::Result<()> {
 async fn one_address_guessing_across_many_accounts_is_throttled_too() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     seed(&app.db).await?;
+    let api = app.api();
     for i in 0..20 {
-        let (status, _) = staff_login(
-            &app,
+        let err = staff_login(
+            &api,
             &format!("tebak{i}@demo.sentrarental.id"),
             "kata-sandi",
         )
-        .await?;
-        assert_eq!(status, 401);
+        .await
+        .expect_err("no such account");
+        assert_eq!(err.status(), Some(401));
     }
-    let (status, problem) = staff_login(&app, HQ.0, HQ.1).await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (429, Some("rate_limited")),
-        "{problem}"
-    );
+    let err = staff_login(&api, HQ.0, HQ.1)
+        .await
+        .expect_err("the address is throttled");
+    assert_eq!(refusal(&err), (Some(429), "rate_limited"), "{err}");
     Ok(())
 }
