@@ -143,11 +143,17 @@ pub struct CreateSkuRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateSkuRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_rate_idr: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deposit_idr: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_fee: Option<LateFee>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turnaround_buffer_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checklist: Option<Vec<ChecklistLine>>,
 }
 
@@ -199,9 +205,11 @@ pub struct UpdateAssetRequest {
         feature = "openapi",
         schema(pattern = "^(active|maintenance|retired)$")
     )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Odometer reading; it never goes down.
     #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub odometer_km: Option<i32>,
 }
 

@@ -48,7 +48,25 @@ pub(crate) async fn overlapping_pairs(db: &PgPool) -> anyhow::Result<i64> {
     .await?)
 }
 
-/// The create-booking body.
+/// A staff booking of one unit, for the typed client.
+pub(crate) fn unit_booking(
+    asset: Uuid,
+    customer: Uuid,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> sentra_protocol::CreateBookingRequest {
+    sentra_protocol::CreateBookingRequest {
+        sku: None,
+        branch: None,
+        near: None,
+        asset_id: Some(asset),
+        customer_id: customer,
+        start,
+        end,
+    }
+}
+
+/// The create-booking body (raw JSON, for tests that drive HTTP directly).
 pub(crate) fn booking_body(
     asset: Uuid,
     customer: Uuid,

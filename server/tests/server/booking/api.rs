@@ -2,15 +2,14 @@
 //! idempotency, validation, confirm and cancel. What the client cannot send (a missing
 //! Idempotency-Key, a body that is not a booking) goes over raw HTTP.
 
-use chrono::NaiveDate;
 use sentra_api_client::ApiError;
 use sentra_domain::{BookingStatus, Money};
-use sentra_protocol::{BookingListQuery, ConfirmBookingRequest, CreateBookingRequest};
+use sentra_protocol::{BookingListQuery, ConfirmBookingRequest};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, seed},
+    fixtures::{assets, booking_body, customers, day, seed, unit_booking as unit},
     support::TestApp,
 };
 
@@ -21,19 +20,6 @@ async fn app_with_fixtures() -> anyhow::Result<(TestApp, Vec<Uuid>, Vec<Uuid>)> 
     let avanzas = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
     let people = customers(&app.db).await?;
     Ok((app, avanzas, people))
-}
-
-/// A staff booking of one unit.
-fn unit(asset: Uuid, customer: Uuid, start: NaiveDate, end: NaiveDate) -> CreateBookingRequest {
-    CreateBookingRequest {
-        sku: None,
-        branch: None,
-        near: None,
-        asset_id: Some(asset),
-        customer_id: customer,
-        start,
-        end,
-    }
 }
 
 /// The status and stable code of a refusal.
