@@ -3,44 +3,46 @@
 
 use std::time::{Duration, Instant};
 
+use sentra_domain::Money;
+use sentra_protocol::{
+    Availability, CalendarQuery, DayState, FreeUnitPage, SkuCalendar, UnitsQuery,
+};
 use sentra_test_support::RedisServer;
-use serde_json::Value;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, seed},
+    fixtures::{assets, customers, day, seed, unit_booking},
     support::TestApp,
 };
 
-fn plates(availability: &Value) -> Vec<String> {
-    let mut plates: Vec<String> = availability["items"]
-        .as_array()
-        .map(|free| {
-            free.iter()
-                .filter_map(|a| a["plate_or_serial"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+fn plates(page: &FreeUnitPage) -> Vec<String> {
+    let mut plates: Vec<String> = page
+        .items
+        .iter()
+        .map(|a| a.plate_or_serial.clone())
+        .collect();
     plates.sort();
     plates
 }
 
+/// The staff's first page (up to 200) of free units of `sku` for days `from..to`.
 async fn search(
     app: &TestApp,
     sku: &str,
     branch: Option<&str>,
     from: u64,
     to: u64,
-) -> anyhow::Result<Value> {
-    let branch = branch.map(|b| format!("&branch={b}")).unwrap_or_default();
-    let (status, body) = app
-        .get_json(&format!(
-            "/api/v1/availability/units?sku={sku}&start={}&end={}{branch}&limit=200",
-            day(from),
-            day(to)
-        ))
-        .await?;
-    anyhow::ensure!(status == 200, "search failed: {status} {body}");
-    Ok(body)
+) -> anyhow::Result<FreeUnitPage> {
+    Ok(app
+        .api()
+        .free_units(&UnitsQuery {
+            sku: sku.to_owned(),
+            start: day(from),
+            end: day(to),
+            branch: branch.map(str::to_owned),
+            limit: Some(200),
+            cursor: None,
+        })
+        .await?)
 }
 
 #[tokio::test]
@@ -52,14 +54,9 @@ async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
     let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
     let people = customers(&app.db).await?;
     // B 1234 XYZ is rented for days 3..5; its 1-day buffer keeps it until day 6.
-    let (status, _) = app
-        .post(
-            "/api/v1/bookings",
-            Some("s-1"),
-            &booking_body(jakarta[0], people[0], day(3), day(5)),
-        )
+    app.api()
+        .create_booking("s-1", &unit_booking(jakarta[0], people[0], day(3), day(5)))
         .await?;
-    assert_eq!(status, 201);
 
     let overlapping = search(&app, "AVANZA-13G-AT", Some("JKT01"), 4, 6).await?;
     assert_eq!(
@@ -83,12 +80,11 @@ async fn search_lists_free_units_per_branch_and_respects_the_turnaround_buffer()
         4 + 3,
         "Bali's units are offered with their branch"
     );
-    let bali: Vec<&str> = everywhere["items"]
-        .as_array()
-        .expect("items")
+    let bali: Vec<&str> = everywhere
+        .items
         .iter()
-        .filter(|a| a["branch_code"] == "DPS01")
-        .filter_map(|a| a["plate_or_serial"].as_str())
+        .filter(|a| a.branch_code == "DPS01")
+        .map(|a| a.plate_or_serial.as_str())
         .collect();
     assert_eq!(bali, ["DK 1401 AB", "DK 1402 AB", "DK 1403 AB"]);
 
@@ -133,71 +129,48 @@ async fn the_month_calendar_shows_sold_out_partly_free_and_free_days() -> anyhow
     let bali = assets(&app.db, "INNOVA-ZENIX-V", "DPS01").await?;
     let jakarta = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?;
     // Bali's only Innova is out for days 20..22 (buffer until 23); one of Jakarta's two too.
-    app.post(
-        "/api/v1/bookings",
-        Some("m-1"),
-        &booking_body(bali[0], people[0], day(20), day(22)),
-    )
-    .await?;
-    app.post(
-        "/api/v1/bookings",
-        Some("m-2"),
-        &booking_body(jakarta[0], people[1], day(20), day(22)),
+    let api = app.api();
+    api.create_booking("m-1", &unit_booking(bali[0], people[0], day(20), day(22)))
+        .await?;
+    api.create_booking(
+        "m-2",
+        &unit_booking(jakarta[0], people[1], day(20), day(22)),
     )
     .await?;
     let month = day(20).format("%Y-%m").to_string();
-
-    let (status, calendar) = app
-        .get_json(&format!(
-            "/api/v1/skus/INNOVA-ZENIX-V/calendar?month={month}&branch=DPS01"
-        ))
-        .await?;
-    assert_eq!(status, 200, "{calendar}");
-    let state_on = |cal: &Value, d: chrono::NaiveDate| {
-        cal["days"].as_array().and_then(|days| {
-            days.iter()
-                .find(|x| x["date"] == d.to_string())
-                .map(|x| x["state"].clone())
-        })
+    let calendar_of = |branch: Option<&str>, month: &str| CalendarQuery {
+        month: month.to_owned(),
+        branch: branch.map(str::to_owned),
     };
-    assert_eq!(state_on(&calendar, day(20)), Some("SOLD_OUT".into()));
+
+    let calendar = api
+        .sku_calendar("INNOVA-ZENIX-V", &calendar_of(Some("DPS01"), &month))
+        .await?;
+    let day_of =
+        |cal: &SkuCalendar, d: chrono::NaiveDate| cal.days.iter().find(|x| x.date == d).cloned();
+    let state_on = |cal: &SkuCalendar, d| day_of(cal, d).map(|x| x.state);
+    assert_eq!(state_on(&calendar, day(20)), Some(DayState::SoldOut));
     let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")?;
     let days_in_month = (first + chrono::Months::new(1) - first).num_days();
-    assert_eq!(
-        calendar["days"].as_array().map(Vec::len),
-        Some(usize::try_from(days_in_month)?)
-    );
-    let (_, all) = app
-        .get_json(&format!(
-            "/api/v1/skus/INNOVA-ZENIX-V/calendar?month={month}"
-        ))
+    assert_eq!(calendar.days.len(), usize::try_from(days_in_month)?);
+    let all = api
+        .sku_calendar("INNOVA-ZENIX-V", &calendar_of(None, &month))
         .await?;
     assert_eq!(
         state_on(&all, day(21)),
-        Some("PARTLY_FREE".into()),
+        Some(DayState::PartlyFree),
         "Jakarta still has one"
     );
-    let d21 = all["days"]
-        .as_array()
-        .expect("days")
-        .iter()
-        .find(|x| x["date"] == day(21).to_string())
-        .cloned()
-        .expect("day");
-    assert_eq!(
-        (d21["free_units"].as_u64(), d21["total_units"].as_u64()),
-        (Some(1), Some(3))
-    );
+    let d21 = day_of(&all, day(21)).expect("day");
+    assert_eq!((d21.free_units, d21.total_units), (1, 3));
     if day(25).format("%Y-%m").to_string() == month {
-        assert_eq!(state_on(&all, day(25)), Some("FREE".into()));
+        assert_eq!(state_on(&all, day(25)), Some(DayState::Free));
     }
-    let (status, problem) = app
-        .get_json("/api/v1/skus/INNOVA-ZENIX-V/calendar?month=2026-13")
-        .await?;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (422, Some("validation_failed"))
-    );
+    let err = api
+        .sku_calendar("INNOVA-ZENIX-V", &calendar_of(None, "2026-13"))
+        .await
+        .expect_err("no 13th month");
+    assert_eq!((err.status(), err.code()), (Some(422), "validation_failed"));
     Ok(())
 }
 
@@ -211,14 +184,12 @@ async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuil
     let scooters = assets(&app.db, "VARIO-125", "DPS01").await?;
     let people = customers(&app.db).await?;
     for (i, scooter) in scooters.iter().take(4).enumerate() {
-        let (status, _) = app
-            .post(
-                "/api/v1/bookings",
-                Some(&format!("f-{i}")),
-                &booking_body(*scooter, people[0], day(2), day(4)),
+        app.api()
+            .create_booking(
+                &format!("f-{i}"),
+                &unit_booking(*scooter, people[0], day(2), day(4)),
             )
             .await?;
-        assert_eq!(status, 201);
     }
     let before = plates(&search(&app, "VARIO-125", Some("DPS01"), 2, 4).await?);
     assert_eq!(before, ["DK 3605 EF", "DK 3606 EF"]);
@@ -259,28 +230,24 @@ async fn after_redis_loses_its_data_search_asks_postgres_and_the_index_is_rebuil
 
 /// Every free Avanza's id for days 3..6, walking the staff pages of `limit` units; each page
 /// must report `total` free units.
-async fn every_page(app: &TestApp, limit: usize, total: u64) -> anyhow::Result<Vec<String>> {
+async fn every_page(app: &TestApp, limit: usize, total: u32) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let api = app.api();
     let mut seen = Vec::new();
-    let mut cursor = String::new();
+    let mut query = UnitsQuery {
+        sku: "AVANZA-13G-AT".to_owned(),
+        start: day(3),
+        end: day(6),
+        branch: None,
+        limit: Some(limit),
+        cursor: None,
+    };
     loop {
-        let (status, page) = app
-            .get_json(&format!(
-                "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}&limit={limit}{cursor}",
-                day(3),
-                day(6)
-            ))
-            .await?;
-        anyhow::ensure!(status == 200, "{page}");
-        anyhow::ensure!(page["free_units"].as_u64() == Some(total), "{page}");
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        anyhow::ensure!(items.len() <= limit);
-        seen.extend(
-            items
-                .iter()
-                .filter_map(|u| u["asset_id"].as_str().map(str::to_owned)),
-        );
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
+        let page = api.free_units(&query).await?;
+        anyhow::ensure!(page.free_units == total, "{page:?}");
+        anyhow::ensure!(page.items.len() <= limit);
+        seen.extend(page.items.iter().map(|u| u.asset_id));
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
             None => return Ok(seen),
         }
     }
@@ -298,19 +265,20 @@ async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_th
     );
     let (status, _, small_fleet) = app.get(&query).await?;
     assert_eq!(status, 200, "{small_fleet}");
-    let answer: Value = serde_json::from_str(&small_fleet)?;
-    assert_eq!(answer["free_units"], 8);
-    assert_eq!(answer["branches"][0]["branch_code"], "DPS01");
-    assert_eq!(answer["branches"][0]["free_units"], 3);
-    assert_eq!(answer["branches"][1]["free_units"], 5);
+    // The raw body is read for its size; it decodes as the typed answer.
+    let answer: Availability = serde_json::from_str(&small_fleet)?;
+    assert_eq!(answer.free_units, 8);
+    assert_eq!(answer.branches[0].branch_code, "DPS01");
+    assert_eq!(answer.branches[0].free_units, 3);
+    assert_eq!(answer.branches[1].free_units, 5);
     // Three nights at the SKU's daily rate, and its deposit.
     let (rate, deposit): (i64, i64) =
         sqlx::query_as("SELECT daily_rate_idr, deposit_idr FROM skus WHERE code = 'AVANZA-13G-AT'")
             .fetch_one(&app.db)
             .await?;
-    assert_eq!(answer["price"]["nights"], 3);
-    assert_eq!(answer["price"]["total_idr"], 3 * rate);
-    assert_eq!(answer["price"]["deposit_idr"], deposit);
+    assert_eq!(answer.price.nights, 3);
+    assert_eq!(answer.price.total_idr, Money::from_rupiah(3 * rate));
+    assert_eq!(answer.price.deposit_idr, Money::from_rupiah(deposit));
     assert!(!small_fleet.contains("B 1234"), "no plates for customers");
 
     // Four hundred more Avanzas in Jakarta: the same answer, only the counts change.
@@ -325,8 +293,8 @@ async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_th
     let started = Instant::now();
     let big_fleet = loop {
         let (_, _, body) = app.get(&query).await?;
-        let answer: Value = serde_json::from_str(&body)?;
-        if answer["free_units"] == 408 {
+        let answer: Availability = serde_json::from_str(&body)?;
+        if answer.free_units == 408 {
             break body;
         }
         anyhow::ensure!(
@@ -354,31 +322,29 @@ async fn customers_get_counts_and_the_price_and_the_answer_does_not_grow_with_th
     let bali_admin = app
         .staff_token("admin.dps@demo.sentrarental.id", "demo-dps-2026")
         .await?;
-    app.token = Some(bali_admin);
-    let (status, page) = app
-        .get_json(&format!(
-            "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}",
-            day(3),
-            day(6)
-        ))
-        .await?;
-    assert_eq!((status, page["free_units"].as_u64()), (200, Some(3)));
-    let (status, _) = app
-        .get_json(&format!(
-            "/api/v1/availability/units?sku=AVANZA-13G-AT&branch=JKT01&start={}&end={}",
-            day(3),
-            day(6)
-        ))
-        .await?;
-    assert_eq!(status, 403);
-    app.token = None;
-    let (status, _) = app
-        .get_json(&format!(
-            "/api/v1/availability/units?sku=AVANZA-13G-AT&start={}&end={}",
-            day(3),
-            day(6)
-        ))
-        .await?;
-    assert_eq!(status, 401, "customers and strangers never see plates");
+    let bali = app.api().with_token(&bali_admin);
+    let units = |branch: Option<&str>| UnitsQuery {
+        sku: "AVANZA-13G-AT".to_owned(),
+        start: day(3),
+        end: day(6),
+        branch: branch.map(str::to_owned),
+        ..UnitsQuery::default()
+    };
+    assert_eq!(bali.free_units(&units(None)).await?.free_units, 3);
+    let err = bali
+        .free_units(&units(Some("JKT01")))
+        .await
+        .expect_err("not their branch");
+    assert_eq!(err.status(), Some(403));
+    let err = bali
+        .anonymous()
+        .free_units(&units(None))
+        .await
+        .expect_err("no login");
+    assert_eq!(
+        err.status(),
+        Some(401),
+        "customers and strangers never see plates"
+    );
     Ok(())
 }
