@@ -22,7 +22,7 @@ macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident as $what:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident = $text:tt, )+
         }
     ) => {
         $(#[$meta])*

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use sentra_api_client::{ApiClient, endpoints};
 use sentra_domain::{
-    AssetStatus, BookingKind, BookingStatus, CustomerKycStatus, MembershipTier, Money, Role,
-    SkuCategory, SubjectKind, WaitlistStatus, label::LabelKind,
+    ActorKind, AssetStatus, BookingKind, BookingStatus, CustomerKycStatus, DocumentAction,
+    IdentityDocument, KycCaseStatus, KycProvider, MembershipTier, Money, Role, SkuCategory,
+    SubjectKind, WaitlistStatus, label::LabelKind,
 };
 use sentra_protocol::{
     AssetQuery, BookingListQuery, CalendarQuery, ConfirmBookingRequest, CreateAssetRequest,
@@ -61,6 +62,131 @@ fn every_documented_operation_has_a_client_method_and_no_other() {
         "client endpoints the server does not document: {stale:?}"
     );
     assert!(documented.len() >= 50, "{} operations", documented.len());
+}
+
+/// The names each state is stored and sent as, pinned: the OpenAPI document must list exactly
+/// these, and the typed values must serialize to them (a renamed variant changes neither).
+#[test]
+fn every_state_enum_is_documented_and_sent_under_its_stored_names() {
+    let doc = serde_json::to_value(sentra_server::http::openapi::ApiDoc::openapi())
+        .expect("the document serializes");
+    let pinned = pinned_states();
+    for (schema, expected, sent) in pinned {
+        assert_eq!(sent, expected, "{schema} is sent under other names");
+        let documented: Vec<&str> = doc["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema} is not a documented enum"))
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(
+            documented, expected,
+            "{schema} is documented under other names"
+        );
+    }
+    assert_eq!(names(LabelKind::ALL), ["asset", "booking"]);
+}
+
+/// Each state enum: its schema name, its pinned names, and what its values serialize to.
+fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 14] {
+    [
+        (
+            "Role",
+            &["customer", "inspector", "branch_admin", "hq_admin"],
+            names(Role::ALL),
+        ),
+        (
+            "SubjectKind",
+            &["staff", "customer"],
+            names(SubjectKind::ALL),
+        ),
+        (
+            "BookingKind",
+            &["RENTAL", "MAINTENANCE"],
+            names(BookingKind::ALL),
+        ),
+        (
+            "BookingStatus",
+            &[
+                "PENDING_PAYMENT",
+                "CONFIRMED",
+                "ACTIVE",
+                "RETURNED",
+                "COMPLETED",
+                "CANCELLED",
+                "EXPIRED",
+                "NO_SHOW",
+            ],
+            names(&BookingStatus::ALL),
+        ),
+        (
+            "AssetStatus",
+            &["active", "maintenance", "retired"],
+            names(&[
+                AssetStatus::Active,
+                AssetStatus::Maintenance,
+                AssetStatus::Retired,
+            ]),
+        ),
+        (
+            "SkuCategory",
+            &["car", "motorbike", "equipment"],
+            names(SkuCategory::ALL),
+        ),
+        (
+            "MembershipTier",
+            &["regular", "silver", "gold", "platinum"],
+            names(&MembershipTier::ALL),
+        ),
+        (
+            "CustomerKycStatus",
+            &["unverified", "pending", "verified", "rejected"],
+            names(CustomerKycStatus::ALL),
+        ),
+        (
+            "KycCaseStatus",
+            &["pending_review", "verified", "rejected"],
+            names(KycCaseStatus::ALL),
+        ),
+        (
+            "KycProvider",
+            &["manual", "verihubs"],
+            names(KycProvider::ALL),
+        ),
+        (
+            "IdentityDocument",
+            &["ktp", "selfie"],
+            names(IdentityDocument::ALL),
+        ),
+        (
+            "DocumentAction",
+            &["upload", "view", "purge"],
+            names(DocumentAction::ALL),
+        ),
+        (
+            "ActorKind",
+            &["customer", "staff", "system"],
+            names(ActorKind::ALL),
+        ),
+        (
+            "WaitlistStatus",
+            &["WAITING", "OFFERED", "FULFILLED", "LEFT", "EXPIRED"],
+            names(WaitlistStatus::ALL),
+        ),
+    ]
+}
+
+/// How each value serializes (the JSON string, unquoted).
+fn names<T: serde::Serialize>(values: &[T]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| {
+            serde_json::to_value(v)
+                .ok()
+                .and_then(|j| j.as_str().map(str::to_owned))
+                .expect("a state serializes as a string")
+        })
+        .collect()
 }
 
 #[tokio::test]

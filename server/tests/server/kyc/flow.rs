@@ -2,7 +2,9 @@
 //! manual review; consent first, encrypted documents, the access log, and the purge.
 
 use base64::Engine as _;
-use sentra_protocol::{CustomerLoginRequest, GiveConsentRequest, RegisterCustomerRequest};
+use sentra_protocol::{
+    CustomerLoginRequest, GiveConsentRequest, RegisterCustomerRequest, SubmitKycRequest,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -90,6 +92,16 @@ async fn submit(
         &submission(nik, ktp, selfie),
     )
     .await
+}
+
+/// The same submission, typed for the client.
+pub(crate) fn typed_submission(nik: &str, ktp: &[u8], selfie: &[u8]) -> SubmitKycRequest {
+    SubmitKycRequest {
+        nik: nik.to_owned(),
+        full_name: "Siti Rahayu".to_owned(),
+        ktp_image: b64(ktp),
+        selfie_image: b64(selfie),
+    }
 }
 
 pub(crate) fn submission(nik: &str, ktp: &[u8], selfie: &[u8]) -> Value {
