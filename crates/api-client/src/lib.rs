@@ -19,6 +19,8 @@ mod auth;
 mod bookings;
 mod customers;
 pub mod endpoints;
+#[cfg(test)]
+mod every_method_tests;
 mod inventory;
 mod kyc;
 mod operations;
@@ -88,12 +90,22 @@ impl ApiError {
 }
 
 /// A client bound to one server base URL (for example `http://127.0.0.1:8080`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     /// Sent as `Authorization: Bearer …` on every call when set.
     token: Option<Arc<str>>,
+}
+
+/// Never prints the token: a client in a log line or a span field stays harmless.
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiClient {
@@ -158,6 +170,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_output_never_shows_the_token() {
+        let client = ApiClient::new("http://127.0.0.1:9")
+            .expect("valid")
+            .with_token("secret-access-token");
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("secret-access-token"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
     fn rejects_urls_that_are_not_http() {
         let err = ApiClient::new("ftp://example.invalid").expect_err("ftp is not http");
         assert_eq!(err.code(), "invalid_server_url");
@@ -188,6 +210,16 @@ mod tests {
                 .code(),
             "invalid_request"
         );
+        for dots in ["", ".", ".."] {
+            assert_eq!(
+                client
+                    .request(endpoints::UPDATE_SKU, &[dots])
+                    .expect_err("would change the path")
+                    .code(),
+                "invalid_request",
+                "{dots:?}"
+            );
+        }
     }
 
     #[tokio::test]

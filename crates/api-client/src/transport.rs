@@ -31,6 +31,13 @@ impl ApiClient {
             for part in endpoint.path.trim_start_matches('/').split('/') {
                 if part.starts_with('{') && part.ends_with('}') {
                     let value = args.next().ok_or_else(|| missing(endpoint))?;
+                    // The URL would drop or fold these segments and call another endpoint.
+                    if matches!(*value, "" | "." | "..") {
+                        return Err(ApiError::InvalidRequest(format!(
+                            "{value:?} is not a valid {part} for {}",
+                            endpoint.path
+                        )));
+                    }
                     segments.push(value);
                 } else {
                     segments.push(part);
@@ -50,10 +57,8 @@ impl ApiClient {
     /// Sends `request`; only a missing answer is an error here.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, ApiError> {
         let (client, request) = request.build_split();
-        let request = request.map_err(|source| ApiError::Unreachable {
-            url: self.base_url().to_owned(),
-            source,
-        })?;
+        // A header value that is not allowed (a token or key with a line break): the caller's bug.
+        let request = request.map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
         let url = request.url().to_string();
         client
             .execute(request)
@@ -80,11 +85,17 @@ impl ApiClient {
         let response = self.send(request).await?;
         let status = response.status();
         let bytes = body_of(response, accepted).await?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidResponse {
-            status: status.as_u16(),
-            reason: format!("the body does not match the contract: {e}"),
-        })?;
-        Ok((status, value))
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok((status, value)),
+            // An accepted error status (readiness' 503) can still carry a problem instead.
+            Err(_) if !status.is_success() && serde_json::from_slice::<Problem>(&bytes).is_ok() => {
+                Err(problem_error(status, &bytes, None))
+            }
+            Err(e) => Err(ApiError::InvalidResponse {
+                status: status.as_u16(),
+                reason: format!("the body does not match the contract: {e}"),
+            }),
+        }
     }
 
     /// Sends `request` and expects an answer without a body to read (204).
@@ -136,15 +147,20 @@ async fn body_of(response: Response, accepted: &[StatusCode]) -> Result<Vec<u8>,
     if accepted.contains(&status) {
         return Ok(bytes.to_vec());
     }
-    match serde_json::from_slice::<Problem>(&bytes) {
-        Ok(problem) => Err(ApiError::Server {
+    Err(problem_error(status, &bytes, retry_after))
+}
+
+/// The error an answer with status `status` and body `bytes` carries.
+fn problem_error(status: StatusCode, bytes: &[u8], retry_after: Option<Duration>) -> ApiError {
+    match serde_json::from_slice::<Problem>(bytes) {
+        Ok(problem) => ApiError::Server {
             status: status.as_u16(),
             problem: Box::new(problem),
             retry_after,
-        }),
-        Err(_) => Err(ApiError::InvalidResponse {
+        },
+        Err(_) => ApiError::InvalidResponse {
             status: status.as_u16(),
             reason: "an error without a problem document".to_owned(),
-        }),
+        },
     }
 }

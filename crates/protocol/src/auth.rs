@@ -5,7 +5,7 @@ use sentra_domain::{Role, SubjectKind, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/auth/staff/login`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffLoginRequest {
     pub email: String,
@@ -13,7 +13,7 @@ pub struct StaffLoginRequest {
 }
 
 /// `POST /api/v1/auth/customer/login`: e-mail or phone (`+62…`) and password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerLoginRequest {
     pub login: String,
@@ -21,14 +21,14 @@ pub struct CustomerLoginRequest {
 }
 
 /// `POST /api/v1/auth/refresh` and `/logout`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// `POST /api/v1/auth/password`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,

@@ -9,7 +9,7 @@ use crate::availability::Location;
 /// `POST /api/v1/bookings` (with an `Idempotency-Key` header). Either a model (`sku`, with an
 /// optional `branch` or `near`): the server assigns a free unit; or one unit (`asset_id`), as
 /// staff do at the counter. Exactly one of `sku` and `asset_id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBookingRequest {
     /// The SKU (model) to rent, e.g. `AVANZA-13G-AT`; the server picks the unit.
@@ -33,7 +33,7 @@ pub struct CreateBookingRequest {
 }
 
 /// `POST /api/v1/bookings/{id}/confirm`: staff confirm a pending booking (manual deposit).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfirmBookingRequest {
     /// The hold token returned when the booking was created.

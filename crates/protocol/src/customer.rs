@@ -4,7 +4,7 @@ use sentra_domain::{CustomerKycStatus, MembershipTier, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/customers`: register with a phone number, an e-mail address, or both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterCustomerRequest {
     pub full_name: String,

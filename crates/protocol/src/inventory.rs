@@ -23,7 +23,7 @@ pub struct Branch {
 }
 
 /// `POST /api/v1/branches`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBranchRequest {
     /// 2-12 upper-case letters and digits.
@@ -58,7 +58,7 @@ pub struct BranchList {
 }
 
 /// How a late return is charged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LateFee {
     /// Minutes after the agreed time that cost nothing (0-1440).
@@ -111,7 +111,7 @@ pub struct Sku {
 }
 
 /// `POST /api/v1/skus`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSkuRequest {
     /// 2-32 upper-case letters, digits and dashes.
@@ -182,7 +182,7 @@ pub struct Asset {
 }
 
 /// `POST /api/v1/assets`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAssetRequest {
     pub sku_code: String,
@@ -221,7 +221,7 @@ pub struct AssetList {
 }
 
 /// `POST /api/v1/assets/{id}/transfer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferRequest {
     /// The new home branch.
@@ -282,7 +282,7 @@ pub struct LabelPayload {
 }
 
 /// `POST /api/v1/scans`: what the desktop's scanner read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanRequest {
     pub payload: String,

@@ -23,7 +23,7 @@ pub struct ConsentText {
 }
 
 /// `POST /api/v1/customers/me/consents`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GiveConsentRequest {
     /// The version of the text shown to the customer.
@@ -54,7 +54,7 @@ pub struct ConsentWithdrawal {
 }
 
 /// `POST /api/v1/customers/me/kyc`: the KTP photo, a selfie, and the NIK and name as printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmitKycRequest {
     /// The 16-digit NIK as printed on the KTP.
@@ -104,7 +104,7 @@ pub struct KycCaseList {
 }
 
 /// `POST /api/v1/kyc/cases/{id}/decision`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KycDecisionRequest {
     pub approve: bool,

@@ -5,7 +5,7 @@ use sentra_domain::{Uuid, WaitlistStatus};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/waitlist`: wait for a unit of a SKU on dates that are sold out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinWaitlistRequest {
     pub customer_id: Uuid,

@@ -11,15 +11,19 @@ use std::time::Duration;
 use super::{BookingService, repo};
 
 /// Runs one sweep; returns how many assets had lapsed holds expired.
+#[tracing::instrument(name = "booking.expire_lapsed", skip_all)]
 pub async fn sweep_once(service: &BookingService, db: &sqlx::PgPool) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
-        let changes = repo::expire_all_lapsed(db).await?;
+        let (changes, expired) = repo::expire_all_lapsed(db).await?;
         if changes.is_empty() {
             return Ok(total);
         }
         total += changes.len();
         service.projection().publish(&changes).await;
+        for booking in &expired {
+            tracing::info!(%booking, "booking expired: the payment window lapsed");
+        }
         tracing::info!(assets = changes.len(), "expired lapsed payment holds");
     }
 }

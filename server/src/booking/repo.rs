@@ -376,7 +376,7 @@ pub async fn create_hold(
 
 /// Expires lapsed holds (the sweeper), for at most 500 assets per call. Assets locked by a
 /// booking in flight are skipped: that booking expires what overlaps it, the next sweep the rest.
-pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
+pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<(Vec<AssetChange>, Vec<Uuid>)> {
     let mut tx = db.begin().await?;
     // Ordered locks: several sweepers (one per server) never wait on each other in a cycle.
     let due: Vec<Uuid> = sqlx::query_scalar(
@@ -389,6 +389,7 @@ pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
     .await?;
     let expire = StatusChange::new(&[BookingStatus::PendingPayment], BookingStatus::Expired)?;
     let mut changes = Vec::with_capacity(due.len());
+    let mut expired = Vec::new();
     for asset in due {
         let Some(locked) = lock_asset(&mut tx, asset, None).await? else {
             continue;
@@ -408,9 +409,10 @@ pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<Vec<AssetChange>> {
         }
         let freed = lapsed.iter().map(|&(_, start, end)| (start, end)).collect();
         changes.push(locked.change(freed, None));
+        expired.extend(lapsed.iter().map(|&(id, _, _)| id));
     }
     tx.commit().await?;
-    Ok(changes)
+    Ok((changes, expired))
 }
 
 /// Confirms a hold (compare-and-set on its token, within its window) and, in the same

@@ -50,8 +50,12 @@ const ENTRY_COLUMNS: &str = "w.id, w.sku_id, s.code AS sku_code, w.branch_id, w.
 /// Why joining failed.
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
-    #[error("unknown {0}")]
-    Unknown(&'static str),
+    /// The request names something that does not exist: the request field, and what it names.
+    #[error("no such {what} ({field})")]
+    Unknown {
+        field: &'static str,
+        what: &'static str,
+    },
     #[error("end must be after start")]
     BadDates,
     #[error(transparent)]
@@ -75,22 +79,30 @@ pub async fn join(
     }
     let sku = catalogue::sku_id(db, sku_code)
         .await?
-        .ok_or(JoinError::Unknown("sku"))?;
-    let branch = match branch_code {
-        Some(code) => Some(
-            catalogue::branch_id(db, code)
-                .await?
-                .ok_or(JoinError::Unknown("branch"))?,
-        ),
-        None => None,
-    };
+        .ok_or(JoinError::Unknown {
+            field: "sku",
+            what: "sku",
+        })?;
+    let branch =
+        match branch_code {
+            Some(code) => Some(catalogue::branch_id(db, code).await?.ok_or(
+                JoinError::Unknown {
+                    field: "branch",
+                    what: "branch",
+                },
+            )?),
+            None => None,
+        };
     let tier: Option<String> =
         sqlx::query_scalar("SELECT membership_tier FROM customers WHERE id = $1")
             .bind(customer_id)
             .fetch_optional(db)
             .await?;
     let tier: MembershipTier = tier
-        .ok_or(JoinError::Unknown("customer"))?
+        .ok_or(JoinError::Unknown {
+            field: "customer_id",
+            what: "customer",
+        })?
         .parse()
         .map_err(|e: sentra_domain::UnknownTier| sqlx::Error::Decode(Box::new(e)))?;
     let id = Uuid::now_v7();
@@ -159,10 +171,14 @@ pub async fn leave(
     .fetch_optional(&mut *tx)
     .await?;
     let mut change = None;
-    if let Some(offer) = entry.as_ref().and_then(|e| e.offer_booking_id) {
+    let offer = entry.as_ref().and_then(|e| e.offer_booking_id);
+    if let Some(offer) = offer {
         change = super::repo::cancel_in(&mut tx, offer, true).await?.1;
     }
     tx.commit().await?;
+    if let (Some(booking), Some(_)) = (offer, &change) {
+        tracing::info!(%booking, "booking cancelled: its customer left the waitlist");
+    }
     if let Some(entry) = &entry {
         index_remove(service, entry).await;
     }
@@ -226,7 +242,7 @@ async fn position_from_postgres(db: &PgPool, entry: &Entry) -> sqlx::Result<u64>
 /// lapsed with it, then offers the asset to the first waiting entries that fit. Every decision is
 /// Postgres's: the calendar bits may be stale (a write after commit failed, Redis restarted), so
 /// they are not asked. A busy asset fails the job, which runs again later.
-#[tracing::instrument(name = "waitlist.unit_freed", skip_all)]
+#[tracing::instrument(name = "waitlist.unit_freed", skip_all, fields(booking = %freed.booking_id))]
 pub async fn unit_freed(
     service: &BookingService,
     db: &PgPool,

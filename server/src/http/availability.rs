@@ -195,7 +195,7 @@ pub async fn units(
 #[utoipa::path(get, path = "/api/v1/skus/{code}/calendar", tag = "bookings",
     params(("code" = String, Path, description = "SKU code"), CalendarQuery),
     responses((status = 200, body = SkuCalendar), (status = 422, body = Problem)))]
-#[tracing::instrument(name = "http.availability.calendar", skip_all, fields(id = %code))]
+#[tracing::instrument(name = "http.availability.calendar", skip_all, fields(sku = %code))]
 pub async fn calendar(
     State(state): State<AppState>,
     Path(code): Path<String>,

@@ -72,13 +72,9 @@ pub async fn join(
     )
     .await;
     let (entry, created) = joined.map_err(|e| match e {
-        JoinError::Unknown(what) => AppError::validation(vec![FieldError::new(
-            match what {
-                "customer" => "customer_id",
-                other => other,
-            },
-            format!("no such {what}"),
-        )]),
+        JoinError::Unknown { field, what } => {
+            AppError::validation(vec![FieldError::new(field, format!("no such {what}"))])
+        }
         JoinError::BadDates => {
             AppError::validation(vec![FieldError::new("end", "must be after start")])
         }

@@ -72,13 +72,13 @@ impl Kyc {
     /// Idempotent: the `kyc_purge` job may run it again after a failure.
     #[tracing::instrument(name = "kyc.purge", skip_all, fields(case = %case))]
     pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
-        let documents: Vec<(String, String, bool)> = sqlx::query_as(
-            "SELECT kind, object_key, purged_at IS NOT NULL FROM kyc_documents WHERE case_id = $1",
+        let documents: Vec<StoredDocument> = sqlx::query_as(
+            "SELECT kind, object_key, purged_at IS NOT NULL AS purged FROM kyc_documents WHERE case_id = $1",
         )
         .bind(case)
         .fetch_all(&self.db)
         .await?;
-        for (kind, key, purged) in documents {
+        for StoredDocument { kind, key, purged } in documents {
             if !purged {
                 // The key first: from this commit on the object is unreadable and viewers get
                 // "deleted", even before the object itself is gone.
@@ -87,7 +87,7 @@ impl Kyc {
                     "UPDATE kyc_documents SET purged_at = now(), wrapped_key = NULL WHERE case_id = $1 AND kind = $2",
                 )
                 .bind(case)
-                .bind(&kind)
+                .bind(kind.as_str())
                 .execute(&mut *tx)
                 .await?;
                 let system = Actor {
@@ -95,9 +95,7 @@ impl Kyc {
                     id: None,
                     client_ip: None,
                 };
-                let document =
-                    IdentityDocument::try_from(kind).map_err(|e| KycFailure::Internal(e.into()))?;
-                log_access(&mut tx, case, document, DocumentAction::Purge, &system).await?;
+                log_access(&mut tx, case, kind, DocumentAction::Purge, &system).await?;
                 tx.commit().await?;
             }
             // Deleting a missing object is fine, so a retried job finishes what failed before.
@@ -110,4 +108,14 @@ impl Kyc {
         tracing::info!(case = %case, "KYC images purged after the retention period");
         Ok(())
     }
+}
+
+/// One stored identity document of a case.
+#[derive(sqlx::FromRow)]
+struct StoredDocument {
+    #[sqlx(try_from = "String")]
+    kind: IdentityDocument,
+    #[sqlx(rename = "object_key")]
+    key: String,
+    purged: bool,
 }

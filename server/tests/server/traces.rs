@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use sentra_api_client::ApiClient;
+use sentra_domain::BookingStatus;
 use sentra_protocol::{
     AssetQuery, ConfirmBookingRequest, CreateBookingRequest, RegisterCustomerRequest,
     StaffLoginRequest,
@@ -35,14 +36,15 @@ fn lines_about(logs: &str, booking: &str) -> Vec<Value> {
 async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> anyhow::Result<()> {
     // Jobs run every 200 ms, so the cancellation's job follows quickly.
     let server = LoggedServer::start(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "200")]).await?;
-    let (staff_id, booking) = book_confirm_and_cancel(&ApiClient::new(&server.base)?).await?;
+    let (staff_id, access_token, booking) =
+        book_confirm_and_cancel(&ApiClient::new(&server.base)?).await?;
 
     // The cancellation's job runs in the background: wait (bounded) until its line is written.
     let id = booking.to_string();
     let started = Instant::now();
     while !lines_about(&server.logs_so_far()?, &id)
         .iter()
-        .any(|line| span(line, "job").is_some())
+        .any(|line| line["message"] == "freed unit handed to the waitlist")
     {
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(20),
@@ -95,9 +97,9 @@ async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> a
         assert!(!request_id.is_empty(), "{line}");
         request_ids.push(request_id);
     }
-    request_ids.dedup();
+    let distinct: std::collections::HashSet<&String> = request_ids.iter().collect();
     assert_eq!(
-        request_ids.len(),
+        distinct.len(),
         3,
         "one request id per call: {request_ids:?}"
     );
@@ -105,16 +107,27 @@ async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> a
     // The waitlist job the cancellation queued names the booking too, in its job span.
     let job = lines
         .iter()
-        .find(|l| span(l, "job").is_some())
-        .expect("the job line");
+        .find(|l| l["message"] == "freed unit handed to the waitlist")
+        .unwrap_or_else(|| panic!("no job line about the booking in:\n{logs}"));
     assert_eq!(span(job, "job").expect("job span")["kind"], "unit_freed");
-    assert_eq!(job["message"], "freed unit handed to the waitlist");
+
+    // Spans record ids, never what was sent: no e-mail, password or token anywhere.
+    for secret in [
+        "rina.trace@example.com",
+        "rahasia-sekali-2026",
+        "demo-hq-2026",
+        access_token.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "the logs contain {secret}");
+    }
     Ok(())
 }
 
 /// HQ staff book a demo Avanza for a new customer, confirm the deposit, then cancel. Returns
-/// the staff member's id and the booking's.
-async fn book_confirm_and_cancel(api: &ApiClient) -> anyhow::Result<(uuid::Uuid, uuid::Uuid)> {
+/// the staff member's id, their access token and the booking's id.
+async fn book_confirm_and_cancel(
+    api: &ApiClient,
+) -> anyhow::Result<(uuid::Uuid, String, uuid::Uuid)> {
     let tokens = api
         .staff_login(&StaffLoginRequest {
             email: "hq@demo.sentrarental.id".to_owned(),
@@ -159,5 +172,80 @@ async fn book_confirm_and_cancel(api: &ApiClient) -> anyhow::Result<(uuid::Uuid,
         .await?;
     staff.cancel_booking(booking.id).await?;
 
-    Ok((tokens.me.id, booking.id))
+    Ok((tokens.me.id, tokens.access_token, booking.id))
+}
+
+#[tokio::test]
+async fn a_hold_that_lapses_unpaid_is_found_by_its_id_too() -> anyhow::Result<()> {
+    let server = LoggedServer::start(&[
+        ("SENTRA_PAYMENT_WINDOW_SECS", "1"),
+        ("SENTRA_EXPIRY_SWEEP_MILLIS", "200"),
+    ])
+    .await?;
+    let api = ApiClient::new(&server.base)?;
+    let tokens = api
+        .staff_login(&StaffLoginRequest {
+            email: "hq@demo.sentrarental.id".to_owned(),
+            password: "demo-hq-2026".to_owned(),
+        })
+        .await?;
+    let staff = api.with_token(&tokens.access_token);
+    let customer = api
+        .register_customer(&RegisterCustomerRequest {
+            full_name: "Yogi Pratama".to_owned(),
+            email: Some("yogi.trace@example.com".to_owned()),
+            password: "rahasia-sekali-2026".to_owned(),
+            ..RegisterCustomerRequest::default()
+        })
+        .await?;
+    let booking = staff
+        .create_booking(
+            "lapse-1",
+            &CreateBookingRequest {
+                sku: Some("AVANZA-13G-AT".to_owned()),
+                branch: Some("JKT01".to_owned()),
+                customer_id: customer.id,
+                start: day(9),
+                end: day(11),
+                ..CreateBookingRequest::default()
+            },
+        )
+        .await?;
+    let id = booking.id.to_string();
+    let started = Instant::now();
+    // Bounded wait for the sweeper's line (it runs every 200 ms once the second has passed).
+    while !lines_about(&server.logs_so_far()?, &id)
+        .iter()
+        .any(|l| l["message"] == "booking expired: the payment window lapsed")
+    {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the lapsed hold never logged its expiry"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        staff.booking(booking.id).await?.status,
+        BookingStatus::Expired,
+        "what the log says happened"
+    );
+    let logs = server.stop_and_read_logs()?;
+    let lines = lines_about(&logs, &id);
+    let held = lines
+        .iter()
+        .find(|l| l["message"] == "booking held for payment")
+        .expect("the hold");
+    assert!(
+        span(held, "booking.assign").is_some(),
+        "booked by model: {held}"
+    );
+    let expired = lines
+        .iter()
+        .find(|l| l["message"] == "booking expired: the payment window lapsed")
+        .expect("the expiry");
+    assert!(
+        span(expired, "booking.expire_lapsed").is_some(),
+        "inside the sweeper's span: {expired}"
+    );
+    Ok(())
 }

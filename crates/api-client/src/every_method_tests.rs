@@ -1,0 +1,163 @@
+//! Every client method against a stub server that records what it was asked: together the
+//! methods call exactly the operations in [`endpoints::ALL`], each once, with the right method
+//! and path. (The server's own test checks `ALL` against its OpenAPI document.)
+
+use std::{
+    collections::BTreeSet,
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpListener,
+    sync::{Arc, Mutex},
+};
+
+use sentra_domain::{IdentityDocument, Uuid};
+use sentra_protocol::{
+    AssetQuery, BookingListQuery, CalendarQuery, ChangePasswordRequest, ConfirmBookingRequest,
+    CreateAssetRequest, CreateBookingRequest, CreateBranchRequest, CreateSkuRequest,
+    CustomerLoginRequest, GiveConsentRequest, JoinWaitlistRequest, KycDecisionRequest,
+    RefreshRequest, RegisterCustomerRequest, ScanRequest, SearchQuery, StaffLoginRequest,
+    SubmitKycRequest, TransferRequest, UnitsQuery, UpdateAssetRequest, UpdateProfileRequest,
+    UpdateSkuRequest,
+};
+
+use crate::{ApiClient, endpoints};
+
+const CODE: &str = "SKU-CODE";
+
+/// `(METHOD, path)` of each request the stub received, in order.
+type Requests = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Answers every request with 418 and records `(METHOD, path)`.
+fn stub_server() -> (String, Requests) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_owned();
+            let target = parts.next().unwrap_or_default();
+            let path = target.split('?').next().unwrap_or_default().to_owned();
+            record.lock().expect("lock").push((method, path));
+            let _ = stream.write_all(
+                b"HTTP/1.1 418 I'm a teapot\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// The path template a recorded path was built from.
+fn template(path: &str) -> String {
+    let id = Uuid::nil().to_string();
+    path.split('/')
+        .enumerate()
+        .map(|(i, segment)| match segment {
+            s if s == id => "{id}".to_owned(),
+            CODE => "{code}".to_owned(),
+            "ktp" if i > 0 && path.contains("/documents/") => "{kind}".to_owned(),
+            other => other.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn the_methods_call_every_listed_operation_once() {
+    let (url, seen) = stub_server();
+    let api = ApiClient::new(&url).expect("valid").with_token("t");
+    let id = Uuid::nil();
+    // Each call fails (418); only the request it sent matters here.
+    let _ = api.health().await;
+    let _ = api.readiness().await;
+    let _ = api.version().await;
+    let _ = api.metrics().await;
+    let _ = api.staff_login(&StaffLoginRequest::default()).await;
+    let _ = api.customer_login(&CustomerLoginRequest::default()).await;
+    let _ = api.refresh(&RefreshRequest::default()).await;
+    let _ = api.logout(&RefreshRequest::default()).await;
+    let _ = api.change_password(&ChangePasswordRequest::default()).await;
+    let _ = api.me().await;
+    let _ = api
+        .register_customer(&RegisterCustomerRequest::default())
+        .await;
+    let _ = api.my_profile().await;
+    let _ = api
+        .update_my_profile(&UpdateProfileRequest::default())
+        .await;
+    let _ = api.my_bookings().await;
+    let _ = api.search(&SearchQuery::default()).await;
+    let _ = api.free_units(&UnitsQuery::default()).await;
+    let _ = api.sku_calendar(CODE, &CalendarQuery::default()).await;
+    let _ = api
+        .create_booking("k", &CreateBookingRequest::default())
+        .await;
+    let _ = api.booking(id).await;
+    let _ = api.bookings(&BookingListQuery::default()).await;
+    let _ = api.cancel_booking(id).await;
+    let _ = api
+        .confirm_booking(id, &ConfirmBookingRequest::default())
+        .await;
+    let _ = api.join_waitlist(&JoinWaitlistRequest::default()).await;
+    let _ = api.waitlist_entry(id).await;
+    let _ = api.leave_waitlist(id).await;
+    let _ = api.branches().await;
+    let _ = api.create_branch(&CreateBranchRequest::default()).await;
+    let _ = api.skus().await;
+    let _ = api.create_sku(&CreateSkuRequest::default()).await;
+    let _ = api.update_sku(CODE, &UpdateSkuRequest::default()).await;
+    let _ = api.assets(&AssetQuery::default()).await;
+    let _ = api.create_asset(&CreateAssetRequest::default()).await;
+    let _ = api.asset(id).await;
+    let _ = api.update_asset(id, &UpdateAssetRequest::default()).await;
+    let _ = api.transfer_asset(id, &TransferRequest::default()).await;
+    let _ = api.transfer(id).await;
+    let _ = api.label(id).await;
+    let _ = api.label_pdf(id).await;
+    let _ = api.reissue_label(id).await;
+    let _ = api.scan(&ScanRequest::default()).await;
+    let _ = api.kyc_consent_text().await;
+    let _ = api.give_consent(&GiveConsentRequest::default()).await;
+    let _ = api.withdraw_kyc_consent().await;
+    let _ = api.submit_kyc(&SubmitKycRequest::default()).await;
+    let _ = api.my_kyc().await;
+    let _ = api.kyc_reviews().await;
+    let _ = api.kyc_case(id).await;
+    let _ = api.kyc_document(id, IdentityDocument::Ktp).await;
+    let _ = api.decide_kyc(id, &KycDecisionRequest::default()).await;
+    let _ = api.kyc_access_log(id).await;
+
+    let recorded: Vec<(String, String)> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(method, path)| (method.to_lowercase(), template(path)))
+        .collect();
+    let unique: BTreeSet<_> = recorded.iter().cloned().collect();
+    assert_eq!(unique.len(), recorded.len(), "an operation is called twice");
+    let listed: BTreeSet<(String, String)> = endpoints::ALL
+        .iter()
+        .map(|e| (e.method.as_openapi().to_owned(), e.path.to_owned()))
+        .collect();
+    assert_eq!(unique, listed, "the methods and endpoints::ALL disagree");
+}
