@@ -72,7 +72,8 @@ pub struct AuthService(Arc<Inner>);
 struct Account {
     id: Uuid,
     password_hash: Option<String>,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
 }
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -179,9 +180,8 @@ impl AuthService {
             return Err(AuthError::BadCredentials);
         };
         throttle::clear(&self.0.db, account_key).await?;
-        let role = Role::parse(&account.role)
-            .ok_or_else(|| anyhow::anyhow!("unknown role in database"))?;
-        self.issue(kind, account.id, role, Uuid::new_v4()).await
+        self.issue(kind, account.id, account.role, Uuid::new_v4())
+            .await
     }
 
     /// Issues an access token and a new refresh token of `family`.
