@@ -4,16 +4,16 @@
 
 use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
+use sentra_protocol::{JoinWaitlistRequest, SearchQuery};
 use sentra_server::cache::{
     Cache, RedisHandle, RedisTarget,
     calendar::{AssetCalendar, SkuDays, bit_is_set, yyyymm},
 };
 use sentra_test_support::{RedisCluster, RedisServer};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, overlapping_pairs, seed},
+    fixtures::{assets, customers, day, overlapping_pairs, seed, unit_booking},
     support::TestApp,
 };
 
@@ -90,7 +90,7 @@ async fn run_case(ops: Vec<Op>) -> anyhow::Result<()> {
         key_prefix: app.key_prefix.clone(),
     };
     let mut conn = cache.main.connection().await?;
-    let mut created: Vec<String> = Vec::new();
+    let mut created: Vec<Uuid> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Create {
@@ -98,24 +98,20 @@ async fn run_case(ops: Vec<Op>) -> anyhow::Result<()> {
                 start,
                 nights,
             } => {
-                let body = booking_body(fleet[*asset], person, day(*start), day(start + nights));
-                let (status, booking) = app
-                    .post("/api/v1/bookings", Some(&format!("p-{i}")), &body)
-                    .await?;
-                anyhow::ensure!(status == 201 || status == 409, "{status} {booking}");
-                if status == 201 {
-                    created.push(booking["id"].as_str().unwrap_or_default().to_owned());
+                let body = unit_booking(fleet[*asset], person, day(*start), day(start + nights));
+                match app.api().create_booking(&format!("p-{i}"), &body).await {
+                    Ok(booking) => created.push(booking.id),
+                    Err(err) => anyhow::ensure!(err.status() == Some(409), "{err}"),
                 }
             }
             Op::Cancel { nth } if !created.is_empty() => {
-                let id = &created[nth % created.len()];
-                app.post(&format!("/api/v1/bookings/{id}/cancel"), None, &json!({}))
-                    .await?;
+                // A second cancel of the same booking is refused (409); that is fine here.
+                let _ = app.api().cancel_booking(created[nth % created.len()]).await;
             }
             // An expiry the sweeper has not seen yet, and whose bits are still set: drift.
             Op::Expire { nth } if !created.is_empty() => {
-                sqlx::query("UPDATE bookings SET status = 'EXPIRED' WHERE id = $1::uuid AND status = 'PENDING_PAYMENT'")
-                    .bind(&created[nth % created.len()])
+                sqlx::query("UPDATE bookings SET status = 'EXPIRED' WHERE id = $1 AND status = 'PENDING_PAYMENT'")
+                    .bind(created[nth % created.len()])
                     .execute(&app.db)
                     .await?;
             }
@@ -201,26 +197,21 @@ async fn calendar_functions_locks_search_and_waitlist_work_on_a_redis_cluster() 
     let fleet = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
 
     // Bookings across a month boundary on several assets (their keys live on different masters).
+    let api = app.api();
     for (i, asset) in fleet.iter().enumerate() {
-        let (status, body) = app
-            .post(
-                "/api/v1/bookings",
-                Some(&format!("cl-{i}")),
-                &booking_body(*asset, people[0], day(2), day(40)),
-            )
-            .await?;
-        assert_eq!(status, 201, "{body}");
-    }
-    let (status, problem) = app
-        .post(
-            "/api/v1/bookings",
-            Some("cl-x"),
-            &booking_body(fleet[0], people[1], day(30), day(31)),
+        api.create_booking(
+            &format!("cl-{i}"),
+            &unit_booking(*asset, people[0], day(2), day(40)),
         )
         .await?;
+    }
+    let err = api
+        .create_booking("cl-x", &unit_booking(fleet[0], people[1], day(30), day(31)))
+        .await
+        .expect_err("taken");
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (409, Some("asset_held")),
+        (err.status(), err.code()),
+        (Some(409), "asset_held"),
         "another customer's unpaid hold is in the way"
     );
 
@@ -238,31 +229,30 @@ async fn calendar_functions_locks_search_and_waitlist_work_on_a_redis_cluster() 
     );
     assert!(calendar.is_free(&mut conn, day(41), day(42)).await?);
 
-    let (_, search) = app
-        .get_json(&format!(
-            "/api/v1/availability?sku=AVANZA-13G-AT&branch=JKT01&start={}&end={}",
-            day(10),
-            day(12)
-        ))
-        .await?;
-    assert_eq!(search["free_units"], 0, "{search}");
-    let (_, search) = app
-        .get_json(&format!(
-            "/api/v1/availability?sku=AVANZA-13G-AT&branch=JKT01&start={}&end={}",
-            day(45),
-            day(46)
-        ))
-        .await?;
+    let search = |from: u64, to: u64| SearchQuery {
+        sku: "AVANZA-13G-AT".to_owned(),
+        start: day(from),
+        end: day(to),
+        branch: Some("JKT01".to_owned()),
+        ..SearchQuery::default()
+    };
+    assert_eq!(api.search(&search(10, 12)).await?.free_units, 0);
     assert_eq!(
-        search["free_units"].as_u64(),
-        Some(u64::try_from(fleet.len())?)
+        api.search(&search(45, 46)).await?.free_units,
+        u32::try_from(fleet.len())?
     );
 
-    let join = |who: Uuid| json!({"customer_id": who, "sku": "AVANZA-13G-AT", "branch": "JKT01", "start": day(10), "end": day(12)});
-    app.post("/api/v1/waitlist", None, &join(people[0])).await?;
-    let (status, entry) = app.post("/api/v1/waitlist", None, &join(people[1])).await?;
-    assert_eq!(status, 201);
-    assert!(entry["position"].as_u64().is_some(), "{entry}");
+    let join = |who: Uuid| JoinWaitlistRequest {
+        customer_id: who,
+        sku: "AVANZA-13G-AT".to_owned(),
+        branch: Some("JKT01".to_owned()),
+        start: day(10),
+        end: day(12),
+    };
+    api.join_waitlist(&join(people[0])).await?;
+    let joined = api.join_waitlist(&join(people[1])).await?;
+    assert!(joined.created);
+    assert!(joined.entry.position.is_some(), "{joined:?}");
 
     let report = app.state.bookings.projection().rebuild_all().await?;
     assert_eq!(report.keys_repaired, 0, "nothing drifted");

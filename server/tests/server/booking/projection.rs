@@ -14,11 +14,10 @@ use sentra_server::cache::{
     calendar::{AssetCalendar, SkuDays, bit_is_set},
 };
 use sentra_test_support::RedisServer;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, seed},
+    fixtures::{assets, customers, day, seed, unit_booking},
     support::TestApp,
 };
 
@@ -105,35 +104,26 @@ async fn a_reconcile_running_during_bookings_never_undoes_them() -> anyhow::Resu
     };
     let mut writers = tokio::task::JoinSet::new();
     for worker in 0..4u64 {
-        let (app_request, targets, people) = (app.client.clone(), targets.clone(), people.clone());
-        let (base, token) = (app.base_url.clone(), app.token.clone().unwrap_or_default());
+        let (api, targets, people) = (app.api(), targets.clone(), people.clone());
         writers.spawn(async move {
             let mut rng = StdRng::seed_from_u64(worker);
             for i in 0..60 {
                 let asset = targets[rng.random_range(0..targets.len())];
                 let start = rng.random_range(0..20);
-                let body = booking_body(
+                let body = unit_booking(
                     asset,
                     people[i % people.len()],
                     day(start),
                     day(start + rng.random_range(1..4)),
                 );
-                let response = app_request
-                    .post(format!("{base}/api/v1/bookings"))
-                    .bearer_auth(&token)
-                    .header("Idempotency-Key", format!("rw-{worker}-{i}"))
-                    .json(&body)
-                    .send()
-                    .await?;
-                if response.status() == 201 && rng.random_bool(0.5) {
-                    let booking: serde_json::Value = response.json().await?;
-                    let id = booking["id"].as_str().unwrap_or_default();
-                    app_request
-                        .post(format!("{base}/api/v1/bookings/{id}/cancel"))
-                        .bearer_auth(&token)
-                        .json(&json!({}))
-                        .send()
-                        .await?;
+                // Refusals (the dates are taken) are part of the load; nothing else is.
+                match api.create_booking(&format!("rw-{worker}-{i}"), &body).await {
+                    Ok(booking) if rng.random_bool(0.5) => {
+                        api.cancel_booking(booking.id).await?;
+                    }
+                    Ok(_) => {}
+                    Err(err) if err.status() == Some(409) => {}
+                    Err(err) => return Err(err.into()),
                 }
             }
             anyhow::Ok(())
@@ -169,14 +159,9 @@ async fn the_calendar_covers_every_day_a_booking_can_occupy() -> anyhow::Result<
     let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
     let person = customers(&app.db).await?[0];
     // The latest start the rules allow, for nearly the longest rental (plus a buffer day).
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            Some("far"),
-            &booking_body(asset, person, day(360), day(475)),
-        )
+    app.api()
+        .create_booking("far", &unit_booking(asset, person, day(360), day(475)))
         .await?;
-    assert_eq!(status, 201, "{booking}");
 
     // Redis loses everything; the reconciler rebuilds the calendar from Postgres.
     let cache = cache_of(&app, redis.url())?;
@@ -196,9 +181,9 @@ async fn the_calendar_follows_postgres_back_when_postgres_lost_changes() -> anyh
     app.as_hq().await?;
     let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
     let people = customers(&app.db).await?;
-    let body = booking_body(asset, people[0], day(3), day(5));
-    let (status, _) = app.post("/api/v1/bookings", Some("lost"), &body).await?;
-    assert_eq!(status, 201);
+    app.api()
+        .create_booking("lost", &unit_booking(asset, people[0], day(3), day(5)))
+        .await?;
     // Postgres fails over to a replica that never received that commit: the booking and the
     // version it gave the asset are gone, while Redis saw them.
     sqlx::query("DELETE FROM bookings WHERE asset_id = $1")
@@ -215,14 +200,9 @@ async fn the_calendar_follows_postgres_back_when_postgres_lost_changes() -> anyh
     let cache = cache_of(&app, redis.url())?;
     let wrong = compare(&app, &cache, asset, day(0), day(10)).await?;
     assert!(wrong.is_empty(), "{wrong:#?}");
-    let (status, again) = app
-        .post(
-            "/api/v1/bookings",
-            Some("again"),
-            &booking_body(asset, people[1], day(3), day(5)),
-        )
+    app.api()
+        .create_booking("again", &unit_booking(asset, people[1], day(3), day(5)))
         .await?;
-    assert_eq!(status, 201, "{again}");
     Ok(())
 }
 
@@ -247,14 +227,9 @@ async fn a_redis_with_an_older_calendar_library_gets_this_one() -> anyhow::Resul
     app.as_hq().await?;
     let asset = assets(&app.db, AVANZA, "JKT01").await?[0];
     let person = customers(&app.db).await?[0];
-    let (status, _) = app
-        .post(
-            "/api/v1/bookings",
-            Some("upgrade"),
-            &booking_body(asset, person, day(3), day(5)),
-        )
+    app.api()
+        .create_booking("upgrade", &unit_booking(asset, person, day(3), day(5)))
         .await?;
-    assert_eq!(status, 201);
     let cache = cache_of(&app, redis.url())?;
     let wrong = compare(&app, &cache, asset, day(0), day(10)).await?;
     assert!(
@@ -317,14 +292,9 @@ async fn the_periodic_reconcile_rewrites_only_assets_that_moved_and_compares_all
 
     // Bits lost without any version moving (a Redis failover that dropped acknowledged writes):
     // the incremental ticks do not see it, the next full comparison repairs it.
-    let (status, _) = app
-        .post(
-            "/api/v1/bookings",
-            Some("lost-bits"),
-            &booking_body(fleet[1], person, day(4), day(6)),
-        )
+    app.api()
+        .create_booking("lost-bits", &unit_booking(fleet[1], person, day(4), day(6)))
         .await?;
-    assert_eq!(status, 201);
     let (_, settled) = reconciler.tick().await?;
     assert_eq!(settled.assets, 1, "the booking moved one asset");
     let mut conn = cache.main.connection().await?;
