@@ -2,8 +2,10 @@
 //! manual review; consent first, encrypted documents, the access log, and the purge.
 
 use base64::Engine as _;
+use sentra_api_client::ApiError;
+use sentra_domain::{CustomerKycStatus, KycCaseStatus, KycProvider};
 use sentra_protocol::{
-    CustomerLoginRequest, GiveConsentRequest, RegisterCustomerRequest, SubmitKycRequest,
+    CustomerLoginRequest, GiveConsentRequest, KycCase, RegisterCustomerRequest, SubmitKycRequest,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -80,18 +82,19 @@ pub(crate) async fn consent(app: &TestApp) -> anyhow::Result<()> {
 }
 
 /// Submits a KTP photo and selfie as the current customer.
-async fn submit(
-    app: &TestApp,
-    nik: &str,
-    ktp: &[u8],
-    selfie: &[u8],
-) -> anyhow::Result<(u16, Value)> {
-    app.post(
-        "/api/v1/customers/me/kyc",
-        None,
-        &submission(nik, ktp, selfie),
-    )
-    .await
+async fn submit(app: &TestApp, nik: &str, ktp: &[u8], selfie: &[u8]) -> Result<KycCase, ApiError> {
+    app.api()
+        .submit_kyc(&typed_submission(nik, ktp, selfie))
+        .await
+}
+
+/// A refusal's status, code and first named field.
+fn refusal(err: &ApiError) -> (Option<u16>, &str, Option<&str>) {
+    let field = err
+        .problem()
+        .and_then(|p| p.errors.first())
+        .map(|e| e.field.as_str());
+    (err.status(), err.code(), field)
 }
 
 /// The same submission, typed for the client.
@@ -133,16 +136,15 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     fake.card(&ktp, SITI, true);
     fake.face(&ktp, &selfie, Face::Same);
 
-    let (status, case) = submit(&app, SITI.nik, &ktp, &selfie).await?;
-    assert_eq!(status, 201, "{case}");
+    let case = submit(&app, SITI.nik, &ktp, &selfie).await?;
     assert_eq!(
-        (case["status"].as_str(), case["provider"].as_str()),
-        (Some("verified"), Some("verihubs"))
+        (case.status, case.provider),
+        (KycCaseStatus::Verified, KycProvider::Verihubs)
     );
-    assert_eq!(case["nik_masked"], "3171********0001");
-    assert_eq!(case["checks"]["face_match"], true);
+    assert_eq!(case.nik_masked, "3171********0001");
+    assert_eq!(case.checks["face_match"], true);
     assert!(
-        case["purge_after"].is_string(),
+        case.purge_after.is_some(),
         "the images have a deletion date"
     );
     assert_eq!(
@@ -153,8 +155,10 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
             "/v1/face/compare"
         ]
     );
-    let (_, me) = app.get_json("/api/v1/customers/me").await?;
-    assert_eq!(me["kyc_status"], "verified");
+    assert_eq!(
+        app.api().my_profile().await?.kyc_status,
+        CustomerKycStatus::Verified
+    );
 
     // Both images are in storage, and neither file contains the photo or the NIK in clear.
     let files = stored_files(dir.path());
@@ -180,7 +184,7 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     let purge_jobs: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM jobs WHERE kind = 'kyc_purge' AND payload->>'case_id' = $1",
     )
-    .bind(case["id"].as_str())
+    .bind(case.id.to_string())
     .fetch_one(&app.db)
     .await?;
     assert_eq!(purge_jobs, 1, "the purge is scheduled durably");
@@ -189,14 +193,13 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     let mut app = app;
     new_customer(&mut app, "siti.kedua@example.com").await?;
     consent(&app).await?;
-    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("conflict")),
-        "{body}"
-    );
+    let err = submit(&app, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("one KTP, one account");
+    assert_eq!((err.status(), err.code()), (Some(409), "conflict"), "{err}");
+    let problem = serde_json::to_string(err.problem().expect("a problem"))?;
     assert!(
-        !body.to_string().contains(&customer.to_string()),
+        !problem.contains(&customer.to_string()),
         "the other account is not revealed"
     );
     Ok(())
@@ -211,46 +214,34 @@ async fn nothing_is_uploaded_without_consent_to_the_current_text() -> anyhow::Re
     seed(&app.db).await?;
     let customer = new_customer(&mut app, "tanpa.izin@example.com").await?;
     let (ktp, selfie) = (photo("ktp"), photo("selfie"));
-    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("consent_required"))
-    );
+    let err = submit(&app, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("no consent");
+    assert_eq!((err.status(), err.code()), (Some(409), "consent_required"));
     assert!(stored_files(dir.path()).is_empty());
     assert!(fake.calls().is_empty());
 
-    let (_, text) = app.get_json("/api/v1/kyc/consent").await?;
+    let api = app.api();
+    let text = api.kyc_consent_text().await?;
     assert!(
-        text["text_id"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("30 hari"),
+        text.text_id.contains("30 hari"),
         "the retention period is stated"
     );
-    let (status, _) = app
-        .post(
-            "/api/v1/customers/me/consents",
-            None,
-            &json!({"version": "kyc-2020-01-v0", "accepted": true}),
-        )
-        .await?;
-    assert_eq!(status, 422, "an outdated text is not consent");
-    let (status, _) = app
-        .post(
-            "/api/v1/customers/me/consents",
-            None,
-            &json!({"version": text["version"], "accepted": false}),
-        )
-        .await?;
-    assert_eq!(status, 422, "an unticked box is not consent");
-    let (status, consent) = app
-        .post(
-            "/api/v1/customers/me/consents",
-            None,
-            &json!({"version": text["version"], "accepted": true}),
-        )
-        .await?;
-    assert_eq!(status, 201);
+    let give = |version: &str, accepted| GiveConsentRequest {
+        version: version.to_owned(),
+        accepted,
+    };
+    let err = api
+        .give_consent(&give("kyc-2020-01-v0", true))
+        .await
+        .expect_err("outdated");
+    assert_eq!(err.status(), Some(422), "an outdated text is not consent");
+    let err = api
+        .give_consent(&give(&text.version, false))
+        .await
+        .expect_err("unticked");
+    assert_eq!(err.status(), Some(422), "an unticked box is not consent");
+    let consent = api.give_consent(&give(&text.version, true)).await?;
     let (hash, ip): (Vec<u8>, String) =
         sqlx::query_as("SELECT text_sha256, client_ip FROM consents WHERE customer_id = $1")
             .bind(customer)
@@ -263,9 +254,9 @@ async fn nothing_is_uploaded_without_consent_to_the_current_text() -> anyhow::Re
     });
     assert_eq!(
         (hex.as_str(), ip.as_str()),
-        (text["sha256"].as_str().unwrap_or_default(), "127.0.0.1")
+        (text.sha256.as_str(), "127.0.0.1")
     );
-    assert_eq!(consent["sha256"], text["sha256"]);
+    assert_eq!(consent.sha256, text.sha256);
     Ok(())
 }
 
@@ -279,42 +270,49 @@ async fn bad_photos_and_local_nik_rules_are_answered_before_anything_is_stored()
     fake.card(&ktp, SITI, true);
 
     // Not a NIK at all (province 99): refused locally, the provider is not even asked.
-    let (status, body) = submit(&app, "9971015708450001", &ktp, &selfie).await?;
-    assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (422, Some("nik"))
-    );
+    let err = submit(&app, "9971015708450001", &ktp, &selfie)
+        .await
+        .expect_err("province 99");
+    assert_eq!((refusal(&err).0, refusal(&err).2), (Some(422), Some("nik")));
     assert!(fake.calls().is_empty());
     // Not an image.
-    let mut bad = submission(SITI.nik, &ktp, &selfie);
-    bad["selfie_image"] = json!(b64(b"%PDF-1.4 not a photo"));
-    let (status, body) = app.post("/api/v1/customers/me/kyc", None, &bad).await?;
+    let bad = SubmitKycRequest {
+        selfie_image: b64(b"%PDF-1.4 not a photo"),
+        ..typed_submission(SITI.nik, &ktp, &selfie)
+    };
+    let err = app.api().submit_kyc(&bad).await.expect_err("a PDF");
     assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (422, Some("selfie_image"))
+        (refusal(&err).0, refusal(&err).2),
+        (Some(422), Some("selfie_image"))
     );
     // A blurry KTP photo: retake it.
     let blurry = photo("BLURRY-ktp");
-    let (status, body) = submit(&app, SITI.nik, &blurry, &selfie).await?;
+    let err = submit(&app, SITI.nik, &blurry, &selfie)
+        .await
+        .expect_err("blurry");
     assert_eq!(
-        (status, body["code"].as_str()),
-        (422, Some("image_quality")),
-        "{body}"
+        (err.status(), err.code()),
+        (Some(422), "image_quality"),
+        "{err}"
     );
     // A typo in the NIK: the card says otherwise.
-    let (status, body) = submit(&app, "3171015708450002", &ktp, &selfie).await?;
+    let err = submit(&app, "3171015708450002", &ktp, &selfie)
+        .await
+        .expect_err("a typo");
     assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (422, Some("nik")),
-        "{body}"
+        (refusal(&err).0, refusal(&err).2),
+        (Some(422), Some("nik")),
+        "{err}"
     );
     // Two faces in the selfie.
     fake.face(&ktp, &selfie, Face::TwoFaces);
-    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
+    let err = submit(&app, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("two faces");
     assert_eq!(
-        (status, body["code"].as_str()),
-        (422, Some("image_quality")),
-        "{body}"
+        (err.status(), err.code()),
+        (Some(422), "image_quality"),
+        "{err}"
     );
 
     assert!(
@@ -359,15 +357,17 @@ async fn altered_cards_unknown_people_other_faces_and_spoofs_are_rejected() -> a
         );
         fake.card(&ktp, card, registered);
         fake.face(&ktp, &selfie, face);
-        let (status, case) = submit(&app, SITI.nik, &ktp, &selfie).await?;
-        assert_eq!(status, 201, "{label}: {case}");
+        let case = submit(&app, SITI.nik, &ktp, &selfie).await?;
         assert_eq!(
-            (case["status"].as_str(), case["reason_code"].as_str()),
-            (Some("rejected"), Some(reason)),
+            (case.status, case.reason_code.as_deref()),
+            (KycCaseStatus::Rejected, Some(reason)),
             "{label}"
         );
-        let (_, me) = app.get_json("/api/v1/customers/me").await?;
-        assert_eq!(me["kyc_status"], "rejected", "{label}");
+        assert_eq!(
+            app.api().my_profile().await?.kyc_status,
+            CustomerKycStatus::Rejected,
+            "{label}"
+        );
     }
     Ok(())
 }
@@ -380,21 +380,25 @@ async fn an_exhausted_quota_stores_nothing_and_says_try_later() -> anyhow::Resul
     let (ktp, selfie) = (photo("ktp-siti"), photo("selfie-siti"));
     fake.card(&ktp, SITI, true);
     fake.face(&ktp, &selfie, Face::Same);
-    let (status, body) = submit(&app, SITI.nik, &ktp, &selfie).await?;
+    let err = submit(&app, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("no quota");
     assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("service_unavailable")),
-        "{body}"
+        (err.status(), err.code()),
+        (Some(503), "service_unavailable"),
+        "{err}"
     );
     assert!(
-        body["detail"]
-            .as_str()
+        err.problem()
+            .and_then(|p| p.detail.as_deref())
             .unwrap_or_default()
             .contains("nothing was stored")
     );
     assert!(stored_files(dir.path()).is_empty());
-    let (_, me) = app.get_json("/api/v1/customers/me").await?;
-    assert_eq!(me["kyc_status"], "unverified");
+    assert_eq!(
+        app.api().my_profile().await?.kyc_status,
+        CustomerKycStatus::Unverified
+    );
     let attempts: i64 = sqlx::query_scalar("SELECT count(*) FROM kyc_attempts")
         .fetch_one(&app.db)
         .await?;
@@ -417,8 +421,10 @@ async fn an_exhausted_quota_stores_nothing_and_says_try_later() -> anyhow::Resul
     new_customer(&mut wrong, "kunci.salah@example.com").await?;
     consent(&wrong).await?;
     fake.world.lock().expect("world").quota = 10;
-    let (status, _) = submit(&wrong, SITI.nik, &ktp, &selfie).await?;
-    assert_eq!(status, 503);
+    let err = submit(&wrong, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("wrong credentials");
+    assert_eq!(err.status(), Some(503));
     Ok(())
 }
 
@@ -429,20 +435,23 @@ async fn a_customer_gets_five_paid_attempts_a_day() -> anyhow::Result<()> {
     let (app, _) = verihubs_app(&fake, dir.path()).await?;
     let (blurry, selfie) = (photo("BLURRY-again"), photo("selfie"));
     for attempt in 1..=5 {
-        let (status, body) = submit(&app, SITI.nik, &blurry, &selfie).await?;
+        let err = submit(&app, SITI.nik, &blurry, &selfie)
+            .await
+            .expect_err("blurry");
         assert_eq!(
-            (status, body["code"].as_str()),
-            (422, Some("image_quality")),
+            (err.status(), err.code()),
+            (Some(422), "image_quality"),
             "attempt {attempt}"
         );
     }
-    let response = app
-        .request(reqwest::Method::POST, "/api/v1/customers/me/kyc")
-        .json(&submission(SITI.nik, &blurry, &selfie))
-        .send()
-        .await?;
-    assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"].to_str()?.parse()?;
+    let err = submit(&app, SITI.nik, &blurry, &selfie)
+        .await
+        .expect_err("a sixth attempt");
+    assert_eq!(err.status(), Some(429));
+    let ApiError::Server { retry_after, .. } = err else {
+        panic!("a server refusal: {err}");
+    };
+    let retry_after = retry_after.expect("Retry-After").as_secs();
     assert!((86_000..=86_400).contains(&retry_after), "{retry_after}");
     assert_eq!(
         fake.calls().len(),
