@@ -5,11 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use sentra_api_client::ApiError;
+use sentra_domain::{AssetStatus, BookingStatus};
+use sentra_protocol::{
+    BookingListQuery, ConfirmBookingRequest, TransferRequest, UpdateAssetRequest,
+};
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, booking_body, customers, day, hold_asset_row, seed},
+    fixtures::{assets, booking_body, customers, day, hold_asset_row, seed, unit_booking},
     support::TestApp,
 };
 
@@ -91,23 +95,12 @@ async fn a_client_that_disconnects_mid_booking_leaves_the_asset_bookable_at_once
     row.rollback().await?;
 
     // The next customer books other dates of the same car at once...
-    let (status, body) = app
-        .post(
-            "/api/v1/bookings",
-            Some("next-1"),
-            &booking_body(asset, people[1], day(10), day(12)),
-        )
+    let api = app.api();
+    api.create_booking("next-1", &unit_booking(asset, people[1], day(10), day(12)))
         .await?;
-    assert_eq!(status, 201, "{body}");
     // ...and the one who left can try again: nothing was stored for their key.
-    let (status, body) = app
-        .post(
-            "/api/v1/bookings",
-            Some("gone-1"),
-            &booking_body(asset, people[0], day(3), day(5)),
-        )
+    api.create_booking("gone-1", &unit_booking(asset, people[0], day(3), day(5)))
         .await?;
-    assert_eq!(status, 201, "{body}");
     Ok(())
 }
 
@@ -117,26 +110,23 @@ async fn a_request_cut_by_the_time_limit_leaves_the_asset_and_its_key_usable() -
     let (app, fleet, people) = fixture_with(&[("SENTRA_REQUEST_TIMEOUT_SECS", "1")]).await?;
     let asset = fleet[1];
     let row = hold_asset_row(&app.db, asset).await?;
-    let body = booking_body(asset, people[0], day(3), day(5));
-    let (status, problem) = app.post("/api/v1/bookings", Some("slow-1"), &body).await?;
-    assert_eq!((status, problem["code"].as_str()), (504, Some("timeout")));
+    let api = app.api();
+    let body = unit_booking(asset, people[0], day(3), day(5));
+    let err = api
+        .create_booking("slow-1", &body)
+        .await
+        .expect_err("cut by the time limit");
+    assert_eq!((err.status(), err.code()), (Some(504), "timeout"));
     assert!(
         released_within(&app, AVANZA, asset, Duration::from_secs(2)).await?,
         "the time limit ends the attempt and its lock"
     );
     row.rollback().await?;
 
-    let (status, other) = app
-        .post(
-            "/api/v1/bookings",
-            Some("other-1"),
-            &booking_body(asset, people[1], day(10), day(12)),
-        )
+    api.create_booking("other-1", &unit_booking(asset, people[1], day(10), day(12)))
         .await?;
-    assert_eq!(status, 201, "{other}");
     // The timed-out request decided nothing: its retry gets a fresh decision, not "in progress".
-    let (status, retried) = app.post("/api/v1/bookings", Some("slow-1"), &body).await?;
-    assert_eq!(status, 201, "{retried}");
+    api.create_booking("slow-1", &body).await?;
     Ok(())
 }
 
@@ -157,25 +147,19 @@ async fn a_busy_asset_says_retry_in_a_second_not_the_lock_ttl() -> anyhow::Resul
     let lease = redlock
         .acquire(&lock_key(&app, AVANZA, asset), Duration::from_mins(10))
         .await?;
-    let response = app
-        .request(reqwest::Method::POST, "/api/v1/bookings")
-        .header("Idempotency-Key", "busy-1")
-        .json(&booking_body(asset, people[1], day(4), day(5)))
-        .send()
-        .await?;
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let problem: Value = response.json().await?;
-    assert_eq!(problem["code"], "asset_being_booked");
+    let err = app
+        .api()
+        .create_booking("busy-1", &unit_booking(asset, people[1], day(4), day(5)))
+        .await
+        .expect_err("the asset is being booked");
+    assert_eq!(err.code(), "asset_being_booked");
+    let in_body = err.problem().and_then(|p| p.retry_after_seconds);
+    let ApiError::Server { retry_after, .. } = err else {
+        panic!("a server refusal: {err}");
+    };
     assert_eq!(
-        (
-            retry_after.as_deref(),
-            problem["retry_after_seconds"].as_u64()
-        ),
-        (Some("1"), Some(1)),
+        (retry_after, in_body),
+        (Some(Duration::from_secs(1)), Some(1)),
         "a lock held for milliseconds means 'retry in a second', not the lock's TTL"
     );
     redlock.release(&lease).await;
@@ -188,80 +172,52 @@ async fn an_unpaid_hold_says_until_when_it_is_held_and_never_by_whom() -> anyhow
     let asset = fleet[2];
 
     // Another customer's unpaid hold: until when it is held, and the waitlist, never who.
-    let (status, first) = app
-        .post(
-            "/api/v1/bookings",
-            Some("first"),
-            &booking_body(asset, people[0], day(3), day(6)),
-        )
+    let api = app.api();
+    let first = api
+        .create_booking("first", &unit_booking(asset, people[0], day(3), day(6)))
         .await?;
-    assert_eq!(status, 201);
-    let (status, held) = app
-        .post(
-            "/api/v1/bookings",
-            Some("second"),
-            &booking_body(asset, people[1], day(4), day(5)),
-        )
-        .await?;
+    let held = api
+        .create_booking("second", &unit_booking(asset, people[1], day(4), day(5)))
+        .await
+        .expect_err("held for the first customer");
     assert_eq!(
-        (status, held["code"].as_str()),
-        (409, Some("asset_held")),
+        (held.status(), held.code()),
+        (Some(409), "asset_held"),
         "{held}"
     );
-    assert_eq!(held["held_until"], first["expires_at"]);
-    assert_eq!(held["waitlist_available"], true);
-    let text = held.to_string();
-    for secret in [&first["id"], &first["hold_token"], &json!(people[0])] {
-        let secret = secret.as_str().expect("string");
+    let problem = held.problem().expect("a problem");
+    assert_eq!(problem.held_until, first.expires_at);
+    assert_eq!(problem.waitlist_available, Some(true));
+    let text = serde_json::to_string(problem)?;
+    let hold_token = first.hold_token.expect("held");
+    for secret in [first.id, hold_token, people[0]].map(|id| id.to_string()) {
         assert!(
-            !text.contains(secret),
+            !text.contains(&secret),
             "the answer reveals {secret}: {text}"
         );
     }
 
     // Once paid, it is an ordinary conflict.
-    let id = first["id"].as_str().expect("id");
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/bookings/{id}/confirm"),
-            None,
-            &json!({"hold_token": first["hold_token"]}),
-        )
+    api.confirm_booking(first.id, &ConfirmBookingRequest { hold_token })
         .await?;
-    assert_eq!(status, 200);
-    let (status, taken) = app
-        .post(
-            "/api/v1/bookings",
-            Some("third"),
-            &booking_body(asset, people[1], day(4), day(5)),
-        )
-        .await?;
+    let taken = api
+        .create_booking("third", &unit_booking(asset, people[1], day(4), day(5)))
+        .await
+        .expect_err("paid for");
     assert_eq!(
-        (status, taken["code"].as_str()),
-        (409, Some("booking_conflict"))
+        (taken.status(), taken.code()),
+        (Some(409), "booking_conflict")
     );
-    assert!(taken.get("held_until").is_none(), "{taken}");
+    assert_eq!(taken.problem().and_then(|p| p.held_until), None, "{taken}");
 
     // A customer's own unpaid hold is not "another customer's".
-    let (status, _) = app
-        .post(
-            "/api/v1/bookings",
-            Some("own-1"),
-            &booking_body(asset, people[2], day(10), day(12)),
-        )
+    api.create_booking("own-1", &unit_booking(asset, people[2], day(10), day(12)))
         .await?;
-    assert_eq!(status, 201);
-    let (status, own) = app
-        .post(
-            "/api/v1/bookings",
-            Some("own-2"),
-            &booking_body(asset, people[2], day(11), day(13)),
-        )
-        .await?;
-    assert_eq!(
-        (status, own["code"].as_str()),
-        (409, Some("booking_conflict"))
-    );
+    let own = api
+        .create_booking("own-2", &unit_booking(asset, people[2], day(11), day(13)))
+        .await
+        .expect_err("their own dates");
+    assert_eq!((own.status(), own.code()), (Some(409), "booking_conflict"));
     Ok(())
 }
 
@@ -273,15 +229,9 @@ async fn a_booking_that_races_a_transfer_is_answered_afresh_on_retry() -> anyhow
         .fetch_one(&app.db)
         .await?;
     let mut transfer = hold_asset_row(&app.db, asset).await?;
-    let body = booking_body(asset, people[0], day(3), day(5));
-    let request = app
-        .request(reqwest::Method::POST, "/api/v1/bookings")
-        .header("Idempotency-Key", "race-1")
-        .json(&body);
-    let attempt = tokio::spawn(async move {
-        let response = request.send().await?;
-        anyhow::Ok((response.status().as_u16(), response.json::<Value>().await?))
-    });
+    let body = unit_booking(asset, people[0], day(3), day(5));
+    let (api, racing) = (app.api(), body.clone());
+    let attempt = tokio::spawn(async move { api.create_booking("race-1", &racing).await });
     transfer.wait_for_waiters(&app.db, 1).await?;
     // The transfer to Bali commits while the booking waits for the asset.
     sqlx::query("UPDATE assets SET home_branch_id = $2 WHERE id = $1")
@@ -290,16 +240,15 @@ async fn a_booking_that_races_a_transfer_is_answered_afresh_on_retry() -> anyhow
         .execute(&mut *transfer.tx)
         .await?;
     transfer.commit().await?;
-    let (status, moved) = attempt.await??;
+    let moved = attempt.await?.expect_err("the asset moved meanwhile");
     assert_eq!(
-        (status, moved["code"].as_str()),
-        (409, Some("asset_moved")),
+        (moved.status(), moved.code()),
+        (Some(409), "asset_moved"),
         "{moved}"
     );
     // Nothing was decided for the key: the retry books the asset where it is now.
-    let (status, booked) = app.post("/api/v1/bookings", Some("race-1"), &body).await?;
-    assert_eq!(status, 201, "{booked}");
-    assert_eq!(booked["branch_id"], json!(bali));
+    let booked = app.api().create_booking("race-1", &body).await?;
+    assert_eq!(booked.branch_id, bali);
     Ok(())
 }
 
@@ -327,44 +276,36 @@ async fn a_transfer_leaves_past_rentals_with_the_branch_where_they_happened() ->
     .execute(&app.db)
     .await?;
     // ...and one still to come.
-    let (status, future) = app
-        .post(
-            "/api/v1/bookings",
-            Some("future"),
-            &booking_body(asset, people[1], day(5), day(7)),
+    let api = app.api();
+    let future = api
+        .create_booking("future", &unit_booking(asset, people[1], day(5), day(7)))
+        .await?;
+    let note = api
+        .transfer_asset(
+            asset,
+            &TransferRequest {
+                to_branch_code: "DPS01".to_owned(),
+                reason: "Armada Bali kurang".to_owned(),
+            },
         )
         .await?;
-    assert_eq!(status, 201);
-    let (status, note) = app
-        .post(
-            &format!("/api/v1/assets/{asset}/transfer"),
-            None,
-            &json!({"to_branch_code": "DPS01", "reason": "Armada Bali kurang"}),
-        )
-        .await?;
-    assert_eq!(status, 201, "{note}");
-    let moved: Vec<&Value> = note["moved_bookings"]
-        .as_array()
-        .expect("moved")
-        .iter()
-        .map(|b| &b["id"])
-        .collect();
-    assert_eq!(moved, [&future["id"]], "only the coming rental moves");
+    let moved: Vec<Uuid> = note.moved_bookings.iter().map(|b| b.id).collect();
+    assert_eq!(moved, [future.id], "only the coming rental moves");
 
-    let (_, jakarta_history) = app
-        .get_json("/api/v1/bookings?branch=JKT01&status=COMPLETED")
+    let list = |branch: &str, status: BookingStatus| BookingListQuery {
+        branch: branch.to_owned(),
+        status: Some(status.as_str().to_owned()),
+        limit: None,
+    };
+    let jakarta_history = api
+        .bookings(&list("JKT01", BookingStatus::Completed))
         .await?;
-    let ids: Vec<&Value> = jakarta_history["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|b| &b["id"])
-        .collect();
-    assert_eq!(ids, [&json!(past)], "Jakarta still sees the rental it made");
-    let (_, bali) = app
-        .get_json("/api/v1/bookings?branch=DPS01&status=PENDING_PAYMENT")
+    let ids: Vec<Uuid> = jakarta_history.items.iter().map(|b| b.id).collect();
+    assert_eq!(ids, [past], "Jakarta still sees the rental it made");
+    let bali = api
+        .bookings(&list("DPS01", BookingStatus::PendingPayment))
         .await?;
-    assert_eq!(bali["items"][0]["id"], future["id"]);
+    assert_eq!(bali.items[0].id, future.id);
     Ok(())
 }
 
@@ -372,20 +313,26 @@ async fn a_transfer_leaves_past_rentals_with_the_branch_where_they_happened() ->
 async fn an_asset_back_from_the_workshop_is_bookable_at_once() -> anyhow::Result<()> {
     let (app, fleet, people) = fixture().await?;
     let asset = fleet[0];
-    let set_status = |status: &'static str| {
-        app.request(reqwest::Method::PATCH, &format!("/api/v1/assets/{asset}"))
-            .json(&json!({ "status": status }))
-            .send()
+    let api = app.api();
+    let status = |status: AssetStatus| UpdateAssetRequest {
+        status: Some(status.as_str().to_owned()),
+        odometer_km: None,
     };
-    assert_eq!(set_status("maintenance").await?.status(), 200);
-    let body = booking_body(asset, people[0], day(3), day(5));
-    let (status, refused) = app.post("/api/v1/bookings", Some("ws-1"), &body).await?;
+    api.update_asset(asset, &status(AssetStatus::Maintenance))
+        .await?;
+    let body = unit_booking(asset, people[0], day(3), day(5));
+    let refused = api
+        .create_booking("ws-1", &body)
+        .await
+        .expect_err("in the workshop");
     assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("asset_not_rentable"))
+        (refused.status(), refused.code()),
+        (Some(409), "asset_not_rentable")
     );
-    assert_eq!(set_status("active").await?.status(), 200);
-    let (status, booked) = app.post("/api/v1/bookings", Some("ws-2"), &body).await?;
-    assert_eq!(status, 201, "the server remembered the workshop: {booked}");
+    api.update_asset(asset, &status(AssetStatus::Active))
+        .await?;
+    api.create_booking("ws-2", &body)
+        .await
+        .map_err(|e| anyhow::anyhow!("the server remembered the workshop: {e}"))?;
     Ok(())
 }
