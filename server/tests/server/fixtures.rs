@@ -139,17 +139,6 @@ pub(crate) async fn hold_asset_row(db: &PgPool, asset: Uuid) -> anyhow::Result<H
     Held::lock(db, "SELECT 1 FROM assets WHERE id = $1 FOR UPDATE", asset).await
 }
 
-/// The waitlist join body.
-pub(crate) fn waitlist_body(
-    customer: Uuid,
-    sku: &str,
-    branch: &str,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> serde_json::Value {
-    serde_json::json!({"customer_id": customer, "sku": sku, "branch": branch, "start": start, "end": end})
-}
-
 /// A customer of the demo data with this membership tier.
 pub(crate) async fn customer_of_tier(db: &PgPool, tier: &str) -> anyhow::Result<Uuid> {
     Ok(sqlx::query_scalar(

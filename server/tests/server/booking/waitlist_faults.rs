@@ -5,13 +5,14 @@
 //! Jobs run when the test says so (`TestApp::run_jobs`); the background sweeper is set to its
 //! slowest pace so it does not race the test.
 
+use sentra_domain::{BookingStatus, WaitlistStatus};
+use sentra_protocol::{Booking, ConfirmBookingRequest, JoinWaitlistRequest, WaitlistEntry};
 use sentra_server::cache::calendar::AssetCalendar;
 use sentra_test_support::RedisServer;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{Held, assets, booking_body, customer_of_tier, day, seed, waitlist_body},
+    fixtures::{Held, assets, customer_of_tier, day, seed, unit_booking},
     support::TestApp,
 };
 
@@ -20,42 +21,40 @@ const SLOW_SWEEPER: (&str, &str) = ("SENTRA_EXPIRY_SWEEP_MILLIS", "60000");
 
 /// Bali's only Innova is held by a regular customer for days 5–8 and a gold customer waits for
 /// those days. Returns the asset, the hold and the waitlist entry.
-async fn sold_out_with_a_waiting_customer(app: &TestApp) -> anyhow::Result<(Uuid, Value, Value)> {
+async fn sold_out_with_a_waiting_customer(
+    app: &TestApp,
+) -> anyhow::Result<(Uuid, Booking, WaitlistEntry)> {
     let innova = assets(&app.db, INNOVA, "DPS01").await?;
     assert_eq!(innova.len(), 1);
     let regular = customer_of_tier(&app.db, "regular").await?;
     let gold = customer_of_tier(&app.db, "gold").await?;
-    let (status, hold) = app
-        .post(
-            "/api/v1/bookings",
-            Some("sold-out"),
-            &booking_body(innova[0], regular, day(5), day(8)),
+    let api = app.api();
+    let hold = api
+        .create_booking(
+            "sold-out",
+            &unit_booking(innova[0], regular, day(5), day(8)),
         )
         .await?;
-    assert_eq!(status, 201, "{hold}");
-    let (status, entry) = app
-        .post(
-            "/api/v1/waitlist",
-            None,
-            &waitlist_body(gold, INNOVA, "DPS01", day(5), day(8)),
-        )
+    let joined = api
+        .join_waitlist(&JoinWaitlistRequest {
+            customer_id: gold,
+            sku: INNOVA.to_owned(),
+            branch: Some("DPS01".to_owned()),
+            start: day(5),
+            end: day(8),
+        })
         .await?;
-    assert_eq!(status, 201, "{entry}");
-    Ok((innova[0], hold, entry))
+    assert!(joined.created, "{joined:?}");
+    Ok((innova[0], hold, joined.entry))
 }
 
-async fn cancel(app: &TestApp, booking: &Value) -> anyhow::Result<()> {
-    let id = booking["id"].as_str().expect("id");
-    let (status, body) = app
-        .post(&format!("/api/v1/bookings/{id}/cancel"), None, &json!({}))
-        .await?;
-    anyhow::ensure!(status == 200, "cancel answered {status}: {body}");
+async fn cancel(app: &TestApp, booking: &Booking) -> anyhow::Result<()> {
+    app.api().cancel_booking(booking.id).await?;
     Ok(())
 }
 
-async fn entry(app: &TestApp, entry: &Value) -> anyhow::Result<Value> {
-    let id = entry["id"].as_str().expect("id");
-    Ok(app.get_json(&format!("/api/v1/waitlist/{id}")).await?.1)
+async fn entry(app: &TestApp, entry: &WaitlistEntry) -> anyhow::Result<WaitlistEntry> {
+    Ok(app.api().waitlist_entry(entry.id).await?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,12 +90,14 @@ async fn a_unit_freed_while_redis_was_down_still_reaches_the_first_in_line() -> 
     // The freed-unit job decides against Postgres, not against the stale bits.
     app.run_jobs().await?;
     let now = entry(&app, &waiting).await?;
-    assert_eq!(now["status"], "OFFERED", "{now}");
-    let offer = now["offer_booking_id"].as_str().expect("offer");
-    let (_, booking) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+    assert_eq!(now.status, WaitlistStatus::Offered, "{now:?}");
+    let booking = app
+        .api()
+        .booking(now.offer_booking_id.expect("offer"))
+        .await?;
     assert_eq!(
-        (booking["status"].as_str(), &booking["customer_id"]),
-        (Some("PENDING_PAYMENT"), &waiting["customer_id"])
+        (booking.status, booking.customer_id),
+        (BookingStatus::PendingPayment, Some(waiting.customer_id))
     );
     Ok(())
 }
@@ -129,55 +130,59 @@ async fn an_offer_that_cannot_be_recorded_leaves_no_hold_behind() -> anyhow::Res
         pending_holds, 0,
         "no hold that nobody was told about blocks the unit"
     );
-    assert_eq!(entry(&app, &waiting).await?["status"], "WAITING");
+    assert_eq!(entry(&app, &waiting).await?.status, WaitlistStatus::Waiting);
 
     // Once the fault is gone, the job's retry makes the offer.
     sqlx::raw_sql("DROP TRIGGER test_refuse_offers ON waitlist; UPDATE jobs SET run_at = now();")
         .execute(&app.db)
         .await?;
     app.run_jobs().await?;
-    assert_eq!(entry(&app, &waiting).await?["status"], "OFFERED");
+    assert_eq!(entry(&app, &waiting).await?.status, WaitlistStatus::Offered);
     Ok(())
 }
 
 /// The customer leaves the waitlist in one tab while paying the offer in another. The test holds
 /// the entry's row so both requests arrive together, in the order given. Returns the answers to
 /// leave and to confirm, and the offer booking's status afterwards.
-async fn leave_and_pay_at_once(leave_first: bool) -> anyhow::Result<(u16, u16, Value, String)> {
+async fn leave_and_pay_at_once(
+    leave_first: bool,
+) -> anyhow::Result<(Option<u16>, Option<u16>, String, BookingStatus)> {
     let mut app = TestApp::spawn_with(&[SLOW_SWEEPER]).await?;
     seed(&app.db).await?;
     app.as_hq().await?;
     let (_, hold, waiting) = sold_out_with_a_waiting_customer(&app).await?;
     cancel(&app, &hold).await?;
     app.run_jobs().await?;
-    let offered = entry(&app, &waiting).await?;
-    let offer = offered["offer_booking_id"]
-        .as_str()
-        .expect("an offer")
-        .to_owned();
-    let (_, booking) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
+    let offer = entry(&app, &waiting)
+        .await?
+        .offer_booking_id
+        .expect("an offer");
+    let hold_token = app.api().booking(offer).await?.hold_token.expect("held");
 
-    let entry_id: Uuid = waiting["id"].as_str().expect("id").parse()?;
     let gate = Held::lock(
         &app.db,
         "SELECT 1 FROM waitlist WHERE id = $1 FOR UPDATE",
-        entry_id,
+        waiting.id,
     )
     .await?;
-    let leave = app.request(
-        reqwest::Method::DELETE,
-        &format!("/api/v1/waitlist/{entry_id}"),
-    );
-    let confirm = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/bookings/{offer}/confirm"),
-        )
-        .json(&json!({"hold_token": booking["hold_token"]}));
-    let leave = async move { anyhow::Ok(leave.send().await?.status().as_u16()) };
+    // Each answer as (status, what it said): 200 and the new state, or the refusal.
+    let (leaving_api, paying_api, entry_id) = (app.api(), app.api(), waiting.id);
+    let leave = async move {
+        anyhow::Ok(match leaving_api.leave_waitlist(entry_id).await {
+            Ok(_) => Some(200),
+            Err(err) => err.status(),
+        })
+    };
     let pay = async move {
-        let response = confirm.send().await?;
-        anyhow::Ok((response.status().as_u16(), response.json::<Value>().await?))
+        anyhow::Ok(
+            match paying_api
+                .confirm_booking(offer, &ConfirmBookingRequest { hold_token })
+                .await
+            {
+                Ok(booking) => (Some(200), format!("{:?}", booking.status)),
+                Err(err) => (err.status(), err.to_string()),
+            },
+        )
     };
     let (leaving, paying) = if leave_first {
         let leaving = tokio::spawn(leave);
@@ -195,13 +200,8 @@ async fn leave_and_pay_at_once(leave_first: bool) -> anyhow::Result<(u16, u16, V
     gate.rollback().await?;
     let left = leaving.await??;
     let (paid, answer) = paying.await??;
-    let (_, after) = app.get_json(&format!("/api/v1/bookings/{offer}")).await?;
-    Ok((
-        left,
-        paid,
-        answer,
-        after["status"].as_str().unwrap_or_default().to_owned(),
-    ))
+    let after = app.api().booking(offer).await?.status;
+    Ok((left, paid, answer, after))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,17 +209,21 @@ async fn leaving_the_waitlist_as_the_offer_is_paid_never_cancels_a_paid_booking(
 -> anyhow::Result<()> {
     // Leaving goes first: the unpaid offer is cancelled and the payment refused.
     let (left, paid, answer, status) = leave_and_pay_at_once(true).await?;
-    assert_eq!(left, 200);
+    assert_eq!(left, Some(200));
     assert_ne!(
-        (paid, status.as_str()),
-        (200, "CANCELLED"),
+        (paid, status),
+        (Some(200), BookingStatus::Cancelled),
         "a paid booking was cancelled"
     );
-    assert_eq!((paid, status.as_str()), (409, "CANCELLED"), "{answer}");
+    assert_eq!(
+        (paid, status),
+        (Some(409), BookingStatus::Cancelled),
+        "{answer}"
+    );
 
     // Paying goes first: the booking is the customer's, leaving afterwards does not touch it.
     let (left, paid, answer, status) = leave_and_pay_at_once(false).await?;
-    assert_eq!((left, paid), (200, 200), "{answer}");
-    assert_eq!(status, "CONFIRMED");
+    assert_eq!((left, paid), (Some(200), Some(200)), "{answer}");
+    assert_eq!(status, BookingStatus::Confirmed);
     Ok(())
 }
