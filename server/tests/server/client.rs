@@ -19,30 +19,8 @@ use utoipa::OpenApi;
 
 use crate::{
     fixtures::{day, seed},
-    support::TestApp,
+    support::{TestApp, documented_operations},
 };
-
-/// `(method, path)` of every operation in the server's OpenAPI document.
-fn documented_operations() -> BTreeSet<(String, String)> {
-    let doc = sentra_server::http::openapi::ApiDoc::openapi();
-    doc.paths
-        .paths
-        .iter()
-        .flat_map(|(path, item)| {
-            let json = serde_json::to_value(item).unwrap_or_default();
-            json.as_object()
-                .map(|ops| {
-                    ops.keys()
-                        .filter(|key| {
-                            ["get", "post", "put", "patch", "delete"].contains(&key.as_str())
-                        })
-                        .map(|method| (method.clone(), path.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-        .collect()
-}
 
 #[test]
 fn every_documented_operation_has_a_client_method_and_no_other() {

@@ -218,3 +218,30 @@ async fn serve(
     }));
     Ok((base_url, state, shutdown))
 }
+
+/// `(method, path)` of every operation in the server's OpenAPI document, the method in lower
+/// case as OpenAPI writes it (`get`, `post`, …).
+pub(crate) fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
+    use utoipa::OpenApi;
+    let doc = sentra_server::http::openapi::ApiDoc::openapi();
+    doc.paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let json = serde_json::to_value(item).unwrap_or_default();
+            json.as_object()
+                .map(|ops| {
+                    ops.keys()
+                        .filter(|key| {
+                            [
+                                "get", "post", "put", "patch", "delete", "head", "options", "trace",
+                            ]
+                            .contains(&key.as_str())
+                        })
+                        .map(|method| (method.clone(), path.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use sentra_api_client::ApiClient;
 use sentra_domain::BookingStatus;
 use sentra_protocol::{
-    AssetQuery, ConfirmBookingRequest, CreateBookingRequest, RegisterCustomerRequest,
-    StaffLoginRequest,
+    AssetQuery, ConfirmBookingRequest, CreateBookingRequest, CustomerProfile,
+    RegisterCustomerRequest, StaffLoginRequest, TokenResponse,
 };
 use serde_json::Value;
 
@@ -32,6 +32,45 @@ fn lines_about(logs: &str, booking: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Waits (bounded, 20 s) until the server has logged `message` about `booking`.
+async fn wait_for_line(server: &LoggedServer, booking: &str, message: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while !lines_about(&server.logs_so_far()?, booking)
+        .iter()
+        .any(|line| line["message"] == message)
+    {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server never logged {message:?} about {booking}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// HQ staff logged in, and a new customer registered as `name` with `email`.
+async fn staff_and_customer(
+    api: &ApiClient,
+    name: &str,
+    email: &str,
+) -> anyhow::Result<(TokenResponse, CustomerProfile)> {
+    let tokens = api
+        .staff_login(&StaffLoginRequest {
+            email: "hq@demo.sentrarental.id".to_owned(),
+            password: "demo-hq-2026".to_owned(),
+        })
+        .await?;
+    let customer = api
+        .register_customer(&RegisterCustomerRequest {
+            full_name: name.to_owned(),
+            email: Some(email.to_owned()),
+            password: "rahasia-sekali-2026".to_owned(),
+            ..RegisterCustomerRequest::default()
+        })
+        .await?;
+    Ok((tokens, customer))
+}
+
 #[tokio::test]
 async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> anyhow::Result<()> {
     // Jobs run every 200 ms, so the cancellation's job follows quickly.
@@ -41,17 +80,7 @@ async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> a
 
     // The cancellation's job runs in the background: wait (bounded) until its line is written.
     let id = booking.to_string();
-    let started = Instant::now();
-    while !lines_about(&server.logs_so_far()?, &id)
-        .iter()
-        .any(|line| line["message"] == "freed unit handed to the waitlist")
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(20),
-            "the unit_freed job never logged the booking"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_line(&server, &id, "freed unit handed to the waitlist").await?;
     let logs = server.stop_and_read_logs()?;
     let lines = lines_about(&logs, &id);
 
@@ -128,21 +157,9 @@ async fn one_booking_can_be_followed_through_the_logs_from_request_to_job() -> a
 async fn book_confirm_and_cancel(
     api: &ApiClient,
 ) -> anyhow::Result<(uuid::Uuid, String, uuid::Uuid)> {
-    let tokens = api
-        .staff_login(&StaffLoginRequest {
-            email: "hq@demo.sentrarental.id".to_owned(),
-            password: "demo-hq-2026".to_owned(),
-        })
-        .await?;
+    let (tokens, customer) =
+        staff_and_customer(api, "Rina Wulandari", "rina.trace@example.com").await?;
     let staff = api.with_token(&tokens.access_token);
-    let customer = api
-        .register_customer(&RegisterCustomerRequest {
-            full_name: "Rina Wulandari".to_owned(),
-            phone: None,
-            email: Some("rina.trace@example.com".to_owned()),
-            password: "rahasia-sekali-2026".to_owned(),
-        })
-        .await?;
     let asset = staff
         .assets(&AssetQuery {
             branch: Some("JKT01".to_owned()),
@@ -183,21 +200,9 @@ async fn a_hold_that_lapses_unpaid_is_found_by_its_id_too() -> anyhow::Result<()
     ])
     .await?;
     let api = ApiClient::new(&server.base)?;
-    let tokens = api
-        .staff_login(&StaffLoginRequest {
-            email: "hq@demo.sentrarental.id".to_owned(),
-            password: "demo-hq-2026".to_owned(),
-        })
-        .await?;
+    let (tokens, customer) =
+        staff_and_customer(&api, "Yogi Pratama", "yogi.trace@example.com").await?;
     let staff = api.with_token(&tokens.access_token);
-    let customer = api
-        .register_customer(&RegisterCustomerRequest {
-            full_name: "Yogi Pratama".to_owned(),
-            email: Some("yogi.trace@example.com".to_owned()),
-            password: "rahasia-sekali-2026".to_owned(),
-            ..RegisterCustomerRequest::default()
-        })
-        .await?;
     let booking = staff
         .create_booking(
             "lapse-1",
@@ -212,18 +217,8 @@ async fn a_hold_that_lapses_unpaid_is_found_by_its_id_too() -> anyhow::Result<()
         )
         .await?;
     let id = booking.id.to_string();
-    let started = Instant::now();
-    // Bounded wait for the sweeper's line (it runs every 200 ms once the second has passed).
-    while !lines_about(&server.logs_so_far()?, &id)
-        .iter()
-        .any(|l| l["message"] == "booking expired: the payment window lapsed")
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(20),
-            "the lapsed hold never logged its expiry"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The sweeper runs every 200 ms once the second has passed.
+    wait_for_line(&server, &id, "booking expired: the payment window lapsed").await?;
     assert_eq!(
         staff.booking(booking.id).await?.status,
         BookingStatus::Expired,
