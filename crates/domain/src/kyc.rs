@@ -28,6 +28,24 @@ impl KycCaseStatus {
 }
 
 crate::stored_enum! {
+    /// Why a verification was rejected: a stable code the apps translate.
+    pub enum KycRejectReason as "KYC reject reason" {
+        /// The birth date or gender printed on the KTP does not agree with its NIK (altered card).
+        KtpInconsistentWithNik = "ktp_inconsistent_with_nik",
+        /// The government database did not confirm the NIK, name and birth date together.
+        IdentityNotConfirmed = "identity_not_confirmed",
+        /// The selfie is not a live person.
+        LivenessFailed = "liveness_failed",
+        /// The selfie is not the person on the KTP.
+        FaceMismatch = "face_mismatch",
+        /// Staff rejected it (their words are stored next to this code).
+        RejectedByStaff = "rejected_by_staff",
+        /// The customer withdrew their consent while the case waited for review.
+        ConsentWithdrawn = "consent_withdrawn",
+    }
+}
+
+crate::stored_enum! {
     /// A customer's identity status, as shown on their profile.
     pub enum CustomerKycStatus as "customer KYC status" {
         /// Never submitted a KTP.

@@ -32,6 +32,7 @@ pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory, Unknow
 pub use jobs::{JobKind, UnknownJobKind};
 pub use kyc::{
     ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider,
+    KycRejectReason,
 };
 pub use membership::{MembershipTier, UnknownTier};
 pub use money::Money;

@@ -3,7 +3,7 @@
 //! branches or the page size, never by the size of the fleet.
 
 use chrono::NaiveDate;
-use sentra_domain::{Money, Uuid};
+use sentra_domain::{BranchTimeZone, Money, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// A point on the map (WGS 84 degrees): a branch's location, or where a customer is.
@@ -35,7 +35,11 @@ pub struct BranchAvailability {
     pub branch_code: String,
     pub branch_name: String,
     /// `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT).
-    pub time_zone: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = "^Asia/(Jakarta|Makassar|Jayapura)$", example = "Asia/Makassar")
+    )]
+    pub time_zone: BranchTimeZone,
     /// Units free for the whole range (and the SKU's turnaround buffer after it).
     pub free_units: u32,
     /// Straight-line distance from `near`, in whole kilometres, when `near` was given and the

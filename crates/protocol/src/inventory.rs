@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sentra_domain::label::LabelKind;
-use sentra_domain::{AssetStatus, BookingStatus, ChecklistItem, SkuCategory, Uuid};
+use sentra_domain::{AssetStatus, BookingStatus, BranchTimeZone, ChecklistItem, SkuCategory, Uuid};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::Location;
@@ -17,7 +17,11 @@ pub struct Branch {
     pub name: String,
     pub address: String,
     /// `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT).
-    pub time_zone: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = "^Asia/(Jakarta|Makassar|Jayapura)$", example = "Asia/Jakarta")
+    )]
+    pub time_zone: BranchTimeZone,
     /// Where the branch is: customers booking a model without naming a branch get the nearest.
     pub location: Option<Location>,
 }

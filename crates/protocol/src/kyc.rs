@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sentra_domain::{
-    ActorKind, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider, Uuid,
+    ActorKind, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider, KycRejectReason, Uuid,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,8 +82,8 @@ pub struct KycCase {
     /// Like `3171********0001`.
     pub nik_masked: String,
     pub full_name: String,
-    /// Stable code of a rejection (`identity_not_confirmed`, `face_mismatch`, …).
-    pub reason_code: Option<String>,
+    /// Stable code of a rejection.
+    pub reason_code: Option<KycRejectReason>,
     /// The reviewer's words, for a staff decision.
     pub reason: Option<String>,
     /// What each check answered.

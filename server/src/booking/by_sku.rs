@@ -131,8 +131,7 @@ impl BookingService {
         let mut found = DatesByBranch::default();
         let mut refusal = None;
         for branch in &branches {
-            let zone = BranchTimeZone::from_iana(&branch.time_zone)
-                .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
+            let zone = branch.time_zone;
             found
                 .today
                 .insert(branch.id, zone.local_date_of(Utc::now()));

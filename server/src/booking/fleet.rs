@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
-use sentra_domain::AssetStatus;
+use sentra_domain::{AssetStatus, BranchTimeZone};
 
 use super::{assign, availability::SearchError};
 
@@ -68,7 +68,8 @@ pub struct BranchInfo {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub time_zone: String,
+    #[sqlx(try_from = "String")]
+    pub time_zone: BranchTimeZone,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
 }

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sentra_domain::{
-    AssetStatus, BookingKind, BookingStatus, Money, WaitlistStatus, occupied_until,
+    AssetStatus, BookingKind, BookingStatus, BranchTimeZone, Money, WaitlistStatus, occupied_until,
 };
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -26,7 +26,8 @@ pub struct AssetContext {
     pub asset_id: Uuid,
     pub branch_id: Uuid,
     pub branch_code: String,
-    pub time_zone: String,
+    #[sqlx(try_from = "String")]
+    pub time_zone: BranchTimeZone,
     pub sku_id: Uuid,
     pub sku_code: String,
     pub daily_rate_idr: i64,

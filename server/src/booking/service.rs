@@ -267,8 +267,7 @@ impl BookingService {
         if at_branch.is_some_and(|b| b != known.branch_id) {
             return Err(BookingError::Moved);
         }
-        let zone = BranchTimeZone::from_iana(&known.time_zone)
-            .map_err(|e| BookingError::Database(sqlx::Error::Protocol(e.to_string())))?;
+        let zone = known.time_zone;
         let range = self.validate(req, zone)?;
         if !known.status.is_rentable() {
             return Err(BookingError::NotRentable(known.status));

@@ -45,7 +45,8 @@ pub async fn create_branch(
             "must have at most 500 characters",
         ));
     }
-    if BranchTimeZone::from_iana(&request.time_zone).is_err() {
+    let zone = BranchTimeZone::from_iana(&request.time_zone);
+    if zone.is_err() {
         errors.push(FieldError::new(
             "time_zone",
             "expected Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)",
@@ -62,9 +63,9 @@ pub async fn create_branch(
             "latitude must be from -90 to 90 and longitude from -180 to 180",
         ));
     }
-    if !errors.is_empty() {
+    let (Ok(time_zone), true) = (zone, errors.is_empty()) else {
         return Err(InventoryError::Invalid(errors));
-    }
+    };
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO branches (id, code, name, address, time_zone, latitude, longitude) \
@@ -74,7 +75,8 @@ pub async fn create_branch(
     .bind(&code)
     .bind(&name)
     .bind(request.address.trim())
-    .bind(&request.time_zone)
+    // Stored under its canonical name (`Asia/Pontianak` is WIB, kept as `Asia/Jakarta`).
+    .bind(time_zone.iana())
     .bind(request.location.map(|l| l.latitude))
     .bind(request.location.map(|l| l.longitude))
     .execute(db)
@@ -91,7 +93,7 @@ pub async fn create_branch(
         code,
         name,
         address: request.address.trim().to_owned(),
-        time_zone: request.time_zone.clone(),
+        time_zone,
         location: request.location,
     })
 }
@@ -115,35 +117,42 @@ pub async fn sku_id<'e>(db: impl sqlx::PgExecutor<'e>, code: &str) -> sqlx::Resu
         .await
 }
 
+/// A stored branch.
+#[derive(sqlx::FromRow)]
+struct BranchRow {
+    id: Uuid,
+    code: String,
+    name: String,
+    address: String,
+    #[sqlx(try_from = "String")]
+    time_zone: BranchTimeZone,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
 /// Every branch, by code.
 #[tracing::instrument(name = "inventory.list_branches", skip_all)]
 pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, InventoryError> {
-    type Row = (
-        Uuid,
-        String,
-        String,
-        String,
-        String,
-        Option<f64>,
-        Option<f64>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<BranchRow> = sqlx::query_as(
         "SELECT id, code, name, address, time_zone, latitude, longitude FROM branches ORDER BY code",
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, code, name, address, time_zone, lat, lon)| Branch {
-            id,
-            code,
-            name,
-            address,
-            time_zone,
-            location: lat.zip(lon).map(|(latitude, longitude)| Location {
-                latitude,
-                longitude,
-            }),
+        .map(|row| Branch {
+            id: row.id,
+            code: row.code,
+            name: row.name,
+            address: row.address,
+            time_zone: row.time_zone,
+            location: row
+                .latitude
+                .zip(row.longitude)
+                .map(|(latitude, longitude)| Location {
+                    latitude,
+                    longitude,
+                }),
         })
         .collect())
 }

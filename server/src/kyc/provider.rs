@@ -3,6 +3,7 @@
 //! with its NIK).
 
 use chrono::NaiveDate;
+pub use sentra_domain::KycRejectReason;
 use sentra_domain::{Gender, KycProvider as ProviderName, Nik};
 use serde::Serialize;
 
@@ -23,40 +24,11 @@ pub enum Assessment {
     Verified(Checks),
     /// Identity not confirmed; `reason` is a stable code shown to staff and the customer.
     Rejected {
-        reason: RejectReason,
+        reason: KycRejectReason,
         checks: Checks,
     },
     /// A person must look at the documents.
     NeedsReview(Checks),
-}
-
-/// Why a verification was rejected (stable codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RejectReason {
-    /// The birth date or gender printed on the KTP does not agree with its NIK (altered card).
-    KtpInconsistentWithNik,
-    /// The government database did not confirm the NIK, name and birth date together.
-    IdentityNotConfirmed,
-    /// The selfie is not a live person.
-    LivenessFailed,
-    /// The selfie is not the person on the KTP.
-    FaceMismatch,
-    /// Staff rejected it (their reason is stored next to this code).
-    RejectedByStaff,
-}
-
-impl RejectReason {
-    /// The stable code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::KtpInconsistentWithNik => "ktp_inconsistent_with_nik",
-            RejectReason::IdentityNotConfirmed => "identity_not_confirmed",
-            RejectReason::LivenessFailed => "liveness_failed",
-            RejectReason::FaceMismatch => "face_mismatch",
-            RejectReason::RejectedByStaff => "rejected_by_staff",
-        }
-    }
 }
 
 /// The results of each check a provider ran (kept after the images are purged).

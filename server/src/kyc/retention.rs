@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use sentra_domain::{
-    ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus,
+    ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus, KycRejectReason,
 };
 use sentra_protocol::ConsentWithdrawal;
 use uuid::Uuid;
@@ -29,11 +29,12 @@ impl Kyc {
         .ok_or_else(|| KycFailure::NotFound("Consent"))?;
         let closed = sqlx::query(
             "UPDATE kyc_cases SET status = $2, decided_at = now(), reason = 'Consent withdrawn', \
-             checks = checks || '{\"reason_code\": \"consent_withdrawn\"}' \
+             checks = checks || jsonb_build_object('reason_code', $3::text) \
              WHERE customer_id = $1 AND status = 'pending_review'",
         )
         .bind(customer)
         .bind(KycCaseStatus::Rejected.as_str())
+        .bind(KycRejectReason::ConsentWithdrawn.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();

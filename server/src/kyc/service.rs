@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::KycFailure;
 use super::{
     consent,
-    provider::{Assessment, Checks, KycError, KycProvider, RejectReason, Submission},
+    provider::{Assessment, Checks, KycError, KycProvider, KycRejectReason, Submission},
     vault::{KEY_ID, Sealed, Vault},
 };
 use crate::storage::Storage;
@@ -72,7 +72,9 @@ impl From<CaseRow> for KycCase {
             provider: row.provider,
             nik_masked: row.nik_masked,
             full_name: row.full_name,
-            reason_code: row.checks["reason_code"].as_str().map(str::to_owned),
+            reason_code: row.checks["reason_code"]
+                .as_str()
+                .and_then(KycRejectReason::parse),
             reason: row.reason,
             checks: row.checks,
             created_at: row.created_at,
@@ -460,7 +462,7 @@ impl Kyc {
         } else {
             KycCaseStatus::Rejected
         };
-        let reason_code = (!approve).then_some(RejectReason::RejectedByStaff.as_str());
+        let reason_code = (!approve).then_some(KycRejectReason::RejectedByStaff.as_str());
         let customer: Option<Uuid> = sqlx::query_scalar(
             "UPDATE kyc_cases SET status = $2, reason = $3, decided_by = $4, decided_at = now(), \
              purge_after = now() + make_interval(secs => $5), \
@@ -528,7 +530,7 @@ struct AccessRow {
     at: chrono::DateTime<Utc>,
 }
 
-fn checks_json(checks: &Checks, reason: Option<RejectReason>) -> serde_json::Value {
+fn checks_json(checks: &Checks, reason: Option<KycRejectReason>) -> serde_json::Value {
     let mut value = serde_json::to_value(checks).unwrap_or_default();
     if let (Some(reason), Some(map)) = (reason, value.as_object_mut()) {
         map.insert("reason_code".to_owned(), reason.as_str().into());

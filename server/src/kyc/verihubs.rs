@@ -23,7 +23,7 @@ use sentra_domain::{Gender, KycProvider as ProviderName};
 use serde_json::{Value, json};
 
 use super::provider::{
-    Assessment, Checks, KycError, KycProvider, RejectReason, Submission, ktp_agrees_with_nik,
+    Assessment, Checks, KycError, KycProvider, KycRejectReason, Submission, ktp_agrees_with_nik,
 };
 
 /// The Verihubs client.
@@ -142,7 +142,7 @@ impl KycProvider for Verihubs {
         checks.ktp_consistent = Some(consistent);
         if !consistent {
             return Ok(Assessment::Rejected {
-                reason: RejectReason::KtpInconsistentWithNik,
+                reason: KycRejectReason::KtpInconsistentWithNik,
                 checks,
             });
         }
@@ -173,7 +173,7 @@ impl KycProvider for Verihubs {
             .all(|c| *c == Some(true));
         if !confirmed {
             return Ok(Assessment::Rejected {
-                reason: RejectReason::IdentityNotConfirmed,
+                reason: KycRejectReason::IdentityNotConfirmed,
                 checks,
             });
         }
@@ -212,13 +212,13 @@ impl KycProvider for Verihubs {
         checks.face_match = Some(similar && failed & 16 == 0);
         if failed & 1 != 0 {
             return Ok(Assessment::Rejected {
-                reason: RejectReason::LivenessFailed,
+                reason: KycRejectReason::LivenessFailed,
                 checks,
             });
         }
         if checks.face_match != Some(true) {
             return Ok(Assessment::Rejected {
-                reason: RejectReason::FaceMismatch,
+                reason: KycRejectReason::FaceMismatch,
                 checks,
             });
         }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use sentra_api_client::{ApiClient, endpoints};
 use sentra_domain::{
     ActorKind, AssetStatus, BookingKind, BookingStatus, CustomerKycStatus, DocumentAction,
-    IdentityDocument, KycCaseStatus, KycProvider, MembershipTier, Money, Role, SkuCategory,
-    SubjectKind, WaitlistStatus, label::LabelKind,
+    IdentityDocument, KycCaseStatus, KycProvider, KycRejectReason, MembershipTier, Money, Role,
+    SkuCategory, SubjectKind, WaitlistStatus, label::LabelKind,
 };
 use sentra_protocol::{
     AssetQuery, BookingListQuery, CalendarQuery, ConfirmBookingRequest, CreateAssetRequest,
@@ -66,7 +66,7 @@ fn every_state_enum_is_documented_and_sent_under_its_stored_names() {
 }
 
 /// Each state enum: its schema name, its pinned names, and what its values serialize to.
-fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 14] {
+fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 15] {
     [
         (
             "Role",
@@ -130,6 +130,18 @@ fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 14]
             "KycProvider",
             &["manual", "verihubs"],
             names(KycProvider::ALL),
+        ),
+        (
+            "KycRejectReason",
+            &[
+                "ktp_inconsistent_with_nik",
+                "identity_not_confirmed",
+                "liveness_failed",
+                "face_mismatch",
+                "rejected_by_staff",
+                "consent_withdrawn",
+            ],
+            names(KycRejectReason::ALL),
         ),
         (
             "IdentityDocument",

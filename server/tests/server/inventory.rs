@@ -2,7 +2,7 @@
 //! with their notes, QR labels and scans.
 
 use sentra_api_client::{ApiClient, ApiError};
-use sentra_domain::{AssetStatus, label::LabelKind};
+use sentra_domain::{AssetStatus, BranchTimeZone, label::LabelKind};
 use sentra_protocol::{
     AssetQuery, ChecklistLine, CreateAssetRequest, CreateBranchRequest, CreateSkuRequest,
     CustomerLoginRequest, LateFee, ScanRequest, TransferRequest, UpdateAssetRequest,
@@ -96,6 +96,23 @@ async fn hq_opens_a_branch_and_it_can_take_bookings_at_once() -> anyhow::Result<
         "every bad field is named"
     );
     assert_eq!(hq.branches().await?.items.len(), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_branch_in_an_alias_zone_is_stored_under_its_canonical_name() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    // Pontianak keeps WIB; the database knows three canonical names only.
+    let pontianak = app
+        .api()
+        .create_branch(&branch("PNK01", "Pontianak Supadio", "Asia/Pontianak"))
+        .await?;
+    assert_eq!(pontianak.time_zone, BranchTimeZone::Wib);
+    let listed = app.api().branches().await?.items;
+    let stored = listed.iter().find(|b| b.code == "PNK01").expect("listed");
+    assert_eq!(stored.time_zone.iana(), "Asia/Jakarta");
     Ok(())
 }
 

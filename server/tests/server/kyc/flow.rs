@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use sentra_api_client::ApiError;
-use sentra_domain::{CustomerKycStatus, KycCaseStatus, KycProvider};
+use sentra_domain::{CustomerKycStatus, KycCaseStatus, KycProvider, KycRejectReason};
 use sentra_protocol::{
     CustomerLoginRequest, GiveConsentRequest, KycCase, RegisterCustomerRequest, SubmitKycRequest,
 };
@@ -359,7 +359,7 @@ async fn altered_cards_unknown_people_other_faces_and_spoofs_are_rejected() -> a
         fake.face(&ktp, &selfie, face);
         let case = submit(&app, SITI.nik, &ktp, &selfie).await?;
         assert_eq!(
-            (case.status, case.reason_code.as_deref()),
+            (case.status, case.reason_code.map(KycRejectReason::as_str)),
             (KycCaseStatus::Rejected, Some(reason)),
             "{label}"
         );

@@ -4,7 +4,7 @@
 
 use sentra_api_client::ApiClient;
 use sentra_domain::{
-    ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus,
+    ActorKind, CustomerKycStatus, DocumentAction, IdentityDocument, KycCaseStatus, KycRejectReason,
 };
 use sentra_protocol::{KycCase, KycDecisionRequest};
 use uuid::Uuid;
@@ -53,6 +53,16 @@ fn decision(approve: bool, reason: Option<&str>) -> KycDecisionRequest {
         approve,
         reason: reason.map(str::to_owned),
     }
+}
+
+/// The customer's KYC status as stored (its spelling in the database).
+async fn stored_kyc_status(app: &TestApp, customer: Uuid) -> anyhow::Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT kyc_status FROM customers WHERE id = $1")
+            .bind(customer)
+            .fetch_one(&app.db)
+            .await?,
+    )
 }
 
 async fn wait_for_purge(app: &TestApp, case: Uuid) -> anyhow::Result<()> {
@@ -126,7 +136,10 @@ async fn staff_review_the_documents_and_every_access_is_logged() -> anyhow::Resu
         .decide_kyc(case.id, &decision(false, Some("Foto KTP terpotong")))
         .await?;
     assert_eq!(
-        (decided.status, decided.reason_code.as_deref()),
+        (
+            decided.status,
+            decided.reason_code.map(KycRejectReason::as_str)
+        ),
         (KycCaseStatus::Rejected, Some("rejected_by_staff"))
     );
     assert_eq!(decided.reason.as_deref(), Some("Foto KTP terpotong"));
@@ -135,11 +148,7 @@ async fn staff_review_the_documents_and_every_access_is_logged() -> anyhow::Resu
         .await
         .expect_err("decided once");
     assert_eq!(err.status(), Some(409), "decided once");
-    let kyc_status: String = sqlx::query_scalar("SELECT kyc_status FROM customers WHERE id = $1")
-        .bind(customer)
-        .fetch_one(&app.db)
-        .await?;
-    assert_eq!(kyc_status, "rejected");
+    assert_eq!(stored_kyc_status(&app, customer).await?, "rejected");
 
     // The audit: two uploads by the customer, one view by the admin (HQ reads the log).
     app.as_hq().await?;
@@ -285,14 +294,14 @@ async fn withdrawing_consent_closes_reviews_and_deletes_the_photos_now() -> anyh
     wait_for_purge(&app, case.id).await?;
     let mine = me.my_kyc().await?;
     assert_eq!(
-        (mine.status, mine.reason_code.as_deref(), mine.images_purged),
+        (
+            mine.status,
+            mine.reason_code.map(KycRejectReason::as_str),
+            mine.images_purged
+        ),
         (KycCaseStatus::Rejected, Some("consent_withdrawn"), true)
     );
-    let kyc_status: String = sqlx::query_scalar("SELECT kyc_status FROM customers WHERE id = $1")
-        .bind(customer)
-        .fetch_one(&app.db)
-        .await?;
-    assert_eq!(kyc_status, "unverified");
+    assert_eq!(stored_kyc_status(&app, customer).await?, "unverified");
     // Nothing new is accepted until the customer consents again; withdrawing twice is a 404.
     let err = me
         .submit_kyc(&typed_submission(NIK, &photo("ktp-2"), &photo("selfie-2")))
