@@ -20,6 +20,7 @@ pub mod kyc;
 pub mod metrics;
 pub mod state;
 pub mod storage;
+pub mod sync;
 pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
@@ -109,6 +110,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         auth,
         availability: bookings.availability().clone(),
         customers: customers::Customers::new(db.clone()),
+        sync: sync::Sync::new(db.clone()),
         db,
         cache,
         bookings,

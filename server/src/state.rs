@@ -30,6 +30,8 @@ pub struct AppState {
     pub bookings: BookingService,
     /// Customer accounts.
     pub customers: crate::customers::Customers,
+    /// Desktop devices and the branch change feed.
+    pub sync: crate::sync::Sync,
     /// KTP verification.
     pub kyc: crate::kyc::Kyc,
     /// Prometheus metrics.

@@ -107,6 +107,11 @@ endpoints! {
     KYC_DOCUMENT = Get "/api/v1/kyc/cases/{id}/documents/{kind}";
     KYC_DECISION = Post "/api/v1/kyc/cases/{id}/decision";
     KYC_ACCESS_LOG = Get "/api/v1/kyc/cases/{id}/access-log";
+
+    REGISTER_DEVICE = Post "/api/v1/sync/devices";
+    DEVICES = Get "/api/v1/sync/devices";
+    REVOKE_DEVICE = Post "/api/v1/sync/devices/{id}/revoke";
+    SYNC_PULL = Get "/api/v1/sync/pull";
 }
 
 #[cfg(test)]

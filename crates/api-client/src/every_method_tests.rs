@@ -13,10 +13,10 @@ use sentra_domain::{IdentityDocument, Uuid};
 use sentra_protocol::{
     AssetQuery, BookingListQuery, CalendarQuery, ChangePasswordRequest, ConfirmBookingRequest,
     CreateAssetRequest, CreateBookingRequest, CreateBranchRequest, CreateSkuRequest,
-    CustomerLoginRequest, GiveConsentRequest, JoinWaitlistRequest, KycDecisionRequest,
-    RefreshRequest, RegisterCustomerRequest, ScanRequest, SearchQuery, StaffLoginRequest,
-    SubmitKycRequest, TransferRequest, UnitsQuery, UpdateAssetRequest, UpdateProfileRequest,
-    UpdateSkuRequest,
+    CustomerLoginRequest, DeviceQuery, GiveConsentRequest, JoinWaitlistRequest, KycDecisionRequest,
+    RefreshRequest, RegisterCustomerRequest, RegisterDeviceRequest, ScanRequest, SearchQuery,
+    StaffLoginRequest, SubmitKycRequest, SyncPullQuery, TransferRequest, UnitsQuery,
+    UpdateAssetRequest, UpdateProfileRequest, UpdateSkuRequest,
 };
 
 use crate::{ApiClient, endpoints};
@@ -146,6 +146,12 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api.kyc_document(id, IdentityDocument::Ktp).await;
     let _ = api.decide_kyc(id, &KycDecisionRequest::default()).await;
     let _ = api.kyc_access_log(id).await;
+    let _ = api.register_device(&RegisterDeviceRequest::default()).await;
+    let _ = api.devices(&DeviceQuery::default()).await;
+    let _ = api.revoke_device(id).await;
+    let _ = api
+        .sync_pull("device-token", &SyncPullQuery::default())
+        .await;
 
     let recorded: Vec<(String, String)> = seen
         .lock()

@@ -24,10 +24,12 @@ mod every_method_tests;
 mod inventory;
 mod kyc;
 mod operations;
+mod sync;
 mod transport;
 
 pub use bookings::JoinedWaitlist;
 pub use kyc::KycDocument;
+pub use sync::DEVICE_HEADER;
 
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]

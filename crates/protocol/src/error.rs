@@ -97,6 +97,11 @@ error_codes! {
     /// No unit of the model is free for these dates (in the branch asked, or anywhere); checked
     /// in the database. Clients offer other dates, another branch, or the waitlist.
     SoldOut = ("sold_out", 409, "No unit of this model is free for these dates"),
+    /// A sync call without a registered device's token (`X-Sentra-Device`), or with one of
+    /// another branch than the caller's.
+    DeviceNotRegistered = ("device_not_registered", 403, "This device is not registered for the branch"),
+    /// The device was revoked by HQ; register it again to sync.
+    DeviceRevoked = ("device_revoked", 403, "This device was revoked"),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod inventory;
 pub mod kyc;
+pub mod sync;
 pub mod waitlist;
 
 pub use auth::{
@@ -38,6 +39,10 @@ pub use inventory::{
 pub use kyc::{
     AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,
     KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
+};
+pub use sync::{
+    CounterCustomer, Device, DeviceList, DeviceQuery, DeviceRegistration, RegisterDeviceRequest,
+    SyncBooking, SyncChange, SyncEntity, SyncPage, SyncPullQuery,
 };
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
 

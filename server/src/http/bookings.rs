@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use sentra_domain::{BookingStatus, Money};
+use sentra_domain::BookingStatus;
 use sentra_protocol::FieldError;
 use sentra_protocol::{
     Booking, BookingList, BookingListQuery, ConfirmBookingRequest, CreateBookingRequest, ErrorCode,
@@ -117,23 +117,7 @@ impl From<BookingError> for AppError {
 }
 
 pub(crate) fn to_dto(row: &BookingRow) -> Booking {
-    Booking {
-        id: row.id,
-        branch_id: row.branch_id,
-        asset_id: row.asset_id,
-        customer_id: row.customer_id,
-        kind: row.kind,
-        start: row.start_date,
-        end: row.end_date,
-        blocked_until: row.occupied_end,
-        status: row.status,
-        expires_at: row.expires_at,
-        hold_token: row.hold_token,
-        total_idr: Money::from_rupiah(row.total_idr),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        qr_payload: None,
-    }
+    row.to_dto()
 }
 
 /// Creates a booking held for payment (PENDING_PAYMENT) for the payment window.

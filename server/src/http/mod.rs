@@ -13,6 +13,7 @@ pub mod kyc;
 pub mod openapi;
 pub mod policy;
 pub mod rate_limit;
+pub mod sync;
 pub mod waitlist;
 
 use std::time::Duration;
@@ -183,6 +184,15 @@ fn inventory_routes() -> Router<AppState> {
         )
         .route("/api/v1/transfers/{id}", get(inventory::get_transfer))
         .route("/api/v1/scans", post(inventory::scan))
+        .route(
+            "/api/v1/sync/devices",
+            post(sync::register_device).get(sync::devices),
+        )
+        .route(
+            "/api/v1/sync/devices/{id}/revoke",
+            post(sync::revoke_device),
+        )
+        .route("/api/v1/sync/pull", get(sync::pull))
 }
 
 async fn not_found(uri: Uri) -> Response {

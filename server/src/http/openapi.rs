@@ -10,7 +10,7 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{auth, availability, bookings, customers, health, inventory, kyc, waitlist};
+use super::{auth, availability, bookings, customers, health, inventory, kyc, sync, waitlist};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -33,9 +33,13 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, wai
         inventory::get_label_pdf, inventory::reissue_label, inventory::scan,
         kyc::consent_text, kyc::give_consent, kyc::withdraw_consent, kyc::submit, kyc::my_status, kyc::reviews, kyc::case,
         kyc::document, kyc::decide, kyc::access_log,
-        auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami
+        auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami,
+        sync::register_device, sync::devices, sync::revoke_device, sync::pull
     ),
-    components(schemas(sentra_protocol::AccessLog, sentra_protocol::AccessLogEntry, sentra_protocol::Consent,
+    components(schemas(sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
+        sentra_protocol::DeviceRegistration, sentra_protocol::DeviceList, sentra_protocol::SyncPage,
+        sentra_protocol::SyncChange, sentra_protocol::SyncEntity, sentra_protocol::SyncBooking,
+        sentra_protocol::CounterCustomer, sentra_protocol::AccessLog, sentra_protocol::AccessLogEntry, sentra_protocol::Consent,
         sentra_protocol::ConsentText, sentra_protocol::ConsentWithdrawal, sentra_protocol::GiveConsentRequest, sentra_protocol::KycCase,
         sentra_protocol::KycCaseList, sentra_protocol::KycDecisionRequest, sentra_protocol::SubmitKycRequest,
         sentra_protocol::Asset, sentra_protocol::AssetList, sentra_protocol::Branch,
@@ -57,7 +61,8 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, wai
         (name = "auth", description = "Logins, access and refresh tokens"),
         (name = "customers", description = "Customers' own accounts"),
         (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels"),
-        (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review")
+        (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review"),
+        (name = "sync", description = "Branch desktops: registered devices and the branch change feed")
     )
 )]
 pub struct ApiDoc;

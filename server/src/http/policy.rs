@@ -135,6 +135,16 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/waitlist", Access::Authenticated),
     ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),
     ("DELETE", "/api/v1/waitlist/{id}", Access::Authenticated),
+    // The branch desktops' sync API: devices are their branch admins' to register, HQ's to
+    // revoke; any staff member pulls on a registered device of their branch.
+    ("POST", "/api/v1/sync/devices", Access::Roles(ADMINS)),
+    ("GET", "/api/v1/sync/devices", Access::Roles(ADMINS)),
+    (
+        "POST",
+        "/api/v1/sync/devices/{id}/revoke",
+        Access::Roles(HQ),
+    ),
+    ("GET", "/api/v1/sync/pull", Access::Roles(STAFF)),
 ];
 
 /// The rule of a route, if it has one.

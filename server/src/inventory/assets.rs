@@ -48,6 +48,41 @@ impl From<AssetRow> for Asset {
     }
 }
 
+/// The assets of `branch` among `ids` (the sync feed's changes; an asset that left the branch is
+/// not among them).
+pub(crate) async fn of_branch_by_id(
+    db: &sqlx::PgPool,
+    branch: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Asset>> {
+    let rows: Vec<AssetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_ASSET} WHERE a.home_branch_id = $1 AND a.id = ANY($2) ORDER BY a.id"
+    )))
+    .bind(branch)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Asset::from).collect())
+}
+
+/// Up to `limit` assets of `branch` with an id after `after`, in id order (the feed's first copy).
+pub(crate) async fn of_branch_after(
+    db: &sqlx::PgPool,
+    branch: Uuid,
+    after: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<Asset>> {
+    let rows: Vec<AssetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_ASSET} WHERE a.home_branch_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3"
+    )))
+    .bind(branch)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Asset::from).collect())
+}
+
 /// The asset, if it exists and the caller works at its branch; otherwise "not found", so other
 /// branches' fleets stay invisible.
 #[tracing::instrument(name = "inventory.asset", skip_all, fields(asset = %id))]

@@ -157,6 +157,29 @@ pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, InventoryError> {
         .collect())
 }
 
+/// SKUs by id (the sync feed's changes), in id order.
+pub(crate) async fn skus_by_id(db: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Sku>> {
+    let rows: Vec<SkuRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SKU_COLUMNS} FROM skus WHERE id = ANY($1) ORDER BY id"
+    )))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Sku::from).collect())
+}
+
+/// Up to `limit` SKUs with an id after `after`, in id order (the sync feed's first copy).
+pub(crate) async fn skus_after(db: &PgPool, after: Uuid, limit: i64) -> sqlx::Result<Vec<Sku>> {
+    let rows: Vec<SkuRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SKU_COLUMNS} FROM skus WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Sku::from).collect())
+}
+
 #[derive(sqlx::FromRow)]
 struct SkuRow {
     id: Uuid,

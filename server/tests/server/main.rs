@@ -32,4 +32,5 @@ mod kyc {
 mod partitions;
 mod schemathesis;
 mod support;
+mod sync;
 mod traces;
