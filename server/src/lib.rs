@@ -110,7 +110,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         auth,
         availability: bookings.availability().clone(),
         customers: customers::Customers::new(db.clone()),
-        sync: sync::Sync::new(db.clone()),
+        sync: sync::Sync::new(db.clone(), bookings.clone()),
         db,
         cache,
         bookings,

@@ -112,6 +112,7 @@ endpoints! {
     DEVICES = Get "/api/v1/sync/devices";
     REVOKE_DEVICE = Post "/api/v1/sync/devices/{id}/revoke";
     SYNC_PULL = Get "/api/v1/sync/pull";
+    SYNC_PUSH = Post "/api/v1/sync/push";
 }
 
 #[cfg(test)]

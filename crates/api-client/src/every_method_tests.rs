@@ -14,8 +14,8 @@ use sentra_protocol::{
     AssetQuery, BookingListQuery, CalendarQuery, ChangePasswordRequest, ConfirmBookingRequest,
     CreateAssetRequest, CreateBookingRequest, CreateBranchRequest, CreateSkuRequest,
     CustomerLoginRequest, DeviceQuery, GiveConsentRequest, JoinWaitlistRequest, KycDecisionRequest,
-    RefreshRequest, RegisterCustomerRequest, RegisterDeviceRequest, ScanRequest, SearchQuery,
-    StaffLoginRequest, SubmitKycRequest, SyncPullQuery, TransferRequest, UnitsQuery,
+    PushRequest, RefreshRequest, RegisterCustomerRequest, RegisterDeviceRequest, ScanRequest,
+    SearchQuery, StaffLoginRequest, SubmitKycRequest, SyncPullQuery, TransferRequest, UnitsQuery,
     UpdateAssetRequest, UpdateProfileRequest, UpdateSkuRequest,
 };
 
@@ -152,6 +152,7 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api
         .sync_pull("device-token", &SyncPullQuery::default())
         .await;
+    let _ = api.sync_push("device-token", &PushRequest::default()).await;
 
     let recorded: Vec<(String, String)> = seen
         .lock()

@@ -3,8 +3,8 @@
 use reqwest::StatusCode;
 use sentra_domain::Uuid;
 use sentra_protocol::{
-    Device, DeviceList, DeviceQuery, DeviceRegistration, RegisterDeviceRequest, SyncPage,
-    SyncPullQuery,
+    Device, DeviceList, DeviceQuery, DeviceRegistration, PushRequest, PushResponse,
+    RegisterDeviceRequest, SyncPage, SyncPullQuery,
 };
 
 use crate::{ApiClient, ApiError, endpoints};
@@ -44,6 +44,19 @@ impl ApiClient {
             .request(endpoints::SYNC_PULL, &[])?
             .header(DEVICE_HEADER, device_token)
             .query(query);
+        self.json(request, &[StatusCode::OK]).await
+    }
+
+    /// `POST /api/v1/sync/push` as the device holding `device_token`: one result per operation.
+    pub async fn sync_push(
+        &self,
+        device_token: &str,
+        body: &PushRequest,
+    ) -> Result<PushResponse, ApiError> {
+        let request = self
+            .request(endpoints::SYNC_PUSH, &[])?
+            .header(DEVICE_HEADER, device_token)
+            .json(body);
         self.json(request, &[StatusCode::OK]).await
     }
 }

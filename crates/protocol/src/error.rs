@@ -100,6 +100,8 @@ error_codes! {
     /// A sync call without a registered device's token (`X-Sentra-Device`), or with one of
     /// another branch than the caller's.
     DeviceNotRegistered = ("device_not_registered", 403, "This device is not registered for the branch"),
+    /// The record changed since the device read it (an offline change on top of an old copy).
+    StaleRecord = ("stale_record", 409, "The record changed since you last synced"),
     /// The device was revoked by HQ; register it again to sync.
     DeviceRevoked = ("device_revoked", 403, "This device was revoked"),
 }

@@ -41,7 +41,8 @@ pub use kyc::{
     KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
 };
 pub use sync::{
-    CounterCustomer, Device, DeviceList, DeviceQuery, DeviceRegistration, RegisterDeviceRequest,
+    CounterCustomer, Device, DeviceList, DeviceQuery, DeviceRegistration, PushAction,
+    PushOperation, PushOutcome, PushRequest, PushResponse, PushResult, RegisterDeviceRequest,
     SyncBooking, SyncChange, SyncEntity, SyncPage, SyncPullQuery,
 };
 pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};

@@ -139,3 +139,101 @@ pub struct SyncPage {
     /// Bookings ending before this day are not in the first copy (older history stays online).
     pub window_start: NaiveDate,
 }
+
+/// `POST /api/v1/sync/push`, with the device's `X-Sentra-Device` header: what staff did on the
+/// device, in the order they did it. Each operation has an id the device made up; sending an
+/// operation again (a retry, a duplicate, a late batch) changes nothing and answers its first
+/// result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushRequest {
+    /// At most 100.
+    pub operations: Vec<PushOperation>,
+}
+
+/// One operation of a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushOperation {
+    /// Made up by the device (a UUID), unique per operation.
+    pub op_id: Uuid,
+    pub action: PushAction,
+}
+
+/// What the operation does. The server decides booking states: an action the booking's current
+/// state does not allow is a conflict, answered with the booking as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PushAction {
+    /// A deposit taken at the counter confirms a held booking.
+    ConfirmBooking { booking_id: Uuid, hold_token: Uuid },
+    /// The customer called it off.
+    CancelBooking { booking_id: Uuid },
+    /// A new odometer reading or status of an asset, on top of what the device saw: if the asset
+    /// changed meanwhile, a conflict with the asset as it is.
+    UpdateAsset {
+        asset_id: Uuid,
+        /// The status and odometer the device showed when staff made the change.
+        seen_status: sentra_domain::AssetStatus,
+        seen_odometer_km: Option<i32>,
+        /// `active`, `maintenance` or `retired`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        odometer_km: Option<i32>,
+    },
+}
+
+impl PushAction {
+    /// The action's name, as `kind` in the JSON.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            PushAction::ConfirmBooking { .. } => "confirm_booking",
+            PushAction::CancelBooking { .. } => "cancel_booking",
+            PushAction::UpdateAsset { .. } => "update_asset",
+        }
+    }
+}
+
+sentra_domain::stored_enum! {
+    /// How an operation ended.
+    pub enum PushOutcome as "push outcome" {
+        /// Done.
+        Applied = "applied",
+        /// The record changed meanwhile, or its state does not allow it: show the user the record
+        /// as it is now (in the result) and let them decide.
+        Conflict = "conflict",
+        /// Not possible at all (unknown record, invalid values): drop it from the outbox.
+        Rejected = "rejected",
+    }
+}
+
+/// The result of one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResult {
+    pub op_id: Uuid,
+    pub outcome: PushOutcome,
+    /// For a conflict or a rejection: the stable error code (`invalid_state`, `hold_expired`,
+    /// `stale_record`, `not_found`, `validation_failed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The booking as it is after the operation (or as it is, for a conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<Booking>,
+    /// The asset as it is after the operation (or as it is, for a conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<Asset>,
+    /// True when this operation had been received before: this is its first result.
+    pub replayed: bool,
+}
+
+/// The answer to a push: one result per operation, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+}

@@ -193,6 +193,7 @@ fn inventory_routes() -> Router<AppState> {
             post(sync::revoke_device),
         )
         .route("/api/v1/sync/pull", get(sync::pull))
+        .route("/api/v1/sync/push", post(sync::push))
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -34,12 +34,14 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, syn
         kyc::consent_text, kyc::give_consent, kyc::withdraw_consent, kyc::submit, kyc::my_status, kyc::reviews, kyc::case,
         kyc::document, kyc::decide, kyc::access_log,
         auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami,
-        sync::register_device, sync::devices, sync::revoke_device, sync::pull
+        sync::register_device, sync::devices, sync::revoke_device, sync::pull, sync::push
     ),
     components(schemas(sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
         sentra_protocol::DeviceRegistration, sentra_protocol::DeviceList, sentra_protocol::SyncPage,
         sentra_protocol::SyncChange, sentra_protocol::SyncEntity, sentra_protocol::SyncBooking,
-        sentra_protocol::CounterCustomer, sentra_protocol::AccessLog, sentra_protocol::AccessLogEntry, sentra_protocol::Consent,
+        sentra_protocol::CounterCustomer, sentra_protocol::PushRequest, sentra_protocol::PushOperation,
+        sentra_protocol::PushAction, sentra_protocol::PushOutcome, sentra_protocol::PushResult,
+        sentra_protocol::PushResponse, sentra_protocol::AccessLog, sentra_protocol::AccessLogEntry, sentra_protocol::Consent,
         sentra_protocol::ConsentText, sentra_protocol::ConsentWithdrawal, sentra_protocol::GiveConsentRequest, sentra_protocol::KycCase,
         sentra_protocol::KycCaseList, sentra_protocol::KycDecisionRequest, sentra_protocol::SubmitKycRequest,
         sentra_protocol::Asset, sentra_protocol::AssetList, sentra_protocol::Branch,

@@ -145,6 +145,7 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(HQ),
     ),
     ("GET", "/api/v1/sync/pull", Access::Roles(STAFF)),
+    ("POST", "/api/v1/sync/push", Access::Roles(STAFF)),
 ];
 
 /// The rule of a route, if it has one.

@@ -1,5 +1,5 @@
-//! The sync API for the branch desktops: registering devices, revoking them, and pulling the
-//! branch's change feed. The work is in `crate::sync`; this maps its errors to problem+json.
+//! The sync API for the branch desktops: registering devices, revoking them, pulling the
+//! branch's change feed and pushing what staff did on the device. The work is in `crate::sync`; this maps its errors to problem+json.
 //!
 //! A pull carries two credentials: the staff member's bearer token and the device's token in
 //! `X-Sentra-Device`.
@@ -10,8 +10,8 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use sentra_protocol::{
-    DeviceList, DeviceQuery, DeviceRegistration, ErrorCode, Problem, RegisterDeviceRequest,
-    SyncPage, SyncPullQuery,
+    DeviceList, DeviceQuery, DeviceRegistration, ErrorCode, Problem, PushRequest, PushResponse,
+    RegisterDeviceRequest, SyncPage, SyncPullQuery,
 };
 
 use super::extract::{ApiJson, ApiQuery, path_id};
@@ -111,4 +111,28 @@ pub async fn pull(
             .pull(device, query.cursor.as_deref(), query.limit)
             .await?,
     ))
+}
+
+/// Applies what staff did on the device, in order; each operation once (a replay answers its
+/// first result).
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("bearer" = [])),
+    params(("X-Sentra-Device" = String, Header, description = "The device token from its registration")),
+    request_body = PushRequest,
+    responses((status = 200, body = PushResponse),
+        (status = 403, description = "No registered device (device_not_registered), or a revoked one (device_revoked)", body = Problem),
+        (status = 422, description = "More than 100 operations", body = Problem)))]
+#[tracing::instrument(name = "http.sync.push", skip_all, fields(device = tracing::field::Empty))]
+pub async fn push(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    let token = headers.get(DEVICE_HEADER).and_then(|v| v.to_str().ok());
+    let device = state.sync.authenticate(&principal, token).await?;
+    let results = state
+        .sync
+        .push(device, &principal, &body.operations)
+        .await?;
+    Ok(Json(PushResponse { results }))
 }

@@ -2,14 +2,18 @@
 //! feed that keeps a device's offline copy current (`feed`). Owns the `sync_devices` and
 //! `sync_changes` SQL; `http/sync.rs` only extracts, calls and maps [`SyncError`].
 //!
-//! Pushing local operations (the outbox) comes next; the feed is what every device needs first.
+//! Devices push what staff did on them (`push`): each operation once, conflicts typed.
 
 mod devices;
 mod feed;
+mod push;
 
 pub use devices::AuthenticatedDevice;
+pub use push::MAX_OPERATIONS;
 use sentra_protocol::FieldError;
 use sqlx::PgPool;
+
+use crate::booking::BookingService;
 
 /// Why a sync call failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,15 +38,18 @@ pub enum SyncError {
 #[derive(Debug, Clone)]
 pub struct Sync {
     pub(crate) db: PgPool,
+    /// Confirms and cancels pushed by devices go through the booking engine.
+    pub(crate) bookings: BookingService,
     /// The first copy holds bookings that end at most this many days ago.
     pub(crate) history_days: u32,
 }
 
 impl Sync {
     /// A service over `db`.
-    pub fn new(db: PgPool) -> Self {
+    pub fn new(db: PgPool, bookings: BookingService) -> Self {
         Self {
             db,
+            bookings,
             history_days: 30,
         }
     }

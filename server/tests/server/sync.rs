@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use sentra_api_client::ApiClient;
 use sentra_domain::{BookingStatus, MembershipTier};
 use sentra_protocol::{
-    DeviceQuery, RegisterDeviceRequest, SyncChange, SyncEntity, SyncPullQuery, TransferRequest,
-    UpdateSkuRequest,
+    DeviceQuery, PushAction, PushOperation, PushOutcome, PushRequest, RegisterDeviceRequest,
+    SyncChange, SyncEntity, SyncPullQuery, TransferRequest, UpdateSkuRequest,
 };
 use uuid::Uuid;
 
@@ -438,5 +438,256 @@ async fn devices_belong_to_their_branch_and_a_revoked_one_is_refused() -> anyhow
         0,
         "Bali's admin sees no Jakarta device"
     );
+    Ok(())
+}
+
+/// Operations a device made offline: confirm `confirm`, cancel `cancel`, add 100 km to `asset`.
+fn offline_batch(
+    confirm: &sentra_protocol::Booking,
+    cancel: &sentra_protocol::Booking,
+    asset: &sentra_protocol::Asset,
+) -> Vec<PushOperation> {
+    vec![
+        PushOperation {
+            op_id: Uuid::now_v7(),
+            action: PushAction::ConfirmBooking {
+                booking_id: confirm.id,
+                hold_token: confirm.hold_token.expect("held"),
+            },
+        },
+        PushOperation {
+            op_id: Uuid::now_v7(),
+            action: PushAction::CancelBooking {
+                booking_id: cancel.id,
+            },
+        },
+        PushOperation {
+            op_id: Uuid::now_v7(),
+            action: PushAction::UpdateAsset {
+                asset_id: asset.id,
+                seen_status: asset.status,
+                seen_odometer_km: asset.odometer_km,
+                status: None,
+                odometer_km: Some(asset.odometer_km.unwrap_or(0) + 100),
+            },
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_pushed_three_times_and_out_of_order_changes_each_record_once() -> anyhow::Result<()>
+{
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let hq = app.api();
+    let first = hq
+        .create_booking("p-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let second = hq
+        .create_booking("p-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let car = desk.api.asset(jakarta[2]).await?;
+    let batch = offline_batch(&first, &second, &car);
+    let push = |operations: Vec<PushOperation>| {
+        let (api, token) = (desk.api.clone(), desk.token.clone());
+        async move {
+            api.sync_push(&token, &PushRequest { operations })
+                .await
+                .map(|r| r.results)
+        }
+    };
+
+    let applied = push(batch.clone()).await?;
+    assert!(
+        applied
+            .iter()
+            .all(|r| r.outcome == PushOutcome::Applied && !r.replayed),
+        "{applied:?}"
+    );
+    // The same batch again, reversed, and twice more at the same moment.
+    let mut reversed = batch.clone();
+    reversed.reverse();
+    let again = push(reversed).await?;
+    let (third, fourth) = tokio::join!(push(batch.clone()), push(batch.clone()));
+    for results in [again, third?, fourth?] {
+        for result in results {
+            let original = applied
+                .iter()
+                .find(|r| r.op_id == result.op_id)
+                .expect("a result per operation");
+            assert!(result.replayed, "{result:?}");
+            assert_eq!(
+                (result.outcome, &result.booking, &result.asset),
+                (original.outcome, &original.booking, &original.asset),
+                "a replay answers the first result"
+            );
+        }
+    }
+
+    // Each record changed once.
+    assert_eq!(hq.booking(first.id).await?.status, BookingStatus::Confirmed);
+    assert_eq!(
+        hq.booking(second.id).await?.status,
+        BookingStatus::Cancelled
+    );
+    assert_eq!(
+        hq.asset(car.id).await?.odometer_km,
+        Some(car.odometer_km.unwrap_or(0) + 100),
+        "the reading was added once"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_operations")
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(stored, 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn conflicts_carry_the_record_as_it_is_now() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let bali = assets(&app.db, "AVANZA-13G-AT", "DPS01").await?;
+    let hq = app.api();
+    let booking = hq
+        .create_booking("c-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let elsewhere = hq
+        .create_booking("c-2", &unit_booking(bali[0], people[1], day(2), day(4)))
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let car = desk.api.asset(jakarta[1]).await?;
+
+    // Meanwhile, online: the booking is cancelled and the car gets a newer reading.
+    hq.cancel_booking(booking.id).await?;
+    hq.update_asset(
+        car.id,
+        &sentra_protocol::UpdateAssetRequest {
+            status: None,
+            odometer_km: Some(car.odometer_km.unwrap_or(0) + 500),
+        },
+    )
+    .await?;
+    let mut operations = offline_batch(&booking, &elsewhere, &car);
+    operations.truncate(1);
+    operations.extend(
+        offline_batch(&booking, &elsewhere, &car)
+            .into_iter()
+            .skip(1),
+    );
+    let results = desk
+        .api
+        .sync_push(&desk.token, &PushRequest { operations })
+        .await?
+        .results;
+
+    let confirm = &results[0];
+    assert_eq!(
+        (confirm.outcome, confirm.code.as_deref()),
+        (PushOutcome::Conflict, Some("invalid_state")),
+        "the server decided the booking: {confirm:?}"
+    );
+    assert_eq!(
+        confirm.booking.as_ref().map(|b| b.status),
+        Some(BookingStatus::Cancelled),
+        "with the booking as it is"
+    );
+    let other_branch = &results[1];
+    assert_eq!(
+        (other_branch.outcome, other_branch.code.as_deref()),
+        (PushOutcome::Rejected, Some("not_found"))
+    );
+    assert_eq!(
+        hq.booking(elsewhere.id).await?.status,
+        BookingStatus::PendingPayment
+    );
+    let stale = &results[2];
+    assert_eq!(
+        (stale.outcome, stale.code.as_deref()),
+        (PushOutcome::Conflict, Some("stale_record"))
+    );
+    assert_eq!(
+        stale.asset.as_ref().and_then(|a| a.odometer_km),
+        Some(car.odometer_km.unwrap_or(0) + 500),
+        "with the reading made meanwhile, which stays"
+    );
+    assert_eq!(
+        hq.asset(car.id).await?.odometer_km,
+        Some(car.odometer_km.unwrap_or(0) + 500)
+    );
+
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_inspector_or_a_revoked_device_changes_nothing() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let hq = app.api();
+    let booking = hq
+        .create_booking("i-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let elsewhere = hq
+        .create_booking("i-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let car = desk.api.asset(jakarta[2]).await?;
+
+    // An inspector on the branch's device may pull but not change bookings or assets.
+    let inspector = app.api().with_token(
+        &app.staff_token("inspektur@demo.sentrarental.id", "demo-insp-2026")
+            .await?,
+    );
+    inspector
+        .sync_pull(&desk.token, &SyncPullQuery::default())
+        .await?;
+    let refused = inspector
+        .sync_push(
+            &desk.token,
+            &PushRequest {
+                operations: offline_batch(&booking, &elsewhere, &car),
+            },
+        )
+        .await?
+        .results;
+    assert!(
+        refused
+            .iter()
+            .all(|r| (r.outcome, r.code.as_deref()) == (PushOutcome::Rejected, Some("forbidden"))),
+        "{refused:?}"
+    );
+
+    // A revoked device pushes nothing.
+    let device = desk.api.devices(&DeviceQuery::default()).await?.items[0].id;
+    hq.revoke_device(device).await?;
+    let err = desk
+        .api
+        .sync_push(
+            &desk.token,
+            &PushRequest {
+                operations: offline_batch(&booking, &elsewhere, &car),
+            },
+        )
+        .await
+        .expect_err("revoked");
+    assert_eq!((err.status(), err.code()), (Some(403), "device_revoked"));
+    assert_eq!(
+        hq.booking(booking.id).await?.status,
+        BookingStatus::PendingPayment
+    );
+    assert_eq!(
+        hq.booking(elsewhere.id).await?.status,
+        BookingStatus::PendingPayment
+    );
+    assert_eq!(hq.asset(car.id).await?.odometer_km, car.odometer_km);
     Ok(())
 }
