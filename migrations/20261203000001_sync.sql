@@ -61,18 +61,28 @@ CREATE FUNCTION sync_note_sku() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO sync_changes (branch_id, entity, entity_id)
     VALUES (NULL, 'sku', CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
+    -- Assets show their SKU's code and name: a rename changes each of them.
+    IF TG_OP = 'UPDATE' AND (OLD.code, OLD.name) IS DISTINCT FROM (NEW.code, NEW.name) THEN
+        INSERT INTO sync_changes (branch_id, entity, entity_id)
+        SELECT a.home_branch_id, 'asset', a.id FROM assets a WHERE a.sku_id = NEW.id;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER sync_skus AFTER INSERT OR UPDATE OR DELETE ON skus
     FOR EACH ROW EXECUTE FUNCTION sync_note_sku();
 
 -- A customer's counter fields travel with their bookings: a change to them is a change of each
--- of their bookings a branch holds.
+-- of their bookings the branches still hold (history older than a devices' first copy is not
+-- sent again).
 CREATE FUNCTION sync_note_customer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO sync_changes (branch_id, entity, entity_id)
-    SELECT b.branch_id, 'booking', b.id FROM bookings b WHERE b.customer_id = NEW.id;
+    SELECT b.branch_id, 'booking', b.id FROM bookings b
+    WHERE b.customer_id = NEW.id AND upper(b.occupied) >= current_date - 30;
     RETURN NULL;
 END $$;
 CREATE TRIGGER sync_customers AFTER UPDATE OF full_name, membership_tier, kyc_status ON customers
-    FOR EACH ROW EXECUTE FUNCTION sync_note_customer();
+    FOR EACH ROW
+    WHEN ((OLD.full_name, OLD.membership_tier, OLD.kyc_status)
+          IS DISTINCT FROM (NEW.full_name, NEW.membership_tier, NEW.kyc_status))
+    EXECUTE FUNCTION sync_note_customer();

@@ -87,3 +87,38 @@ pub async fn record<'e>(
     .rows_affected();
     Ok(inserted == 1)
 }
+
+/// A device's pushed operation, claimed inside the transaction that carries it out: once that
+/// commits, the operation is never run again, even if its answer was never stored or sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceOp {
+    /// Operation ids are scoped by branch, so a re-registered device's outbox stays done.
+    pub branch_id: uuid::Uuid,
+    pub op_id: uuid::Uuid,
+    pub device_id: uuid::Uuid,
+    /// The action's name (`confirm_booking`, …).
+    pub kind: &'static str,
+    /// SHA-256 of the canonical action, so an id reused for another action is refused.
+    pub request_hash: Vec<u8>,
+}
+
+/// Claims `op` in the caller's transaction. False: the operation was claimed before (by an
+/// earlier push, or a copy racing this one that committed first); the caller rolls back.
+pub async fn claim_device_op<'e>(
+    executor: impl PgExecutor<'e>,
+    op: &DeviceOp,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO sync_operations (branch_id, op_id, device_id, kind, request_hash) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(op.branch_id)
+    .bind(op.op_id)
+    .bind(op.device_id)
+    .bind(op.kind)
+    .bind(&op.request_hash)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}

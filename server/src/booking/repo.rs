@@ -18,7 +18,10 @@ use uuid::Uuid;
 
 use super::{Conflict, projection::AssetChange};
 use crate::jobs::{self, UnitFreed};
-use crate::{cache::calendar::OccupancyChange, idempotency::Claim};
+use crate::{
+    cache::calendar::OccupancyChange,
+    idempotency::{self, Claim, DeviceOp},
+};
 
 /// What a booking needs to know about its asset.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -441,8 +444,18 @@ pub async fn expire_all_lapsed(db: &PgPool) -> sqlx::Result<(Vec<AssetChange>, V
 
 /// Confirms a hold (compare-and-set on its token, within its window) and, in the same
 /// transaction, marks the waitlist entry whose offer it was FULFILLED.
-pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Option<BookingRow>> {
+pub async fn confirm(
+    db: &PgPool,
+    id: Uuid,
+    hold_token: Uuid,
+    claim: Option<&DeviceOp>,
+) -> sqlx::Result<Decided<Option<BookingRow>>> {
     let mut tx = db.begin().await?;
+    if let Some(op) = claim
+        && !idempotency::claim_device_op(&mut *tx, op).await?
+    {
+        return Ok(Decided::Elsewhere);
+    }
     // The entry first (the lock order): a customer leaving the waitlist at this moment either
     // goes first (and cancels the unpaid offer) or sees the entry fulfilled.
     let entry: Option<Uuid> = sqlx::query_scalar(
@@ -463,9 +476,11 @@ pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Op
     .bind(&confirm.from)
     .fetch_optional(&mut *tx)
     .await?;
-    if row.is_some()
-        && let Some(entry) = entry
-    {
+    if row.is_none() {
+        // Nothing confirmed: roll back (and with it the device's claim, if any).
+        return Ok(Decided::Done(None));
+    }
+    if let Some(entry) = entry {
         sqlx::query("UPDATE waitlist SET status = $2, updated_at = now() WHERE id = $1")
             .bind(entry)
             .bind(WaitlistStatus::Fulfilled.as_str())
@@ -473,7 +488,16 @@ pub async fn confirm(db: &PgPool, id: Uuid, hold_token: Uuid) -> sqlx::Result<Op
             .await?;
     }
     tx.commit().await?;
-    Ok(row)
+    Ok(Decided::Done(row))
+}
+
+/// The outcome of a write that a device's claim may have pre-empted.
+#[derive(Debug)]
+pub enum Decided<T> {
+    /// Carried out (or refused) here.
+    Done(T),
+    /// The device's operation was claimed before: nothing was done here.
+    Elsewhere,
 }
 
 /// One booking by id.
@@ -487,16 +511,25 @@ pub async fn get<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<B
 }
 
 /// Cancels a pending or confirmed booking in its own transaction.
-pub async fn cancel(db: &PgPool, id: Uuid) -> sqlx::Result<Option<(BookingRow, AssetChange)>> {
+pub async fn cancel(
+    db: &PgPool,
+    id: Uuid,
+    claim: Option<&DeviceOp>,
+) -> sqlx::Result<Decided<Option<(BookingRow, AssetChange)>>> {
     let mut tx = db.begin().await?;
+    if let Some(op) = claim
+        && !idempotency::claim_device_op(&mut *tx, op).await?
+    {
+        return Ok(Decided::Elsewhere);
+    }
     let (row, change) = cancel_in(&mut tx, id, false).await?;
     let (Some(row), Some(change)) = (row, change) else {
         // Nothing cancelled: roll back (a version bump without a change would only cost a
-        // rebuild of the asset's calendar later).
-        return Ok(None);
+        // rebuild of the asset's calendar later; the device's claim goes too).
+        return Ok(Decided::Done(None));
     };
     tx.commit().await?;
-    Ok(Some((row, change)))
+    Ok(Decided::Done(Some((row, change))))
 }
 
 /// Cancels a booking inside the caller's transaction: a pending or confirmed one, or only a

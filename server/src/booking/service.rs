@@ -29,7 +29,7 @@ use crate::{
         calendar::AssetCalendar,
         redlock::{EXPECTED_WAIT, LeaseGuard, LockError, LockWait, Redlock},
     },
-    idempotency::Claim,
+    idempotency::{Claim, DeviceOp},
 };
 
 /// The lock's TTL slice: renewed while the attempt runs, so a crashed server leaves the lock
@@ -461,15 +461,30 @@ impl BookingService {
     }
 
     /// Confirms a hold (payment authorised or a manual deposit), fenced by its hold token.
-    #[tracing::instrument(name = "booking.confirm", skip_all, fields(booking = %id), err(level = "debug"))]
     pub async fn confirm(
         &self,
         id: Uuid,
         hold_token: Uuid,
     ) -> Result<repo::BookingRow, BookingError> {
-        if let Some(row) = repo::confirm(&self.db, id, hold_token).await? {
-            tracing::info!(status = %row.status, "booking confirmed");
-            return Ok(row);
+        self.confirm_claimed(id, hold_token, None).await
+    }
+
+    /// [`Self::confirm`] for a device's pushed operation, claimed in the same transaction
+    /// ([`BookingError::DecidedElsewhere`]: it was carried out before).
+    #[tracing::instrument(name = "booking.confirm", skip_all, fields(booking = %id), err(level = "debug"))]
+    pub async fn confirm_claimed(
+        &self,
+        id: Uuid,
+        hold_token: Uuid,
+        claim: Option<&DeviceOp>,
+    ) -> Result<repo::BookingRow, BookingError> {
+        match repo::confirm(&self.db, id, hold_token, claim).await? {
+            repo::Decided::Elsewhere => return Err(BookingError::DecidedElsewhere),
+            repo::Decided::Done(Some(row)) => {
+                tracing::info!(status = %row.status, "booking confirmed");
+                return Ok(row);
+            }
+            repo::Decided::Done(None) => {}
         }
         let current = repo::get(&self.db, id)
             .await?
@@ -491,12 +506,25 @@ impl BookingService {
     }
 
     /// Cancels a pending or confirmed booking and frees its days.
-    #[tracing::instrument(name = "booking.cancel", skip_all, fields(booking = %id), err(level = "debug"))]
     pub async fn cancel(&self, id: Uuid) -> Result<repo::BookingRow, BookingError> {
-        if let Some((row, change)) = repo::cancel(&self.db, id).await? {
+        self.cancel_claimed(id, None).await
+    }
+
+    /// [`Self::cancel`] for a device's pushed operation, claimed in the same transaction
+    /// ([`BookingError::DecidedElsewhere`]: it was carried out before).
+    #[tracing::instrument(name = "booking.cancel", skip_all, fields(booking = %id), err(level = "debug"))]
+    pub async fn cancel_claimed(
+        &self,
+        id: Uuid,
+        claim: Option<&DeviceOp>,
+    ) -> Result<repo::BookingRow, BookingError> {
+        let decided = repo::cancel(&self.db, id, claim).await?;
+        if let repo::Decided::Done(Some((row, change))) = decided {
             tracing::info!(status = %row.status, "booking cancelled");
             self.projection.publish(&[change]).await;
             Ok(row)
+        } else if let repo::Decided::Elsewhere = decided {
+            Err(BookingError::DecidedElsewhere)
         } else {
             let current = repo::get(&self.db, id)
                 .await?

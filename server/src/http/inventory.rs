@@ -30,6 +30,14 @@ impl From<InventoryError> for AppError {
             InventoryError::Forbidden(message) => AppError::new(ErrorCode::Forbidden, message),
             InventoryError::Conflict(message) => AppError::new(ErrorCode::Conflict, message),
             InventoryError::AssetInUse(message) => AppError::new(ErrorCode::AssetInUse, message),
+            // Only device pushes get these, and they map them to results; never an HTTP answer.
+            InventoryError::Stale => AppError::new(
+                ErrorCode::StaleRecord,
+                "The asset changed since this device last synced",
+            ),
+            InventoryError::DecidedElsewhere => {
+                AppError::new(ErrorCode::Conflict, "This operation was carried out before")
+            }
             InventoryError::Database(e) => AppError::from(e),
             InventoryError::Internal(e) => AppError::Internal(e),
         }

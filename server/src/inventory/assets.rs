@@ -11,7 +11,10 @@ use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::InventoryError;
-use crate::auth::Principal;
+use crate::{
+    auth::Principal,
+    idempotency::{self, DeviceOp},
+};
 
 /// An asset with its SKU and branch, as loaded for the API.
 #[derive(Debug, sqlx::FromRow)]
@@ -208,6 +211,26 @@ pub async fn update(
     id: Uuid,
     request: &UpdateAssetRequest,
 ) -> Result<Asset, InventoryError> {
+    update_guarded(db, principal, id, request, None).await
+}
+
+/// What a device's pushed asset change rests on: its claim, and the status and odometer the
+/// device showed when staff made the change.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceGuard<'a> {
+    pub claim: &'a DeviceOp,
+    pub seen: (AssetStatus, Option<i32>),
+}
+
+/// [`update`] for a device's pushed operation: claimed in the same transaction, and refused as
+/// [`InventoryError::Stale`] when the asset (locked) is no longer what the device saw.
+pub async fn update_guarded(
+    db: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    request: &UpdateAssetRequest,
+    guard: Option<DeviceGuard<'_>>,
+) -> Result<Asset, InventoryError> {
     let mut errors = Vec::new();
     let next = match request.status.as_deref().map(AssetStatus::parse) {
         Some(None) => {
@@ -232,6 +255,14 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     let current = visible(&mut *tx, principal, id).await?;
+    if let Some(guard) = guard {
+        if !idempotency::claim_device_op(&mut *tx, guard.claim).await? {
+            return Err(InventoryError::DecidedElsewhere);
+        }
+        if (current.status, current.odometer_km) != guard.seen {
+            return Err(InventoryError::Stale);
+        }
+    }
     let status = current.status;
     if let Some(next) = next {
         if !status.can_become(next) {

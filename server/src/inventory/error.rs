@@ -20,6 +20,12 @@ pub enum InventoryError {
     /// The asset is out on a rental (or has open bookings in the way).
     #[error("{0}")]
     AssetInUse(String),
+    /// The asset changed since the device that sent the change last saw it.
+    #[error("the asset changed since this device last synced")]
+    Stale,
+    /// The device's operation was carried out before; nothing was done now.
+    #[error("this operation was carried out before")]
+    DecidedElsewhere,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -158,8 +158,7 @@ impl Sync {
     ) -> Result<AuthenticatedDevice, SyncError> {
         let token = token.ok_or(SyncError::DeviceNotRegistered)?;
         let row: Option<(Uuid, Uuid, bool)> = sqlx::query_as(
-            "UPDATE sync_devices SET last_seen_at = now() WHERE token_hash = $1 \
-             RETURNING id, branch_id, revoked_at IS NOT NULL",
+            "SELECT id, branch_id, revoked_at IS NOT NULL FROM sync_devices WHERE token_hash = $1",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.db)
@@ -173,6 +172,14 @@ impl Sync {
         if !principal.can_access_branch(branch_id) {
             return Err(SyncError::DeviceNotRegistered);
         }
+        // Seen: at most one write a minute per device.
+        sqlx::query(
+            "UPDATE sync_devices SET last_seen_at = now() WHERE id = $1 \
+             AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')",
+        )
+        .bind(id)
+        .execute(&self.db)
+        .await?;
         tracing::Span::current().record("device", tracing::field::display(id));
         Ok(AuthenticatedDevice { id, branch_id })
     }

@@ -77,6 +77,15 @@ impl Cursor {
     }
 }
 
+/// A change row of the feed query (all `None` when no change is due), with the horizon.
+type FeedRow = (
+    Option<i64>,
+    Option<String>,
+    Option<Uuid>,
+    Option<String>,
+    String,
+);
+
 /// The entities of the first copy, in the order they are sent.
 const SNAPSHOT_ORDER: [SyncEntity; 3] = [SyncEntity::Sku, SyncEntity::Asset, SyncEntity::Booking];
 
@@ -108,7 +117,8 @@ const COUNTER_BOOKING_SQL: &str = "SELECT b.id, b.branch_id, b.asset_id, b.custo
     lower(b.period) AS start_date, upper(b.period) AS end_date, upper(b.occupied) AS occupied_end, \
     b.status, b.expires_at, b.hold_token, b.total_idr, b.created_at, b.updated_at, \
     c.full_name AS customer_name, c.membership_tier AS customer_tier, c.kyc_status AS customer_kyc, \
-    (SELECT k.nik_masked FROM kyc_cases k WHERE k.customer_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS nik_masked \
+    (SELECT k.nik_masked FROM kyc_cases k WHERE k.customer_id = c.id AND k.status = 'verified' \
+     ORDER BY k.created_at DESC LIMIT 1) AS nik_masked \
     FROM bookings b LEFT JOIN customers c ON c.id = b.customer_id";
 
 impl CounterBookingRow {
@@ -314,12 +324,16 @@ impl Sync {
         id: i64,
         limit: u32,
     ) -> Result<SyncPage, SyncError> {
-        let rows: Vec<(i64, String, Uuid, String)> = sqlx::query_as(
-            "SELECT id, entity, entity_id, xid::text FROM sync_changes \
-             WHERE (branch_id = $1 OR branch_id IS NULL) \
-               AND (xid, id) > ($2::text::xid8, $3) \
-               AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY xid, id LIMIT $4",
+        // One statement, so the horizon and the rows come from the same snapshot; the horizon
+        // comes back even when no row does.
+        let rows: Vec<FeedRow> = sqlx::query_as(
+            "WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x) \
+                 SELECT c.id, c.entity, c.entity_id, c.xid::text, h.x::text FROM h \
+                 LEFT JOIN LATERAL (SELECT id, entity, entity_id, xid FROM sync_changes \
+                     WHERE (branch_id = $1 OR branch_id IS NULL) \
+                       AND (xid, id) > ($2::text::xid8, $3) AND xid < h.x \
+                     ORDER BY xid, id LIMIT $4) c ON true \
+                 ORDER BY c.xid, c.id",
         )
         .bind(device.branch_id)
         .bind(xid.to_string())
@@ -327,21 +341,36 @@ impl Sync {
         .bind(i64::from(limit))
         .fetch_all(&self.db)
         .await?;
+        let horizon = rows.first().map(|r| r.4.clone()).unwrap_or_default();
+        let rows: Vec<(i64, String, Uuid, String)> = rows
+            .into_iter()
+            .filter_map(|(id, entity, entity_id, xid, _)| Some((id?, entity?, entity_id?, xid?)))
+            .collect();
         let has_more = rows.len() == limit as usize;
-        let mut cursor = Cursor::Changes { xid, id };
+        let mut last = (xid, id);
         // The latest change of each record wins; the records are read as they are now.
         let mut touched: BTreeSet<(SyncEntity, Uuid)> = BTreeSet::new();
         for (row_id, entity, entity_id, row_xid) in rows {
             let entity = SyncEntity::parse(&entity)
                 .ok_or_else(|| sqlx::Error::Protocol(format!("sync entity {entity:?}")))?;
             touched.insert((entity, entity_id));
-            cursor = Cursor::Changes {
-                xid: row_xid
-                    .parse()
-                    .map_err(|e| sqlx::Error::Protocol(format!("xid {row_xid:?}: {e}")))?,
-                id: row_id,
-            };
+            let row_xid = row_xid
+                .parse()
+                .map_err(|e| sqlx::Error::Protocol(format!("xid {row_xid:?}: {e}")))?;
+            last = (row_xid, row_id);
         }
+        // Every change older than the horizon is in this page when it is not full: a quiet
+        // branch's cursor moves up to the horizon, so its next pull skips others' changes.
+        if !has_more
+            && let Ok(horizon) = horizon.parse::<u64>()
+            && (horizon, 0) > last
+        {
+            last = (horizon, 0);
+        }
+        let cursor = Cursor::Changes {
+            xid: last.0,
+            id: last.1,
+        };
         let changes = self.current(device, touched.into_iter()).await?;
         Ok(self.page(changes, cursor, has_more, false))
     }

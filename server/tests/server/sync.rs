@@ -83,7 +83,8 @@ impl Desktop {
         let started = std::time::Instant::now();
         let mut changes = Vec::new();
         loop {
-            let (more, next) = self.pull_all(Some(cursor), 50).await?;
+            // Small pages: boundaries fall inside transactions that wrote several changes.
+            let (more, next) = self.pull_all(Some(cursor), 3).await?;
             changes.extend(more);
             cursor = next;
             if done(&changes) {
@@ -116,6 +117,47 @@ fn ids_of(changes: &[SyncChange], entity: SyncEntity) -> HashSet<Uuid> {
         .collect()
 }
 
+/// The first copy holds every SKU, exactly Jakarta's fleet, exactly `bookings`, and the first
+/// booking with its `customer`'s counter fields.
+async fn expect_first_copy(
+    app: &TestApp,
+    copy: &[SyncChange],
+    bookings: &[Uuid],
+    customer: Uuid,
+) -> anyhow::Result<()> {
+    let skus: i64 = sqlx::query_scalar("SELECT count(*) FROM skus")
+        .fetch_one(&app.db)
+        .await?;
+    let fleet: HashSet<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM assets a JOIN branches b ON b.id = a.home_branch_id WHERE b.code = 'JKT01'",
+    )
+    .fetch_all(&app.db)
+    .await?
+    .into_iter()
+    .collect();
+    assert_eq!(ids_of(copy, SyncEntity::Sku).len(), usize::try_from(skus)?);
+    assert_eq!(
+        ids_of(copy, SyncEntity::Asset),
+        fleet,
+        "exactly Jakarta's fleet"
+    );
+    assert_eq!(
+        ids_of(copy, SyncEntity::Booking),
+        bookings.iter().copied().collect::<HashSet<_>>(),
+        "Jakarta's bookings, not Bali's"
+    );
+    let records = latest(copy);
+    let counter = records[&(SyncEntity::Booking, bookings[0])]
+        .booking
+        .as_ref()
+        .and_then(|b| b.customer.clone())
+        .expect("the customer's counter fields");
+    assert_eq!(counter.id, customer);
+    assert!(!counter.full_name.is_empty());
+
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_desktop_copies_its_branch_in_pages_then_gets_only_what_changed() -> anyhow::Result<()> {
     let mut app = TestApp::spawn().await?;
@@ -141,35 +183,7 @@ async fn a_desktop_copies_its_branch_in_pages_then_gets_only_what_changed() -> a
     // The first copy, seven records a page.
     let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
     let (copy, cursor) = desk.pull_all(None, 7).await?;
-    let skus: i64 = sqlx::query_scalar("SELECT count(*) FROM skus")
-        .fetch_one(&app.db)
-        .await?;
-    let fleet: HashSet<Uuid> = sqlx::query_scalar(
-        "SELECT a.id FROM assets a JOIN branches b ON b.id = a.home_branch_id WHERE b.code = 'JKT01'",
-    )
-    .fetch_all(&app.db)
-    .await?
-    .into_iter()
-    .collect();
-    assert_eq!(ids_of(&copy, SyncEntity::Sku).len(), usize::try_from(skus)?);
-    assert_eq!(
-        ids_of(&copy, SyncEntity::Asset),
-        fleet,
-        "exactly Jakarta's fleet"
-    );
-    assert_eq!(
-        ids_of(&copy, SyncEntity::Booking),
-        HashSet::from([kept.id, to_cancel.id, moving.id]),
-        "Jakarta's bookings, not Bali's"
-    );
-    let records = latest(&copy);
-    let counter = records[&(SyncEntity::Booking, kept.id)]
-        .booking
-        .as_ref()
-        .and_then(|b| b.customer.clone())
-        .expect("the customer's counter fields");
-    assert_eq!(counter.id, people[0]);
-    assert!(!counter.full_name.is_empty());
+    expect_first_copy(&app, &copy, &[kept.id, to_cancel.id, moving.id], people[0]).await?;
 
     // Changes at both branches: Jakarta's device gets Jakarta's, whole, and tombstones for what
     // left (the transferred car and the booking that went with it).
@@ -202,6 +216,15 @@ async fn a_desktop_copies_its_branch_in_pages_then_gets_only_what_changed() -> a
         .find_map(|c| c.sku.as_ref().filter(|s| s.code == "AVANZA-13G-AT"))
         .expect("the repriced SKU");
     assert_eq!(avanza.daily_rate_idr, 470_000);
+    let renamed = now[&(SyncEntity::Asset, jakarta[0])]
+        .asset
+        .as_ref()
+        .map(|a| a.sku_name.as_str());
+    assert_eq!(
+        renamed,
+        Some("Toyota Avanza 1.3 G AT (2026)"),
+        "assets show their SKU's new name"
+    );
     let tier = now[&(SyncEntity::Booking, kept.id)]
         .booking
         .as_ref()
@@ -217,10 +240,9 @@ async fn a_desktop_copies_its_branch_in_pages_then_gets_only_what_changed() -> a
         "nothing of Bali's"
     );
 
-    // Nothing new: an empty page and the same cursor.
-    let (again, same) = desk.pull_all(Some(last.clone()), 50).await?;
+    // Nothing new: an empty page.
+    let (again, _) = desk.pull_all(Some(last), 50).await?;
     assert!(again.is_empty(), "{again:?}");
-    assert_eq!(same, last);
     Ok(())
 }
 
@@ -247,6 +269,7 @@ async fn change_both_branches(
         "AVANZA-13G-AT",
         &UpdateSkuRequest {
             daily_rate_idr: Some(470_000),
+            name: Some("Toyota Avanza 1.3 G AT (2026)".to_owned()),
             ..UpdateSkuRequest::default()
         },
     )
@@ -286,13 +309,13 @@ async fn a_change_that_commits_late_is_never_skipped() -> anyhow::Result<()> {
             &unit_booking(jakarta[0], people[0], day(2), day(4)),
         )
         .await?;
-    let (held_back, cursor_during) = desk.pull_all(Some(cursor.clone()), 500).await?;
+    let (held_back, cursor) = desk.pull_all(Some(cursor), 500).await?;
     assert!(
         held_back.is_empty(),
         "nothing is handed out past a transaction still running: {held_back:?}"
     );
-    assert_eq!(cursor_during, cursor, "the cursor waits");
     older.commit().await?;
+    // From the cursor handed out while the older transaction ran: both changes come.
     let (both, cursor) = desk
         .pull_until(cursor, |c| {
             let got = latest(c);
@@ -689,5 +712,119 @@ async fn an_inspector_or_a_revoked_device_changes_nothing() -> anyhow::Result<()
         BookingStatus::PendingPayment
     );
     assert_eq!(hq.asset(car.id).await?.odometer_km, car.odometer_km);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operation_is_carried_out_once_however_it_comes_back() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let hq = app.api();
+    let first = hq
+        .create_booking("o-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let second = hq
+        .create_booking("o-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let car = desk.api.asset(jakarta[2]).await?;
+    let batch = offline_batch(&first, &second, &car);
+    let push = |token: String, operations: Vec<PushOperation>| {
+        let api = desk.api.clone();
+        async move {
+            api.sync_push(&token, &PushRequest { operations })
+                .await
+                .map(|r| r.results)
+        }
+    };
+
+    // Two copies of the batch at the very same time: one carries each operation out.
+    let (a, b) = tokio::join!(
+        push(desk.token.clone(), batch.clone()),
+        push(desk.token.clone(), batch.clone())
+    );
+    let (a, b) = (a?, b?);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.outcome, PushOutcome::Applied, "{x:?}");
+        assert_eq!(y.outcome, PushOutcome::Applied, "{y:?}");
+        assert!(
+            x.replayed ^ y.replayed,
+            "exactly one copy did it: {x:?} {y:?}"
+        );
+    }
+
+    // The answers were lost (a timeout after the commit): the retry does nothing again and
+    // still says "applied", with the records as they are.
+    sqlx::query("UPDATE sync_operations SET result = NULL")
+        .execute(&app.db)
+        .await?;
+    let retried = push(desk.token.clone(), batch.clone()).await?;
+    assert!(
+        retried
+            .iter()
+            .all(|r| r.outcome == PushOutcome::Applied && r.replayed),
+        "{retried:?}"
+    );
+    assert_eq!(
+        retried[1].booking.as_ref().map(|b| b.status),
+        Some(BookingStatus::Cancelled)
+    );
+
+    // The PC is re-registered (a new device token) and sends its outbox again: nothing runs.
+    let again = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let resent = push(again.token.clone(), batch.clone()).await?;
+    assert!(resent.iter().all(|r| r.replayed), "{resent:?}");
+    assert_eq!(
+        hq.asset(car.id).await?.odometer_km,
+        Some(car.odometer_km.unwrap_or(0) + 100),
+        "the reading was added once"
+    );
+
+    // An id reused for another action is refused, and that action not done.
+    let mut reused = offline_batch(&second, &first, &car);
+    reused[0].op_id = batch[0].op_id;
+    let answer = push(desk.token.clone(), vec![reused[0].clone()]).await?;
+    assert_eq!(
+        (answer[0].outcome, answer[0].code.as_deref()),
+        (PushOutcome::Rejected, Some("op_id_reused"))
+    );
+    assert_eq!(
+        hq.booking(second.id).await?.status,
+        BookingStatus::Cancelled
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_change_uncommitted_during_the_first_copy_comes_right_after_it() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let innova = assets(&app.db, "INNOVA-ZENIX-V", "JKT01").await?[0];
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    // A change still uncommitted while the first copy is taken comes after it.
+    let mut during_copy = app.db.begin().await?;
+    sqlx::query("UPDATE assets SET odometer_km = coalesce(odometer_km, 0) + 3 WHERE id = $1")
+        .bind(innova)
+        .execute(&mut *during_copy)
+        .await?;
+    let (copy, cursor) = desk.pull_all(None, 500).await?;
+    let before = latest(&copy)[&(SyncEntity::Asset, innova)]
+        .asset
+        .as_ref()
+        .and_then(|a| a.odometer_km);
+    during_copy.commit().await?;
+    let (after_copy, _) = desk
+        .pull_until(cursor, |c| {
+            latest(c)
+                .get(&(SyncEntity::Asset, innova))
+                .and_then(|a| a.asset.as_ref())
+                .is_some_and(|a| a.odometer_km != before)
+        })
+        .await?;
+    assert!(!after_copy.is_empty());
+
     Ok(())
 }
