@@ -6,6 +6,8 @@
 pub mod error;
 pub mod settings;
 pub mod status;
+pub mod store;
+pub mod sync;
 
 pub use error::CoreError;
 pub use settings::{DEFAULT_SERVER_URL, DesktopSettings};

@@ -828,3 +828,69 @@ async fn a_change_uncommitted_during_the_first_copy_comes_right_after_it() -> an
 
     Ok(())
 }
+
+#[tokio::test]
+async fn the_desktop_engine_keeps_an_offline_copy_of_the_branch() -> anyhow::Result<()> {
+    use sentra_client_core::{store::Store, sync::pull};
+
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let hq = app.api();
+    let booking = hq
+        .create_booking("e-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("JKT01.sqlite3");
+
+    // The first sync: progress after every page, the first copy flagged, the branch offline.
+    let mut progress = Vec::new();
+    {
+        let mut store = Store::open(&path)?;
+        pull(&desk.api, &desk.token, &mut store, |p| progress.push(p)).await?;
+    }
+    assert!(
+        progress.first().is_some_and(|p| p.first_copy),
+        "{progress:?}"
+    );
+    let store = Store::open(&path)?;
+    let fleet: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assets a JOIN branches b ON b.id = a.home_branch_id WHERE b.code = 'JKT01'",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(store.count(SyncEntity::Asset)?, usize::try_from(fleet)?);
+    let plate = hq.asset(jakarta[0]).await?.plate_or_serial;
+    assert_eq!(
+        store.asset_by_plate(&plate.to_lowercase())?.map(|a| a.id),
+        Some(jakarta[0]),
+        "found by plate with the server gone"
+    );
+    assert_eq!(
+        store.booking(booking.id)?.map(|b| b.booking.status),
+        Some(BookingStatus::PendingPayment)
+    );
+    drop(store);
+
+    // Later syncs fetch only what changed.
+    hq.cancel_booking(booking.id).await?;
+    let mut store = Store::open(&path)?;
+    let started = std::time::Instant::now();
+    loop {
+        let done = pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
+        assert!(!done.first_copy);
+        if store.booking(booking.id)?.map(|b| b.booking.status) == Some(BookingStatus::Cancelled) {
+            assert!(done.upserted < 5, "only the change came: {done:?}");
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the cancellation never reached the copy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
