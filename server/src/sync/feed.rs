@@ -286,18 +286,12 @@ impl Sync {
             SyncEntity::Sku => catalogue::skus_after(&self.db, after, limit)
                 .await?
                 .into_iter()
-                .map(|sku| SyncChange {
-                    sku: Some(sku.clone()),
-                    ..live(SyncEntity::Sku, sku.id)
-                })
+                .map(sku_change)
                 .collect(),
             SyncEntity::Asset => assets::of_branch_after(&self.db, device.branch_id, after, limit)
                 .await?
                 .into_iter()
-                .map(|asset| SyncChange {
-                    asset: Some(asset.clone()),
-                    ..live(SyncEntity::Asset, asset.id)
-                })
+                .map(asset_change)
                 .collect(),
             SyncEntity::Booking => {
                 let rows: Vec<CounterBookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -391,18 +385,12 @@ impl Sync {
                 SyncEntity::Sku => catalogue::skus_by_id(&self.db, &ids)
                     .await?
                     .into_iter()
-                    .map(|sku| SyncChange {
-                        sku: Some(sku.clone()),
-                        ..live(SyncEntity::Sku, sku.id)
-                    })
+                    .map(sku_change)
                     .collect(),
                 SyncEntity::Asset => assets::of_branch_by_id(&self.db, device.branch_id, &ids)
                     .await?
                     .into_iter()
-                    .map(|asset| SyncChange {
-                        asset: Some(asset.clone()),
-                        ..live(SyncEntity::Asset, asset.id)
-                    })
+                    .map(asset_change)
                     .collect(),
                 SyncEntity::Booking => {
                     let rows: Vec<CounterBookingRow> =
@@ -446,12 +434,20 @@ impl Sync {
     }
 }
 
-/// A present record of `entity` (its body is set by the caller).
-fn live(entity: SyncEntity, id: Uuid) -> SyncChange {
-    SyncChange {
-        deleted: false,
-        ..tombstone(entity, id)
-    }
+/// A SKU as the feed sends it.
+fn sku_change(sku: sentra_protocol::Sku) -> SyncChange {
+    let mut change = tombstone(SyncEntity::Sku, sku.id);
+    change.deleted = false;
+    change.sku = Some(sku);
+    change
+}
+
+/// An asset as the feed sends it.
+fn asset_change(asset: sentra_protocol::Asset) -> SyncChange {
+    let mut change = tombstone(SyncEntity::Asset, asset.id);
+    change.deleted = false;
+    change.asset = Some(asset);
+    change
 }
 
 #[cfg(test)]

@@ -464,6 +464,48 @@ async fn devices_belong_to_their_branch_and_a_revoked_one_is_refused() -> anyhow
     Ok(())
 }
 
+/// Two Jakarta bookings held for payment (or one in Jakarta and one in Bali), a Jakarta desktop,
+/// and a car of its branch as the desktop sees it.
+struct PushFixture {
+    app: TestApp,
+    first: sentra_protocol::Booking,
+    second: sentra_protocol::Booking,
+    desk: Desktop,
+    car: sentra_protocol::Asset,
+}
+
+async fn push_fixture(second_in_bali: bool) -> anyhow::Result<PushFixture> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let people = customers(&app.db).await?;
+    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let second_asset = if second_in_bali {
+        assets(&app.db, "AVANZA-13G-AT", "DPS01").await?[0]
+    } else {
+        jakarta[1]
+    };
+    let hq = app.api();
+    let first = hq
+        .create_booking("f-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
+        .await?;
+    let second = hq
+        .create_booking(
+            "f-2",
+            &unit_booking(second_asset, people[1], day(2), day(4)),
+        )
+        .await?;
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let car = desk.api.asset(jakarta[2]).await?;
+    Ok(PushFixture {
+        app,
+        first,
+        second,
+        desk,
+        car,
+    })
+}
+
 /// Operations a device made offline: confirm `confirm`, cancel `cancel`, add 100 km to `asset`.
 fn offline_batch(
     confirm: &sentra_protocol::Booking,
@@ -500,20 +542,14 @@ fn offline_batch(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_batch_pushed_three_times_and_out_of_order_changes_each_record_once() -> anyhow::Result<()>
 {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let people = customers(&app.db).await?;
-    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let PushFixture {
+        app,
+        first,
+        second,
+        desk,
+        car,
+    } = push_fixture(false).await?;
     let hq = app.api();
-    let first = hq
-        .create_booking("p-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
-        .await?;
-    let second = hq
-        .create_booking("p-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
-        .await?;
-    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
-    let car = desk.api.asset(jakarta[2]).await?;
     let batch = offline_batch(&first, &second, &car);
     let push = |operations: Vec<PushOperation>| {
         let (api, token) = (desk.api.clone(), desk.token.clone());
@@ -571,21 +607,14 @@ async fn a_batch_pushed_three_times_and_out_of_order_changes_each_record_once() 
 
 #[tokio::test]
 async fn conflicts_carry_the_record_as_it_is_now() -> anyhow::Result<()> {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let people = customers(&app.db).await?;
-    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
-    let bali = assets(&app.db, "AVANZA-13G-AT", "DPS01").await?;
+    let PushFixture {
+        app,
+        first: booking,
+        second: elsewhere,
+        desk,
+        car,
+    } = push_fixture(true).await?;
     let hq = app.api();
-    let booking = hq
-        .create_booking("c-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
-        .await?;
-    let elsewhere = hq
-        .create_booking("c-2", &unit_booking(bali[0], people[1], day(2), day(4)))
-        .await?;
-    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
-    let car = desk.api.asset(jakarta[1]).await?;
 
     // Meanwhile, online: the booking is cancelled and the car gets a newer reading.
     hq.cancel_booking(booking.id).await?;
@@ -650,20 +679,14 @@ async fn conflicts_carry_the_record_as_it_is_now() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn an_inspector_or_a_revoked_device_changes_nothing() -> anyhow::Result<()> {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let people = customers(&app.db).await?;
-    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let PushFixture {
+        app,
+        first: booking,
+        second: elsewhere,
+        desk,
+        car,
+    } = push_fixture(false).await?;
     let hq = app.api();
-    let booking = hq
-        .create_booking("i-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
-        .await?;
-    let elsewhere = hq
-        .create_booking("i-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
-        .await?;
-    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
-    let car = desk.api.asset(jakarta[2]).await?;
 
     // An inspector on the branch's device may pull but not change bookings or assets.
     let inspector = app.api().with_token(
@@ -717,20 +740,14 @@ async fn an_inspector_or_a_revoked_device_changes_nothing() -> anyhow::Result<()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_operation_is_carried_out_once_however_it_comes_back() -> anyhow::Result<()> {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let people = customers(&app.db).await?;
-    let jakarta = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let PushFixture {
+        app,
+        first,
+        second,
+        desk,
+        car,
+    } = push_fixture(false).await?;
     let hq = app.api();
-    let first = hq
-        .create_booking("o-1", &unit_booking(jakarta[0], people[0], day(2), day(4)))
-        .await?;
-    let second = hq
-        .create_booking("o-2", &unit_booking(jakarta[1], people[1], day(2), day(4)))
-        .await?;
-    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
-    let car = desk.api.asset(jakarta[2]).await?;
     let batch = offline_batch(&first, &second, &car);
     let push = |token: String, operations: Vec<PushOperation>| {
         let api = desk.api.clone();
