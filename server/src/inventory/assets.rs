@@ -249,19 +249,22 @@ pub async fn update_guarded(
         return Err(InventoryError::Invalid(errors));
     }
     let mut tx = db.begin().await?;
+    // A device's claim first, like every claimed action (one lock order: claim, then rows).
+    if let Some(guard) = guard
+        && !idempotency::claim_device_op(&mut *tx, guard.claim).await?
+    {
+        return Err(InventoryError::DecidedElsewhere);
+    }
     // Lock first, then read: a concurrent change is seen, not overwritten.
     sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     let current = visible(&mut *tx, principal, id).await?;
-    if let Some(guard) = guard {
-        if !idempotency::claim_device_op(&mut *tx, guard.claim).await? {
-            return Err(InventoryError::DecidedElsewhere);
-        }
-        if (current.status, current.odometer_km) != guard.seen {
-            return Err(InventoryError::Stale);
-        }
+    if let Some(guard) = guard
+        && (current.status, current.odometer_km) != guard.seen
+    {
+        return Err(InventoryError::Stale);
     }
     let status = current.status;
     if let Some(next) = next {

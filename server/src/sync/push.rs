@@ -80,6 +80,25 @@ impl Sync {
                 "at most 100 a push",
             )]));
         }
+        // The same roles as online: confirming, cancelling and changing assets are the branch
+        // admins' (and HQ's). An inspector's device pulls but does not change these; the refusal
+        // is not stored, so the outbox pushed later by an admin on the same PC still goes in.
+        if !matches!(principal.role, Role::BranchAdmin | Role::HqAdmin) {
+            return Ok(operations
+                .iter()
+                .map(|operation| {
+                    result(
+                        operation.op_id,
+                        PushOutcome::Rejected,
+                        Some(ErrorCode::Forbidden),
+                        Some(format!(
+                            "Your role may not {}",
+                            operation.action.kind().replace('_', " ")
+                        )),
+                    )
+                })
+                .collect());
+        }
         let mut results = Vec::with_capacity(operations.len());
         for operation in operations {
             let op = DeviceOp {
@@ -165,7 +184,8 @@ impl Sync {
             "INSERT INTO sync_operations (branch_id, op_id, device_id, kind, request_hash, result) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (branch_id, op_id) DO UPDATE SET result = excluded.result \
-             WHERE sync_operations.result IS NULL AND excluded.result->>'outcome' = 'applied'",
+             WHERE sync_operations.result IS NULL AND excluded.result->>'outcome' = 'applied' \
+               AND sync_operations.request_hash = excluded.request_hash",
         )
         .bind(op.branch_id)
         .bind(op.op_id)
@@ -211,19 +231,6 @@ impl Sync {
         op: &DeviceOp,
     ) -> Result<Option<PushResult>, SyncError> {
         let op_id = operation.op_id;
-        // The same roles as online: confirming, cancelling and changing assets are the branch
-        // admins' (and HQ's); an inspector's device pulls but does not change these.
-        if !matches!(principal.role, Role::BranchAdmin | Role::HqAdmin) {
-            return Ok(Some(result(
-                op_id,
-                PushOutcome::Rejected,
-                Some(ErrorCode::Forbidden),
-                Some(format!(
-                    "Your role may not {}",
-                    operation.action.kind().replace('_', " ")
-                )),
-            )));
-        }
         match &operation.action {
             PushAction::ConfirmBooking {
                 booking_id,
