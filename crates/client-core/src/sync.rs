@@ -1,9 +1,9 @@
-//! The pull side of sync: brings the branch's offline copy up to date from the server's feed,
-//! page by page, each page applied with its cursor in one local transaction, with progress for
-//! the UI. (Pushing the outbox comes with the counter's offline writes.)
+//! Sync with the server: `pull` brings the branch's offline copy up to date from the feed, page
+//! by page, each page applied with its cursor in one local transaction, with progress for the UI;
+//! `push` sends the outbox in batches and settles each entry with the server's answer.
 
 use sentra_api_client::ApiClient;
-use sentra_protocol::SyncPullQuery;
+use sentra_protocol::{PushOutcome, PushRequest, SyncPullQuery};
 
 use crate::{CoreError, store::Store};
 
@@ -56,4 +56,48 @@ pub async fn pull(
         "invalid_response",
         "the server's change feed did not end",
     ))
+}
+
+/// Operations per push (the server's limit).
+const BATCH: usize = 100;
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushSummary {
+    /// Operations sent.
+    pub sent: usize,
+    /// Carried out by the server (now or before: a replay).
+    pub applied: usize,
+    /// Conflicts and rejections now waiting for the user.
+    pub unsettled: usize,
+}
+
+/// Pushes the whole outbox in batches. A push cut off (network, crash) is simply done again:
+/// the server carries each operation out once and answers a replay with its first result.
+pub async fn push(
+    api: &ApiClient,
+    device_token: &str,
+    store: &mut Store,
+) -> Result<PushSummary, CoreError> {
+    let mut summary = PushSummary::default();
+    for _ in 0..MAX_PAGES {
+        let operations = store.pending(BATCH)?;
+        if operations.is_empty() {
+            return Ok(summary);
+        }
+        summary.sent += operations.len();
+        let results = api
+            .sync_push(device_token, &PushRequest { operations })
+            .await?
+            .results;
+        for result in &results {
+            if result.outcome == PushOutcome::Applied {
+                summary.applied += 1;
+            } else {
+                summary.unsettled += 1;
+            }
+        }
+        store.settle(&results)?;
+    }
+    Err(CoreError::new("local_storage", "the outbox did not empty"))
 }

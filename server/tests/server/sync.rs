@@ -920,3 +920,59 @@ async fn the_desktop_engine_keeps_an_offline_copy_of_the_branch() -> anyhow::Res
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn the_desktop_pushes_its_outbox_and_keeps_conflicts_for_the_user() -> anyhow::Result<()> {
+    use sentra_client_core::{
+        store::Store,
+        sync::{pull, push},
+    };
+
+    let PushFixture { app, desk, car, .. } = push_fixture(false).await?;
+    let hq = app.api();
+    let mut store = Store::in_memory()?;
+    pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
+    let other = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[3];
+    let km = |store: &Store, id| store.asset(id).map(|a| a.and_then(|a| a.odometer_km));
+    let start = car.odometer_km.unwrap_or(0);
+    let other_start = km(&store, other)?.unwrap_or(0);
+
+    // Offline: two readings of the car, one of another car that HQ also reads meanwhile.
+    store.record_odometer(car.id, start + 40)?;
+    store.record_odometer(car.id, start + 90)?;
+    store.record_odometer(other, other_start + 10)?;
+    assert_eq!(store.pending_count()?, 3);
+    assert_eq!(
+        km(&store, car.id)?,
+        Some(start + 90),
+        "shown at once, offline"
+    );
+    hq.update_asset(
+        other,
+        &sentra_protocol::UpdateAssetRequest {
+            status: None,
+            odometer_km: Some(other_start + 500),
+        },
+    )
+    .await?;
+
+    let done = push(&desk.api, &desk.token, &mut store).await?;
+    assert_eq!(
+        (done.sent, done.applied, done.unsettled),
+        (3, 2, 1),
+        "{done:?}"
+    );
+    assert_eq!(store.pending_count()?, 0);
+    assert_eq!(hq.asset(car.id).await?.odometer_km, Some(start + 90));
+    let waiting = store.unsettled()?;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].result.code.as_deref(), Some("stale_record"));
+    assert_eq!(
+        km(&store, other)?,
+        Some(other_start + 500),
+        "the copy shows the reading the server kept"
+    );
+    // Pushing again sends nothing.
+    assert_eq!(push(&desk.api, &desk.token, &mut store).await?.sent, 0);
+    Ok(())
+}

@@ -15,6 +15,13 @@ const STEPS: &[&str] = &[
      CREATE INDEX bookings_start ON bookings (start_date);
      CREATE INDEX bookings_end ON bookings (end_date);
      CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: the outbox (what staff did on this PC, waiting to be pushed, each with its operation id)
+    //    and the answers the user must look at (conflicts and rejections).
+    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, op_id TEXT NOT NULL UNIQUE,
+                          action TEXT NOT NULL, created_at TEXT NOT NULL,
+                          attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+     CREATE TABLE conflicts (op_id TEXT PRIMARY KEY, action TEXT NOT NULL, result TEXT NOT NULL,
+                             received_at TEXT NOT NULL);",
 ];
 
 /// Brings the schema of `conn` up to date.

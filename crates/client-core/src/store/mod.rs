@@ -7,6 +7,9 @@
 //! cursor, or neither (the next pull fetches it again).
 
 mod migrations;
+mod outbox;
+
+pub use outbox::Unsettled;
 
 use std::path::Path;
 
@@ -30,7 +33,7 @@ pub struct Applied {
     pub removed: usize,
 }
 
-fn storage_error(err: &rusqlite::Error) -> CoreError {
+pub(super) fn storage_error(err: &rusqlite::Error) -> CoreError {
     CoreError::new(
         "local_storage",
         format!("the local copy cannot be used: {err}"),
@@ -180,7 +183,10 @@ fn plate_key(plate: &str) -> String {
 }
 
 /// Writes or removes one record; true when written.
-fn apply_change(tx: &rusqlite::Transaction<'_>, change: &SyncChange) -> Result<bool, CoreError> {
+pub(super) fn apply_change(
+    tx: &rusqlite::Transaction<'_>,
+    change: &SyncChange,
+) -> Result<bool, CoreError> {
     let id = change.id.to_string();
     let run = |sql: &str, args: &[&dyn rusqlite::ToSql]| {
         tx.execute(sql, args).map_err(|e| storage_error(&e))
@@ -246,7 +252,7 @@ fn missing(change: &SyncChange) -> CoreError {
 }
 
 /// A record as stored: the JSON the server sent.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CoreError> {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CoreError> {
     serde_json::to_string(value).map_err(|e| json_error(&e))
 }
 
