@@ -28,6 +28,7 @@ pub mod fleet;
 pub mod projection;
 pub mod reconcile;
 pub mod repo;
+mod row;
 pub mod service;
 pub mod waitlist;
 

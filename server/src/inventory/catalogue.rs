@@ -119,23 +119,26 @@ pub async fn sku_id<'e>(db: impl sqlx::PgExecutor<'e>, code: &str) -> sqlx::Resu
 
 /// A stored branch.
 #[derive(sqlx::FromRow)]
-struct BranchRow {
-    id: Uuid,
-    code: String,
-    name: String,
-    address: String,
+pub(crate) struct BranchRow {
+    pub(crate) id: Uuid,
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) address: String,
     #[sqlx(try_from = "String")]
-    time_zone: BranchTimeZone,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
+    pub(crate) time_zone: BranchTimeZone,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
 }
+
+/// Columns of [`BranchRow`].
+pub(crate) const BRANCH_COLUMNS: &str = "id, code, name, address, time_zone, latitude, longitude";
 
 /// Every branch, by code.
 #[tracing::instrument(name = "inventory.list_branches", skip_all)]
 pub async fn list_branches(db: &PgPool) -> Result<Vec<Branch>, InventoryError> {
-    let rows: Vec<BranchRow> = sqlx::query_as(
-        "SELECT id, code, name, address, time_zone, latitude, longitude FROM branches ORDER BY code",
-    )
+    let rows: Vec<BranchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BRANCH_COLUMNS} FROM branches ORDER BY code"
+    )))
     .fetch_all(db)
     .await?;
     Ok(rows

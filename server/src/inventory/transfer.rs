@@ -8,13 +8,14 @@
 //! would take a car from under a customer.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use sentra_domain::{AssetStatus, BookingStatus, BranchTimeZone};
+use sentra_domain::{AssetStatus, BookingStatus};
 use sentra_protocol::{FieldError, MovedBooking, NoteBranch, TransferNote, TransferRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::InventoryError;
 use super::assets;
+use super::catalogue::{BRANCH_COLUMNS, BranchRow};
 use crate::auth::Principal;
 
 /// A future booking that moves with the asset.
@@ -25,15 +26,6 @@ struct MovedRow {
     end: NaiveDate,
     #[sqlx(try_from = "String")]
     status: BookingStatus,
-}
-
-#[derive(sqlx::FromRow)]
-struct BranchRow {
-    id: Uuid,
-    code: String,
-    name: String,
-    address: String,
-    time_zone: String,
 }
 
 impl From<&BranchRow> for NoteBranch {
@@ -52,7 +44,7 @@ async fn branch(
     value: impl ToString,
 ) -> sqlx::Result<Option<BranchRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, code, name, address, time_zone FROM branches WHERE {filter} = $1"
+        "SELECT {BRANCH_COLUMNS} FROM branches WHERE {filter} = $1"
     )))
     .bind(value.to_string())
     .fetch_optional(db)
@@ -110,9 +102,7 @@ pub async fn transfer(
             "A retired asset cannot be transferred".to_owned(),
         ));
     }
-    let zone = BranchTimeZone::from_iana(&from.time_zone)
-        .map_err(|e| InventoryError::Internal(anyhow::anyhow!("branch time zone: {e}")))?;
-    let today = zone.local_date_of(Utc::now());
+    let today = from.time_zone.local_date_of(Utc::now());
     let in_use: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM bookings WHERE asset_id = $1 AND kind = 'RENTAL' \
          AND (status = 'ACTIVE' OR (status IN ('PENDING_PAYMENT', 'CONFIRMED') AND lower(period) <= $2))",

@@ -32,5 +32,10 @@ mod kyc {
 mod partitions;
 mod schemathesis;
 mod support;
-mod sync;
+mod sync {
+    mod desk;
+    mod desktop;
+    mod pull;
+    mod push;
+}
 mod traces;
