@@ -4,11 +4,15 @@
 //! [`CoreError`], which carries a stable `code` the UI translates and an English `message`.
 
 pub mod error;
+pub mod keychain;
+pub mod session;
 pub mod settings;
 pub mod status;
 pub mod store;
 pub mod sync;
 
 pub use error::CoreError;
+pub use keychain::Keychain;
+pub use session::{Resumed, Session, SignedIn};
 pub use settings::{DEFAULT_SERVER_URL, DesktopSettings};
 pub use status::{ServerStatus, server_status};

@@ -12,8 +12,10 @@ pub mod postgres;
 mod process;
 pub mod redis;
 pub mod s3;
+pub mod secret_service;
 
 pub use postgres::{PgOptions, PgServer, TestDatabase};
 pub use process::{KillOnDrop, free_port, spawn_tied};
 pub use redis::{RedisCluster, RedisServer, unique_key_prefix};
 pub use s3::S3Server;
+pub use secret_service::SecretService;

@@ -37,5 +37,6 @@ mod sync {
     mod desktop;
     mod pull;
     mod push;
+    mod session;
 }
 mod traces;
