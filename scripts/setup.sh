@@ -12,7 +12,7 @@ PACKAGES=(
   libudev-dev libcups2-dev
   postgresql postgresql-contrib redis-server redis-tools
   webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils
-  dbus gnome-keyring cups cups-client printer-driver-cups-pdf
+  dbus gnome-keyring cups cups-client printer-driver-cups-pdf socat
   nodejs npm python3 python3-venv
 )
 

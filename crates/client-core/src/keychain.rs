@@ -94,7 +94,9 @@ impl Keychain {
 /// stored bytes, so their text is never used.
 fn keychain_error(err: &Error) -> CoreError {
     let message = match err {
-        Error::NoStorageAccess(reason) => format!("the keychain is locked or refused access: {reason}"),
+        Error::NoStorageAccess(reason) => {
+            format!("the keychain is locked or refused access: {reason}")
+        }
         Error::PlatformFailure(reason) => format!("the keychain failed: {reason}"),
         Error::BadEncoding(_) | Error::BadDataFormat(..) => {
             "a keychain entry is not in the expected format".to_owned()
@@ -133,7 +135,10 @@ mod tests {
         assert_eq!(keychain.read("staff").expect("read"), None);
         keychain.write("staff", "token-1").expect("write");
         keychain.write("staff", "token-2").expect("overwrite");
-        assert_eq!(keychain.read("staff").expect("read").as_deref(), Some("token-2"));
+        assert_eq!(
+            keychain.read("staff").expect("read").as_deref(),
+            Some("token-2")
+        );
         keychain.remove("staff").expect("remove");
         keychain.remove("staff").expect("removing nothing is fine");
         assert_eq!(keychain.read("staff").expect("read"), None);
@@ -142,9 +147,14 @@ mod tests {
     #[test]
     fn without_a_keychain_every_call_says_so_and_nothing_is_kept() {
         let keychain = Keychain::unavailable("no Secret Service");
-        let err = keychain.write("staff", "token").expect_err("nowhere to keep it");
+        let err = keychain
+            .write("staff", "token")
+            .expect_err("nowhere to keep it");
         assert_eq!(err.code, "keychain_unavailable");
-        assert_eq!(keychain.check().expect_err("unavailable").code, "keychain_unavailable");
+        assert_eq!(
+            keychain.check().expect_err("unavailable").code,
+            "keychain_unavailable"
+        );
         assert!(format!("{keychain:?}").contains("unavailable"));
     }
 }

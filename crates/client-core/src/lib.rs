@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod keychain;
+pub mod lookup;
+pub mod scanner;
 pub mod session;
 pub mod settings;
 pub mod status;

@@ -147,7 +147,11 @@ impl Session {
             refresh_token: kept.refresh_token,
         };
         match self.api.refresh(&request).await {
-            Ok(tokens) => Ok(Resumed::SignedIn(self.start(kept.email, kept.branch, tokens))),
+            Ok(tokens) => Ok(Resumed::SignedIn(self.start(
+                kept.email,
+                kept.branch,
+                tokens,
+            ))),
             Err(err) if is_unreachable(&err) => Ok(Resumed::Offline {
                 email: kept.email,
                 branch: kept.branch,

@@ -44,9 +44,13 @@ impl SecretService {
             .stdout(std::fs::File::create(&bus_log)?)
             .stderr(std::fs::File::create(dir.path().join("dbus.err"))?);
         let mut bus = spawn_tied(command).context("starting dbus-daemon")?;
-        wait_until("dbus-daemon", &mut bus, &bus_log, Duration::from_secs(20), || {
-            name_has_owner(&address, "org.freedesktop.DBus")
-        })?;
+        wait_until(
+            "dbus-daemon",
+            &mut bus,
+            &bus_log,
+            Duration::from_secs(20),
+            || name_has_owner(&address, "org.freedesktop.DBus"),
+        )?;
         let service = Self {
             address,
             keyring: Mutex::new(None),

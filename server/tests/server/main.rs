@@ -37,6 +37,7 @@ mod sync {
     mod desktop;
     mod pull;
     mod push;
+    mod scan;
     mod session;
 }
 mod traces;

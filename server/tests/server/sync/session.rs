@@ -118,7 +118,9 @@ async fn secret_service_child() -> anyhow::Result<()> {
 
     // Log in: the admin works at one branch, so it is chosen; the session is remembered.
     let mut session = Session::new(api.clone(), keychain.clone());
-    let who = session.login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None).await?;
+    let who = session
+        .login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None)
+        .await?;
     assert!(who.remembered, "kept in the Secret Service");
     assert_eq!(who.me.branches, vec![who.branch]);
 
@@ -127,20 +129,27 @@ async fn secret_service_child() -> anyhow::Result<()> {
     let Resumed::SignedIn(again) = restarted.resume().await? else {
         panic!("the session survives a restart");
     };
-    assert_eq!((again.email.as_str(), again.branch), (JAKARTA_ADMIN.0, who.branch));
+    assert_eq!(
+        (again.email.as_str(), again.branch),
+        (JAKARTA_ADMIN.0, who.branch)
+    );
     let token = restarted.access_token().await?;
     assert_eq!(api.with_token(&token).me().await?.id, who.me.id);
 
     // Renewal before expiry: with a margin longer than the token's life every call renews, and
     // the keychain follows the rotation (a stale kept token would be reuse: the session ended).
-    let mut eager = Session::new(api.clone(), keychain.clone())
-        .with_refresh_margin(Duration::from_secs(3_600));
+    let mut eager =
+        Session::new(api.clone(), keychain.clone()).with_refresh_margin(Duration::from_secs(3_600));
     assert!(matches!(eager.resume().await?, Resumed::SignedIn(_)));
     let account = eager.keychain_account().to_owned();
     let kept = || keychain.read(&account);
     let before = kept()?;
     let token = eager.access_token().await?;
-    assert_ne!(kept()?, before, "renewed before it expired: a new refresh token is kept");
+    assert_ne!(
+        kept()?,
+        before,
+        "renewed before it expired: a new refresh token is kept"
+    );
     assert_eq!(api.with_token(&token).me().await?.id, who.me.id);
     let mut after_rotation = Session::new(api.clone(), keychain.clone());
     assert!(
@@ -176,7 +185,9 @@ async fn secret_service_child() -> anyhow::Result<()> {
 
     // Logout clears the keychain.
     let mut session = Session::new(api.clone(), keychain.clone());
-    session.login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None).await?;
+    session
+        .login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None)
+        .await?;
     session.logout().await?;
     assert!(session.signed_in().is_none());
     assert_eq!(
@@ -193,12 +204,16 @@ async fn no_keychain_child() -> anyhow::Result<()> {
         return Ok(());
     };
     let keychain = Keychain::system();
-    let err = keychain.check().expect_err("no Secret Service on a dead bus");
+    let err = keychain
+        .check()
+        .expect_err("no Secret Service on a dead bus");
     assert_eq!(err.code, "keychain_unavailable");
 
     // Staff can still work: the session lives in memory and the UI is told it is not kept.
     let mut session = Session::new(api.clone(), keychain.clone());
-    let who = session.login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None).await?;
+    let who = session
+        .login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None)
+        .await?;
     assert!(!who.remembered);
     let token = session.access_token().await?;
     assert_eq!(api.with_token(&token).me().await?.id, who.me.id);

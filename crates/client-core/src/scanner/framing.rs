@@ -1,0 +1,200 @@
+//! Cutting the scanner's byte stream into lines: the configured line ending (or any of CR, LF,
+//! CRLF), across reads that split a line anywhere, with noise and over-long input rejected
+//! instead of passed on.
+
+use serde::{Deserialize, Serialize};
+
+use super::ScanProblem;
+
+/// The longest line accepted (bytes, without its ending). QR codes the counter scans are far
+/// shorter; anything longer is a scanner misconfigured or noise.
+pub const MAX_LINE: usize = 4096;
+
+/// What the scanner sends after each code (set in the scanner's own configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnding {
+    /// CR, LF or CRLF, whichever comes (empty lines are skipped).
+    #[default]
+    Auto,
+    Cr,
+    Lf,
+    CrLf,
+}
+
+/// One framed line: its text, or why it was rejected.
+pub type Framed = Result<String, ScanProblem>;
+
+/// Accumulates bytes and hands out complete lines.
+#[derive(Debug, Clone, Default)]
+pub struct LineFramer {
+    ending: LineEnding,
+    line: Vec<u8>,
+    /// A CR seen in CRLF mode, waiting for its LF.
+    pending_cr: bool,
+    /// The current line passed [`MAX_LINE`]: drop bytes until its end.
+    discarding: bool,
+}
+
+impl LineFramer {
+    /// A framer for lines ending in `ending`.
+    pub fn new(ending: LineEnding) -> Self {
+        Self {
+            ending,
+            ..Self::default()
+        }
+    }
+
+    /// Forgets a partial line (after the port was lost: its rest will not come).
+    pub fn reset(&mut self) {
+        *self = Self::new(self.ending);
+    }
+
+    /// Feeds `bytes`; returns the lines they completed, in order.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Framed> {
+        let mut out = Vec::new();
+        for &byte in bytes {
+            if self.pending_cr {
+                self.pending_cr = false;
+                if byte == b'\n' {
+                    self.finish(&mut out);
+                    continue;
+                }
+                // A lone CR in CRLF mode is part of the line (and makes it noise).
+                self.keep(b'\r', &mut out);
+            }
+            match (self.ending, byte) {
+                (LineEnding::Auto, b'\r' | b'\n')
+                | (LineEnding::Cr, b'\r')
+                | (LineEnding::Lf, b'\n') => self.finish(&mut out),
+                (LineEnding::CrLf, b'\r') => self.pending_cr = true,
+                _ => self.keep(byte, &mut out),
+            }
+        }
+        out
+    }
+
+    fn keep(&mut self, byte: u8, out: &mut Vec<Framed>) {
+        if self.discarding {
+            return;
+        }
+        if self.line.len() == MAX_LINE {
+            out.push(Err(ScanProblem::TooLong));
+            self.line.clear();
+            self.discarding = true;
+            return;
+        }
+        self.line.push(byte);
+    }
+
+    fn finish(&mut self, out: &mut Vec<Framed>) {
+        let line = std::mem::take(&mut self.line);
+        if std::mem::take(&mut self.discarding) {
+            return;
+        }
+        if let Some(framed) = text_of(&line) {
+            out.push(framed);
+        }
+    }
+}
+
+/// The text of a line: `None` for an empty one, an error for anything but printable text.
+pub(crate) fn text_of(line: &[u8]) -> Option<Framed> {
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Some(Err(ScanProblem::NotText));
+    };
+    if text.chars().any(char::is_control) {
+        return Some(Err(ScanProblem::NotText));
+    }
+    let text = text.trim();
+    (!text.is_empty()).then(|| Ok(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn lines(framed: Vec<Framed>) -> Vec<String> {
+        framed
+            .into_iter()
+            .map(|f| f.expect("a good line"))
+            .collect()
+    }
+
+    #[test]
+    fn each_line_ending_frames_across_split_reads() {
+        for (ending, stream) in [
+            (LineEnding::Cr, &b"ASSET-001\rASSET-002\r"[..]),
+            (LineEnding::Lf, b"ASSET-001\nASSET-002\n"),
+            (LineEnding::CrLf, b"ASSET-001\r\nASSET-002\r\n"),
+            (LineEnding::Auto, b"ASSET-001\r\nASSET-002\n"),
+        ] {
+            for split in 0..=stream.len() {
+                let mut framer = LineFramer::new(ending);
+                let mut got = lines(framer.push(&stream[..split]));
+                got.extend(lines(framer.push(&stream[split..])));
+                assert_eq!(
+                    got,
+                    ["ASSET-001", "ASSET-002"],
+                    "{ending:?} split at {split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn noise_and_overlong_lines_are_rejected_and_the_next_scan_still_reads() {
+        let mut framer = LineFramer::new(LineEnding::Auto);
+        assert_eq!(
+            framer.push(b"\x00\xff\x1b[2J\r"),
+            [Err(ScanProblem::NotText)]
+        );
+        assert_eq!(
+            framer.push(&[0xC3, 0x28, b'\n']),
+            [Err(ScanProblem::NotText)]
+        );
+        let long = vec![b'A'; MAX_LINE + 10];
+        assert_eq!(framer.push(&long), [Err(ScanProblem::TooLong)]);
+        assert_eq!(framer.push(&long), [], "one message per long line");
+        assert_eq!(lines(framer.push(b"\rSR1:OK\r")), ["SR1:OK"]);
+        let exact = vec![b'B'; MAX_LINE];
+        assert_eq!(lines(framer.push(&[&exact[..], b"\n"].concat())).len(), 1);
+    }
+
+    #[test]
+    fn crlf_mode_keeps_a_lone_cr_inside_the_line_as_noise() {
+        let mut framer = LineFramer::new(LineEnding::CrLf);
+        assert_eq!(framer.push(b"AB\rCD\r\n"), [Err(ScanProblem::NotText)]);
+        assert_eq!(lines(framer.push(b"EF\r")), Vec::<String>::new());
+        assert_eq!(lines(framer.push(b"\n")), ["EF"]);
+    }
+
+    proptest! {
+        /// Any byte stream, cut anywhere: the framer never panics, never returns a line longer
+        /// than the limit or one with control characters, and good lines between noise survive.
+        #[test]
+        fn framing_survives_any_input(
+            noise in proptest::collection::vec(any::<u8>(), 0..6000),
+            cut in any::<prop::sample::Index>(),
+            code in "[A-Z0-9:]{1,60}",
+        ) {
+            let mut stream = noise.clone();
+            stream.extend_from_slice(b"\r\n");
+            stream.extend_from_slice(code.as_bytes());
+            stream.extend_from_slice(b"\r\n");
+            let at = cut.index(stream.len() + 1);
+            let mut framer = LineFramer::new(LineEnding::Auto);
+            let mut got = framer.push(&stream[..at]);
+            got.extend(framer.push(&stream[at..]));
+            for framed in &got {
+                if let Ok(line) = framed {
+                    prop_assert!(line.len() <= MAX_LINE);
+                    prop_assert!(!line.chars().any(char::is_control));
+                }
+            }
+            prop_assert_eq!(got.last(), Some(&Ok(code)));
+        }
+    }
+}
