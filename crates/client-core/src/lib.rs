@@ -6,6 +6,7 @@
 pub mod error;
 pub mod keychain;
 pub mod lookup;
+pub mod printer;
 pub mod scanner;
 pub mod session;
 pub mod settings;

@@ -8,12 +8,14 @@
 //! break a service on purpose (FLUSHALL, killing a node) start their own with
 //! [`RedisServer::start`] / [`RedisCluster::start`].
 
+pub mod cups;
 pub mod postgres;
 mod process;
 pub mod redis;
 pub mod s3;
 pub mod secret_service;
 
+pub use cups::CupsServer;
 pub use postgres::{PgOptions, PgServer, TestDatabase};
 pub use process::{KillOnDrop, free_port, spawn_tied};
 pub use redis::{RedisCluster, RedisServer, unique_key_prefix};
