@@ -1,6 +1,6 @@
 //! The OS keychain: the only place the desktop keeps secrets (the staff member's refresh token
-//! and the counter PC's device token). Secret Service on Linux (GNOME Keyring, KWallet,
-//! KeePassXC), Keychain on macOS, Credential Manager on Windows, through `keyring-core` and the
+//! and the counter PC's device token). Secret Service on Linux (GNOME Keyring, `KWallet`,
+//! `KeePassXC`), Keychain on macOS, Credential Manager on Windows, through `keyring-core` and the
 //! keyring project's store crates.
 //!
 //! There is no file fallback: when no keychain can be reached, [`Keychain::check`] says why and

@@ -13,6 +13,7 @@ pub mod settings;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod sync_loop;
 
 pub use error::CoreError;
 pub use keychain::Keychain;

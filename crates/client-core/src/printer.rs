@@ -104,13 +104,15 @@ pub async fn printers(server: &str) -> Result<Vec<PrinterInfo>, CoreError> {
                     .get("printer-info")
                     .map(|a| a.value().to_string())
                     .filter(|s| !s.is_empty()),
-                state: match group.get("printer-state").map(|a| a.value()) {
+                state: match group.get("printer-state").map(IppAttribute::value) {
                     Some(IppValue::Enum(4)) => PrinterStatus::Printing,
                     Some(IppValue::Enum(5)) => PrinterStatus::Stopped,
                     _ => PrinterStatus::Idle,
                 },
                 accepting_jobs: !matches!(
-                    group.get("printer-is-accepting-jobs").map(|a| a.value()),
+                    group
+                        .get("printer-is-accepting-jobs")
+                        .map(IppAttribute::value),
                     Some(IppValue::Boolean(false))
                 ),
                 name,

@@ -82,7 +82,7 @@ async fn a_label_sent_to_the_pdf_queue_is_printed_with_its_text() {
         pdf: label_pdf(&plate),
     };
     let mut seen = Vec::new();
-    let id = print_and_follow(&settings, &job, Duration::from_secs(60), |s| seen.push(s))
+    let id = print_and_follow(&settings, &job, Duration::from_mins(1), |s| seen.push(s))
         .await
         .unwrap_or_else(|err| {
             panic!(

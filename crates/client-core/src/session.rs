@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{CoreError, keychain::Keychain};
 
 /// Renew the access token when less than this is left of it.
-pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_mins(1);
 
 /// Who is signed in, as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

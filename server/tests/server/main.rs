@@ -35,6 +35,7 @@ mod support;
 mod sync {
     mod desk;
     mod desktop;
+    mod first_copy;
     mod pull;
     mod push;
     mod scan;

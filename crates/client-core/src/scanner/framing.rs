@@ -188,11 +188,9 @@ mod tests {
             let mut framer = LineFramer::new(LineEnding::Auto);
             let mut got = framer.push(&stream[..at]);
             got.extend(framer.push(&stream[at..]));
-            for framed in &got {
-                if let Ok(line) = framed {
-                    prop_assert!(line.len() <= MAX_LINE);
-                    prop_assert!(!line.chars().any(char::is_control));
-                }
+            for line in got.iter().flatten() {
+                prop_assert!(line.len() <= MAX_LINE);
+                prop_assert!(!line.chars().any(char::is_control));
             }
             prop_assert_eq!(got.last(), Some(&Ok(code)));
         }

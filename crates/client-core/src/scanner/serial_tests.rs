@@ -147,7 +147,7 @@ fn an_unplugged_scanner_is_reopened_when_it_is_back() {
                 break;
             }
             ScanEvent::Disconnected { .. } => {} // an open tried while the link was half made
-            other => panic!("unexpected {other:?}"),
+            other @ ScanEvent::Scan(_) => panic!("unexpected {other:?}"),
         }
     }
     scan_through(dir.path(), &format!("{code}\r\n"));

@@ -139,7 +139,7 @@ async fn secret_service_child() -> anyhow::Result<()> {
     // Renewal before expiry: with a margin longer than the token's life every call renews, and
     // the keychain follows the rotation (a stale kept token would be reuse: the session ended).
     let mut eager =
-        Session::new(api.clone(), keychain.clone()).with_refresh_margin(Duration::from_secs(3_600));
+        Session::new(api.clone(), keychain.clone()).with_refresh_margin(Duration::from_hours(1));
     assert!(matches!(eager.resume().await?, Resumed::SignedIn(_)));
     let account = eager.keychain_account().to_owned();
     let kept = || keychain.read(&account);
