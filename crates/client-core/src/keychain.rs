@@ -44,6 +44,15 @@ impl Keychain {
         Self { store: Ok(store) }
     }
 
+    /// A keychain in this process's memory (`keyring_core::mock`): secrets vanish at exit. For
+    /// tests and demos, never the app's choice when the real one is missing.
+    pub fn in_memory() -> Self {
+        match keyring_core::mock::Store::new() {
+            Ok(store) => Self::with_store(store),
+            Err(err) => Self::unavailable(format!("the in-memory store failed: {err}")),
+        }
+    }
+
     /// No keychain, for the given reason.
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Self {

@@ -3,9 +3,12 @@
 //! The Tauri shell (`src-tauri/`) only forwards commands here. Errors leave this crate as
 //! [`CoreError`], which carries a stable `code` the UI translates and an English `message`.
 
+pub mod counter;
 pub mod error;
+pub mod files;
 pub mod keychain;
 pub mod lookup;
+pub mod preferences;
 pub mod printer;
 pub mod scanner;
 pub mod session;

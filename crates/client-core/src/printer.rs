@@ -204,17 +204,8 @@ pub async fn print_and_follow(
 
 /// Saves `pdf` at `path` whole or not at all (written beside it, then renamed).
 pub fn save_pdf(path: &Path, pdf: &[u8]) -> Result<(), CoreError> {
-    let fail =
-        |e: std::io::Error| CoreError::new("save_failed", format!("{}: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    std::io::Write::write_all(&mut temp, pdf).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    temp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    crate::files::write_whole(path, pdf)
+        .map_err(|e| CoreError::new("save_failed", format!("{}: {e}", path.display())))
 }
 
 async fn printer_uri(settings: &PrinterSettings) -> Result<Uri, CoreError> {

@@ -33,6 +33,7 @@ mod partitions;
 mod schemathesis;
 mod support;
 mod sync {
+    mod counter;
     mod desk;
     mod desktop;
     mod first_copy;

@@ -104,6 +104,11 @@ impl TestApp {
         Ok(())
     }
 
+    /// Stops the server (as a pulled network cable looks to a client).
+    pub(crate) fn stop(&mut self) {
+        self.shutdown.take();
+    }
+
     /// Starts a second server on the same database and Redis prefix (two instances behind a
     /// load balancer). It stops when the returned sender is dropped.
     pub(crate) async fn second_server(&self) -> anyhow::Result<(String, oneshot::Sender<()>)> {

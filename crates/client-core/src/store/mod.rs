@@ -8,8 +8,10 @@
 
 mod migrations;
 mod outbox;
+mod queries;
 
 pub use outbox::Unsettled;
+pub use queries::CounterDay;
 
 use std::path::Path;
 

@@ -1,0 +1,392 @@
+//! The branch counter as one object: the staff session, the branch this PC works for, its
+//! offline copy and device token, sync rounds, scans, and label printing. The Tauri shell holds
+//! one `Counter` and forwards commands to it; everything here runs with plain `cargo test`.
+//!
+//! The offline copy has two connections: a writer for sync rounds and local changes (behind an
+//! async lock, held for a whole round), and a reader for the screens, so a first sync of a big
+//! branch never blocks a lookup (SQLite's WAL lets readers and a writer work at once).
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use chrono::{NaiveDate, Utc};
+use sentra_api_client::ApiClient;
+use sentra_protocol::{Asset, RegisterDeviceRequest, SyncBooking};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    CoreError,
+    keychain::Keychain,
+    lookup::{self, Opened},
+    preferences::{BranchInfo, Preferences},
+    scanner::{self, ScanTarget},
+    session::{Resumed, Session, SignedIn},
+    store::{CounterDay, Store},
+    sync_loop::{RoundReport, SyncEvent},
+};
+
+mod labels;
+
+/// Where the counter keeps its files and who it says it is.
+#[derive(Debug, Clone)]
+pub struct CounterConfig {
+    pub server_url: String,
+    /// The app's data directory (offline copies live in `branches/`).
+    pub data_dir: PathBuf,
+    /// The PC's name shown to HQ in the device list.
+    pub device_name: String,
+}
+
+/// What the UI shows in its header and banners.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CounterState {
+    pub signed_in: Option<SignedIn>,
+    /// A session is kept but the server did not answer at start: working from the copy.
+    pub offline_session: bool,
+    pub branch: Option<BranchInfo>,
+    /// Why nobody is signed in, when a kept session could not be used.
+    pub login_reason: Option<String>,
+    /// `None` when the keychain works; else why it does not (the UI says a login is needed at
+    /// every start).
+    pub keychain_problem: Option<String>,
+    /// Local changes not yet accepted by the server.
+    pub pending: usize,
+    /// Conflicts and rejections waiting for the user.
+    pub unsettled: usize,
+}
+
+struct BranchCopy {
+    branch: BranchInfo,
+    device_token: Option<String>,
+    writer: Store,
+}
+
+/// The counter.
+pub struct Counter {
+    config: CounterConfig,
+    api: ApiClient,
+    keychain: Keychain,
+    session: tokio::sync::Mutex<Session>,
+    copy: tokio::sync::Mutex<Option<BranchCopy>>,
+    reader: Mutex<Option<(BranchInfo, Store)>>,
+    offline_session: Mutex<bool>,
+    login_reason: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for Counter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counter")
+            .field("server", &self.config.server_url)
+            .field("keychain", &self.keychain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Counter {
+    /// A counter for `config`, keeping secrets in `keychain`.
+    pub fn new(config: CounterConfig, keychain: Keychain) -> Result<Self, CoreError> {
+        let api = ApiClient::new(&config.server_url)?;
+        let session = Session::new(api.clone(), keychain.clone());
+        Ok(Self {
+            config,
+            api,
+            keychain,
+            session: tokio::sync::Mutex::new(session),
+            copy: tokio::sync::Mutex::new(None),
+            reader: Mutex::new(None),
+            offline_session: Mutex::new(false),
+            login_reason: Mutex::new(None),
+        })
+    }
+
+    /// At start: resumes the kept session and opens the branch's copy (also when the server
+    /// is down: the branch is known from the preferences).
+    pub async fn start(&self) -> Result<CounterState, CoreError> {
+        let resumed = self.session.lock().await.resume().await?;
+        match resumed {
+            Resumed::SignedIn(who) => {
+                let branch = self.branch_info(who.branch).await?;
+                self.open_copy(branch).await?;
+            }
+            Resumed::Offline { branch, .. } => {
+                let known = self.preferences().last_branch.filter(|b| b.id == branch);
+                if let Some(info) = known {
+                    self.open_copy(info).await?;
+                }
+                *lock(&self.offline_session) = true;
+            }
+            Resumed::LoginNeeded { reason } => *lock(&self.login_reason) = reason,
+        }
+        self.state().await
+    }
+
+    /// Logs in for `branch` (may be left out by staff of one branch) and opens its copy.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        branch: Option<Uuid>,
+    ) -> Result<CounterState, CoreError> {
+        let who = self
+            .session
+            .lock()
+            .await
+            .login(email, password, branch)
+            .await?;
+        let info = self.branch_info(who.branch).await?;
+        self.open_copy(info).await?;
+        *lock(&self.offline_session) = false;
+        *lock(&self.login_reason) = None;
+        self.state().await
+    }
+
+    /// Logs out. The offline copy stays on disk for the next login at this branch.
+    pub async fn logout(&self) -> Result<CounterState, CoreError> {
+        self.session.lock().await.logout().await?;
+        *self.copy.lock().await = None;
+        *lock(&self.reader) = None;
+        *lock(&self.offline_session) = false;
+        self.state().await
+    }
+
+    /// The header's and banners' state.
+    pub async fn state(&self) -> Result<CounterState, CoreError> {
+        let signed_in = self.session.lock().await.signed_in().cloned();
+        let (branch, pending, unsettled) = match &*self.copy.lock().await {
+            Some(copy) => (
+                Some(copy.branch.clone()),
+                copy.writer.pending_count()?,
+                copy.writer.unsettled()?.len(),
+            ),
+            None => (None, 0, 0),
+        };
+        Ok(CounterState {
+            signed_in,
+            offline_session: *lock(&self.offline_session),
+            branch,
+            login_reason: lock(&self.login_reason).clone(),
+            keychain_problem: self.keychain.check().err().map(|e| e.message),
+            pending,
+            unsettled,
+        })
+    }
+
+    /// The branch's local date now.
+    pub fn today(&self) -> Result<NaiveDate, CoreError> {
+        let (branch, _) = self.with_reader(|branch, _| Ok(branch.clone()))?;
+        Ok(branch.time_zone.local_date_of(Utc::now()))
+    }
+
+    /// Today's pickups, returns and overdue rentals, from the copy.
+    pub fn counter_day(&self) -> Result<CounterDay, CoreError> {
+        let today = self.today()?;
+        self.with_reader(|_, store| store.counter_day(today))
+            .map(|(_, day)| day)
+    }
+
+    /// An asset by plate (as typed) with its coming bookings, from the copy.
+    pub fn find_plate(&self, plate: &str) -> Result<(Asset, Vec<SyncBooking>), CoreError> {
+        let today = self.today()?;
+        self.with_reader(|_, store| {
+            let asset = store.asset_by_plate(plate)?.ok_or_else(|| {
+                CoreError::new(
+                    "not_in_offline_copy",
+                    "no asset of this branch has that plate",
+                )
+            })?;
+            let bookings = store.asset_bookings(asset.id, today)?;
+            Ok((asset, bookings))
+        })
+        .map(|(_, found)| found)
+    }
+
+    /// What a scanned or typed line opens: from the copy at once when it has the record, else
+    /// from the server. [`Counter::confirm_scan`] then asks the server to check the code.
+    pub async fn scan(&self, text: &str) -> Result<Opened, CoreError> {
+        let target =
+            scanner::decode(text).map_err(|p| CoreError::new(scan_code(p), p.to_string()))?;
+        match self.with_reader(|_, store| lookup::open_offline(store, &target)) {
+            Ok((_, opened)) => Ok(opened),
+            Err(err) if err.code == "not_in_offline_copy" || err.code == "no_branch" => {
+                self.confirm_scan(&target).await
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Asks the server what a code names (checks its signature and the label version).
+    pub async fn confirm_scan(&self, target: &ScanTarget) -> Result<Opened, CoreError> {
+        let api = self.signed_api().await?;
+        lookup::open_online(&api, target).await
+    }
+
+    /// One sync round for the branch (registering this PC first if it has no device token).
+    pub async fn sync_round(
+        &self,
+        on_event: impl FnMut(SyncEvent),
+    ) -> Result<RoundReport, CoreError> {
+        let api = self.signed_api().await?;
+        let mut guard = self.copy.lock().await;
+        let copy = guard
+            .as_mut()
+            .ok_or_else(|| CoreError::new("no_branch", "log in to a branch first"))?;
+        if copy.device_token.is_none() {
+            copy.device_token = Some(self.register_device(&api, &copy.branch).await?);
+        }
+        let token = copy.device_token.clone().unwrap_or_default();
+        crate::sync_loop::round(&api, &token, &mut copy.writer, on_event).await
+    }
+
+    /// Records an odometer reading offline (queued for the server).
+    pub async fn record_odometer(&self, asset: Uuid, km: i32) -> Result<(), CoreError> {
+        let mut guard = self.copy.lock().await;
+        let copy = guard
+            .as_mut()
+            .ok_or_else(|| CoreError::new("no_branch", "log in to a branch first"))?;
+        copy.writer.record_odometer(asset, km).map(|_| ())
+    }
+
+    /// The saved preferences (defaults when there are none or the file is unreadable).
+    pub fn preferences(&self) -> Preferences {
+        Preferences::load(&self.config.data_dir).unwrap_or_default()
+    }
+
+    /// Saves preferences, keeping the branch this PC works for.
+    pub fn save_preferences(&self, mut preferences: Preferences) -> Result<(), CoreError> {
+        preferences.last_branch = self.preferences().last_branch;
+        preferences.save(&self.config.data_dir)
+    }
+
+    /// The server client with a fresh access token. After an offline start, the kept session
+    /// is renewed here once the server answers again.
+    pub async fn signed_api(&self) -> Result<ApiClient, CoreError> {
+        let mut session = self.session.lock().await;
+        if session.signed_in().is_none() && *lock(&self.offline_session) {
+            match session.resume().await? {
+                Resumed::SignedIn(_) => *lock(&self.offline_session) = false,
+                Resumed::Offline { .. } => {
+                    return Err(CoreError::new(
+                        "server_unreachable",
+                        "the server cannot be reached; working from the offline copy",
+                    ));
+                }
+                Resumed::LoginNeeded { reason } => {
+                    *lock(&self.offline_session) = false;
+                    *lock(&self.login_reason) = reason;
+                    return Err(CoreError::new("session_ended", "log in again"));
+                }
+            }
+        }
+        let token = session.access_token().await?;
+        Ok(self.api.with_token(&token))
+    }
+
+    /// Where the branch's copy lives.
+    pub fn copy_path(&self, branch_code: &str) -> PathBuf {
+        let safe: String = branch_code
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        self.config
+            .data_dir
+            .join("branches")
+            .join(format!("{safe}.sqlite3"))
+    }
+
+    async fn branch_info(&self, id: Uuid) -> Result<BranchInfo, CoreError> {
+        let known = self.preferences().last_branch.filter(|b| b.id == id);
+        match self.api.branches().await {
+            Ok(list) => list
+                .items
+                .into_iter()
+                .find(|b| b.id == id)
+                .map(|b| BranchInfo {
+                    id: b.id,
+                    code: b.code,
+                    name: b.name,
+                    time_zone: b.time_zone,
+                })
+                .ok_or_else(|| CoreError::new("branch_not_allowed", "the branch no longer exists")),
+            Err(err) => known.ok_or_else(|| err.into()),
+        }
+    }
+
+    async fn open_copy(&self, branch: BranchInfo) -> Result<(), CoreError> {
+        let path = self.copy_path(&branch.code);
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| CoreError::new("local_storage", e.to_string()))?;
+        let writer = Store::open(&path)?;
+        let reader = Store::open(&path)?;
+        let device_token = self
+            .keychain
+            .read(&self.device_account(branch.id))
+            .ok()
+            .flatten();
+        let mut preferences = self.preferences();
+        if preferences.last_branch.as_ref() != Some(&branch) {
+            preferences.last_branch = Some(branch.clone());
+            // Only a convenience for offline starts: a failure to save is not the user's problem.
+            let _ = preferences.save(&self.config.data_dir);
+        }
+        *lock(&self.reader) = Some((branch.clone(), reader));
+        *self.copy.lock().await = Some(BranchCopy {
+            branch,
+            device_token,
+            writer,
+        });
+        Ok(())
+    }
+
+    async fn register_device(
+        &self,
+        api: &ApiClient,
+        branch: &BranchInfo,
+    ) -> Result<String, CoreError> {
+        let registration = api
+            .register_device(&RegisterDeviceRequest {
+                branch: branch.code.clone(),
+                name: self.config.device_name.clone(),
+            })
+            .await?;
+        // Without a keychain the token lives for this run only (a new registration next start).
+        let _ = self
+            .keychain
+            .write(&self.device_account(branch.id), &registration.device_token);
+        Ok(registration.device_token)
+    }
+
+    fn device_account(&self, branch: Uuid) -> String {
+        format!("device@{}#{branch}", self.api.base_url())
+    }
+
+    fn with_reader<T>(
+        &self,
+        read: impl FnOnce(&BranchInfo, &Store) -> Result<T, CoreError>,
+    ) -> Result<(BranchInfo, T), CoreError> {
+        let guard = lock(&self.reader);
+        let (branch, store) = guard
+            .as_ref()
+            .ok_or_else(|| CoreError::new("no_branch", "log in to a branch first"))?;
+        Ok((branch.clone(), read(branch, store)?))
+    }
+}
+
+fn scan_code(problem: scanner::ScanProblem) -> &'static str {
+    match problem {
+        scanner::ScanProblem::TooLong => "scan_too_long",
+        scanner::ScanProblem::NotText => "scan_not_text",
+        scanner::ScanProblem::NotOurs => "scan_not_ours",
+        scanner::ScanProblem::UnknownFormat => "scan_unknown_format",
+        scanner::ScanProblem::Malformed => "scan_malformed",
+    }
+}
+
+/// Locks a mutex, recovering the data of a panicked holder (plain values, never half-written).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
