@@ -1,10 +1,23 @@
 //! Tauri commands: each forwards to `sentra-client-core` and maps its error to `{code, message}`.
+//! Arguments arrive in `snake_case`, as the Rust names are.
 
-use sentra_client_core::{CoreError, ServerStatus};
+use std::{path::PathBuf, sync::Arc};
+
+use sentra_client_core::{
+    CoreError, ServerStatus,
+    counter::{Counter, CounterState, Printed},
+    lookup::Opened,
+    preferences::Preferences,
+    printer::{self, PrinterInfo},
+    scanner::{self, PortChoice},
+    store::CounterDay,
+};
+use sentra_protocol::{Asset, SkuCalendar, SyncBooking};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use uuid::Uuid;
 
-use crate::AppState;
+use crate::{AppState, background::events};
 
 /// The error every command returns to the UI: a stable `code` and an English `message`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -16,18 +29,160 @@ pub struct CommandError {
     pub message: String,
 }
 
-impl From<CoreError> for CommandError {
-    fn from(err: CoreError) -> Self {
+impl CommandError {
+    /// An error with a code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            code: err.code,
-            message: err.message,
+            code: code.into(),
+            message: message.into(),
         }
     }
 }
 
+impl From<CoreError> for CommandError {
+    fn from(err: CoreError) -> Self {
+        Self::new(err.code, err.message)
+    }
+}
+
+type Answer<T> = Result<T, CommandError>;
+
+fn counter(state: &AppState) -> Answer<Arc<Counter>> {
+    state.counter.clone().map_err(CommandError::from)
+}
+
 /// The configured server's version and readiness.
 #[tauri::command]
-pub async fn server_status(state: State<'_, AppState>) -> Result<ServerStatus, CommandError> {
+pub async fn server_status(state: State<'_, AppState>) -> Answer<ServerStatus> {
     let client = state.client.clone()?;
     Ok(sentra_client_core::server_status(&client).await?)
+}
+
+/// Who is signed in, the branch, pending changes, keychain trouble.
+#[tauri::command]
+pub async fn app_state(state: State<'_, AppState>) -> Answer<CounterState> {
+    Ok(counter(&state)?.state().await?)
+}
+
+/// Logs in for a branch (optional for staff of one branch) and starts syncing it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn login<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    email: String,
+    password: String,
+    branch: Option<Uuid>,
+) -> Answer<CounterState> {
+    let counter = counter(&state)?;
+    let signed = counter.login(&email, &password, branch).await?;
+    state.background.start_sync(app, counter);
+    Ok(signed)
+}
+
+/// Logs out and stops syncing.
+#[tauri::command]
+pub async fn logout(state: State<'_, AppState>) -> Answer<CounterState> {
+    state.background.stop_sync();
+    Ok(counter(&state)?.logout().await?)
+}
+
+/// Today's pickups, returns and overdue rentals, from the offline copy.
+#[tauri::command]
+pub fn counter_day(state: State<'_, AppState>) -> Answer<CounterDay> {
+    Ok(counter(&state)?.counter_day()?)
+}
+
+/// An asset found by plate, with its coming bookings.
+#[derive(Debug, Serialize)]
+pub struct PlateFound {
+    pub asset: Asset,
+    pub bookings: Vec<SyncBooking>,
+}
+
+/// Looks an asset up by plate, from the offline copy.
+#[tauri::command(rename_all = "snake_case")]
+pub fn find_plate(state: State<'_, AppState>, plate: String) -> Answer<PlateFound> {
+    let (asset, bookings) = counter(&state)?.find_plate(&plate)?;
+    Ok(PlateFound { asset, bookings })
+}
+
+/// A typed or keyboard-wedge scan: what it opens.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn scan_text(state: State<'_, AppState>, text: String) -> Answer<Opened> {
+    if let scanner::ScanEvent::Scan(Err(problem)) = scanner::typed(&text) {
+        return Err(sentra_client_core::counter::scan_error(problem).into());
+    }
+    Ok(counter(&state)?.scan(&text).await?)
+}
+
+/// Runs a sync round now.
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) {
+    state.background.sync_now();
+}
+
+/// A SKU's month (`YYYY-MM`) at this branch. Needs the server.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sku_calendar(
+    state: State<'_, AppState>,
+    sku: String,
+    month: String,
+) -> Answer<SkuCalendar> {
+    Ok(counter(&state)?.sku_calendar(&sku, &month).await?)
+}
+
+/// Prints an asset's label on the chosen printer, reporting the job's status as `print` events.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn print_label<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    asset_id: Uuid,
+) -> Answer<Printed> {
+    let printed = counter(&state)?
+        .print_label(asset_id, |status| {
+            let _ = app.emit(events::PRINT, status);
+        })
+        .await?;
+    Ok(printed)
+}
+
+/// Saves an asset's label as a PDF (no printer, or for e-mail).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_label(state: State<'_, AppState>, asset_id: Uuid, path: PathBuf) -> Answer<()> {
+    Ok(counter(&state)?.save_label(asset_id, &path).await?)
+}
+
+/// The printers of the configured print server.
+#[tauri::command]
+pub async fn printers(state: State<'_, AppState>) -> Answer<Vec<PrinterInfo>> {
+    let server = counter(&state)?.preferences().printer.server;
+    Ok(printer::printers(&server).await?)
+}
+
+/// The serial ports of this PC, for the scanner setting.
+#[tauri::command]
+pub fn serial_ports() -> Vec<PortChoice> {
+    scanner::available_ports()
+}
+
+/// The saved preferences.
+#[tauri::command]
+pub fn preferences(state: State<'_, AppState>) -> Answer<Preferences> {
+    Ok(counter(&state)?.preferences())
+}
+
+/// Saves preferences and restarts the scanner with its new settings.
+#[tauri::command(rename_all = "snake_case")]
+pub fn save_preferences<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    preferences: Preferences,
+) -> Answer<Preferences> {
+    let counter = counter(&state)?;
+    counter.save_preferences(preferences)?;
+    let saved = counter.preferences();
+    state
+        .background
+        .start_scanner(&app, &counter, saved.scanner.clone())?;
+    Ok(saved)
 }

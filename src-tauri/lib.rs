@@ -1,50 +1,134 @@
 //! The SentraRental desktop shell: a thin Tauri 2 layer over `sentra-client-core`.
 //!
-//! Commands live in [`commands`], are a few lines each, and return `Result<T, CommandError>`
-//! where the error is `{code, message}` for the UI to translate.
+//! Commands live in [`commands`] and are a few lines each; background work (sync loop, serial
+//! scanner) lives in [`background`]. Errors reach the UI as `{code, message}`.
 
+pub mod background;
 pub mod commands;
 
-use sentra_api_client::ApiClient;
-use sentra_client_core::{CoreError, DesktopSettings};
+use std::{path::PathBuf, sync::Arc};
 
-/// What the commands share: the resolved settings and the server client.
+use sentra_api_client::ApiClient;
+use sentra_client_core::{
+    CoreError, DesktopSettings, Keychain,
+    counter::{Counter, CounterConfig},
+    preferences::Preferences,
+};
+use tauri::Manager;
+
+use crate::background::Background;
+
+/// What the commands share.
 #[derive(Debug)]
 pub struct AppState {
     /// Settings resolved at start-up.
     pub settings: DesktopSettings,
     /// Client of the configured server, or why it could not be built (a bad URL).
     pub client: Result<ApiClient, CoreError>,
+    /// The counter, or why it could not be built (a bad URL).
+    pub counter: Result<Arc<Counter>, CoreError>,
+    /// Sync loop and scanner.
+    pub background: Background,
 }
 
 impl AppState {
-    /// Builds the state from settings.
-    pub fn new(settings: DesktopSettings) -> Self {
+    /// Builds the state: `data_dir` holds the offline copies and preferences, secrets go to
+    /// `keychain`.
+    pub fn new(settings: DesktopSettings, data_dir: PathBuf, keychain: Keychain) -> Self {
         let client = ApiClient::new(&settings.server_url).map_err(CoreError::from);
-        Self { settings, client }
+        let config = CounterConfig {
+            server_url: settings.server_url.clone(),
+            data_dir,
+            device_name: device_name(),
+        };
+        let counter = Counter::new(config, keychain).map(Arc::new);
+        Self {
+            settings,
+            client,
+            counter,
+            background: Background::default(),
+        }
     }
 }
 
-/// Registers state and commands on a builder (shared by `run` and the mock-runtime tests).
+/// The PC's name in HQ's device list.
+fn device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "PC".to_owned());
+    format!("Kasir {host}")
+}
+
+/// Every command, registered on a builder (shared by `run` and the mock-runtime tests).
 pub fn build_app<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
 ) -> tauri::Builder<R> {
     builder
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::server_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::server_status,
+            commands::app_state,
+            commands::login,
+            commands::logout,
+            commands::counter_day,
+            commands::find_plate,
+            commands::scan_text,
+            commands::sync_now,
+            commands::sku_calendar,
+            commands::print_label,
+            commands::save_label,
+            commands::printers,
+            commands::serial_ports,
+            commands::preferences,
+            commands::save_preferences,
+        ])
+        .setup(|app| {
+            // Resume the kept session, then sync and read the scanner in the background.
+            let handle = app.handle().clone();
+            let state = app.state::<AppState>();
+            if let Ok(counter) = state.counter.clone() {
+                let scanner = counter.preferences().scanner;
+                if let Err(err) = state.background.start_scanner(&handle, &counter, scanner) {
+                    eprintln!("sentra-desktop: the scanner could not start: {err}");
+                }
+                tauri::async_runtime::spawn(async move {
+                    let state = handle.state::<AppState>();
+                    if let Ok(resumed) = counter.start().await
+                        && (resumed.signed_in.is_some() || resumed.offline_session)
+                    {
+                        state.background.start_sync(handle.clone(), counter);
+                    }
+                });
+            }
+            Ok(())
+        })
 }
 
 /// Starts the desktop app.
 pub fn run() {
-    let settings = DesktopSettings::resolve(
-        std::env::args().skip(1),
-        std::env::var("SENTRA_SERVER_URL").ok(),
-    );
-    if let Err(err) = build_app(tauri::Builder::default(), AppState::new(settings))
-        .run(tauri::generate_context!())
-    {
+    let env = |name: &str| std::env::var(name).ok();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let first = DesktopSettings::resolve(&args, env, None);
+    let data_dir = first.data_dir.clone().unwrap_or_else(default_data_dir);
+    let saved = Preferences::load(&data_dir).unwrap_or_default().server_url;
+    let settings = DesktopSettings::resolve(&args, env, saved);
+    let state = AppState::new(settings, data_dir, Keychain::system());
+    if let Err(err) = build_app(tauri::Builder::default(), state).run(tauri::generate_context!()) {
         eprintln!("sentra-desktop: the window could not be started: {err}");
         std::process::exit(1);
     }
+}
+
+/// `$XDG_DATA_HOME/id.sentrarental.desktop` (or the OS's equivalent).
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("id.sentrarental.desktop")
 }

@@ -13,6 +13,13 @@ pub(crate) struct RunningServer {
     _storage: tempfile::TempDir,
 }
 
+/// A server with the demo data (`make run`'s branches, fleet and logins).
+pub(crate) async fn start_with_demo() -> anyhow::Result<RunningServer> {
+    let server = start().await?;
+    sentra_server::demo::seed(&server._database.pool().await?).await?;
+    Ok(server)
+}
+
 pub(crate) async fn start() -> anyhow::Result<RunningServer> {
     let database = TestDatabase::create(&sentra_server::MIGRATOR).await?;
     let storage = tempfile::tempdir()?;

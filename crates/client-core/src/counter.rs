@@ -30,6 +30,8 @@ use crate::{
 
 mod labels;
 
+pub use labels::{Printed, RenderedLabel};
+
 /// Where the counter keeps its files and who it says it is.
 #[derive(Debug, Clone)]
 pub struct CounterConfig {
@@ -206,12 +208,16 @@ impl Counter {
     /// What a scanned or typed line opens: from the copy at once when it has the record, else
     /// from the server. [`Counter::confirm_scan`] then asks the server to check the code.
     pub async fn scan(&self, text: &str) -> Result<Opened, CoreError> {
-        let target =
-            scanner::decode(text).map_err(|p| CoreError::new(scan_code(p), p.to_string()))?;
-        match self.with_reader(|_, store| lookup::open_offline(store, &target)) {
+        let target = scanner::decode(text).map_err(scan_error)?;
+        self.open(&target).await
+    }
+
+    /// What a decoded scan opens (see [`Counter::scan`]).
+    pub async fn open(&self, target: &ScanTarget) -> Result<Opened, CoreError> {
+        match self.with_reader(|_, store| lookup::open_offline(store, target)) {
             Ok((_, opened)) => Ok(opened),
             Err(err) if err.code == "not_in_offline_copy" || err.code == "no_branch" => {
-                self.confirm_scan(&target).await
+                self.confirm_scan(target).await
             }
             Err(err) => Err(err),
         }
@@ -238,6 +244,21 @@ impl Counter {
         }
         let token = copy.device_token.clone().unwrap_or_default();
         crate::sync_loop::round(&api, &token, &mut copy.writer, on_event).await
+    }
+
+    /// A SKU's month at this branch (`YYYY-MM`): free units per day. Needs the server.
+    pub async fn sku_calendar(
+        &self,
+        sku: &str,
+        month: &str,
+    ) -> Result<sentra_protocol::SkuCalendar, CoreError> {
+        let branch = self.with_reader(|branch, _| Ok(branch.code.clone()))?.1;
+        let api = self.signed_api().await?;
+        let query = sentra_protocol::CalendarQuery {
+            month: month.to_owned(),
+            branch: Some(branch),
+        };
+        Ok(api.sku_calendar(sku, &query).await?)
     }
 
     /// Records an odometer reading offline (queued for the server).
@@ -372,6 +393,11 @@ impl Counter {
             .ok_or_else(|| CoreError::new("no_branch", "log in to a branch first"))?;
         Ok((branch.clone(), read(branch, store)?))
     }
+}
+
+/// A scan that is not understood, as the UI's typed error.
+pub fn scan_error(problem: scanner::ScanProblem) -> CoreError {
+    CoreError::new(scan_code(problem), problem.to_string())
 }
 
 fn scan_code(problem: scanner::ScanProblem) -> &'static str {

@@ -1,0 +1,153 @@
+//! The shell's background work: the sync loop (a tokio task) and the serial scanner (a reader
+//! thread), each stopped when replaced or when the app exits. Both report to the UI as events.
+
+use std::sync::{Arc, Mutex};
+
+use sentra_client_core::{
+    counter::{Counter, scan_error},
+    scanner::{ScanEvent, ScannerSettings, SerialScanner, SystemPorts},
+    sync_loop::{self, Backoff, SyncEvent},
+};
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::{Notify, watch};
+
+use crate::commands::CommandError;
+
+/// Event names the UI listens to.
+pub mod events {
+    /// A [`super::SyncEvent`].
+    pub const SYNC: &str = "sync";
+    /// A scanner connection change (`connected` / `disconnected`).
+    pub const SCANNER: &str = "scanner";
+    /// A scan opened a screen: an `Opened`.
+    pub const OPENED: &str = "opened";
+    /// A scan could not be used: `{code, message}`.
+    pub const SCAN_ERROR: &str = "scan-error";
+    /// A print job's status.
+    pub const PRINT: &str = "print";
+}
+
+/// How often the copy is refreshed when nothing else asks.
+const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+struct SyncTask {
+    stop: watch::Sender<bool>,
+    task: tauri::async_runtime::JoinHandle<()>,
+}
+
+impl Drop for SyncTask {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.task.abort();
+    }
+}
+
+/// The running background work.
+#[derive(Default)]
+pub struct Background {
+    sync: Mutex<Option<SyncTask>>,
+    scanner: Mutex<Option<SerialScanner>>,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Background {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Background").finish_non_exhaustive()
+    }
+}
+
+impl Background {
+    /// (Re)starts the sync loop for `counter`.
+    pub fn start_sync<R: Runtime>(&self, app: AppHandle<R>, counter: Arc<Counter>) {
+        let (stop, stopped) = watch::channel(false);
+        let wake = Arc::clone(&self.wake);
+        let task = tauri::async_runtime::spawn(async move {
+            let emit_app = app.clone();
+            let round = move || {
+                let counter = Arc::clone(&counter);
+                let app = app.clone();
+                async move {
+                    counter
+                        .sync_round(|event| {
+                            let _ = app.emit(events::SYNC, event);
+                        })
+                        .await
+                }
+            };
+            let ended = sync_loop::run(round, SYNC_INTERVAL, Backoff::default(), &wake, stopped, |e| {
+                let _ = emit_app.emit(events::SYNC, e);
+            })
+            .await;
+            if let Some(err) = ended {
+                // Final: the user must act (log in again, ask HQ about this PC).
+                let _ = emit_app.emit(
+                    events::SYNC,
+                    SyncEvent::Offline {
+                        code: err.code,
+                        message: err.message,
+                        retry_in_secs: 0,
+                    },
+                );
+            }
+        });
+        *lock(&self.sync) = Some(SyncTask { stop, task });
+    }
+
+    /// Stops the sync loop (logout).
+    pub fn stop_sync(&self) {
+        lock(&self.sync).take();
+    }
+
+    /// Runs a round now.
+    pub fn sync_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// (Re)starts the serial scanner with `settings`; `None` stops it.
+    pub fn start_scanner<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        counter: &Arc<Counter>,
+        settings: Option<ScannerSettings>,
+    ) -> Result<(), CommandError> {
+        // The old reader stops (and closes its port) before the new one opens it.
+        lock(&self.scanner).take();
+        let Some(settings) = settings.filter(|s| !s.port.trim().is_empty()) else {
+            return Ok(());
+        };
+        let app = app.clone();
+        let counter = Arc::clone(counter);
+        let scanner = SerialScanner::start(settings, SystemPorts, move |event| {
+            on_scanner_event(&app, &counter, event);
+        })
+        .map_err(|e| CommandError::new("scanner_failed", e.to_string()))?;
+        *lock(&self.scanner) = Some(scanner);
+        Ok(())
+    }
+}
+
+/// Forwards a scanner event; a scan is opened (copy first, then server) off the reader thread.
+pub fn on_scanner_event<R: Runtime>(app: &AppHandle<R>, counter: &Arc<Counter>, event: ScanEvent) {
+    match event {
+        ScanEvent::Scan(Ok(target)) => {
+            let app = app.clone();
+            let counter = Arc::clone(counter);
+            tauri::async_runtime::spawn(async move {
+                let _ = match counter.open(&target).await {
+                    Ok(opened) => app.emit(events::OPENED, opened),
+                    Err(err) => app.emit(events::SCAN_ERROR, CommandError::from(err)),
+                };
+            });
+        }
+        ScanEvent::Scan(Err(problem)) => {
+            let _ = app.emit(events::SCAN_ERROR, CommandError::from(scan_error(problem)));
+        }
+        other => {
+            let _ = app.emit(events::SCANNER, other);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
