@@ -74,9 +74,16 @@ impl Background {
                         .await
                 }
             };
-            let ended = sync_loop::run(round, SYNC_INTERVAL, Backoff::default(), &wake, stopped, |e| {
-                let _ = emit_app.emit(events::SYNC, e);
-            })
+            let ended = sync_loop::run(
+                round,
+                SYNC_INTERVAL,
+                Backoff::default(),
+                &wake,
+                stopped,
+                |e| {
+                    let _ = emit_app.emit(events::SYNC, e);
+                },
+            )
             .await;
             if let Some(err) = ended {
                 // Final: the user must act (log in again, ask HQ about this PC).
@@ -149,5 +156,7 @@ pub fn on_scanner_event<R: Runtime>(app: &AppHandle<R>, counter: &Arc<Counter>, 
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,6 +1,9 @@
 //! Tauri commands: each forwards to `sentra-client-core` and maps its error to `{code, message}`.
 //! Arguments arrive in `snake_case`, as the Rust names are.
 
+// Tauri's command macro hands arguments over by value (`State`, `String`).
+#![allow(clippy::needless_pass_by_value)]
+
 use std::{path::PathBuf, sync::Arc};
 
 use sentra_client_core::{

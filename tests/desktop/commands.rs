@@ -69,9 +69,11 @@ async fn with_app<T: Send + 'static>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_status_shows_version_and_checks() -> anyhow::Result<()> {
     let server = server::start().await?;
-    let status = with_app(server.url.clone(), |app| app.call("server_status", json!({})))
-        .await?
-        .map_err(|e| anyhow::anyhow!("rejected: {e}"))?;
+    let status = with_app(server.url.clone(), |app| {
+        app.call("server_status", json!({}))
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("rejected: {e}"))?;
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(status["server_url"], server.url.as_str());
     assert_eq!(status["ready"], true);
@@ -81,19 +83,26 @@ async fn server_status_shows_version_and_checks() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_gives_a_typed_code_and_message() -> anyhow::Result<()> {
-    let error = with_app(server::closed_url()?, |app| app.call("server_status", json!({})))
-        .await?
-        .expect_err("no server listens there");
+    let error = with_app(server::closed_url()?, |app| {
+        app.call("server_status", json!({}))
+    })
+    .await?
+    .expect_err("no server listens there");
     assert_eq!(error["code"], "server_unreachable");
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{error}"
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_server_url_is_reported_not_panicked() -> anyhow::Result<()> {
-    let error = with_app("ftp://nowhere".to_owned(), |app| app.call("server_status", json!({})))
-        .await?
-        .expect_err("not http");
+    let error = with_app("ftp://nowhere".to_owned(), |app| {
+        app.call("server_status", json!({}))
+    })
+    .await?
+    .expect_err("not http");
     assert_eq!(error["code"], "invalid_server_url");
     Ok(())
 }
@@ -105,7 +114,10 @@ async fn staff_log_in_and_the_counter_answers_from_the_branch_copy() -> anyhow::
         let state = app.call("app_state", json!({})).expect("state");
         assert_eq!(state["signed_in"], Value::Null);
         let wrong = app
-            .call("login", json!({"email": "admin.jkt@demo.sentrarental.id", "password": "nope"}))
+            .call(
+                "login",
+                json!({"email": "admin.jkt@demo.sentrarental.id", "password": "nope"}),
+            )
             .expect_err("wrong password");
         assert_eq!(wrong["code"], "unauthorized");
         let state = app
@@ -132,7 +144,10 @@ async fn staff_log_in_and_the_counter_answers_from_the_branch_copy() -> anyhow::
         };
         assert_eq!(found["asset"]["plate_or_serial"], "B 1234 XYZ");
         let day = app.call("counter_day", json!({})).expect("day");
-        assert!(day["pickups"].is_array() && day["overdue"].is_array(), "{day}");
+        assert!(
+            day["pickups"].is_array() && day["overdue"].is_array(),
+            "{day}"
+        );
 
         // A typed product barcode is named, not ignored.
         let err = app

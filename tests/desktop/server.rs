@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 /// The running server; stops on drop.
 pub(crate) struct RunningServer {
     pub(crate) url: String,
-    _database: TestDatabase,
+    database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
     _storage: tempfile::TempDir,
 }
@@ -16,7 +16,7 @@ pub(crate) struct RunningServer {
 /// A server with the demo data (`make run`'s branches, fleet and logins).
 pub(crate) async fn start_with_demo() -> anyhow::Result<RunningServer> {
     let server = start().await?;
-    sentra_server::demo::seed(&server._database.pool().await?).await?;
+    sentra_server::demo::seed(&server.database.pool().await?).await?;
     Ok(server)
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn start() -> anyhow::Result<RunningServer> {
     }));
     Ok(RunningServer {
         url,
-        _database: database,
+        database,
         _shutdown: shutdown,
         _storage: storage,
     })

@@ -3,8 +3,9 @@
 //! one `Counter` and forwards commands to it; everything here runs with plain `cargo test`.
 //!
 //! The offline copy has two connections: a writer for sync rounds and local changes (behind an
-//! async lock, held for a whole round), and a reader for the screens, so a first sync of a big
-//! branch never blocks a lookup (SQLite's WAL lets readers and a writer work at once).
+//! async lock, held for a whole round), and a reader for the screens and the header, so a first
+//! sync of a big branch never blocks a lookup (SQLite's WAL lets readers and a writer work at
+//! once). A local change made during a round waits for the round to end.
 
 use std::{
     path::{Path, PathBuf},
@@ -76,6 +77,9 @@ pub struct Counter {
     reader: Mutex<Option<(BranchInfo, Store)>>,
     offline_session: Mutex<bool>,
     login_reason: Mutex<Option<String>>,
+    /// Why the keychain cannot keep secrets, checked at start and login (not per call: a
+    /// locked keychain answers slowly).
+    keychain_problem: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Counter {
@@ -101,12 +105,14 @@ impl Counter {
             reader: Mutex::new(None),
             offline_session: Mutex::new(false),
             login_reason: Mutex::new(None),
+            keychain_problem: Mutex::new(None),
         })
     }
 
     /// At start: resumes the kept session and opens the branch's copy (also when the server
     /// is down: the branch is known from the preferences).
     pub async fn start(&self) -> Result<CounterState, CoreError> {
+        self.check_keychain();
         let resumed = self.session.lock().await.resume().await?;
         match resumed {
             Resumed::SignedIn(who) => {
@@ -132,6 +138,7 @@ impl Counter {
         password: &str,
         branch: Option<Uuid>,
     ) -> Result<CounterState, CoreError> {
+        self.check_keychain();
         let who = self
             .session
             .lock()
@@ -157,20 +164,19 @@ impl Counter {
     /// The header's and banners' state.
     pub async fn state(&self) -> Result<CounterState, CoreError> {
         let signed_in = self.session.lock().await.signed_in().cloned();
-        let (branch, pending, unsettled) = match &*self.copy.lock().await {
-            Some(copy) => (
-                Some(copy.branch.clone()),
-                copy.writer.pending_count()?,
-                copy.writer.unsettled()?.len(),
-            ),
-            None => (None, 0, 0),
+        let (branch, pending, unsettled) = match self
+            .with_reader(|_, store| Ok((store.pending_count()?, store.unsettled()?.len())))
+        {
+            Ok((branch, (pending, unsettled))) => (Some(branch), pending, unsettled),
+            Err(err) if err.code == "no_branch" => (None, 0, 0),
+            Err(err) => return Err(err),
         };
         Ok(CounterState {
             signed_in,
             offline_session: *lock(&self.offline_session),
             branch,
             login_reason: lock(&self.login_reason).clone(),
-            keychain_problem: self.keychain.check().err().map(|e| e.message),
+            keychain_problem: lock(&self.keychain_problem).clone(),
             pending,
             unsettled,
         })
@@ -216,7 +222,12 @@ impl Counter {
     pub async fn open(&self, target: &ScanTarget) -> Result<Opened, CoreError> {
         match self.with_reader(|_, store| lookup::open_offline(store, target)) {
             Ok((_, opened)) => Ok(opened),
-            Err(err) if err.code == "not_in_offline_copy" || err.code == "no_branch" => {
+            Err(err)
+                if matches!(
+                    err.code.as_str(),
+                    "not_in_offline_copy" | "offline_copy_stale" | "no_branch"
+                ) =>
+            {
                 self.confirm_scan(target).await
             }
             Err(err) => Err(err),
@@ -243,7 +254,19 @@ impl Counter {
             copy.device_token = Some(self.register_device(&api, &copy.branch).await?);
         }
         let token = copy.device_token.clone().unwrap_or_default();
-        crate::sync_loop::round(&api, &token, &mut copy.writer, on_event).await
+        let result = crate::sync_loop::round(&api, &token, &mut copy.writer, on_event).await;
+        if let Err(err) = &result
+            && matches!(
+                err.code.as_str(),
+                "device_revoked" | "device_not_registered"
+            )
+        {
+            // The token is dead: forget it, so a later login registers this PC again (for a
+            // revoked PC only an admin can, and HQ sees it in the device list).
+            copy.device_token = None;
+            let _ = self.keychain.remove(&self.device_account(copy.branch.id));
+        }
+        result
     }
 
     /// A SKU's month at this branch (`YYYY-MM`): free units per day. Needs the server.
@@ -305,16 +328,16 @@ impl Counter {
         Ok(self.api.with_token(&token))
     }
 
-    /// Where the branch's copy lives.
-    pub fn copy_path(&self, branch_code: &str) -> PathBuf {
-        let safe: String = branch_code
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
+    /// Where the branch's copy lives (named by the branch's id: codes can be renamed).
+    pub fn copy_path(&self, branch: Uuid) -> PathBuf {
         self.config
             .data_dir
             .join("branches")
-            .join(format!("{safe}.sqlite3"))
+            .join(format!("{branch}.sqlite3"))
+    }
+
+    fn check_keychain(&self) {
+        *lock(&self.keychain_problem) = self.keychain.check().err().map(|e| e.message);
     }
 
     async fn branch_info(&self, id: Uuid) -> Result<BranchInfo, CoreError> {
@@ -336,9 +359,8 @@ impl Counter {
     }
 
     async fn open_copy(&self, branch: BranchInfo) -> Result<(), CoreError> {
-        let path = self.copy_path(&branch.code);
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-            .map_err(|e| CoreError::new("local_storage", e.to_string()))?;
+        let path = self.copy_path(branch.id);
+        private_dir(path.parent().unwrap_or(Path::new(".")))?;
         let writer = Store::open(&path)?;
         let reader = Store::open(&path)?;
         let device_token = self
@@ -408,6 +430,19 @@ fn scan_code(problem: scanner::ScanProblem) -> &'static str {
         scanner::ScanProblem::UnknownFormat => "scan_unknown_format",
         scanner::ScanProblem::Malformed => "scan_malformed",
     }
+}
+
+/// Creates `dir` readable by this OS user only: the copy holds customers' names.
+fn private_dir(dir: &Path) -> Result<(), CoreError> {
+    let fail =
+        |e: std::io::Error| CoreError::new("local_storage", format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Locks a mutex, recovering the data of a panicked holder (plain values, never half-written).

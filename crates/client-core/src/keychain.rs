@@ -5,8 +5,11 @@
 //!
 //! There is no file fallback: when no keychain can be reached, [`Keychain::check`] says why and
 //! the app keeps its secrets in memory only, so staff log in at each start.
+//!
+//! Every call runs on its own short-lived thread and gives up after [`ANSWER_LIMIT`]: a locked
+//! keyring may wait for a password prompt nobody sees, and the app must not wait with it.
 
-use std::{fmt, sync::Arc};
+use std::{fmt, sync::Arc, time::Duration};
 
 use keyring_core::{Entry, Error, api::CredentialStore};
 
@@ -14,6 +17,9 @@ use crate::CoreError;
 
 /// The service name every entry is filed under (the app's bundle identifier).
 pub const SERVICE: &str = "id.sentrarental.desktop";
+
+/// How long a keychain call may take before it counts as unavailable.
+pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
 
 /// A handle on the keychain, or the reason there is none.
 #[derive(Clone)]
@@ -60,42 +66,66 @@ impl Keychain {
         }
     }
 
-    /// Whether secrets can be kept: reads an entry that need not exist. A locked or missing
-    /// Secret Service answers `keychain_unavailable` with the platform's reason.
+    /// Whether secrets can be kept: reads an entry that need not exist. A missing Secret
+    /// Service, a refusal, or no answer within [`ANSWER_LIMIT`] (a locked keyring waiting for
+    /// its password) is `keychain_unavailable` with the reason.
     pub fn check(&self) -> Result<(), CoreError> {
         self.read("availability-check").map(|_| ())
     }
 
     /// The secret filed under `account`, or `None` when there is none.
     pub fn read(&self, account: &str) -> Result<Option<String>, CoreError> {
-        match self.entry(account)?.get_password() {
+        self.answer(account, |entry| match entry.get_password() {
             Ok(secret) => Ok(Some(secret)),
             Err(Error::NoEntry) => Ok(None),
             Err(err) => Err(keychain_error(&err)),
-        }
+        })
     }
 
     /// Files `secret` under `account`, replacing what was there.
     pub fn write(&self, account: &str, secret: &str) -> Result<(), CoreError> {
-        self.entry(account)?
-            .set_password(secret)
-            .map_err(|err| keychain_error(&err))
+        let secret = secret.to_owned();
+        self.answer(account, move |entry| {
+            entry
+                .set_password(&secret)
+                .map_err(|err| keychain_error(&err))
+        })
     }
 
     /// Removes the secret under `account`; removing nothing is fine.
     pub fn remove(&self, account: &str) -> Result<(), CoreError> {
-        match self.entry(account)?.delete_credential() {
+        self.answer(account, |entry| match entry.delete_credential() {
             Ok(()) | Err(Error::NoEntry) => Ok(()),
             Err(err) => Err(keychain_error(&err)),
-        }
+        })
     }
 
-    fn entry(&self, account: &str) -> Result<Entry, CoreError> {
+    /// Runs `call` on the entry for `account` on its own thread, waiting at most
+    /// [`ANSWER_LIMIT`] (a thread stuck on a prompt ends when the prompt does).
+    fn answer<T: Send + 'static>(
+        &self,
+        account: &str,
+        call: impl FnOnce(Entry) -> Result<T, CoreError> + Send + 'static,
+    ) -> Result<T, CoreError> {
         let store = self
             .store
             .as_ref()
             .map_err(|reason| CoreError::new("keychain_unavailable", reason.clone()))?;
-        Entry::new_in_store(store, SERVICE, account).map_err(|err| keychain_error(&err))
+        let entry =
+            Entry::new_in_store(store, SERVICE, account).map_err(|err| keychain_error(&err))?;
+        let (done, answer) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sentra-keychain".into())
+            .spawn(move || {
+                let _ = done.send(call(entry));
+            })
+            .map_err(|e| CoreError::new("keychain_unavailable", e.to_string()))?;
+        answer.recv_timeout(ANSWER_LIMIT).unwrap_or_else(|_| {
+            Err(CoreError::new(
+                "keychain_unavailable",
+                "the keychain did not answer (locked and waiting for its password?)",
+            ))
+        })
     }
 }
 

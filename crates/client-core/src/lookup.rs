@@ -25,10 +25,10 @@ pub enum Opened {
         asset: Asset,
         offline: bool,
     },
-    /// A printed document's verify link (the record is checked on the verify screen).
+    /// A printed document's verify link: the record's hash, checked on the verify screen
+    /// against this app's own server (the link's host is never opened).
     Verify {
         hash: String,
-        url: String,
     },
 }
 
@@ -57,7 +57,16 @@ pub fn open_offline(store: &Store, target: &ScanTarget) -> Result<Opened, CoreEr
                     "this asset is not in this branch's offline copy",
                 )
             })?;
-            if i64::from(*label_version) != i64::from(asset.label_version) {
+            let scanned = i64::from(*label_version);
+            let current = i64::from(asset.label_version);
+            if scanned > current {
+                // Re-issued after the last sync: only the server can tell.
+                return Err(CoreError::new(
+                    "offline_copy_stale",
+                    "this label is newer than the offline copy; the server must check it",
+                ));
+            }
+            if scanned < current {
                 return Err(CoreError::new(
                     "invalid_label",
                     format!(
@@ -71,10 +80,7 @@ pub fn open_offline(store: &Store, target: &ScanTarget) -> Result<Opened, CoreEr
                 offline: true,
             })
         }
-        ScanTarget::Verify { hash, url } => Ok(Opened::Verify {
-            hash: hash.clone(),
-            url: url.clone(),
-        }),
+        ScanTarget::Verify { hash } => Ok(Opened::Verify { hash: hash.clone() }),
     }
 }
 
@@ -82,12 +88,7 @@ pub fn open_offline(store: &Store, target: &ScanTarget) -> Result<Opened, CoreEr
 pub async fn open_online(api: &ApiClient, target: &ScanTarget) -> Result<Opened, CoreError> {
     let payload = match target {
         ScanTarget::Booking { payload, .. } | ScanTarget::Asset { payload, .. } => payload,
-        ScanTarget::Verify { hash, url } => {
-            return Ok(Opened::Verify {
-                hash: hash.clone(),
-                url: url.clone(),
-            });
-        }
+        ScanTarget::Verify { hash } => return Ok(Opened::Verify { hash: hash.clone() }),
     };
     let found = api
         .scan(&ScanRequest {
@@ -109,9 +110,4 @@ pub async fn open_online(api: &ApiClient, target: &ScanTarget) -> Result<Opened,
             "the server named neither a booking nor an asset",
         )),
     }
-}
-
-/// Whether a failed online lookup should fall back to the offline copy.
-pub fn is_offline(err: &CoreError) -> bool {
-    matches!(err.code.as_str(), "server_unreachable" | "server_error")
 }

@@ -85,15 +85,13 @@ pub struct PrintJob {
 pub async fn printers(server: &str) -> Result<Vec<PrinterInfo>, CoreError> {
     let uri = server_uri(server)?;
     let client = client(uri.clone());
-    let answer = send(&client, IppOperationBuilder::cups().get_printers()).await?;
-    let default = send(
-        &client,
-        IppRequestResponse::new(IppVersion::v1_1(), Operation::CupsGetDefault, None)
-            .map_err(|e| CoreError::new("invalid_request", e.to_string()))?,
-    )
-    .await
-    .ok()
-    .and_then(|a| text_of(&a, DelimiterTag::PrinterAttributes, "printer-name"));
+    let answer = match send(&client, IppOperationBuilder::cups().get_printers()).await {
+        Ok(answer) => answer,
+        // CUPS answers "not found" when it has no printer at all.
+        Err(err) if err.code == "printer_not_found" => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    let default = server_default(&client).await;
     let mut found: Vec<PrinterInfo> = answer
         .attributes()
         .groups_of(DelimiterTag::PrinterAttributes)
@@ -123,9 +121,63 @@ pub async fn printers(server: &str) -> Result<Vec<PrinterInfo>, CoreError> {
     Ok(found)
 }
 
-/// Sends `job` to `printer` (or the default one); returns the job id.
+/// Sends `job` to the chosen printer (see [`PrinterSettings::printer`]); returns the job id.
 pub async fn print_pdf(settings: &PrinterSettings, job: &PrintJob) -> Result<i32, CoreError> {
     let uri = printer_uri(settings).await?;
+    send_job(&uri, job).await
+}
+
+/// Where job `job_id` is.
+pub async fn job_status(settings: &PrinterSettings, job_id: i32) -> Result<JobStatus, CoreError> {
+    status_of(&printer_uri(settings).await?, job_id).await
+}
+
+/// Prints and follows the job until it ends or `limit` passes, reporting each change of
+/// status. An aborted or canceled job is an error the user sees (`print_failed`); the print
+/// server not answering for a moment while following is waited out (the job is queued: sending
+/// it again would print it twice).
+pub async fn print_and_follow(
+    settings: &PrinterSettings,
+    job: &PrintJob,
+    limit: Duration,
+    mut progress: impl FnMut(JobStatus),
+) -> Result<i32, CoreError> {
+    let uri = printer_uri(settings).await?;
+    let id = send_job(&uri, job).await?;
+    let started = Instant::now();
+    let mut last = None;
+    loop {
+        match status_of(&uri, id).await {
+            Ok(status) => {
+                if last != Some(status) {
+                    progress(status);
+                    last = Some(status);
+                }
+                match status {
+                    JobStatus::Completed => return Ok(id),
+                    JobStatus::Canceled | JobStatus::Aborted => {
+                        return Err(CoreError::new(
+                            "print_failed",
+                            format!("the printer {status:?} job {id}").to_lowercase(),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Err(err) if err.code == "printer_unreachable" => {}
+            Err(err) => return Err(err),
+        }
+        if started.elapsed() > limit {
+            return Err(CoreError::new(
+                "print_slow",
+                format!("job {id} did not finish within {limit:?}; it stays queued"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn send_job(uri: &Uri, job: &PrintJob) -> Result<i32, CoreError> {
     let operation = IppOperationBuilder::print_job(
         uri.clone(),
         IppPayload::new(std::io::Cursor::new(job.pdf.clone())),
@@ -135,18 +187,25 @@ pub async fn print_pdf(settings: &PrinterSettings, job: &PrintJob) -> Result<i32
     .document_format("application/pdf")
     .build()
     .map_err(|e| CoreError::new("invalid_request", e.to_string()))?;
-    let answer = send(&client(uri), operation).await?;
+    let answer = send(&client(uri.clone()), operation).await?;
     integer_of(&answer, DelimiterTag::JobAttributes, "job-id")
         .ok_or_else(|| CoreError::new("printer_refused", "the printer gave the job no id"))
 }
 
-/// Where job `job_id` is.
-pub async fn job_status(settings: &PrinterSettings, job_id: i32) -> Result<JobStatus, CoreError> {
-    let uri = printer_uri(settings).await?;
+async fn status_of(uri: &Uri, job_id: i32) -> Result<JobStatus, CoreError> {
     let operation = IppOperationBuilder::get_job_attributes(uri.clone(), job_id)
         .build()
         .map_err(|e| CoreError::new("invalid_request", e.to_string()))?;
-    let answer = send(&client(uri), operation).await?;
+    let answer =
+        send(&client(uri.clone()), operation)
+            .await
+            .map_err(|err| match err.code.as_str() {
+                "printer_not_found" => CoreError::new(
+                    "print_job_unknown",
+                    format!("the print server no longer knows job {job_id}"),
+                ),
+                _ => err,
+            })?;
     Ok(
         match integer_of(&answer, DelimiterTag::JobAttributes, "job-state") {
             Some(3) => JobStatus::Waiting,
@@ -166,62 +225,45 @@ pub async fn job_status(settings: &PrinterSettings, job_id: i32) -> Result<JobSt
     )
 }
 
-/// Prints and follows the job until it ends or `limit` passes, reporting each change of
-/// status. An aborted or canceled job is an error the user sees (`print_failed`).
-pub async fn print_and_follow(
-    settings: &PrinterSettings,
-    job: &PrintJob,
-    limit: Duration,
-    mut progress: impl FnMut(JobStatus),
-) -> Result<i32, CoreError> {
-    let id = print_pdf(settings, job).await?;
-    let started = Instant::now();
-    let mut last = None;
-    loop {
-        let status = job_status(settings, id).await?;
-        if last != Some(status) {
-            progress(status);
-            last = Some(status);
-        }
-        match status {
-            JobStatus::Completed => return Ok(id),
-            JobStatus::Canceled | JobStatus::Aborted => {
-                return Err(CoreError::new(
-                    "print_failed",
-                    format!("the printer {status:?} job {id}").to_lowercase(),
-                ));
-            }
-            _ if started.elapsed() > limit => {
-                return Err(CoreError::new(
-                    "print_slow",
-                    format!("job {id} is still {status:?} after {limit:?}; it stays queued"),
-                ));
-            }
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
 /// Saves `pdf` at `path` whole or not at all (written beside it, then renamed).
 pub fn save_pdf(path: &Path, pdf: &[u8]) -> Result<(), CoreError> {
-    crate::files::write_whole(path, pdf)
-        .map_err(|e| CoreError::new("save_failed", format!("{}: {e}", path.display())))
+    let fail =
+        |e: std::io::Error| CoreError::new("save_failed", format!("{}: {e}", path.display()));
+    crate::files::write_whole(path, pdf).map_err(fail)?;
+    // A saved document is for people (e-mail, a shared folder): readable like any new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
+    }
+    Ok(())
 }
 
 async fn printer_uri(settings: &PrinterSettings) -> Result<Uri, CoreError> {
-    let name = match &settings.printer {
-        Some(name) => name.clone(),
-        None => printers(&settings.server)
-            .await?
-            .into_iter()
-            .next()
-            .map(|p| p.name)
-            .ok_or_else(no_printer)?,
+    let name = if let Some(name) = &settings.printer {
+        name.clone()
+    } else {
+        chosen_for_us(&settings.server).await?
     };
     let base = settings.server.trim_end_matches('/');
     format!("{base}/printers/{name}")
         .parse()
         .map_err(|_| CoreError::new("invalid_printer", format!("{name:?} is not a printer name")))
+}
+
+/// The server's default printer, or the only one there is; never a guess.
+async fn chosen_for_us(server: &str) -> Result<String, CoreError> {
+    if let Some(name) = server_default(&client(server_uri(server)?)).await {
+        return Ok(name);
+    }
+    match printers(server).await?.as_slice() {
+        [only] => Ok(only.name.clone()),
+        [] => Err(no_printer()),
+        _ => Err(CoreError::new(
+            "printer_not_chosen",
+            "several printers and no default: choose one in the settings",
+        )),
+    }
 }
 
 fn server_uri(server: &str) -> Result<Uri, CoreError> {
@@ -241,6 +283,25 @@ fn client(uri: Uri) -> AsyncIppClient {
         .build()
 }
 
+fn not_found() -> CoreError {
+    CoreError::new(
+        "printer_not_found",
+        "the chosen printer is not on the print server (removed or renamed): choose another",
+    )
+}
+
+/// The print server's default printer, if it has one.
+async fn server_default(client: &AsyncIppClient) -> Option<String> {
+    let request =
+        IppRequestResponse::new(IppVersion::v1_1(), Operation::CupsGetDefault, None).ok()?;
+    let answer = send(client, request).await.ok()?;
+    answer
+        .attributes()
+        .first_of(DelimiterTag::PrinterAttributes)?
+        .get("printer-name")
+        .map(|a| a.value().to_string())
+}
+
 fn no_printer() -> CoreError {
     CoreError::new(
         "no_printer",
@@ -257,25 +318,17 @@ async fn send(
             "printer_unreachable",
             format!("the print server cannot be reached: {err}"),
         ),
-        IppError::RequestError(404) => no_printer(),
+        IppError::RequestError(404) => not_found(),
         other => CoreError::new("printer_refused", other.to_string()),
     })?;
     match answer.header().status_code() {
         status if status.is_success() => Ok(answer),
-        StatusCode::ClientErrorNotFound => Err(no_printer()),
+        StatusCode::ClientErrorNotFound => Err(not_found()),
         status => Err(CoreError::new(
             "printer_refused",
             format!("the printer refused the job: {status}"),
         )),
     }
-}
-
-fn text_of(answer: &IppRequestResponse, tag: DelimiterTag, name: &str) -> Option<String> {
-    answer
-        .attributes()
-        .first_of(tag)?
-        .get(name)
-        .map(|a| a.value().to_string())
 }
 
 fn integer_of(answer: &IppRequestResponse, tag: DelimiterTag, name: &str) -> Option<i32> {

@@ -136,7 +136,17 @@ async fn without_a_printer_the_user_is_told_and_can_still_save_the_pdf() {
             .await
             .expect_err("no such queue")
             .code,
-        "no_printer"
+        "printer_not_found"
+    );
+    // Several printers and no default: the app asks, it does not guess.
+    cups.add_pdf_printer("Front_Desk").expect("queue");
+    cups.add_pdf_printer("Back_Office").expect("queue");
+    assert_eq!(
+        print_pdf(&none_set_up, &job)
+            .await
+            .expect_err("which one?")
+            .code,
+        "printer_not_chosen"
     );
     let port = sentra_test_support::free_port().expect("port");
     let down = PrinterSettings {

@@ -55,6 +55,7 @@ struct Tokens {
     access: String,
     refresh: String,
     renew_at: Instant,
+    expires_at: Instant,
 }
 
 /// One staff session against one server.
@@ -132,7 +133,14 @@ impl Session {
     /// At start-up: renews the session kept in the keychain, if any.
     pub async fn resume(&mut self) -> Result<Resumed, CoreError> {
         let kept = match self.keychain.read(&self.account) {
-            Ok(Some(text)) => serde_json::from_str::<Kept>(&text).ok(),
+            Ok(Some(text)) => {
+                let kept = serde_json::from_str::<Kept>(&text).ok();
+                if kept.is_none() {
+                    // Unreadable (an older format): useless, so it goes.
+                    let _ = self.keychain.remove(&self.account);
+                }
+                kept
+            }
             Ok(None) => None,
             Err(err) => {
                 return Ok(Resumed::LoginNeeded {
@@ -193,6 +201,8 @@ impl Session {
                     "the server ended this session; log in again",
                 ))
             }
+            // Renewal failed for now (offline): the current token serves until it expires.
+            Err(_) if Instant::now() < tokens.expires_at => Ok(tokens.access.clone()),
             Err(err) => Err(err.into()),
         }
     }
@@ -200,8 +210,19 @@ impl Session {
     /// Logs out: the server ends the session (best effort when offline) and the keychain entry
     /// is removed either way.
     pub async fn logout(&mut self) -> Result<(), CoreError> {
-        if let Some((_, tokens)) = self.current.take() {
-            self.end_on_server(&tokens.refresh).await;
+        let refresh = match self.current.take() {
+            Some((_, tokens)) => Some(tokens.refresh),
+            // Started offline: the kept token is still live on the server.
+            None => self
+                .keychain
+                .read(&self.account)
+                .ok()
+                .flatten()
+                .and_then(|text| serde_json::from_str::<Kept>(&text).ok())
+                .map(|kept| kept.refresh_token),
+        };
+        if let Some(refresh) = refresh {
+            self.end_on_server(&refresh).await;
         }
         self.keychain.remove(&self.account)
     }
@@ -214,6 +235,10 @@ impl Session {
         };
         let text = serde_json::to_string(&kept).expect("plain strings serialise");
         let remembered = self.keychain.write(&self.account, &text).is_ok();
+        if !remembered {
+            // An older token may be kept; after this rotation it is dead, so it goes too.
+            let _ = self.keychain.remove(&self.account);
+        }
         let lifetime = Duration::from_secs(tokens.expires_in);
         let who = SignedIn {
             email,
@@ -221,13 +246,15 @@ impl Session {
             branch,
             remembered,
         };
-        let renew_at = Instant::now() + lifetime.saturating_sub(self.refresh_margin);
+        let now = Instant::now();
+        let renew_at = now + lifetime.saturating_sub(self.refresh_margin);
         self.current = Some((
             who.clone(),
             Tokens {
                 access: tokens.access_token,
                 refresh: tokens.refresh_token,
                 renew_at,
+                expires_at: now + lifetime,
             },
         ));
         who

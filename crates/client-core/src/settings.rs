@@ -91,13 +91,20 @@ mod tests {
             "http://saved:4"
         );
         assert_eq!(
-            DesktopSettings::resolve(none, env_of(&[("SENTRA_SERVER_URL", "http://env:1")]), saved())
-                .server_url,
+            DesktopSettings::resolve(
+                none,
+                env_of(&[("SENTRA_SERVER_URL", "http://env:1")]),
+                saved()
+            )
+            .server_url,
             "http://env:1"
         );
         let args = ["app", "--server-url", "http://arg:2", "--data-dir=/tmp/x"];
-        let resolved =
-            DesktopSettings::resolve(args, env_of(&[("SENTRA_SERVER_URL", "http://env:1")]), saved());
+        let resolved = DesktopSettings::resolve(
+            args,
+            env_of(&[("SENTRA_SERVER_URL", "http://env:1")]),
+            saved(),
+        );
         assert_eq!(resolved.server_url, "http://arg:2");
         assert_eq!(resolved.data_dir, Some(PathBuf::from("/tmp/x")));
         assert_eq!(

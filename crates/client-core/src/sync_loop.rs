@@ -158,7 +158,10 @@ where
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = wake.notified() => {}
-            _ = stop.changed() => {}
+            changed = stop.changed() => if changed.is_err() {
+                // Nobody can stop the loop any more: its owner is gone, so end it.
+                return None;
+            }
         }
     }
 }
@@ -211,6 +214,7 @@ mod tests {
         let wake = Notify::new();
         let (_stop_tx, stop) = watch::channel(false);
         let mut events = Vec::new();
+        let started = tokio::time::Instant::now();
         let ended = run(
             round,
             Duration::from_secs(30),
@@ -229,6 +233,8 @@ mod tests {
             })
             .collect();
         assert_eq!(retries, [2, 4, 8], "the banner shows when the next try is");
+        // It really waited: 2 + 4 + 8 s of back-off, then the 30 s interval after the success.
+        assert_eq!(started.elapsed().as_secs(), 2 + 4 + 8 + 30);
         assert!(
             events
                 .iter()
@@ -239,17 +245,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn sync_now_wakes_the_loop_and_stop_ends_it() {
-        let calls = Arc::new(Mutex::new(0_u32));
-        let counter = Arc::clone(&calls);
-        let round = move || {
-            let counter = Arc::clone(&counter);
-            async move {
-                *counter.lock().expect("lock") += 1;
-                Ok(RoundReport::default())
-            }
-        };
+        let round = || async { Ok(RoundReport::default()) };
         let wake = Arc::new(Notify::new());
         let (stop_tx, stop) = watch::channel(false);
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
         let waker = Arc::clone(&wake);
         let looping = tokio::spawn(async move {
             run(
@@ -258,30 +257,43 @@ mod tests {
                 Backoff::default(),
                 &waker,
                 stop,
-                |_| {},
+                |e| {
+                    let _ = events_tx.send(e);
+                },
             )
             .await
         });
         let started = tokio::time::Instant::now();
-        let settle = || async {
-            for _ in 0..20 {
-                tokio::task::yield_now().await;
-            }
-        };
-        settle().await;
-        assert_eq!(
-            *calls.lock().expect("lock"),
-            1,
-            "the first round runs at once"
-        );
+        let synced = |e: &SyncEvent| matches!(e, SyncEvent::Synced(_));
+        while !synced(&events.recv().await.expect("the first round")) {}
         wake.notify_one();
-        settle().await;
-        assert_eq!(*calls.lock().expect("lock"), 2, "sync now runs a round");
+        while !synced(&events.recv().await.expect("a second round")) {}
         assert!(
             started.elapsed() < Duration::from_secs(1),
-            "without waiting the hour"
+            "sync now ran the round without waiting the hour"
         );
         stop_tx.send(true).expect("the loop listens");
         assert!(looping.await.expect("join").is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_loop_whose_owner_is_gone_ends_instead_of_spinning() {
+        let wake = Notify::new();
+        let (stop_tx, stop) = watch::channel(false);
+        drop(stop_tx);
+        let round = || async { Ok(RoundReport::default()) };
+        let ended = tokio::time::timeout(
+            Duration::from_secs(5),
+            run(
+                round,
+                Duration::from_secs(30),
+                Backoff::default(),
+                &wake,
+                stop,
+                |_| {},
+            ),
+        )
+        .await;
+        assert_eq!(ended.ok(), Some(None), "ended at once");
     }
 }

@@ -5,7 +5,7 @@ use sentra_domain::{Role, SubjectKind, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/auth/staff/login`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffLoginRequest {
     pub email: String,
@@ -13,7 +13,7 @@ pub struct StaffLoginRequest {
 }
 
 /// `POST /api/v1/auth/customer/login`: e-mail or phone (`+62…`) and password.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerLoginRequest {
     pub login: String,
@@ -21,14 +21,14 @@ pub struct CustomerLoginRequest {
 }
 
 /// `POST /api/v1/auth/refresh` and `/logout`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// `POST /api/v1/auth/password`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
@@ -47,7 +47,7 @@ pub struct Me {
 }
 
 /// A login or refresh result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer <access_token>`.
@@ -60,4 +60,35 @@ pub struct TokenResponse {
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
     pub me: Me,
+}
+
+debug_without_secrets!(StaffLoginRequest { email; password });
+debug_without_secrets!(CustomerLoginRequest { login; password });
+debug_without_secrets!(RefreshRequest { ; refresh_token });
+debug_without_secrets!(ChangePasswordRequest { ; current_password, new_password });
+debug_without_secrets!(TokenResponse {
+    token_type, expires_in, refresh_expires_at, me;
+    access_token, refresh_token
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_with_secrets_never_print_them() {
+        let login = StaffLoginRequest {
+            email: "admin@demo".into(),
+            password: "hunter2-secret".into(),
+        };
+        let text = format!("{login:?}");
+        assert!(
+            text.contains("admin@demo") && !text.contains("hunter2"),
+            "{text}"
+        );
+        let refresh = RefreshRequest {
+            refresh_token: "rt-secret-value".into(),
+        };
+        assert!(!format!("{refresh:?}").contains("rt-secret-value"));
+    }
 }

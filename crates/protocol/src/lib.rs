@@ -5,6 +5,21 @@
 //! Nothing here performs I/O. With the `openapi` feature the types also describe themselves for the
 //! server's OpenAPI document.
 
+/// `Debug` for a body carrying secrets: every field is named, secret values are not printed
+/// (a `debug!(?body)` must never put a password or token in a log).
+macro_rules! debug_without_secrets {
+    ($ty:ident { $($shown:ident),* ; $($secret:ident),+ }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($shown), &self.$shown))*
+                    $(.field(stringify!($secret), &"<redacted>"))+
+                    .finish()
+            }
+        }
+    };
+}
+
 pub mod auth;
 pub mod availability;
 pub mod booking;

@@ -39,12 +39,14 @@ pub struct Device {
 
 /// The answer to a registration: the device and its token, shown this once. The desktop keeps
 /// the token in the OS keychain and sends it as `X-Sentra-Device`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRegistration {
     pub device: Device,
     pub device_token: String,
 }
+
+debug_without_secrets!(DeviceRegistration { device; device_token });
 
 /// `GET /api/v1/sync/devices`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,20 +8,22 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::Mutex,
+    process::{Command, Stdio},
     time::Duration,
 };
 
 use anyhow::{Context, bail};
 
-use crate::process::{find_program, free_port, service_tempdir, spawn_tied, stop_slot, wait_until};
+use crate::process::{
+    KillOnDrop, find_program, free_port, service_tempdir, spawn_tied, wait_until,
+};
 
 /// A running scheduler. Stopped on drop.
 #[derive(Debug)]
 pub struct CupsServer {
     port: u16,
-    child: Mutex<Option<Child>>,
+    // Declared first: the scheduler stops before its directory is removed.
+    _child: KillOnDrop,
     dir: tempfile::TempDir,
 }
 
@@ -57,11 +59,12 @@ impl CupsServer {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::create(root.join("log/cupsd.err"))?);
-        let mut child = spawn_tied(command).context("starting cupsd")?;
+        // Guarded before the wait: a scheduler that never gets ready is stopped too.
+        let mut child = KillOnDrop(spawn_tied(command).context("starting cupsd")?);
         let host = format!("127.0.0.1:{port}");
         wait_until(
             "cupsd",
-            &mut child,
+            &mut child.0,
             &root.join("log/error_log"),
             Duration::from_secs(30),
             || {
@@ -74,7 +77,7 @@ impl CupsServer {
         )?;
         Ok(Self {
             port,
-            child: Mutex::new(Some(child)),
+            _child: child,
             dir,
         })
     }
@@ -115,12 +118,6 @@ impl CupsServer {
     /// The scheduler's error log, for failure messages.
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("log/error_log")
-    }
-}
-
-impl Drop for CupsServer {
-    fn drop(&mut self) {
-        stop_slot(&self.child, libc::SIGTERM, Duration::from_secs(10));
     }
 }
 

@@ -10,21 +10,21 @@
 use std::{
     io::Write,
     path::Path,
-    process::{Child, Command, Stdio},
-    sync::Mutex,
+    process::{Command, Stdio},
     time::Duration,
 };
 
 use anyhow::Context;
 
-use crate::process::{find_program, service_tempdir, spawn_tied, stop_slot, wait_until};
+use crate::process::{KillOnDrop, find_program, service_tempdir, spawn_tied, wait_until};
 
 /// A running session bus with a Secret Service on it. Both stop on drop.
 #[derive(Debug)]
 pub struct SecretService {
     address: String,
-    keyring: Mutex<Option<Child>>,
-    bus: Mutex<Option<Child>>,
+    // Dropped in this order: the keyring, then its bus, then the directory.
+    _keyring: KillOnDrop,
+    _bus: KillOnDrop,
     dir: tempfile::TempDir,
 }
 
@@ -43,22 +43,16 @@ impl SecretService {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&bus_log)?)
             .stderr(std::fs::File::create(dir.path().join("dbus.err"))?);
-        let mut bus = spawn_tied(command).context("starting dbus-daemon")?;
+        // Guarded before each wait: a daemon that never gets ready is stopped too.
+        let mut bus = KillOnDrop(spawn_tied(command).context("starting dbus-daemon")?);
         wait_until(
             "dbus-daemon",
-            &mut bus,
+            &mut bus.0,
             &bus_log,
             Duration::from_secs(20),
             || name_has_owner(&address, "org.freedesktop.DBus"),
         )?;
-        let service = Self {
-            address,
-            keyring: Mutex::new(None),
-            bus: Mutex::new(Some(bus)),
-            dir,
-        };
-
-        let home = service.dir.path();
+        let home = dir.path();
         let runtime = home.join("run");
         std::fs::create_dir_all(&runtime)?;
         std::fs::set_permissions(
@@ -69,7 +63,7 @@ impl SecretService {
         let mut command = Command::new(keyring_daemon);
         command
             .args(["--foreground", "--unlock", "--components=secrets"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &service.address)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
             .env("HOME", home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
@@ -77,21 +71,24 @@ impl SecretService {
             .stdin(Stdio::piped())
             .stdout(std::fs::File::create(&keyring_log)?)
             .stderr(std::fs::File::create(home.join("gnome-keyring.err"))?);
-        let mut keyring = spawn_tied(command).context("starting gnome-keyring-daemon")?;
+        let mut keyring = KillOnDrop(spawn_tied(command).context("starting gnome-keyring-daemon")?);
         // The login keyring's password, then end of input: `--unlock` reads it from stdin.
-        if let Some(mut stdin) = keyring.stdin.take() {
+        if let Some(mut stdin) = keyring.0.stdin.take() {
             stdin.write_all(b"sentra-test-keyring")?;
         }
-        let ready = wait_until(
+        wait_until(
             "gnome-keyring-daemon",
-            &mut keyring,
+            &mut keyring.0,
             &home.join("gnome-keyring.err"),
             Duration::from_secs(20),
-            || name_has_owner(&service.address, "org.freedesktop.secrets"),
-        );
-        *service.keyring.lock().expect("fresh lock") = Some(keyring);
-        ready?;
-        Ok(service)
+            || name_has_owner(&address, "org.freedesktop.secrets"),
+        )?;
+        Ok(Self {
+            address,
+            _keyring: keyring,
+            _bus: bus,
+            dir,
+        })
     }
 
     /// The value for `DBUS_SESSION_BUS_ADDRESS`.
@@ -102,13 +99,6 @@ impl SecretService {
     /// The throwaway home directory (its `data/keyrings` holds the keyring file).
     pub fn home(&self) -> &Path {
         self.dir.path()
-    }
-}
-
-impl Drop for SecretService {
-    fn drop(&mut self) {
-        stop_slot(&self.keyring, libc::SIGTERM, Duration::from_secs(5));
-        stop_slot(&self.bus, libc::SIGTERM, Duration::from_secs(5));
     }
 }
 

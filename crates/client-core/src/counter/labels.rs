@@ -46,7 +46,12 @@ impl Counter {
                 plate: details.plate_or_serial.clone(),
                 sku_name: details.sku_name,
                 branch_code: details.home_branch_code,
-                label_version: u32::try_from(payload.label_version).unwrap_or(0),
+                label_version: u32::try_from(payload.label_version).map_err(|_| {
+                    CoreError::new(
+                        "invalid_response",
+                        "the server sent a negative label version",
+                    )
+                })?,
             },
         )
         .map_err(|e| CoreError::new("render_failed", e.to_string()))?;

@@ -20,18 +20,16 @@ pub enum ScanTarget {
         label_version: u32,
         payload: String,
     },
-    /// The verify link on a printed document: the SHA-256 of the handover record.
-    Verify { hash: String, url: String },
+    /// The verify link on a printed document: the SHA-256 of the handover record. Only the
+    /// hash is kept: a link to another host must not become a page the app opens.
+    Verify { hash: String },
 }
 
 /// Decodes one scanned line.
 pub fn decode(text: &str) -> Result<ScanTarget, ScanProblem> {
     let text = text.trim();
     if let Some(hash) = verify_hash(text) {
-        return Ok(ScanTarget::Verify {
-            hash,
-            url: text.to_owned(),
-        });
+        return Ok(ScanTarget::Verify { hash });
     }
     let code = label::parse(text).map_err(|err| match err {
         label::LabelError::UnknownFormat => ScanProblem::UnknownFormat,
@@ -92,8 +90,7 @@ mod tests {
         assert_eq!(
             decode(&format!("https://sewa.example.id/v/{hash}")),
             Ok(ScanTarget::Verify {
-                hash: hash.to_ascii_lowercase(),
-                url: format!("https://sewa.example.id/v/{hash}")
+                hash: hash.to_ascii_lowercase()
             })
         );
     }

@@ -92,21 +92,25 @@ impl LineFramer {
         if std::mem::take(&mut self.discarding) {
             return;
         }
-        if let Some(framed) = text_of(&line) {
+        if let Some(framed) = line_text(&line) {
             out.push(framed);
         }
     }
 }
 
 /// The text of a line: `None` for an empty one, an error for anything but printable text.
-pub(crate) fn text_of(line: &[u8]) -> Option<Framed> {
+///
+/// Control bytes and spaces at either end are dropped: scanners frame codes with STX/ETX or
+/// send a NUL keep-alive, and a CRLF scanner read in CR or LF mode leaves the other half of
+/// its line ending at an end. A control character inside the text is noise.
+pub(crate) fn line_text(line: &[u8]) -> Option<Framed> {
     let Ok(text) = std::str::from_utf8(line) else {
         return Some(Err(ScanProblem::NotText));
     };
+    let text = text.trim_matches(|c: char| c.is_control() || c.is_whitespace());
     if text.chars().any(char::is_control) {
         return Some(Err(ScanProblem::NotText));
     }
-    let text = text.trim();
     (!text.is_empty()).then(|| Ok(text.to_owned()))
 }
 
@@ -164,6 +168,17 @@ mod tests {
     }
 
     #[test]
+    fn a_crlf_scanner_read_in_cr_or_lf_mode_and_framing_bytes_still_read() {
+        for ending in [LineEnding::Cr, LineEnding::Lf] {
+            let mut framer = LineFramer::new(ending);
+            let got = lines(framer.push(b"SR1:ONE\r\nSR1:TWO\r\n"));
+            assert_eq!(got, ["SR1:ONE", "SR1:TWO"], "{ending:?}");
+        }
+        let mut framer = LineFramer::new(LineEnding::Auto);
+        assert_eq!(lines(framer.push(b"\x00\x02SR1:STX\x03\r")), ["SR1:STX"]);
+    }
+
+    #[test]
     fn crlf_mode_keeps_a_lone_cr_inside_the_line_as_noise() {
         let mut framer = LineFramer::new(LineEnding::CrLf);
         assert_eq!(framer.push(b"AB\rCD\r\n"), [Err(ScanProblem::NotText)]);
@@ -178,6 +193,7 @@ mod tests {
         fn framing_survives_any_input(
             noise in proptest::collection::vec(any::<u8>(), 0..6000),
             cut in any::<prop::sample::Index>(),
+            ending in prop::sample::select(vec![LineEnding::Auto, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf]),
             code in "[A-Z0-9:]{1,60}",
         ) {
             let mut stream = noise.clone();
@@ -185,7 +201,7 @@ mod tests {
             stream.extend_from_slice(code.as_bytes());
             stream.extend_from_slice(b"\r\n");
             let at = cut.index(stream.len() + 1);
-            let mut framer = LineFramer::new(LineEnding::Auto);
+            let mut framer = LineFramer::new(ending);
             let mut got = framer.push(&stream[..at]);
             got.extend(framer.push(&stream[at..]));
             for line in got.iter().flatten() {

@@ -66,7 +66,7 @@ pub enum ScanEvent {
 
 /// A keyboard-wedge scan: the characters typed before Enter.
 pub fn typed(text: &str) -> ScanEvent {
-    let result = framing::text_of(text.as_bytes())
+    let result = framing::line_text(text.as_bytes())
         .unwrap_or(Err(ScanProblem::NotOurs))
         .and_then(|line| {
             if line.len() > MAX_LINE {

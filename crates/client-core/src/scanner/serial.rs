@@ -31,8 +31,9 @@ pub struct SystemPorts;
 
 impl PortList for SystemPorts {
     fn present(&mut self, path: &str) -> bool {
-        serialport::available_ports().is_ok_and(|ports| ports.iter().any(|p| p.port_name == path))
-            || std::path::Path::new(path).exists()
+        std::path::Path::new(path).exists()
+            || serialport::available_ports()
+                .is_ok_and(|ports| ports.iter().any(|p| p.port_name == path))
     }
 }
 
@@ -75,7 +76,8 @@ pub fn available_ports() -> Vec<PortChoice> {
     ports
 }
 
-/// A running reader. Stops (and closes the port) when dropped.
+/// A running reader. Stops (and closes the port) when dropped; dropping waits for the reader
+/// to notice, up to one read timeout (200 ms), so drop it off the UI thread.
 #[derive(Debug)]
 pub struct SerialScanner {
     stop: Arc<AtomicBool>,
@@ -151,6 +153,8 @@ fn read_forever(
                 reason: reason.clone(),
             });
             last_problem = Some(reason);
+            // A port that opens and fails at once must not become a busy loop.
+            wait_for_port(&settings.port, &mut ports, stop);
         }
     }
 }

@@ -4,12 +4,13 @@
 use std::{
     io::Write,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
 use sentra_domain::label::{self, LabelKind};
+use sentra_test_support::{KillOnDrop, spawn_tied};
 use serialport::{SerialPort, TTYPort};
 use uuid::Uuid;
 
@@ -75,62 +76,60 @@ fn scans_written_in_pieces_with_noise_between_reach_the_app() {
     );
 }
 
-/// `socat` linking two ptys under stable names: the app's port and the "scanner's" end.
-struct Socat(Child);
+/// `socat` linking two ptys under stable names: the app's port and the "scanner's" end, which
+/// stays open for socat's whole life (closing it would end socat by itself).
+struct Socat {
+    device: Box<dyn SerialPort>,
+    child: KillOnDrop,
+}
 
 impl Socat {
     fn start(dir: &Path) -> Self {
         let app = dir.join("scanner");
         let device = dir.join("device");
-        let child = Command::new("socat")
+        let mut command = Command::new("socat");
+        command
             .arg(format!("pty,raw,echo=0,link={}", app.display()))
             .arg(format!("pty,raw,echo=0,link={}", device.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat is installed (scripts/setup.sh)");
+            .stderr(Stdio::null());
+        let child = KillOnDrop(spawn_tied(command).expect("socat is installed (scripts/setup.sh)"));
         let started = Instant::now();
         while !(app.exists() && device.exists()) {
             assert!(started.elapsed() < WAIT, "socat made no ptys");
             std::thread::sleep(Duration::from_millis(5));
         }
-        Self(child)
+        let device = serialport::new(device.to_string_lossy(), 9600)
+            .timeout(Duration::from_millis(100))
+            .open()
+            .expect("the device end opens");
+        Self { device, child }
     }
 
-    fn unplug(mut self) {
-        // SIGTERM: socat removes its links, as a USB port disappears.
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
+    fn scan(&mut self, text: &str) {
+        self.device.write_all(text.as_bytes()).expect("write");
+        self.device.flush().expect("flush");
     }
-}
 
-impl Drop for Socat {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    /// SIGTERM: socat removes its links, as a USB port disappears.
+    fn unplug(self) {
+        let Self { device, child } = self;
+        drop(child);
+        drop(device);
     }
-}
-
-fn scan_through(dir: &Path, text: &str) {
-    let mut device = serialport::new(dir.join("device").to_string_lossy(), 9600)
-        .timeout(Duration::from_millis(100))
-        .open()
-        .expect("the device end opens");
-    device.write_all(text.as_bytes()).expect("write");
-    device.flush().expect("flush");
 }
 
 #[test]
 fn an_unplugged_scanner_is_reopened_when_it_is_back() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = dir.path().join("scanner").to_string_lossy().into_owned();
-    let socat = Socat::start(dir.path());
+    let mut socat = Socat::start(dir.path());
     let (_scanner, rx) = start(&port);
     assert_eq!(next(&rx), ScanEvent::Connected { port: port.clone() });
     let booking = Uuid::now_v7();
     let code = label::sign(KEY, LabelKind::Booking, booking, 0);
-    scan_through(dir.path(), &format!("{code}\r\n"));
+    socat.scan(&format!("{code}\r\n"));
     assert!(
         matches!(next(&rx), ScanEvent::Scan(Ok(ScanTarget::Booking { id, .. })) if id == booking)
     );
@@ -139,7 +138,7 @@ fn an_unplugged_scanner_is_reopened_when_it_is_back() {
     assert!(matches!(next(&rx), ScanEvent::Disconnected { port: p, .. } if p == port));
 
     // Plugged back in: the port list shows it again, the reader reopens it, scans flow.
-    let _socat = Socat::start(dir.path());
+    let mut socat = Socat::start(dir.path());
     loop {
         match next(&rx) {
             ScanEvent::Connected { port: p } => {
@@ -150,7 +149,7 @@ fn an_unplugged_scanner_is_reopened_when_it_is_back() {
             other @ ScanEvent::Scan(_) => panic!("unexpected {other:?}"),
         }
     }
-    scan_through(dir.path(), &format!("{code}\r\n"));
+    socat.scan(&format!("{code}\r\n"));
     assert!(
         matches!(next(&rx), ScanEvent::Scan(Ok(ScanTarget::Booking { id, .. })) if id == booking)
     );

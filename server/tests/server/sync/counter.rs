@@ -123,6 +123,8 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
         printer: Some("Counter_Printer".to_owned()),
     };
     desk.save_preferences(preferences)?;
+    remove_printed(&format!("Label {plate}"))?; // left by an earlier, interrupted run
+    remove_printed(&format!("Label {plate}"))?; // left by an earlier, interrupted run
     let mut statuses = Vec::new();
     let printed = desk.print_label(cars[1], |s| statuses.push(s)).await?;
     assert!(printed.job_id > 0, "{statuses:?}");
@@ -156,10 +158,9 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
     Ok(())
 }
 
-/// The text of the PDF CUPS-PDF wrote for the job titled `title` (removed after reading).
-fn printed_text(title: &str) -> anyhow::Result<String> {
-    let dir = CupsServer::anonymous_output_dir();
-    let prefix: String = title
+/// The start of the file name CUPS-PDF gives the job titled `title`.
+fn file_prefix(title: &str) -> String {
+    title
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -168,7 +169,26 @@ fn printed_text(title: &str) -> anyhow::Result<String> {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Removes files of earlier jobs titled `title`.
+fn remove_printed(title: &str) -> anyhow::Result<()> {
+    let prefix = file_prefix(title);
+    if let Ok(entries) = std::fs::read_dir(CupsServer::anonymous_output_dir()) {
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The text of the PDF CUPS-PDF wrote for the job titled `title` (removed after reading).
+fn printed_text(title: &str) -> anyhow::Result<String> {
+    let dir = CupsServer::anonymous_output_dir();
+    let prefix = file_prefix(title);
     let started = std::time::Instant::now();
     loop {
         let found = std::fs::read_dir(&dir)?

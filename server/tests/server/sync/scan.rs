@@ -40,7 +40,23 @@ async fn a_scanned_label_opens_its_asset_online_and_offline_and_a_replaced_one_i
     let err = open_online(&desk.api, &old).await.expect_err("replaced");
     assert_eq!(err.code, "invalid_label", "{err}");
     assert!(err.message.contains("replaced"), "{err}");
-    pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
+    // Before the copy hears of it, a newer label sends the counter to the server.
+    assert_eq!(
+        open_offline(&store, &new)
+            .expect_err("newer than the copy")
+            .code,
+        "offline_copy_stale"
+    );
+    // The feed shows a change once every older transaction has ended: pull until it arrives.
+    let started = std::time::Instant::now();
+    while store.asset(car)?.map(|a| a.label_version) != Some(2) {
+        anyhow::ensure!(
+            started.elapsed().as_secs() < 20,
+            "the re-issue never reached the copy"
+        );
+        pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let err = open_offline(&store, &old).expect_err("replaced, offline too");
     assert_eq!(err.code, "invalid_label", "the same answer offline");
     assert!(err.message.contains("replaced"), "{err}");

@@ -8,7 +8,7 @@
 use std::{process::Command, time::Duration};
 
 use sentra_client_core::{Keychain, Resumed, Session};
-use sentra_test_support::SecretService;
+use sentra_test_support::{KillOnDrop, SecretService};
 
 use crate::{fixtures::seed, support::TestApp};
 
@@ -17,24 +17,38 @@ use super::desk::JAKARTA_ADMIN;
 /// Tells a child which server to use; a child without it does nothing.
 const SERVER_ENV: &str = "SENTRA_TEST_SESSION_SERVER";
 
-/// Runs `child` (a test in this module) with `envs` and fails with its output if it fails.
+/// Runs `child` (a test in this module) with `envs` and fails with its output if it fails or
+/// takes longer than two minutes (a keychain waiting for a prompt must not hang the suite).
 fn run_child(child: &str, envs: &[(&str, &str)]) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
-    let out = Command::new(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            &format!("sync::session::{child}"),
-            "--nocapture",
-        ])
-        .envs(envs.iter().copied())
-        .output()?;
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let log = tempfile::NamedTempFile::new()?;
+    let mut running = KillOnDrop(
+        Command::new(exe)
+            .args([
+                "--ignored",
+                "--exact",
+                &format!("sync::session::{child}"),
+                "--nocapture",
+            ])
+            .envs(envs.iter().copied())
+            .stdout(log.reopen()?)
+            .stderr(log.reopen()?)
+            .spawn()?,
     );
-    anyhow::ensure!(out.status.success(), "{child} failed:\n{text}");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = running.0.try_wait()? {
+            break status;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_mins(2),
+            "{child} did not finish in two minutes:\n{}",
+            std::fs::read_to_string(log.path())?
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(log.path())?;
+    anyhow::ensure!(status.success(), "{child} failed:\n{text}");
     anyhow::ensure!(text.contains("1 passed"), "{child} did not run:\n{text}");
     Ok(())
 }
