@@ -10,7 +10,7 @@ use sentra_client_core::{
     CoreError, ServerStatus,
     counter::{Counter, CounterState, Printed},
     lookup::Opened,
-    preferences::Preferences,
+    preferences::{BranchInfo, Preferences},
     printer::{self, PrinterInfo},
     scanner::{self, PortChoice},
     store::CounterDay,
@@ -65,6 +65,12 @@ pub async fn server_status(state: State<'_, AppState>) -> Answer<ServerStatus> {
 #[tauri::command]
 pub async fn app_state(state: State<'_, AppState>) -> Answer<CounterState> {
     Ok(counter(&state)?.state().await?)
+}
+
+/// The branches, for the login screen.
+#[tauri::command]
+pub async fn branches(state: State<'_, AppState>) -> Answer<Vec<BranchInfo>> {
+    Ok(counter(&state)?.branches().await?)
 }
 
 /// Logs in for a branch (optional for staff of one branch) and starts syncing it.

@@ -72,6 +72,7 @@ pub fn build_app<R: tauri::Runtime>(
         .invoke_handler(tauri::generate_handler![
             commands::server_status,
             commands::app_state,
+            commands::branches,
             commands::login,
             commands::logout,
             commands::counter_day,

@@ -2,7 +2,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from './App';
 import type { ServerStatus } from './api';
-import { SAMPLE_STATUS } from './fixtures';
+import { SAMPLE_STATUS, SIGNED_OUT } from './fixtures';
 import { dictionaries, LANG_STORAGE_KEY } from './i18n';
 import { deferred, mount, textOf, waitFor } from './test-utils';
 
@@ -14,12 +14,17 @@ function start(): Mounted {
   return app;
 }
 
-/** Mock the backend; returns the list of commands invoked so far. */
+/**
+ * Mock the backend of the login screen (nobody signed in, no branches);
+ * returns the `server_status` calls made so far.
+ */
 function mockBackend(handler: (n: number) => unknown): string[] {
   const calls: string[] = [];
   mockIPC((cmd) => {
-    calls.push(cmd);
+    if (cmd === 'app_state') return SIGNED_OUT;
+    if (cmd === 'branches') return [];
     if (cmd !== 'server_status') throw { code: 'unknown_command', message: cmd };
+    calls.push(cmd);
     return handler(calls.length);
   });
   return calls;
@@ -167,7 +172,7 @@ describe('language switch', () => {
     expect(textOf(container, 'check-again')).toBe('Check again');
     expect(byTestId('check-redis')!.textContent).toContain('Failed');
     expect(byTestId('check-redis')!.textContent).not.toContain('Gagal');
-    expect(container.querySelector('h2')!.textContent).toBe('Server status');
+    expect(container.querySelector('#status-title')!.textContent).toBe('Server status');
     expect(byTestId('lang-en')!.getAttribute('aria-pressed')).toBe('true');
     expect(byTestId('lang-id')!.getAttribute('aria-pressed')).toBe('false');
     expect(localStorage.getItem(LANG_STORAGE_KEY)).toBe('en');

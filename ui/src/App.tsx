@@ -1,4 +1,8 @@
-import { useLayoutEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { CounterApp } from './counter/CounterApp';
+import { counterApi, type CounterState } from './counter/api';
+import { LangContext } from './counter/useLang';
+import { LoginScreen } from './counter/LoginScreen';
 import { dictionaries, loadLang, saveLang, LANGS, type Lang, type Messages } from './i18n';
 import { MessagesContext } from './i18n-context';
 import { StatusPanel } from './StatusPanel';
@@ -8,8 +12,20 @@ const LANG_NAME_KEY: Record<Lang, keyof Messages> = {
   en: 'languageEn',
 };
 
+/** Nobody signed in (also what a failed `app_state` shows: the login screen). */
+const SIGNED_OUT: CounterState = {
+  signed_in: null,
+  offline_session: false,
+  branch: null,
+  login_reason: null,
+  keychain_problem: null,
+  pending: 0,
+  unsettled: 0,
+};
+
 export function App() {
   const [lang, setLang] = useState<Lang>(loadLang);
+  const [state, setState] = useState<CounterState | null>(null);
   const t = dictionaries[lang];
 
   // Layout effect: <html lang> changes in the same commit as the texts.
@@ -18,40 +34,78 @@ export function App() {
     document.title = t.appName;
   }, [lang, t]);
 
+  useEffect(() => {
+    counterApi.appState().then(setState, () => setState(SIGNED_OUT));
+  }, []);
+
   const choose = (next: Lang) => {
     setLang(next);
     saveLang(next);
   };
+  const logout = useCallback(() => {
+    counterApi.logout().then(setState, () => setState(SIGNED_OUT));
+  }, []);
+
+  const working = state && (state.signed_in || (state.offline_session && state.branch));
 
   return (
-    <MessagesContext.Provider value={t}>
-      <header class="app-header">
-        <div class="brand">
-          <h1 data-testid="app-name">{t.appName}</h1>
-          <span class="tagline">{t.appTagline}</span>
-        </div>
-        <div class="lang-switch" role="group" aria-label={t.languageLabel}>
-          <span class="lang-label" aria-hidden="true">
-            {t.languageLabel}
-          </span>
-          {LANGS.map((l) => (
-            <button
-              key={l}
-              type="button"
-              class={`btn lang-btn${l === lang ? ' active' : ''}`}
-              data-testid={`lang-${l}`}
-              lang={l}
-              aria-pressed={l === lang}
-              onClick={() => choose(l)}
-            >
-              {t[LANG_NAME_KEY[l]]}
-            </button>
-          ))}
-        </div>
-      </header>
-      <main class="app-main">
-        <StatusPanel />
-      </main>
-    </MessagesContext.Provider>
+    <LangContext.Provider value={lang}>
+      <MessagesContext.Provider value={t}>
+        <header class="app-header">
+          <div class="brand">
+            <h1 data-testid="app-name">{t.appName}</h1>
+            <span class="tagline">
+              {state?.branch ? (
+                <span data-testid="branch-name">
+                  {state.branch.code} — {state.branch.name}
+                </span>
+              ) : (
+                t.appTagline
+              )}
+            </span>
+          </div>
+          {working && (
+            <div class="who">
+              <span data-testid="who">{state.signed_in?.email ?? t.offlineSession}</span>
+              <button type="button" class="btn btn-small" data-testid="logout" onClick={logout}>
+                {t.logout}
+              </button>
+            </div>
+          )}
+          <div class="lang-switch" role="group" aria-label={t.languageLabel}>
+            <span class="lang-label" aria-hidden="true">
+              {t.languageLabel}
+            </span>
+            {LANGS.map((l) => (
+              <button
+                key={l}
+                type="button"
+                class={`btn lang-btn${l === lang ? ' active' : ''}`}
+                data-testid={`lang-${l}`}
+                lang={l}
+                aria-pressed={l === lang}
+                onClick={() => choose(l)}
+              >
+                {t[LANG_NAME_KEY[l]]}
+              </button>
+            ))}
+          </div>
+        </header>
+        <main class="app-main">
+          {state === null ? null : working ? (
+            <CounterApp state={state} onState={setState} />
+          ) : (
+            <>
+              <LoginScreen
+                reason={state.login_reason}
+                keychainProblem={state.keychain_problem}
+                onSignedIn={setState}
+              />
+              <StatusPanel />
+            </>
+          )}
+        </main>
+      </MessagesContext.Provider>
+    </LangContext.Provider>
   );
 }

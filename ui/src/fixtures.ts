@@ -1,4 +1,5 @@
 import type { ServerStatus } from './api';
+import type { CounterState } from './counter/api';
 
 /** The example payload of the `server_status` command. */
 export const SAMPLE_STATUS: ServerStatus = {
@@ -10,4 +11,15 @@ export const SAMPLE_STATUS: ServerStatus = {
     { name: 'postgres', ok: true },
     { name: 'redis', ok: false },
   ],
+};
+
+/** `app_state` with nobody signed in. */
+export const SIGNED_OUT: CounterState = {
+  signed_in: null,
+  offline_session: false,
+  branch: null,
+  login_reason: null,
+  keychain_problem: null,
+  pending: 0,
+  unsettled: 0,
 };

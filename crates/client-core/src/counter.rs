@@ -182,6 +182,23 @@ impl Counter {
         })
     }
 
+    /// The branches, for the login screen (public; the server decides who works where).
+    pub async fn branches(&self) -> Result<Vec<BranchInfo>, CoreError> {
+        Ok(self
+            .api
+            .branches()
+            .await?
+            .items
+            .into_iter()
+            .map(|b| BranchInfo {
+                id: b.id,
+                code: b.code,
+                name: b.name,
+                time_zone: b.time_zone,
+            })
+            .collect())
+    }
+
     /// The branch's local date now.
     pub fn today(&self) -> Result<NaiveDate, CoreError> {
         let (branch, _) = self.with_reader(|branch, _| Ok(branch.clone()))?;

@@ -11,7 +11,7 @@ mod outbox;
 mod queries;
 
 pub use outbox::Unsettled;
-pub use queries::CounterDay;
+pub use queries::{CounterDay, DayEntry};
 
 use std::path::Path;
 

@@ -17,11 +17,19 @@ const LIST_LIMIT: i64 = 500;
 pub struct CounterDay {
     pub date: NaiveDate,
     /// Confirmed bookings starting today.
-    pub pickups: Vec<SyncBooking>,
+    pub pickups: Vec<DayEntry>,
     /// Rentals out that come back today.
-    pub returns: Vec<SyncBooking>,
+    pub returns: Vec<DayEntry>,
     /// Rentals out past their return day, oldest first.
-    pub overdue: Vec<SyncBooking>,
+    pub overdue: Vec<DayEntry>,
+}
+
+/// One line of the counter's day: the booking, its customer, and the plate staff look for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayEntry {
+    #[serde(flatten)]
+    pub rental: SyncBooking,
+    pub plate: Option<String>,
 }
 
 impl Store {
@@ -32,20 +40,20 @@ impl Store {
         Ok(CounterDay {
             date: today,
             pickups: self.list(
-                "SELECT body FROM bookings WHERE start_date = ?1 AND status = ?2 \
-                 ORDER BY start_date, id LIMIT ?3",
+                "SELECT b.body, a.body FROM bookings b LEFT JOIN assets a ON a.id = b.asset_id \
+                 WHERE b.start_date = ?1 AND b.status = ?2 ORDER BY b.start_date, b.id LIMIT ?3",
                 &day,
                 BookingStatus::Confirmed.as_str(),
             )?,
             returns: self.list(
-                "SELECT body FROM bookings WHERE end_date = ?1 AND status = ?2 \
-                 ORDER BY end_date, id LIMIT ?3",
+                "SELECT b.body, a.body FROM bookings b LEFT JOIN assets a ON a.id = b.asset_id \
+                 WHERE b.end_date = ?1 AND b.status = ?2 ORDER BY b.end_date, b.id LIMIT ?3",
                 &day,
                 active,
             )?,
             overdue: self.list(
-                "SELECT body FROM bookings WHERE end_date < ?1 AND status = ?2 \
-                 ORDER BY end_date, id LIMIT ?3",
+                "SELECT b.body, a.body FROM bookings b LEFT JOIN assets a ON a.id = b.asset_id \
+                 WHERE b.end_date < ?1 AND b.status = ?2 ORDER BY b.end_date, b.id LIMIT ?3",
                 &day,
                 active,
             )?,
@@ -74,22 +82,29 @@ impl Store {
         decode_all(rows)
     }
 
-    fn list(
-        &self,
-        sql: &str,
-        day: &str,
-        status: &str,
-    ) -> Result<Vec<SyncBooking>, crate::CoreError> {
+    fn list(&self, sql: &str, day: &str, status: &str) -> Result<Vec<DayEntry>, crate::CoreError> {
         let mut statement = self
             .conn
             .prepare_cached(sql)
             .map_err(|e| storage_error(&e))?;
         let rows = statement
             .query_map(params![day, status, LIST_LIMIT], |row| {
-                row.get::<_, String>(0)
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
             })
             .map_err(|e| storage_error(&e))?;
-        decode_all(rows)
+        rows.map(|row| {
+            let (booking, asset) = row.map_err(|e| storage_error(&e))?;
+            let plate = asset
+                .map(|body| serde_json::from_str::<sentra_protocol::Asset>(&body))
+                .transpose()
+                .map_err(|e| json_error(&e))?
+                .map(|asset| asset.plate_or_serial);
+            Ok(DayEntry {
+                rental: serde_json::from_str(&booking).map_err(|e| json_error(&e))?,
+                plate,
+            })
+        })
+        .collect()
     }
 }
 

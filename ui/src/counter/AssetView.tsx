@@ -1,0 +1,130 @@
+import { useState } from 'preact/hooks';
+import { toCommandError, type CommandError } from '../api';
+import { fill } from '../i18n';
+import { useMessages } from '../i18n-context';
+import { counterApi, type Asset, type Booking, type CounterCustomer } from './api';
+import { statusText } from './Dashboard';
+import { ErrorLine } from './ErrorLine';
+import { period } from './format';
+import { useLang } from './useLang';
+
+/** An asset's card: details, coming bookings, and its QR label to print or save. */
+export function AssetView({
+  asset,
+  offline,
+  bookings,
+}: {
+  asset: Asset;
+  offline: boolean | null;
+  bookings: { booking: Booking; customer: CounterCustomer | null }[] | null;
+}) {
+  const t = useMessages();
+  const lang = useLang();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [path, setPath] = useState('');
+
+  const run = async (work: () => Promise<string>) => {
+    setBusy(true);
+    setDone(null);
+    setError(null);
+    try {
+      setDone(await work());
+    } catch (e) {
+      setError(toCommandError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="panel" aria-labelledby="asset-title" data-testid="asset-view">
+      <h2 id="asset-title">
+        {t.assetTitle}: <span data-testid="asset-plate">{asset.plate_or_serial}</span>
+      </h2>
+      {offline !== null && (
+        <p class="muted" data-testid="asset-source">
+          {offline ? t.fromCopy : t.fromServer}
+        </p>
+      )}
+      <dl class="facts">
+        <div>
+          <dt>{t.assetModel}</dt>
+          <dd data-testid="asset-model">{asset.sku_name}</dd>
+        </div>
+        <div>
+          <dt>{t.assetStatus}</dt>
+          <dd>{asset.status}</dd>
+        </div>
+        <div>
+          <dt>{t.assetOdometer}</dt>
+          <dd>{asset.odometer_km == null ? '—' : `${asset.odometer_km.toLocaleString(lang)} km`}</dd>
+        </div>
+        <div>
+          <dt>{t.assetLabelVersion}</dt>
+          <dd>{asset.label_version}</dd>
+        </div>
+      </dl>
+      {bookings && (
+        <>
+          <h3>{t.assetComing}</h3>
+          {bookings.length === 0 ? (
+            <p class="muted">{t.noneToday}</p>
+          ) : (
+            <ul data-testid="asset-bookings">
+              {bookings.map((b) => (
+                <li key={b.booking.id}>
+                  {period(b.booking.start, b.booking.end, lang)} — {b.customer?.full_name ?? '—'} (
+                  {statusText(t, b.booking.status)})
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+      <div class="actions">
+        <button
+          type="button"
+          class="btn btn-primary"
+          data-testid="print-label"
+          disabled={busy}
+          onClick={() =>
+            run(async () => fill(t.printed, { n: (await counterApi.printLabel(asset.id)).job_id }))
+          }
+        >
+          {busy ? t.printing : t.printLabel}
+        </button>
+        <label class="inline">
+          {t.savePath}
+          <input
+            data-testid="save-path"
+            value={path}
+            placeholder="/home/kasir/label.pdf"
+            onInput={(e) => setPath(e.currentTarget.value)}
+          />
+        </label>
+        <button
+          type="button"
+          class="btn"
+          data-testid="save-label"
+          disabled={busy || !path.trim()}
+          onClick={() =>
+            run(async () => {
+              await counterApi.saveLabel(asset.id, path.trim());
+              return t.saved;
+            })
+          }
+        >
+          {t.saveLabel}
+        </button>
+      </div>
+      {done && (
+        <p class="ok" role="status" data-testid="label-done">
+          {done}
+        </p>
+      )}
+      {error && <ErrorLine error={error} testId="label-error" />}
+    </section>
+  );
+}

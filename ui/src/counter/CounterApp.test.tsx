@@ -1,0 +1,297 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { App } from '../App';
+import { SIGNED_OUT } from '../fixtures';
+import { mount, textOf, waitFor } from '../test-utils';
+import type { CounterDay, CounterState, Opened, Preferences } from './api';
+
+const SIGNED_IN: CounterState = {
+  ...SIGNED_OUT,
+  signed_in: {
+    email: 'admin.jkt@demo.sentrarental.id',
+    me: { id: 'u1', kind: 'staff', role: 'branch_admin', branches: ['b1'] },
+    branch: 'b1',
+    remembered: true,
+  },
+  branch: { id: 'b1', code: 'JKT01', name: 'Jakarta Pusat', time_zone: 'Asia/Jakarta' },
+  pending: 2,
+};
+
+const booking = (id: string, start: string, end: string, status: string) => ({
+  id,
+  asset_id: `asset-${id}`,
+  customer_id: 'c1',
+  kind: 'RENTAL',
+  start,
+  end,
+  status,
+  total_idr: 1_250_000,
+});
+const customer = {
+  id: 'c1',
+  full_name: 'Siti Rahayu',
+  membership_tier: 'GOLD',
+  kyc_status: 'VERIFIED',
+  nik_masked: '3171********0001',
+};
+const DAY: CounterDay = {
+  date: '2026-12-02',
+  pickups: [{ booking: booking('p1', '2026-12-02', '2026-12-05', 'CONFIRMED'), customer, plate: 'B 1234 XYZ' }],
+  returns: [],
+  overdue: [{ booking: booking('o1', '2026-11-27', '2026-11-30', 'ACTIVE'), customer, plate: 'B 2701 SRT' }],
+};
+const ASSET = {
+  id: 'a1',
+  sku_code: 'AVANZA-13G-AT',
+  sku_name: 'Toyota Avanza 1.3 G AT',
+  home_branch_code: 'JKT01',
+  plate_or_serial: 'B 1234 XYZ',
+  status: 'ACTIVE',
+  odometer_km: 12000,
+  label_version: 1,
+};
+const PREFS: Preferences = {
+  language: 'id',
+  server_url: null,
+  scanner: null,
+  printer: { server: 'http://127.0.0.1:631', printer: null },
+  last_branch: null,
+};
+
+type Call = { cmd: string; args: Record<string, unknown> | undefined };
+let calls: Call[] = [];
+let app: ReturnType<typeof mount> | undefined;
+
+/** Mocks every command; `overrides` replace single answers (a function gets the args). */
+function backend(start: CounterState, overrides: Record<string, unknown> = {}) {
+  calls = [];
+  const answers: Record<string, unknown> = {
+    app_state: start,
+    branches: [SIGNED_IN.branch],
+    login: SIGNED_IN,
+    logout: SIGNED_OUT,
+    counter_day: DAY,
+    find_plate: { asset: ASSET, bookings: [] },
+    print_label: { job_id: 7, status: 'completed' },
+    sync_now: null,
+    preferences: PREFS,
+    serial_ports: [{ path: '/dev/ttyACM0', description: 'Honeywell Xenon 1900' }],
+    printers: [{ name: 'Label_Printer', info: null, state: 'idle', accepting_jobs: true }],
+    save_preferences: (args: { preferences: Preferences }) => args.preferences,
+    ...overrides,
+  };
+  mockIPC(
+    (cmd, args) => {
+      calls.push({ cmd, args: args as Record<string, unknown> | undefined });
+      if (!(cmd in answers)) throw { code: 'unknown_command', message: cmd };
+      const answer = answers[cmd];
+      return typeof answer === 'function' ? answer(args) : answer;
+    },
+    { shouldMockEvents: true },
+  );
+}
+
+const called = (cmd: string) => calls.filter((c) => c.cmd === cmd);
+
+/** Lets Preact render what the last event changed, as it would between two keystrokes. */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+async function type(input: HTMLInputElement, value: string) {
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  await settle();
+}
+
+/** The counter is on screen and listening (its effects ran: today's list was asked for). */
+async function counterReady() {
+  await waitFor(() => called('counter_day').length > 0);
+  await settle();
+}
+
+beforeEach(() => localStorage.clear());
+afterEach(() => {
+  app?.unmount();
+  app = undefined;
+  clearMocks();
+});
+
+describe('login', () => {
+  it('logs in with the e-mail and password and shows the branch and today', async () => {
+    backend(SIGNED_OUT);
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('login-email'));
+    await type(byTestId('login-email') as HTMLInputElement, ' admin.jkt@demo.sentrarental.id ');
+    await type(byTestId('login-password') as HTMLInputElement, 'demo-jkt-2026');
+    (byTestId('login-submit') as HTMLButtonElement).click();
+
+    await waitFor(() => byTestId('branch-name'));
+    expect(called('login')[0]!.args).toMatchObject({
+      email: 'admin.jkt@demo.sentrarental.id',
+      password: 'demo-jkt-2026',
+      branch: null,
+    });
+    expect(textOf(container, 'branch-name')).toBe('JKT01 — Jakarta Pusat');
+    await waitFor(() => byTestId('pickups-row'));
+    const pickup = byTestId('pickups-row')!.textContent!;
+    expect(pickup).toContain('B 1234 XYZ');
+    expect(pickup).toContain('Siti Rahayu');
+    expect(pickup).toContain('Rp 1.250.000');
+    expect(pickup).toContain('2 Des 2026');
+    expect(byTestId('overdue-row')!.textContent).toContain('2 hari terlambat');
+    expect(textOf(container, 'pending-count')).toBe('2 perubahan menunggu dikirim');
+  });
+
+  it('says the password is wrong and clears it', async () => {
+    backend(SIGNED_OUT, {
+      login: () => Promise.reject({ code: 'unauthorized', message: 'The login or the password is wrong' }),
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('login-email'));
+    await type(byTestId('login-email') as HTMLInputElement, 'admin.jkt@demo.sentrarental.id');
+    await type(byTestId('login-password') as HTMLInputElement, 'salah');
+    (byTestId('login-submit') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('login-error'));
+    expect(textOf(container, 'login-error')).toContain('E-mail atau kata sandi salah.');
+    expect((byTestId('login-password') as HTMLInputElement).value).toBe('');
+  });
+
+  it('tells staff when the keychain cannot keep their session', async () => {
+    backend({ ...SIGNED_OUT, keychain_problem: 'no Secret Service', login_reason: 'session_ended' });
+    app = mount(<App />);
+    await waitFor(() => app!.byTestId('keychain-problem'));
+    expect(textOf(app.container, 'keychain-problem')).toContain('masuk setiap kali');
+    expect(textOf(app.container, 'login-reason')).toContain('Sesi Anda telah berakhir');
+  });
+});
+
+describe('the counter', () => {
+  it('opens what the serial scanner read, from the offline copy', async () => {
+    backend(SIGNED_IN);
+    app = mount(<App />);
+    await counterReady();
+    const opened: Opened = {
+      screen: 'booking',
+      booking: booking('b9', '2026-12-02', '2026-12-04', 'CONFIRMED'),
+      customer,
+      offline: true,
+    };
+    await emit('opened', opened);
+    await waitFor(() => app!.byTestId('booking-view'));
+    expect(textOf(app.container, 'booking-customer')).toBe('Siti Rahayu');
+    expect(textOf(app.container, 'booking-status')).toBe('Terkonfirmasi');
+    expect(textOf(app.container, 'booking-source')).toContain('salinan luring');
+
+    await emit('scan-error', { code: 'scan_not_text', message: 'noise' });
+    await waitFor(() => app!.byTestId('scan-error'));
+    expect(textOf(app.container, 'scan-error')).toContain('periksa baud rate');
+    await emit('scanner', { event: 'disconnected', port: '/dev/ttyACM0', reason: 'unplugged' });
+    await waitFor(() => textOf(app!.container, 'scanner-state')?.includes('terputus'));
+  });
+
+  it('takes a keyboard-wedge scan typed outside any field', async () => {
+    backend(SIGNED_IN, {
+      scan_text: { screen: 'asset', asset: ASSET, offline: true } satisfies Opened,
+    });
+    app = mount(<App />);
+    await counterReady();
+    (document.activeElement as HTMLElement | null)?.blur();
+    for (const key of [...'SR1:A:ABC:1:XYZ', 'Enter']) {
+      window.dispatchEvent(new KeyboardEvent('keydown', { key }));
+    }
+    await waitFor(() => app!.byTestId('asset-view'));
+    expect(called('scan_text')[0]!.args).toMatchObject({ text: 'SR1:A:ABC:1:XYZ' });
+    expect(textOf(app.container, 'asset-plate')).toBe('B 1234 XYZ');
+  });
+
+  it('finds a plate typed in the scan box and prints its label', async () => {
+    backend(SIGNED_IN);
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('scan-input'));
+    await type(byTestId('scan-input') as HTMLInputElement, 'b1234xyz');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('asset-view'));
+    expect(called('find_plate')[0]!.args).toMatchObject({ plate: 'b1234xyz' });
+    (byTestId('print-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('label-done'));
+    expect(called('print_label')[0]!.args).toMatchObject({ asset_id: 'a1' });
+    expect(textOf(container, 'label-done')).toBe('Label tercetak (pekerjaan #7).');
+  });
+
+  it('says when there is no printer, and the PDF can still be saved', async () => {
+    backend(SIGNED_IN, {
+      print_label: () => Promise.reject({ code: 'no_printer', message: 'no printer' }),
+      save_label: null,
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('scan-input'));
+    await type(byTestId('scan-input') as HTMLInputElement, 'B 1234 XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('print-label'));
+    (byTestId('print-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('label-error'));
+    expect(textOf(container, 'label-error')).toContain('PDF tetap dapat disimpan');
+    await type(byTestId('save-path') as HTMLInputElement, '/tmp/label.pdf');
+    (byTestId('save-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('label-done'));
+    expect(called('save_label')[0]!.args).toMatchObject({ asset_id: 'a1', path: '/tmp/label.pdf' });
+  });
+
+  it('shows the offline banner with the next try, then progress and synced', async () => {
+    backend(SIGNED_IN);
+    app = mount(<App />);
+    await counterReady();
+    await emit('sync', { event: 'offline', code: 'server_unreachable', message: 'down', retry_in_secs: 4 });
+    await waitFor(() => app!.byTestId('offline-banner'));
+    expect(textOf(app.container, 'offline-banner')).toBe(
+      'Luring — bekerja dari salinan cabang — Mencoba lagi dalam 4 detik',
+    );
+    await emit('sync', { event: 'pulling', pages: 2, records: 900, first_copy: true });
+    await waitFor(() => textOf(app!.container, 'sync-progress')?.includes('900'));
+    expect(app.byTestId('offline-banner')).toBeNull();
+    (app.byTestId('sync-now') as HTMLButtonElement).click();
+    await waitFor(() => called('sync_now').length === 1);
+  });
+
+  it('saves the scanner port, baud rate and printer in the settings', async () => {
+    backend(SIGNED_IN);
+    app = mount(<App />);
+    const { byTestId } = app;
+    await waitFor(() => byTestId('tab-settings'));
+    (byTestId('tab-settings') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('settings-port')?.querySelectorAll('option').length === 2);
+    const choose = async (id: string, value: string) => {
+      const select = byTestId(id) as HTMLSelectElement;
+      select.value = value;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      await settle();
+    };
+    await choose('settings-port', '/dev/ttyACM0');
+    await choose('settings-baud', '115200');
+    await waitFor(() => byTestId('settings-printer')?.querySelectorAll('option').length === 2);
+    await choose('settings-printer', 'Label_Printer');
+    (byTestId('settings-save') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('settings-saved'));
+    expect(called('save_preferences')[0]!.args).toMatchObject({
+      preferences: {
+        scanner: { port: '/dev/ttyACM0', baud_rate: 115200, line_ending: 'auto' },
+        printer: { server: 'http://127.0.0.1:631', printer: 'Label_Printer' },
+      },
+    });
+  });
+
+  it('switches the counter to English', async () => {
+    backend(SIGNED_IN);
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('overdue-row'));
+    (byTestId('lang-en') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('overdue-row')!.textContent!.includes('2 days late'));
+    expect(textOf(container, 'tab-today')).toBe('Today');
+    expect(byTestId('pickups-row')!.textContent).toContain('Rp 1,250,000');
+  });
+});

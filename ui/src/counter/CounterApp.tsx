@@ -1,0 +1,170 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { toCommandError, type CommandError } from '../api';
+import { useMessages } from '../i18n-context';
+import { StatusPanel } from '../StatusPanel';
+import {
+  counterApi,
+  EVENTS,
+  onEvent,
+  type CounterState,
+  type Opened,
+  type PlateFound,
+  type ScannerEvent,
+  type SyncEvent,
+} from './api';
+import { AssetView } from './AssetView';
+import { CalendarView } from './CalendarView';
+import { Dashboard } from './Dashboard';
+import { ErrorLine } from './ErrorLine';
+import { OpenedView } from './OpenedView';
+import { SettingsPanel } from './SettingsPanel';
+import { SyncBanner } from './SyncBanner';
+import { useKeyboardWedge } from './useKeyboardWedge';
+
+type Tab = 'today' | 'assets' | 'calendar' | 'settings' | 'server';
+type Found = { kind: 'opened'; opened: Opened } | { kind: 'plate'; found: PlateFound };
+
+/** Codes start like this; anything else typed in the scan box is a plate. */
+function looksLikeCode(text: string): boolean {
+  return /^(SR\d|https?:\/\/)/i.test(text.trim());
+}
+
+/** The signed-in counter: banner, scan box, tabs, and what a scan opened. */
+export function CounterApp({
+  state,
+  onState,
+}: {
+  state: CounterState;
+  onState: (state: CounterState) => void;
+}) {
+  const t = useMessages();
+  const [tab, setTab] = useState<Tab>('today');
+  const [found, setFound] = useState<Found | null>(null);
+  const [scanError, setScanError] = useState<CommandError | null>(null);
+  const [sync, setSync] = useState<SyncEvent | null>(null);
+  const [scanner, setScanner] = useState<ScannerEvent | null>(null);
+  const [refresh, setRefresh] = useState(0);
+  const [text, setText] = useState('');
+
+  const show = useCallback((next: Found) => {
+    setScanError(null);
+    setFound(next);
+    setTab('assets');
+  }, []);
+  const fail = useCallback((e: unknown) => {
+    setFound(null);
+    setScanError(toCommandError(e));
+    setTab('assets');
+  }, []);
+
+  const lookUp = useCallback(
+    (input: string) => {
+      const value = input.trim();
+      if (!value) return;
+      if (looksLikeCode(value)) {
+        counterApi.scanText(value).then((opened) => show({ kind: 'opened', opened }), fail);
+      } else {
+        counterApi.findPlate(value).then((f) => show({ kind: 'plate', found: f }), fail);
+      }
+    },
+    [show, fail],
+  );
+  useKeyboardWedge(lookUp);
+
+  useEffect(() => {
+    const subscriptions = [
+      onEvent<SyncEvent>(EVENTS.sync, (e) => {
+        setSync(e);
+        if (e.event === 'synced') {
+          setRefresh((n) => n + 1);
+          counterApi.appState().then(onState, () => {});
+        }
+      }),
+      onEvent<Opened>(EVENTS.opened, (opened) => show({ kind: 'opened', opened })),
+      onEvent<CommandError>(EVENTS.scanError, (e) => fail(e)),
+      onEvent<ScannerEvent>(EVENTS.scanner, setScanner),
+    ];
+    return () => {
+      for (const subscription of subscriptions) {
+        // Unsubscribing can fail only when the app is going away: nothing left to do then.
+        subscription.then((unlisten) => unlisten()).catch(() => {});
+      }
+    };
+  }, [onState, show, fail]);
+
+  const tabs: [Tab, string][] = [
+    ['today', t.navToday],
+    ['assets', t.navAssets],
+    ['calendar', t.navCalendar],
+    ['settings', t.navSettings],
+    ['server', t.navServer],
+  ];
+  const month = new Date().toISOString().slice(0, 7);
+
+  return (
+    <>
+      <SyncBanner
+        state={state}
+        lastEvent={sync}
+        onSyncNow={() => {
+          counterApi.syncNow().catch(() => {});
+        }}
+      />
+      <form
+        class="scan-box"
+        onSubmit={(e) => {
+          e.preventDefault();
+          lookUp(text);
+          setText('');
+        }}
+      >
+        <label>
+          {t.scanLabel}
+          <input
+            data-testid="scan-input"
+            autoFocus
+            value={text}
+            placeholder={t.scanPlaceholder}
+            onInput={(e) => setText(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="btn btn-primary" data-testid="scan-open">
+          {t.scanOpen}
+        </button>
+        {scanner && (
+          <span class={`scanner-state ${scanner.event}`} data-testid="scanner-state" title={scanner.port}>
+            {scanner.event === 'connected' ? t.scannerConnected : t.scannerDisconnected}
+          </span>
+        )}
+      </form>
+      <nav class="tabs" role="tablist">
+        {tabs.map(([id, label]) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            class={`tab${tab === id ? ' active' : ''}`}
+            aria-selected={tab === id}
+            data-testid={`tab-${id}`}
+            onClick={() => setTab(id)}
+          >
+            {label}
+          </button>
+        ))}
+      </nav>
+      {tab === 'today' && <Dashboard refresh={refresh} onPlate={lookUp} />}
+      {tab === 'assets' && (
+        <>
+          {scanError && <ErrorLine error={scanError} testId="scan-error" />}
+          {found?.kind === 'opened' && <OpenedView opened={found.opened} />}
+          {found?.kind === 'plate' && (
+            <AssetView asset={found.found.asset} offline={null} bookings={found.found.bookings} />
+          )}
+        </>
+      )}
+      {tab === 'calendar' && <CalendarView month={month} />}
+      {tab === 'settings' && <SettingsPanel />}
+      {tab === 'server' && <StatusPanel />}
+    </>
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * Typed wrappers around the counter's Tauri commands and events. Components
+ * import from here and never call `invoke` or `listen` themselves. Field
+ * names are the Rust ones (snake_case).
+ */
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { toCommandError } from '../api';
+
+export interface Branch {
+  id: string;
+  code: string;
+  name: string;
+  time_zone: string;
+}
+
+export interface Me {
+  id: string;
+  kind: string;
+  role: string;
+  branches: string[];
+}
+
+export interface SignedIn {
+  email: string;
+  me: Me;
+  branch: string;
+  remembered: boolean;
+}
+
+export interface CounterState {
+  signed_in: SignedIn | null;
+  offline_session: boolean;
+  branch: Branch | null;
+  login_reason: string | null;
+  keychain_problem: string | null;
+  pending: number;
+  unsettled: number;
+}
+
+export interface Booking {
+  id: string;
+  asset_id: string;
+  customer_id: string | null;
+  kind: string;
+  start: string;
+  end: string;
+  status: string;
+  total_idr: number;
+}
+
+export interface CounterCustomer {
+  id: string;
+  full_name: string;
+  membership_tier: string;
+  kyc_status: string;
+  nik_masked: string | null;
+}
+
+export interface DayEntry {
+  booking: Booking;
+  customer: CounterCustomer | null;
+  plate: string | null;
+}
+
+export interface CounterDay {
+  date: string;
+  pickups: DayEntry[];
+  returns: DayEntry[];
+  overdue: DayEntry[];
+}
+
+export interface Asset {
+  id: string;
+  sku_code: string;
+  sku_name: string;
+  home_branch_code: string;
+  plate_or_serial: string;
+  status: string;
+  odometer_km: number | null;
+  label_version: number;
+}
+
+export interface PlateFound {
+  asset: Asset;
+  bookings: { booking: Booking; customer: CounterCustomer | null }[];
+}
+
+export type Opened =
+  | { screen: 'booking'; booking: Booking; customer: CounterCustomer | null; offline: boolean }
+  | { screen: 'asset'; asset: Asset; offline: boolean }
+  | { screen: 'verify'; hash: string };
+
+export interface CalendarDay {
+  date: string;
+  free_units: number;
+  total_units: number;
+  state: 'free' | 'partly_free' | 'sold_out';
+}
+
+export interface SkuCalendar {
+  sku: string;
+  month: string;
+  branch: string | null;
+  days: CalendarDay[];
+}
+
+export type LineEnding = 'auto' | 'cr' | 'lf' | 'crlf';
+
+export interface ScannerSettings {
+  port: string;
+  baud_rate: number;
+  line_ending: LineEnding;
+}
+
+export interface PrinterSettings {
+  server: string;
+  printer: string | null;
+}
+
+export interface Preferences {
+  language: 'id' | 'en';
+  server_url: string | null;
+  scanner: ScannerSettings | null;
+  printer: PrinterSettings;
+  last_branch: Branch | null;
+}
+
+export interface PrinterInfo {
+  name: string;
+  info: string | null;
+  state: 'idle' | 'printing' | 'stopped';
+  accepting_jobs: boolean;
+}
+
+export interface PortChoice {
+  path: string;
+  description: string | null;
+}
+
+export type JobStatus =
+  | 'waiting'
+  | 'held'
+  | 'printing'
+  | 'stopped'
+  | 'completed'
+  | 'canceled'
+  | 'aborted';
+
+export interface Printed {
+  job_id: number;
+  status: JobStatus;
+}
+
+export type SyncEvent =
+  | { event: 'started' }
+  | { event: 'pulling'; pages: number; records: number; first_copy: boolean }
+  | { event: 'synced'; pushed: number; pulled: number; pending: number; unsettled: number }
+  | { event: 'offline'; code: string; message: string; retry_in_secs: number };
+
+export type ScannerEvent =
+  | { event: 'connected'; port: string }
+  | { event: 'disconnected'; port: string; reason: string };
+
+/** Invoke a command; rejections are always normalised to `{code, message}`. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+export const counterApi = {
+  appState: () => call<CounterState>('app_state'),
+  branches: () => call<Branch[]>('branches'),
+  login: (email: string, password: string, branch: string | null) =>
+    call<CounterState>('login', { email, password, branch }),
+  logout: () => call<CounterState>('logout'),
+  counterDay: () => call<CounterDay>('counter_day'),
+  findPlate: (plate: string) => call<PlateFound>('find_plate', { plate }),
+  scanText: (text: string) => call<Opened>('scan_text', { text }),
+  syncNow: () => call<void>('sync_now'),
+  skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
+  printLabel: (asset_id: string) => call<Printed>('print_label', { asset_id }),
+  saveLabel: (asset_id: string, path: string) => call<void>('save_label', { asset_id, path }),
+  printers: () => call<PrinterInfo[]>('printers'),
+  serialPorts: () => call<PortChoice[]>('serial_ports'),
+  preferences: () => call<Preferences>('preferences'),
+  savePreferences: (preferences: Preferences) =>
+    call<Preferences>('save_preferences', { preferences }),
+};
+
+/** Subscribe to a backend event; returns the unsubscribe function. */
+export function onEvent<T>(name: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(name, (e) => handler(e.payload));
+}
+
+export const EVENTS = {
+  sync: 'sync',
+  scanner: 'scanner',
+  opened: 'opened',
+  scanError: 'scan-error',
+  print: 'print',
+} as const;
