@@ -47,6 +47,8 @@ impl Drop for SyncTask {
 pub struct Background {
     sync: Mutex<Option<SyncTask>>,
     scanner: Mutex<Option<SerialScanner>>,
+    /// The scanner's last connection event, for a screen that opens after it happened.
+    scanner_status: Arc<Mutex<Option<ScanEvent>>>,
     wake: Arc<Notify>,
 }
 
@@ -110,6 +112,11 @@ impl Background {
         self.wake.notify_one();
     }
 
+    /// The scanner's connection now (`None`: no serial scanner is set up).
+    pub fn scanner_status(&self) -> Option<ScanEvent> {
+        lock(&self.scanner_status).clone()
+    }
+
     /// (Re)starts the serial scanner with `settings`; `None` stops it.
     pub fn start_scanner<R: Runtime>(
         &self,
@@ -119,12 +126,17 @@ impl Background {
     ) -> Result<(), CommandError> {
         // The old reader stops (and closes its port) before the new one opens it.
         lock(&self.scanner).take();
+        *lock(&self.scanner_status) = None;
         let Some(settings) = settings.filter(|s| !s.port.trim().is_empty()) else {
             return Ok(());
         };
         let app = app.clone();
         let counter = Arc::clone(counter);
+        let status = Arc::clone(&self.scanner_status);
         let scanner = SerialScanner::start(settings, SystemPorts, move |event| {
+            if !matches!(event, ScanEvent::Scan(_)) {
+                *lock(&status) = Some(event.clone());
+            }
             on_scanner_event(&app, &counter, event);
         })
         .map_err(|e| CommandError::new("scanner_failed", e.to_string()))?;

@@ -168,6 +168,12 @@ pub async fn printers(state: State<'_, AppState>) -> Answer<Vec<PrinterInfo>> {
     Ok(printer::printers(&server).await?)
 }
 
+/// The serial scanner's connection now (`null` when none is set up).
+#[tauri::command]
+pub fn scanner_status(state: State<'_, AppState>) -> Option<scanner::ScanEvent> {
+    state.background.scanner_status()
+}
+
 /// The serial ports of this PC, for the scanner setting.
 #[tauri::command]
 pub fn serial_ports() -> Vec<PortChoice> {

@@ -84,6 +84,7 @@ pub fn build_app<R: tauri::Runtime>(
             commands::save_label,
             commands::printers,
             commands::serial_ports,
+            commands::scanner_status,
             commands::preferences,
             commands::save_preferences,
         ])

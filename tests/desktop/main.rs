@@ -2,6 +2,7 @@
 //! Xvfb driven by WebKitWebDriver. Both talk to a real server with real Postgres and Redis.
 
 mod commands;
+mod counter;
 mod server;
 mod webdriver;
 mod window;

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 /// The running server; stops on drop.
 pub(crate) struct RunningServer {
     pub(crate) url: String,
-    database: TestDatabase,
+    pub(crate) database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
     _storage: tempfile::TempDir,
 }

@@ -66,9 +66,18 @@ pub(crate) struct Driver {
 impl Driver {
     /// Starts WebKitWebDriver for `display` and waits until `/status` reports ready.
     pub(crate) async fn start(display: &Display) -> anyhow::Result<Self> {
+        Self::start_with_env(display, &[]).await
+    }
+
+    /// As [`Driver::start`], with extra environment for the app it launches (a D-Bus bus).
+    pub(crate) async fn start_with_env(
+        display: &Display,
+        envs: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let mut command = Command::new("WebKitWebDriver");
         command
+            .envs(envs.iter().copied())
             .arg(format!("--port={port}"))
             .env("DISPLAY", display.name())
             // Lets a Tauri app accept automation (see reference/desktop-hw.md §1.7).
@@ -77,7 +86,10 @@ impl Driver {
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            // The app's own messages (it inherits this stream) are kept for failure reports.
+            .stderr(std::fs::File::create(
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("desktop-app.log"),
+            )?);
         let process = KillOnDrop(
             spawn_tied(command).context("starting WebKitWebDriver (run scripts/setup.sh)")?,
         );
@@ -170,6 +182,57 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("{css}: text never matched; last seen {last:?}")
+    }
+
+    /// Waits until an element matches `css`; returns its WebDriver id.
+    async fn find(&self, css: &str) -> anyhow::Result<String> {
+        let session = self.session.as_deref().context("no session")?;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/session/{session}/element"),
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await
+                .unwrap_or_default();
+            if let Some(id) = found
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+            {
+                return Ok(id.to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css}: no such element")
+    }
+
+    /// Clicks the element matching `css`.
+    pub(crate) async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let session = self.session.as_deref().context("no session")?;
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/session/{session}/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Types `text` into the element matching `css`, as a person would.
+    pub(crate) async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let session = self.session.as_deref().context("no session")?;
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/session/{session}/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn call(

@@ -10,7 +10,7 @@ use crate::{
 const APP: &str = env!("CARGO_BIN_EXE_sentra-desktop");
 
 /// Saves a picture of the whole display for people reading the test output (not asserted).
-fn screenshot(display: &Display, name: &str) {
+pub(crate) fn screenshot(display: &Display, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     let _ = std::fs::create_dir_all(&dir);
     let _ = Command::new("import")

@@ -75,6 +75,7 @@ function backend(start: CounterState, overrides: Record<string, unknown> = {}) {
     find_plate: { asset: ASSET, bookings: [] },
     print_label: { job_id: 7, status: 'completed' },
     sync_now: null,
+    scanner_status: { event: 'connected', port: '/dev/ttyACM0' },
     preferences: PREFS,
     serial_ports: [{ path: '/dev/ttyACM0', description: 'Honeywell Xenon 1900' }],
     printers: [{ name: 'Label_Printer', info: null, state: 'idle', accepting_jobs: true }],
@@ -172,6 +173,8 @@ describe('the counter', () => {
     backend(SIGNED_IN);
     app = mount(<App />);
     await counterReady();
+    // Connected before the screen opened: the screen still knows.
+    await waitFor(() => textOf(app!.container, 'scanner-state') === 'Pemindai tersambung');
     const opened: Opened = {
       screen: 'booking',
       booking: booking('b9', '2026-12-02', '2026-12-04', 'CONFIRMED'),
@@ -253,8 +256,9 @@ describe('the counter', () => {
     await emit('sync', { event: 'pulling', pages: 2, records: 900, first_copy: true });
     await waitFor(() => textOf(app!.container, 'sync-progress')?.includes('900'));
     expect(app.byTestId('offline-banner')).toBeNull();
+    const before = called('sync_now').length; // one round is asked for when the screen opens
     (app.byTestId('sync-now') as HTMLButtonElement).click();
-    await waitFor(() => called('sync_now').length === 1);
+    await waitFor(() => called('sync_now').length === before + 1);
   });
 
   it('saves the scanner port, baud rate and printer in the settings', async () => {

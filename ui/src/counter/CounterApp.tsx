@@ -84,6 +84,10 @@ export function CounterApp({
       onEvent<CommandError>(EVENTS.scanError, (e) => fail(e)),
       onEvent<ScannerEvent>(EVENTS.scanner, setScanner),
     ];
+    // The scanner may have connected, and a round may have ended, before this screen listened:
+    // ask for the scanner's state, and for a round now that its end will be heard.
+    counterApi.scannerStatus().then((s) => s && setScanner(s), () => {});
+    Promise.all(subscriptions).then(() => counterApi.syncNow().catch(() => {}), () => {});
     return () => {
       for (const subscription of subscriptions) {
         // Unsubscribing can fail only when the app is going away: nothing left to do then.

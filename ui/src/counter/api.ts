@@ -186,6 +186,7 @@ export const counterApi = {
   saveLabel: (asset_id: string, path: string) => call<void>('save_label', { asset_id, path }),
   printers: () => call<PrinterInfo[]>('printers'),
   serialPorts: () => call<PortChoice[]>('serial_ports'),
+  scannerStatus: () => call<ScannerEvent | null>('scanner_status'),
   preferences: () => call<Preferences>('preferences'),
   savePreferences: (preferences: Preferences) =>
     call<Preferences>('save_preferences', { preferences }),

@@ -82,20 +82,24 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
     assert_eq!(
         day.pickups
             .iter()
-            .map(|b| b.booking.asset_id)
+            .map(|b| b.rental.booking.asset_id)
             .collect::<Vec<_>>(),
         [cars[1]]
     );
     assert_eq!(
         day.overdue
             .iter()
-            .map(|b| b.booking.asset_id)
+            .map(|b| b.rental.booking.asset_id)
             .collect::<Vec<_>>(),
         [cars[0]]
     );
     assert!(day.returns.is_empty());
     let plate_out = app.api().asset(cars[0]).await?.plate_or_serial;
-    assert_eq!(day.overdue[0].plate.as_deref(), Some(plate_out.as_str()), "staff see the plate");
+    assert_eq!(
+        day.overdue[0].plate.as_deref(),
+        Some(plate_out.as_str()),
+        "staff see the plate"
+    );
     let plate = app.api().asset(cars[1]).await?.plate_or_serial;
     let (asset, coming) = desk.find_plate(&plate.replace(' ', "").to_lowercase())?;
     assert_eq!((asset.id, coming.len()), (cars[1], 1));

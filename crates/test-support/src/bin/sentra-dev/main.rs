@@ -1,8 +1,11 @@
 //! `sentra-dev`: the development stack behind `make run`.
 //!
 //! Starts a project-local Postgres and Redis under `.dev/` (created on first run, reused after),
-//! loads the demo data, runs the server, and opens the desktop app when a display is available.
-//! Ctrl-C stops everything in reverse order.
+//! loads the demo data, runs the server, and opens the desktop app when a display is available,
+//! with a virtual scanner and a PDF printer for the counter demo (`counter_demo`). Ctrl-C stops
+//! everything in reverse order.
+
+mod counter_demo;
 
 use std::{
     os::unix::process::CommandExt,
@@ -43,6 +46,37 @@ fn main() -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(&settings))
+}
+
+/// Opens the desktop app on the counter demo's data when there is a display; else says how.
+fn open_desktop(
+    s: &Settings,
+    server_url: &str,
+    demo: &counter_demo::CounterDemo,
+) -> anyhow::Result<Option<Child>> {
+    let data_dir = demo.data_dir.display().to_string();
+    let mut desktop = None;
+    let desktop_bin = s.bin_dir.join("sentra-desktop");
+    if std::env::var_os("DISPLAY").is_some() && desktop_bin.exists() {
+        println!("▶ Desktop app (window opening)");
+        desktop = Some(
+            Command::new(&desktop_bin)
+                .args(["--server-url", server_url, "--data-dir", &data_dir])
+                .spawn()?,
+        );
+        demo.print();
+    } else if desktop_bin.exists() {
+        println!(
+            "  No display: open the desktop app on a machine with one:\n    {} --server-url {server_url} --data-dir {data_dir}",
+            desktop_bin.display()
+        );
+        demo.print();
+    } else {
+        println!(
+            "  No display, so the desktop app was not built. With a display: DISPLAY=:0 make run"
+        );
+    }
+    Ok(desktop)
 }
 
 async fn run(s: &Settings) -> anyhow::Result<()> {
@@ -106,25 +140,13 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
     let mut server = Command::new(&server_bin).arg("serve").envs(envs).spawn()?;
     wait_ready(&server_url, &mut server).await?;
 
-    let mut desktop = None;
-    let desktop_bin = s.bin_dir.join("sentra-desktop");
-    if std::env::var_os("DISPLAY").is_some() && desktop_bin.exists() {
-        println!("▶ Desktop app (window opening)");
-        desktop = Some(
-            Command::new(&desktop_bin)
-                .args(["--server-url", &server_url])
-                .spawn()?,
-        );
-    } else if desktop_bin.exists() {
-        println!(
-            "  No display: open the desktop app on a machine with one:\n    {} --server-url {server_url}",
-            desktop_bin.display()
-        );
-    } else {
-        println!(
-            "  No display, so the desktop app was not built. With a display: DISPLAY=:0 make run"
-        );
-    }
+    let demo = counter_demo::prepare(
+        &s.root,
+        &pg.url("sentra"),
+        &dev_secret(&s.root, "label-secret", Encoding::Hex)?,
+    )
+    .await?;
+    let mut desktop = open_desktop(s, &server_url, &demo)?;
     println!(
         "\n✔ SentraRental is running.\n  API docs:  {server_url}/docs\n  Readiness: {server_url}/readyz\n  Press Ctrl-C to stop everything.\n"
     );
@@ -136,6 +158,7 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
     for child in desktop.iter_mut().chain(std::iter::once(&mut server)) {
         terminate(child);
     }
+    drop(demo);
     terminate(&mut redis);
     pg.stop();
     println!(
