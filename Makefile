@@ -6,12 +6,14 @@ SHELL := /bin/bash
 CARGO ?= cargo
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json -type f 2>/dev/null)
 
-.PHONY: run test bench setup ui build lint fmt clean-dev help
+.PHONY: run test bench bench-desktop bundle setup ui build lint fmt clean-dev help
 
 help:
 	@echo "make run    start Postgres + Redis (.dev/), demo data, server, and the desktop app if a display exists"
 	@echo "make test   run every test (Rust workspace with real services, desktop window under Xvfb, ui)"
 	@echo "make bench  booking engine benchmark (SentraRental vs two Postgres-only designs), then search and booking by SKU over HTTP; see BENCHMARKS.md"
+	@echo "make bench-desktop  the desktop app under Xvfb: cold start, memory, scan to screen, label render"
+	@echo "make bundle the desktop app as a .deb (target/release/bundle/deb/)"
 	@echo "make lint   rustfmt check and clippy with warnings as errors"
 
 setup: ui/node_modules/.package-lock.json
@@ -41,6 +43,16 @@ test: setup ui
 bench: setup
 	$(CARGO) bench -p sentra-server --bench booking
 	$(CARGO) bench -p sentra-server --bench search
+
+# The desktop app measured under Xvfb (release build), each figure beside its baseline.
+bench-desktop: setup ui
+	$(CARGO) bench -p sentra-desktop --bench desktop
+
+# A .deb of the desktop app (release build, with the ui). AppImage and MSI/DMG installers need
+# downloads this machine cannot make (see README).
+bundle: setup ui
+	ui/node_modules/.bin/tauri build --bundles deb
+	@ls -l target/release/bundle/deb/*.deb
 
 lint: setup ui
 	$(CARGO) fmt --all -- --check

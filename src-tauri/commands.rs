@@ -15,7 +15,7 @@ use sentra_client_core::{
     scanner::{self, PortChoice},
     store::CounterDay,
 };
-use sentra_protocol::{Asset, SkuCalendar, SyncBooking};
+use sentra_protocol::{Asset, SkuCalendar, SyncBooking, WaitlistQueue};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use uuid::Uuid;
@@ -138,6 +138,12 @@ pub async fn sku_calendar(
     month: String,
 ) -> Answer<SkuCalendar> {
     Ok(counter(&state)?.sku_calendar(&sku, &month).await?)
+}
+
+/// A SKU's open waitlist at this branch. Needs the server.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sku_waitlist(state: State<'_, AppState>, sku: String) -> Answer<WaitlistQueue> {
+    Ok(counter(&state)?.sku_waitlist(&sku).await?)
 }
 
 /// Prints an asset's label on the chosen printer, reporting the job's status as `print` events.

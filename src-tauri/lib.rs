@@ -80,6 +80,7 @@ pub fn build_app<R: tauri::Runtime>(
             commands::scan_text,
             commands::sync_now,
             commands::sku_calendar,
+            commands::sku_waitlist,
             commands::print_label,
             commands::save_label,
             commands::printers,

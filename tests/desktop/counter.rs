@@ -5,17 +5,16 @@
 //! Screenshots of each step are kept in `target/tmp/screenshots/`.
 
 use std::{
-    io::Write,
-    path::Path,
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 use sentra_domain::label::{self, LabelKind};
-use sentra_test_support::{CupsServer, KillOnDrop, SecretService, spawn_tied};
+use sentra_test_support::{CupsServer, SecretService};
 use uuid::Uuid;
 
 use crate::{
+    pty::PtyScanner,
     server,
     webdriver::{Display, Driver},
     window::screenshot,
@@ -24,50 +23,6 @@ use crate::{
 const APP: &str = env!("CARGO_BIN_EXE_sentra-desktop");
 /// The label secret the desktop tests' server signs with (see `server.rs`).
 const LABEL_SECRET: &[u8] = b"desktop-label-secret-0123456789-abcdef";
-
-/// A scanner on a pseudo-terminal pair: the app reads `<dir>/scanner`, the test writes the
-/// other end.
-struct PtyScanner {
-    device: std::fs::File,
-    _socat: KillOnDrop,
-}
-
-impl PtyScanner {
-    fn start(dir: &Path) -> anyhow::Result<Self> {
-        let (app, device) = (dir.join("scanner"), dir.join("device"));
-        let mut command = Command::new("socat");
-        command
-            .arg(format!("pty,raw,echo=0,link={}", app.display()))
-            .arg(format!("pty,raw,echo=0,link={}", device.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let socat = KillOnDrop(spawn_tied(command)?);
-        let started = Instant::now();
-        while !(app.exists() && device.exists()) {
-            anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(10),
-                "socat made no ptys"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let device = std::fs::OpenOptions::new().write(true).open(&device)?;
-        Ok(Self {
-            device,
-            _socat: socat,
-        })
-    }
-
-    /// What a scanner sends for one code: the code in two pieces, then CR LF.
-    fn scan(&mut self, code: &str) -> anyhow::Result<()> {
-        let (a, b) = code.split_at(code.len() / 2);
-        self.device.write_all(a.as_bytes())?;
-        self.device.flush()?;
-        self.device.write_all(format!("{b}\r\n").as_bytes())?;
-        self.device.flush()?;
-        Ok(())
-    }
-}
 
 /// A confirmed booking of `plate` starting today (Jakarta), for the first demo customer.
 async fn booking_today(server: &server::RunningServer, plate: &str) -> anyhow::Result<Uuid> {
@@ -180,6 +135,13 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
     driver
         .wait_for_text("[data-testid=pickups]", |t| t.contains("B 1235 XYZ"))
         .await?;
+    assert_eq!(
+        driver
+            .execute("return document.documentElement.lang")
+            .await?,
+        "id",
+        "Bahasa Indonesia by default"
+    );
     screenshot(&display, "counter-2-today");
 
     // 2. A customer shows the booking QR; the serial scanner reads it.

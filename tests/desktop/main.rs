@@ -3,6 +3,7 @@
 
 mod commands;
 mod counter;
+mod pty;
 mod server;
 mod webdriver;
 mod window;

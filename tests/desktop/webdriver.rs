@@ -209,6 +209,17 @@ impl Driver {
         bail!("{css}: no such element")
     }
 
+    /// Runs `script` in the page and returns its value.
+    pub(crate) async fn execute(&self, script: &str) -> anyhow::Result<Value> {
+        let session = self.session.as_deref().context("no session")?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/session/{session}/execute/sync"),
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     /// Clicks the element matching `css`.
     pub(crate) async fn click(&self, css: &str) -> anyhow::Result<()> {
         let session = self.session.as_deref().context("no session")?;

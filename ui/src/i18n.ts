@@ -140,6 +140,9 @@ const id = {
   calendarMonth: 'Bulan',
   calendarShow: 'Tampilkan',
   calendarFree: 'tersedia',
+  waitlistTitle: 'Daftar tunggu',
+  waitlistPlace: 'antrean ke-{n}',
+  waitlistOffered: 'sedang ditawari unit',
 
   settingsTitle: 'Pengaturan',
   settingsServer: 'Alamat server (berlaku setelah aplikasi dibuka ulang)',
@@ -288,6 +291,9 @@ const en: Messages = {
   calendarMonth: 'Month',
   calendarShow: 'Show',
   calendarFree: 'free',
+  waitlistTitle: 'Waitlist',
+  waitlistPlace: 'place {n}',
+  waitlistOffered: 'offered a unit',
 
   settingsTitle: 'Settings',
   settingsServer: 'Server address (applies after the app is reopened)',

@@ -6,7 +6,7 @@ use sentra_domain::Uuid;
 use sentra_protocol::{
     Availability, Booking, BookingList, BookingListQuery, CalendarQuery, ConfirmBookingRequest,
     CreateBookingRequest, FreeUnitPage, JoinWaitlistRequest, SearchQuery, SkuCalendar, UnitsQuery,
-    WaitlistEntry,
+    WaitlistEntry, WaitlistQueue, WaitlistQueueQuery,
 };
 
 use crate::{ApiClient, ApiError, endpoints};
@@ -99,6 +99,16 @@ impl ApiClient {
             entry,
             created: status == StatusCode::CREATED,
         })
+    }
+
+    /// `GET /api/v1/skus/{code}/waitlist`: the SKU's open queue (staff who run it).
+    pub async fn sku_waitlist(
+        &self,
+        sku: &str,
+        query: &WaitlistQueueQuery,
+    ) -> Result<WaitlistQueue, ApiError> {
+        let request = self.request(endpoints::SKU_WAITLIST, &[sku])?.query(query);
+        self.json(request, &[StatusCode::OK]).await
     }
 
     /// `GET /api/v1/waitlist/{id}`.

@@ -78,6 +78,7 @@ endpoints! {
     CONFIRM_BOOKING = Post "/api/v1/bookings/{id}/confirm";
 
     JOIN_WAITLIST = Post "/api/v1/waitlist";
+    SKU_WAITLIST = Get "/api/v1/skus/{code}/waitlist";
     WAITLIST_ENTRY = Get "/api/v1/waitlist/{id}";
     LEAVE_WAITLIST = Delete "/api/v1/waitlist/{id}";
 

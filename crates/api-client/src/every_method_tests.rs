@@ -119,6 +119,9 @@ async fn the_methods_call_every_listed_operation_once() {
         .confirm_booking(id, &ConfirmBookingRequest::default())
         .await;
     let _ = api.join_waitlist(&JoinWaitlistRequest::default()).await;
+    let _ = api
+        .sku_waitlist(CODE, &sentra_protocol::WaitlistQueueQuery::default())
+        .await;
     let _ = api.waitlist_entry(id).await;
     let _ = api.leave_waitlist(id).await;
     let _ = api.branches().await;

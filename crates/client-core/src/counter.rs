@@ -301,6 +301,19 @@ impl Counter {
         Ok(api.sku_calendar(sku, &query).await?)
     }
 
+    /// A SKU's open waitlist at this branch, in queue order. Needs the server.
+    pub async fn sku_waitlist(
+        &self,
+        sku: &str,
+    ) -> Result<sentra_protocol::WaitlistQueue, CoreError> {
+        let branch = self.with_reader(|branch, _| Ok(branch.code.clone()))?.1;
+        let api = self.signed_api().await?;
+        let query = sentra_protocol::WaitlistQueueQuery {
+            branch: Some(branch),
+        };
+        Ok(api.sku_waitlist(sku, &query).await?)
+    }
+
     /// Records an odometer reading offline (queued for the server).
     pub async fn record_odometer(&self, asset: Uuid, km: i32) -> Result<(), CoreError> {
         let mut guard = self.copy.lock().await;

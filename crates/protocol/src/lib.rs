@@ -60,7 +60,7 @@ pub use sync::{
     PushOperation, PushOutcome, PushRequest, PushResponse, PushResult, RegisterDeviceRequest,
     SyncBooking, SyncChange, SyncEntity, SyncPage, SyncPullQuery,
 };
-pub use waitlist::{JoinWaitlistRequest, WaitlistEntry};
+pub use waitlist::{JoinWaitlistRequest, WaitlistEntry, WaitlistQueue, WaitlistQueueQuery};
 
 /// Version of the HTTP API contract. Raised only for breaking changes; the URL prefix follows it.
 pub const API_VERSION: u32 = 1;

@@ -36,3 +36,21 @@ pub struct WaitlistEntry {
     /// The booking held for you while `OFFERED`.
     pub offer_booking_id: Option<Uuid>,
 }
+
+/// `GET /api/v1/skus/{code}/waitlist`: a SKU's open queue (waiting and offered entries) in
+/// order: pickup day, then membership tier and joining time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitlistQueue {
+    pub sku: String,
+    pub items: Vec<WaitlistEntry>,
+}
+
+/// Query of `GET /api/v1/skus/{code}/waitlist`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct WaitlistQueueQuery {
+    /// Branch code; without it, every queue the caller runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}

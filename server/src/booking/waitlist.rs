@@ -150,6 +150,40 @@ pub async fn get(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Entry>> {
     .await
 }
 
+/// An open entry in its queue, with its 1-based place among the waiting entries of its pickup
+/// day (`None` once offered).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Queued {
+    #[sqlx(flatten)]
+    pub entry: Entry,
+    pub position: Option<i64>,
+}
+
+/// The open entries (waiting, offered) of `sku_code`, in queue order: pickup day, then tier and
+/// joining time. `branches` limits them to those queues (HQ passes `None`: every queue, also
+/// those for any branch). Positions count every waiting entry of the day, as
+/// [`position`] does.
+#[tracing::instrument(name = "waitlist.queue", skip_all, fields(sku = %sku_code))]
+pub async fn queue(
+    db: &PgPool,
+    sku_code: &str,
+    branches: Option<&[Uuid]>,
+) -> sqlx::Result<Vec<Queued>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM (\
+           SELECT {ENTRY_COLUMNS}, CASE WHEN w.status = 'WAITING' THEN row_number() OVER (\
+               PARTITION BY lower(w.period), w.status ORDER BY w.priority, w.id) END AS position \
+           FROM waitlist w JOIN skus s ON s.id = w.sku_id \
+           WHERE s.code = $1 AND w.status IN ('WAITING', 'OFFERED')) q \
+         WHERE $2::uuid[] IS NULL OR q.branch_id = ANY($2) \
+         ORDER BY q.start_date, q.status DESC, q.priority, q.id LIMIT 500"
+    )))
+    .bind(sku_code)
+    .bind(branches)
+    .fetch_all(db)
+    .await
+}
+
 /// Leaves the waitlist. An unpaid offer is cancelled with it, in the same transaction; a paid
 /// one is never touched (its entry is FULFILLED, which cannot be left).
 #[tracing::instrument(name = "waitlist.leave", skip_all, fields(entry = %id))]

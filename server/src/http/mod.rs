@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/availability", get(availability::search))
         .route("/api/v1/availability/units", get(availability::units))
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
+        .route("/api/v1/skus/{code}/waitlist", get(waitlist::queue))
         .route("/api/v1/customers", post(customers::register))
         .route(
             "/api/v1/customers/me",

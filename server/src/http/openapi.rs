@@ -24,7 +24,7 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, syn
     paths(
         health::healthz, health::readyz, health::version, health::metrics,
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
-        waitlist::join, waitlist::get_one, waitlist::leave,
+        waitlist::join, waitlist::get_one, waitlist::leave, waitlist::queue,
         availability::search, availability::units, availability::calendar,
         customers::register, customers::me, customers::update_me, customers::my_bookings,
         inventory::list_branches, inventory::create_branch, inventory::list_skus, inventory::create_sku,
@@ -55,7 +55,7 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, syn
         sentra_protocol::RefreshRequest, sentra_protocol::ChangePasswordRequest, sentra_protocol::Me,
         sentra_protocol::TokenResponse, sentra_protocol::Availability, sentra_protocol::FreeAsset, sentra_protocol::FreeUnitPage,
         sentra_protocol::BranchAvailability, sentra_protocol::PriceQuote, sentra_protocol::Location, sentra_protocol::SkuCalendar,
-        sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
+        sentra_protocol::CalendarDay, sentra_protocol::DayState, JoinWaitlistRequest, WaitlistEntry, sentra_protocol::WaitlistQueue, Booking, BookingList, ConfirmBookingRequest, CreateBookingRequest, Health, Readiness, ReadinessCheck, VersionInfo, Problem, FieldError, ErrorCode)),
     tags(
         (name = "operations", description = "Health, readiness, version and metrics"),
         (name = "bookings", description = "Booking engine: no double booking, ever"),

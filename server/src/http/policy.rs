@@ -134,6 +134,7 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/waitlist", Access::Authenticated),
     ("GET", "/api/v1/waitlist/{id}", Access::Authenticated),
+    ("GET", "/api/v1/skus/{code}/waitlist", Access::Roles(ADMINS)),
     ("DELETE", "/api/v1/waitlist/{id}", Access::Authenticated),
     // The branch desktops' sync API: devices are their branch admins' to register, HQ's to
     // revoke; any staff member pulls on a registered device of their branch.

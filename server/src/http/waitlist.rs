@@ -1,13 +1,16 @@
-//! Waitlist endpoints: join (idempotent), see your position, leave.
+//! Waitlist endpoints: join (idempotent), see your position, leave, and a SKU's queue for the
+//! staff who run it.
 
 use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
 };
-use sentra_protocol::{FieldError, JoinWaitlistRequest, Problem, WaitlistEntry};
+use sentra_protocol::{
+    FieldError, JoinWaitlistRequest, Problem, WaitlistEntry, WaitlistQueue, WaitlistQueueQuery,
+};
 
-use super::extract::{ApiJson, path_id};
+use super::extract::{ApiJson, ApiQuery, path_id};
 use crate::{
     auth::{Principal, Role, SubjectKind},
     booking::waitlist::{self, Entry, JoinError},
@@ -143,4 +146,54 @@ pub async fn leave(
             .ok_or_else(|| AppError::not_found("Waitlist entry"))?,
     };
     Ok(Json(to_dto(&state, entry).await?))
+}
+
+/// A SKU's open queue: waiting and offered entries in order, with each waiting entry's place.
+/// Branch admins see their branches' queues; HQ sees every queue (also those for any branch).
+#[utoipa::path(get, path = "/api/v1/skus/{code}/waitlist", tag = "waitlist",
+    params(("code" = String, Path, description = "SKU code"), WaitlistQueueQuery),
+    responses((status = 200, body = WaitlistQueue), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+#[tracing::instrument(name = "http.waitlist.queue", skip_all, fields(sku = %code))]
+pub async fn queue(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    ApiQuery(query): ApiQuery<WaitlistQueueQuery>,
+) -> Result<Json<WaitlistQueue>, AppError> {
+    if catalogue::sku_id(&state.db, &code).await?.is_none() {
+        return Err(AppError::not_found("SKU"));
+    }
+    let branches = match query.branch.as_deref() {
+        Some(branch_code) => {
+            let branch = catalogue::branch_id(&state.db, branch_code)
+                .await?
+                .filter(|b| principal.can_access_branch(*b))
+                .ok_or_else(|| {
+                    AppError::validation(vec![FieldError::new(
+                        "branch",
+                        "no such branch among those you work at",
+                    )])
+                })?;
+            Some(vec![branch])
+        }
+        None if principal.role == Role::HqAdmin => None,
+        None => Some(principal.branches.clone()),
+    };
+    let items = waitlist::queue(&state.db, &code, branches.as_deref())
+        .await?
+        .into_iter()
+        .map(|queued| WaitlistEntry {
+            id: queued.entry.id,
+            sku: queued.entry.sku_code,
+            branch_id: queued.entry.branch_id,
+            customer_id: queued.entry.customer_id,
+            start: queued.entry.start_date,
+            end: queued.entry.end_date,
+            status: queued.entry.status,
+            position: queued.position.and_then(|p| u64::try_from(p).ok()),
+            offer_booking_id: queued.entry.offer_booking_id,
+        })
+        .collect();
+    Ok(Json(WaitlistQueue { sku: code, items }))
 }

@@ -15,6 +15,7 @@ mod booking {
     mod search;
     mod storm;
     mod waitlist_faults;
+    mod waitlist_queue;
 }
 mod config;
 mod customers;

@@ -1,12 +1,17 @@
 import { useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { useMessages } from '../i18n-context';
-import { counterApi, type SkuCalendar } from './api';
+import { fill } from '../i18n';
+import { counterApi, type SkuCalendar, type WaitlistQueue } from './api';
 import { ErrorLine } from './ErrorLine';
+import { period } from './format';
+import { useLang } from './useLang';
 
-/** A SKU's month at this branch: free units per day (asks the server). */
+/** A SKU's month at this branch: free units per day, and its waitlist (asks the server). */
 export function CalendarView({ month }: { month: string }) {
   const t = useMessages();
+  const lang = useLang();
+  const [queue, setQueue] = useState<WaitlistQueue | null>(null);
   const [sku, setSku] = useState('AVANZA-13G-AT');
   const [chosenMonth, setMonth] = useState(month);
   const [calendar, setCalendar] = useState<SkuCalendar | null>(null);
@@ -15,10 +20,17 @@ export function CalendarView({ month }: { month: string }) {
   const show = async (e: Event) => {
     e.preventDefault();
     setError(null);
+    const code = sku.trim().toUpperCase();
     try {
-      setCalendar(await counterApi.skuCalendar(sku.trim().toUpperCase(), chosenMonth));
+      const [days, waiting] = await Promise.all([
+        counterApi.skuCalendar(code, chosenMonth),
+        counterApi.skuWaitlist(code),
+      ]);
+      setCalendar(days);
+      setQueue(waiting);
     } catch (err) {
       setCalendar(null);
+      setQueue(null);
       setError(toCommandError(err));
     }
   };
@@ -56,6 +68,26 @@ export function CalendarView({ month }: { month: string }) {
             </li>
           ))}
         </ol>
+      )}
+      {queue && (
+        <div data-testid="waitlist">
+          <h3>{t.waitlistTitle}</h3>
+          {queue.items.length === 0 ? (
+            <p class="muted">{t.noneToday}</p>
+          ) : (
+            <ol class="waitlist">
+              {queue.items.map((w) => (
+                <li key={w.id} data-testid="waitlist-row">
+                  {period(w.start, w.end, lang)} —{' '}
+                  {w.status === 'OFFERED'
+                    ? t.waitlistOffered
+                    : fill(t.waitlistPlace, { n: w.position ?? '?' })}{' '}
+                  <code class="muted">{w.customer_id.slice(-8)}</code>
+                </li>
+              ))}
+            </ol>
+          )}
+        </div>
       )}
     </section>
   );

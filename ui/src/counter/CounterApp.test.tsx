@@ -288,6 +288,38 @@ describe('the counter', () => {
     });
   });
 
+  it('shows a SKU\'s month and its waitlist in queue order', async () => {
+    backend(SIGNED_IN, {
+      sku_calendar: {
+        sku: 'AVANZA-13G-AT',
+        month: '2026-12',
+        branch: 'JKT01',
+        days: [{ date: '2026-12-24', free_units: 0, total_units: 5, state: 'sold_out' }],
+      },
+      sku_waitlist: {
+        sku: 'AVANZA-13G-AT',
+        items: [
+          { id: 'w1', sku: 'AVANZA-13G-AT', branch_id: 'b1', customer_id: 'c-000000000001', start: '2026-12-24',
+            end: '2026-12-27', status: 'OFFERED', position: null, offer_booking_id: 'bk' },
+          { id: 'w2', sku: 'AVANZA-13G-AT', branch_id: 'b1', customer_id: 'c-000000000002', start: '2026-12-24',
+            end: '2026-12-27', status: 'WAITING', position: 1, offer_booking_id: null },
+        ],
+      },
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await waitFor(() => byTestId('tab-calendar'));
+    (byTestId('tab-calendar') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('calendar-show'));
+    (byTestId('calendar-show') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('waitlist-row'));
+    expect(textOf(container, 'day-2026-12-24')).toContain('0/5');
+    const rows = container.querySelectorAll('[data-testid="waitlist-row"]');
+    expect(rows[0]!.textContent).toContain('sedang ditawari unit');
+    expect(rows[1]!.textContent).toContain('antrean ke-1');
+    expect(called('sku_waitlist')[0]!.args).toMatchObject({ sku: 'AVANZA-13G-AT' });
+  });
+
   it('switches the counter to English', async () => {
     backend(SIGNED_IN);
     app = mount(<App />);

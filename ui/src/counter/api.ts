@@ -105,6 +105,23 @@ export interface SkuCalendar {
   days: CalendarDay[];
 }
 
+export interface WaitlistEntry {
+  id: string;
+  sku: string;
+  branch_id: string | null;
+  customer_id: string;
+  start: string;
+  end: string;
+  status: 'WAITING' | 'OFFERED' | string;
+  position: number | null;
+  offer_booking_id: string | null;
+}
+
+export interface WaitlistQueue {
+  sku: string;
+  items: WaitlistEntry[];
+}
+
 export type LineEnding = 'auto' | 'cr' | 'lf' | 'crlf';
 
 export interface ScannerSettings {
@@ -182,6 +199,7 @@ export const counterApi = {
   scanText: (text: string) => call<Opened>('scan_text', { text }),
   syncNow: () => call<void>('sync_now'),
   skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
+  skuWaitlist: (sku: string) => call<WaitlistQueue>('sku_waitlist', { sku }),
   printLabel: (asset_id: string) => call<Printed>('print_label', { asset_id }),
   saveLabel: (asset_id: string, path: string) => call<void>('save_label', { asset_id, path }),
   printers: () => call<PrinterInfo[]>('printers'),
