@@ -63,7 +63,12 @@ pub async fn server_status(state: State<'_, AppState>) -> Answer<ServerStatus> {
 
 /// Who is signed in, the branch, pending changes, keychain trouble.
 #[tauri::command]
-pub async fn app_state(state: State<'_, AppState>) -> Answer<CounterState> {
+pub async fn app_state<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Answer<CounterState> {
+    // The start-up resume first (the keychain and the server each answer or time out).
+    state.ensure_started(&app).await;
     Ok(counter(&state)?.state().await?)
 }
 

@@ -29,6 +29,10 @@ pub struct AppState {
     pub counter: Result<Arc<Counter>, CoreError>,
     /// Sync loop and scanner.
     pub background: Background,
+    /// The start-up resume (kept session, branch copy), run once by whoever needs it first: the
+    /// setup hook or the UI's first `app_state`, so the UI never shows a login the keychain
+    /// would have spared.
+    started: tokio::sync::OnceCell<()>,
 }
 
 impl AppState {
@@ -47,7 +51,25 @@ impl AppState {
             client,
             counter,
             background: Background::default(),
+            started: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Resumes the kept session and opens the branch's copy, once; then syncs in the background
+    /// when someone is signed in (or working offline).
+    pub async fn ensure_started<R: tauri::Runtime>(&self, app: &tauri::AppHandle<R>) {
+        self.started
+            .get_or_init(|| async {
+                let Ok(counter) = self.counter.clone() else {
+                    return;
+                };
+                if let Ok(resumed) = counter.start().await
+                    && (resumed.signed_in.is_some() || resumed.offline_session)
+                {
+                    self.background.start_sync(app.clone(), counter);
+                }
+            })
+            .await;
     }
 }
 
@@ -99,12 +121,7 @@ pub fn build_app<R: tauri::Runtime>(
                     eprintln!("sentra-desktop: the scanner could not start: {err}");
                 }
                 tauri::async_runtime::spawn(async move {
-                    let state = handle.state::<AppState>();
-                    if let Ok(resumed) = counter.start().await
-                        && (resumed.signed_in.is_some() || resumed.offline_session)
-                    {
-                        state.background.start_sync(handle.clone(), counter);
-                    }
+                    handle.state::<AppState>().ensure_started(&handle).await;
                 });
             }
             Ok(())
