@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use sentra_client_core::{
     counter::{Counter, scan_error},
-    scanner::{ScanEvent, ScannerSettings, SerialScanner, SystemPorts},
+    scanner::{ScanEvent, ScanTarget, ScannerSettings, SerialScanner, SystemPorts},
     sync_loop::{self, Backoff, SyncEvent},
 };
 use tauri::{AppHandle, Emitter, Runtime};
@@ -152,10 +152,20 @@ pub fn on_scanner_event<R: Runtime>(app: &AppHandle<R>, counter: &Arc<Counter>, 
             let app = app.clone();
             let counter = Arc::clone(counter);
             tauri::async_runtime::spawn(async move {
-                let _ = match counter.open(&target).await {
-                    Ok(opened) => app.emit(events::OPENED, opened),
-                    Err(err) => app.emit(events::SCAN_ERROR, CommandError::from(err)),
-                };
+                match counter.open(&target).await {
+                    Ok(opened) => {
+                        let from_copy = opened.is_offline();
+                        let _ = app.emit(events::OPENED, opened);
+                        // The copy cannot check a code's signature: the server does, when it
+                        // answers, and its answer replaces (or refuses) what is on screen.
+                        if from_copy {
+                            confirm(&app, &counter, &target).await;
+                        }
+                    }
+                    Err(err) => {
+                        let _ = app.emit(events::SCAN_ERROR, CommandError::from(err));
+                    }
+                }
             });
         }
         ScanEvent::Scan(Err(problem)) => {
@@ -165,6 +175,28 @@ pub fn on_scanner_event<R: Runtime>(app: &AppHandle<R>, counter: &Arc<Counter>, 
             let _ = app.emit(events::SCANNER, other);
         }
     }
+}
+
+/// Asks the server about a scan already shown from the copy. Unreachable: the copy's answer
+/// stands (offline). Refused (a forged or replaced code): the refusal replaces the screen.
+async fn confirm<R: Runtime>(app: &AppHandle<R>, counter: &Counter, target: &ScanTarget) {
+    match counter.confirm_scan(target).await {
+        Ok(opened) => {
+            let _ = app.emit(events::OPENED, opened);
+        }
+        Err(err) if is_offline(&err) => {}
+        Err(err) => {
+            let _ = app.emit(events::SCAN_ERROR, CommandError::from(err));
+        }
+    }
+}
+
+/// Failures that mean "no server now", not "the server says no".
+pub fn is_offline(err: &sentra_client_core::CoreError) -> bool {
+    matches!(
+        err.code.as_str(),
+        "server_unreachable" | "server_error" | "not_signed_in" | "session_ended"
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -129,6 +129,14 @@ pub async fn scan_text(state: State<'_, AppState>, text: String) -> Answer<Opene
     Ok(counter(&state)?.scan(&text).await?)
 }
 
+/// The server's answer to a scan already shown from the copy: the code's signature and the
+/// label's version checked. `server_unreachable` means the copy's answer stands.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn confirm_scan(state: State<'_, AppState>, text: String) -> Answer<Opened> {
+    let target = scanner::decode(&text).map_err(sentra_client_core::counter::scan_error)?;
+    Ok(counter(&state)?.confirm_scan(&target).await?)
+}
+
 /// Runs a sync round now.
 #[tauri::command]
 pub fn sync_now(state: State<'_, AppState>) {

@@ -100,6 +100,7 @@ pub fn build_app<R: tauri::Runtime>(
             commands::counter_day,
             commands::find_plate,
             commands::scan_text,
+            commands::confirm_scan,
             commands::sync_now,
             commands::sku_calendar,
             commands::sku_waitlist,

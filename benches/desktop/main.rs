@@ -312,7 +312,9 @@ async fn time_start(
 const OBSERVER: &str = "window.__opened = {};
 new MutationObserver(() => {
   const id = document.querySelector('[data-testid=booking-id]');
-  if (id && !window.__opened[id.textContent]) window.__opened[id.textContent] = Date.now();
+  const from = document.querySelector('[data-testid=booking-source]');
+  if (id && from && !window.__opened[id.textContent])
+    window.__opened[id.textContent] = {at: Date.now(), from: from.textContent};
 }).observe(document.body, {subtree: true, childList: true, characterData: true});";
 
 /// Writes the booking's code on the scanner line; milliseconds until the page showed it.
@@ -328,13 +330,12 @@ async fn time_scan(
     scanner.scan(&code)?;
     let started = Instant::now();
     loop {
-        let at = driver
-            .execute(&format!("return window.__opened['{shown}'] || 0"))
+        let seen = driver
+            .execute(&format!("return window.__opened['{shown}'] || null"))
             .await?;
-        if let Some(at) = at.as_u64().filter(|at| *at > 0) {
-            let from = driver
-                .wait_for_text("[data-testid=booking-source]", |_| true)
-                .await?;
+        if let Some(at) = seen["at"].as_u64() {
+            // What the first screen of this scan said it came from.
+            let from = seen["from"].as_str().unwrap_or_default();
             anyhow::ensure!(
                 from.starts_with(source),
                 "{booking}: {from:?}, expected {source:?}"

@@ -251,10 +251,29 @@ impl Counter {
         }
     }
 
-    /// Asks the server what a code names (checks its signature and the label version).
+    /// Asks the server what a code names (checks its signature and the label version). The
+    /// server's booking comes without the customer's counter fields: the copy's are kept.
     pub async fn confirm_scan(&self, target: &ScanTarget) -> Result<Opened, CoreError> {
         let api = self.signed_api().await?;
-        lookup::open_online(&api, target).await
+        match lookup::open_online(&api, target).await? {
+            Opened::Booking {
+                booking,
+                customer: None,
+                offline,
+            } => {
+                let customer = self
+                    .with_reader(|_, store| store.booking(booking.id))
+                    .ok()
+                    .and_then(|(_, found)| found)
+                    .and_then(|found| found.customer);
+                Ok(Opened::Booking {
+                    booking,
+                    customer,
+                    offline,
+                })
+            }
+            other => Ok(other),
+        }
     }
 
     /// One sync round for the branch (registering this PC first if it has no device token).

@@ -32,6 +32,16 @@ pub enum Opened {
     },
 }
 
+impl Opened {
+    /// Whether this answer came from the offline copy (not yet checked by the server).
+    pub fn is_offline(&self) -> bool {
+        match self {
+            Opened::Booking { offline, .. } | Opened::Asset { offline, .. } => *offline,
+            Opened::Verify { .. } => false,
+        }
+    }
+}
+
 /// Looks the scan up in the offline copy.
 pub fn open_offline(store: &Store, target: &ScanTarget) -> Result<Opened, CoreError> {
     match target {

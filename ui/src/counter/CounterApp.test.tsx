@@ -75,6 +75,7 @@ function backend(start: CounterState, overrides: Record<string, unknown> = {}) {
     find_plate: { asset: ASSET, bookings: [] },
     print_label: { job_id: 7, status: 'completed' },
     sync_now: null,
+    confirm_scan: { screen: 'asset', asset: ASSET, offline: false } satisfies Opened,
     scanner_status: { event: 'connected', port: '/dev/ttyACM0' },
     preferences: PREFS,
     serial_ports: [{ path: '/dev/ttyACM0', description: 'Honeywell Xenon 1900' }],
@@ -207,6 +208,40 @@ describe('the counter', () => {
     await waitFor(() => app!.byTestId('asset-view'));
     expect(called('scan_text')[0]!.args).toMatchObject({ text: 'SR1:A:ABC:1:XYZ' });
     expect(textOf(app.container, 'asset-plate')).toBe('B 1234 XYZ');
+    // Shown from the copy at once, then checked by the server.
+    await waitFor(() => textOf(app!.container, 'asset-source') === 'Dicek oleh server');
+  });
+
+  it('refuses a typed code the server finds forged, though the copy had opened it', async () => {
+    backend(SIGNED_IN, {
+      scan_text: { screen: 'asset', asset: ASSET, offline: true } satisfies Opened,
+      confirm_scan: () => Promise.reject({ code: 'invalid_label', message: 'forged' }),
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await counterReady();
+    await type(byTestId('scan-input') as HTMLInputElement, 'SR1:A:FORGED:1:XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('scan-error'));
+    expect(textOf(container, 'scan-error')).toContain('sudah diganti');
+    expect(byTestId('asset-view')).toBeNull();
+    expect(called('confirm_scan')[0]!.args).toMatchObject({ text: 'SR1:A:FORGED:1:XYZ' });
+  });
+
+  it('keeps the copy\'s answer when the server cannot be reached', async () => {
+    backend(SIGNED_IN, {
+      scan_text: { screen: 'asset', asset: ASSET, offline: true } satisfies Opened,
+      confirm_scan: () => Promise.reject({ code: 'server_unreachable', message: 'down' }),
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await counterReady();
+    await type(byTestId('scan-input') as HTMLInputElement, 'SR1:A:OK:1:XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => called('confirm_scan').length === 1);
+    await settle();
+    expect(textOf(container, 'asset-source')).toContain('salinan luring');
+    expect(byTestId('scan-error')).toBeNull();
   });
 
   it('finds a plate typed in the scan box and prints its label', async () => {

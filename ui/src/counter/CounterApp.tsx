@@ -24,6 +24,9 @@ import { useKeyboardWedge } from './useKeyboardWedge';
 type Tab = 'today' | 'assets' | 'calendar' | 'settings' | 'server';
 type Found = { kind: 'opened'; opened: Opened } | { kind: 'plate'; found: PlateFound };
 
+/** Errors that mean "no server now": a screen from the copy then stands. */
+const OFFLINE_CODES = ['server_unreachable', 'server_error', 'not_signed_in', 'session_ended'];
+
 /** Codes start like this; anything else typed in the scan box is a plate. */
 function looksLikeCode(text: string): boolean {
   return /^(SR\d|https?:\/\/)/i.test(text.trim());
@@ -62,7 +65,18 @@ export function CounterApp({
       const value = input.trim();
       if (!value) return;
       if (looksLikeCode(value)) {
-        counterApi.scanText(value).then((opened) => show({ kind: 'opened', opened }), fail);
+        counterApi.scanText(value).then((opened) => {
+          show({ kind: 'opened', opened });
+          // From the copy: the server checks the code's signature when it answers.
+          if ('offline' in opened && opened.offline) {
+            counterApi.confirmScan(value).then(
+              (checked) => show({ kind: 'opened', opened: checked }),
+              (e) => {
+                if (!OFFLINE_CODES.includes(toCommandError(e).code)) fail(e);
+              },
+            );
+          }
+        }, fail);
       } else {
         counterApi.findPlate(value).then((f) => show({ kind: 'plate', found: f }), fail);
       }

@@ -197,6 +197,7 @@ export const counterApi = {
   counterDay: () => call<CounterDay>('counter_day'),
   findPlate: (plate: string) => call<PlateFound>('find_plate', { plate }),
   scanText: (text: string) => call<Opened>('scan_text', { text }),
+  confirmScan: (text: string) => call<Opened>('confirm_scan', { text }),
   syncNow: () => call<void>('sync_now'),
   skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
   skuWaitlist: (sku: string) => call<WaitlistQueue>('sku_waitlist', { sku }),
