@@ -2,7 +2,10 @@
 //! Arguments arrive in `snake_case`, as the Rust names are.
 
 // Tauri's command macro hands arguments over by value (`State`, `String`).
-#![allow(clippy::needless_pass_by_value)]
+#![expect(
+    clippy::needless_pass_by_value,
+    reason = "Tauri's command macro hands arguments over by value"
+)]
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -102,7 +105,7 @@ pub async fn logout(state: State<'_, AppState>) -> Answer<CounterState> {
 
 /// Today's pickups, returns and overdue rentals, from the offline copy.
 #[tauri::command]
-pub fn counter_day(state: State<'_, AppState>) -> Answer<CounterDay> {
+pub async fn counter_day(state: State<'_, AppState>) -> Answer<CounterDay> {
     Ok(counter(&state)?.counter_day()?)
 }
 
@@ -115,7 +118,7 @@ pub struct PlateFound {
 
 /// Looks an asset up by plate, from the offline copy.
 #[tauri::command(rename_all = "snake_case")]
-pub fn find_plate(state: State<'_, AppState>, plate: String) -> Answer<PlateFound> {
+pub async fn find_plate(state: State<'_, AppState>, plate: String) -> Answer<PlateFound> {
     let (asset, bookings) = counter(&state)?.find_plate(&plate)?;
     Ok(PlateFound { asset, bookings })
 }
@@ -195,8 +198,11 @@ pub fn scanner_status(state: State<'_, AppState>) -> Option<scanner::ScanEvent> 
 
 /// The serial ports of this PC, for the scanner setting.
 #[tauri::command]
-pub fn serial_ports() -> Vec<PortChoice> {
-    scanner::available_ports()
+pub async fn serial_ports() -> Vec<PortChoice> {
+    // Enumerating asks udev: off the UI thread.
+    tauri::async_runtime::spawn_blocking(scanner::available_ports)
+        .await
+        .unwrap_or_default()
 }
 
 /// The saved preferences.
@@ -205,18 +211,22 @@ pub fn preferences(state: State<'_, AppState>) -> Answer<Preferences> {
     Ok(counter(&state)?.preferences())
 }
 
-/// Saves preferences and restarts the scanner with its new settings.
+/// Saves preferences; the scanner is reopened only when its own settings changed (reopening
+/// closes the port for a moment).
 #[tauri::command(rename_all = "snake_case")]
-pub fn save_preferences<R: Runtime>(
+pub async fn save_preferences<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     preferences: Preferences,
 ) -> Answer<Preferences> {
     let counter = counter(&state)?;
+    let before = counter.preferences().scanner;
     counter.save_preferences(preferences)?;
     let saved = counter.preferences();
-    state
-        .background
-        .start_scanner(&app, &counter, saved.scanner.clone())?;
+    if saved.scanner != before {
+        state
+            .background
+            .start_scanner(&app, &counter, saved.scanner.clone())?;
+    }
     Ok(saved)
 }

@@ -3,6 +3,8 @@ import { CounterApp } from './counter/CounterApp';
 import { counterApi, type CounterState } from './counter/api';
 import { LangContext } from './counter/useLang';
 import { LoginScreen } from './counter/LoginScreen';
+import { toCommandError, type CommandError } from './api';
+import { ErrorLine } from './counter/ErrorLine';
 import { dictionaries, loadLang, saveLang, LANGS, type Lang, type Messages } from './i18n';
 import { MessagesContext } from './i18n-context';
 import { StatusPanel } from './StatusPanel';
@@ -26,6 +28,7 @@ const SIGNED_OUT: CounterState = {
 export function App() {
   const [lang, setLang] = useState<Lang>(loadLang);
   const [state, setState] = useState<CounterState | null>(null);
+  const [problem, setProblem] = useState<CommandError | null>(null);
   const t = dictionaries[lang];
 
   // Layout effect: <html lang> changes in the same commit as the texts.
@@ -35,7 +38,11 @@ export function App() {
   }, [lang, t]);
 
   useEffect(() => {
-    counterApi.appState().then(setState, () => setState(SIGNED_OUT));
+    counterApi.appState().then(setState, (e) => {
+      // The login screen, and why the app could not start as it was left.
+      setProblem(toCommandError(e));
+      setState(SIGNED_OUT);
+    });
   }, []);
 
   const choose = (next: Lang) => {
@@ -43,7 +50,14 @@ export function App() {
     saveLang(next);
   };
   const logout = useCallback(() => {
-    counterApi.logout().then(setState, () => setState(SIGNED_OUT));
+    // A logout that failed must not look done: the next start could resume this session.
+    counterApi.logout().then(
+      (next) => {
+        setProblem(null);
+        setState(next);
+      },
+      (e) => setProblem(toCommandError(e)),
+    );
   }, []);
 
   const working = state && (state.signed_in || (state.offline_session && state.branch));
@@ -92,7 +106,13 @@ export function App() {
           </div>
         </header>
         <main class="app-main">
-          {state === null ? null : working ? (
+          {problem && <ErrorLine error={problem} testId="app-problem" />}
+          {state === null ? (
+            <p class="loading" role="status" data-testid="starting">
+              <span class="spinner" aria-hidden="true" />
+              {t.starting}
+            </p>
+          ) : working ? (
             <CounterApp state={state} onState={setState} />
           ) : (
             <>

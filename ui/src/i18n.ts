@@ -60,6 +60,13 @@ const id = {
   errorSessionEnded: 'Sesi berakhir. Silakan masuk lagi.',
   errorKeychain: 'Gantungan kunci sistem tidak tersedia.',
   errorLocalStorage: 'Salinan lokal tidak dapat dipakai.',
+  errorPrintSlow: 'Printer belum selesai; pekerjaan tetap dalam antrean. Jangan cetak ulang.',
+  errorPrinterRefused: 'Printer menolak pekerjaan ini.',
+  errorScannerFailed: 'Pemindai tidak dapat dijalankan.',
+  errorNoBranch: 'Masuk ke sebuah cabang terlebih dahulu.',
+  errorNotFound: 'Tidak ditemukan.',
+  errorForbidden: 'Akun Anda tidak diizinkan melakukan ini.',
+  errorValidation: 'Isian tidak valid.',
 
   navToday: 'Hari ini',
   navAssets: 'Cari aset',
@@ -75,6 +82,7 @@ const id = {
   loginSubmit: 'Masuk',
   loginWorking: 'Sedang masuk…',
   logout: 'Keluar',
+  starting: 'Membuka salinan cabang…',
   loginSessionEnded: 'Sesi Anda telah berakhir. Silakan masuk lagi.',
   keychainMissing:
     'Gantungan kunci sistem (keychain) tidak tersedia: Anda harus masuk setiap kali aplikasi dibuka.',
@@ -211,6 +219,13 @@ const en: Messages = {
   errorSessionEnded: 'The session has ended. Please log in again.',
   errorKeychain: 'The system keychain is not available.',
   errorLocalStorage: 'The local copy cannot be used.',
+  errorPrintSlow: "The printer has not finished; the job stays queued. Don't print it again.",
+  errorPrinterRefused: 'The printer refused this job.',
+  errorScannerFailed: 'The scanner could not be started.',
+  errorNoBranch: 'Log in to a branch first.',
+  errorNotFound: 'Not found.',
+  errorForbidden: 'Your account may not do this.',
+  errorValidation: 'The input is not valid.',
 
   navToday: 'Today',
   navAssets: 'Find asset',
@@ -226,6 +241,7 @@ const en: Messages = {
   loginSubmit: 'Log in',
   loginWorking: 'Logging in…',
   logout: 'Log out',
+  starting: 'Opening the branch copy…',
   loginSessionEnded: 'Your session has ended. Please log in again.',
   keychainMissing:
     'The system keychain is not available: you will have to log in each time the app opens.',
@@ -364,6 +380,15 @@ const ERROR_KEYS = {
   not_signed_in: 'errorSessionEnded',
   keychain_unavailable: 'errorKeychain',
   local_storage: 'errorLocalStorage',
+  print_slow: 'errorPrintSlow',
+  printer_refused: 'errorPrinterRefused',
+  scanner_failed: 'errorScannerFailed',
+  no_branch: 'errorNoBranch',
+  offline_copy_stale: 'errorServerUnreachable',
+  device_not_registered: 'errorDeviceRevoked',
+  not_found: 'errorNotFound',
+  forbidden: 'errorForbidden',
+  validation_failed: 'errorValidation',
 } as const satisfies Record<string, keyof Messages>;
 
 /** Fills `{name}` placeholders of a message. */

@@ -12,7 +12,7 @@ export function CalendarView({ month }: { month: string }) {
   const t = useMessages();
   const lang = useLang();
   const [queue, setQueue] = useState<WaitlistQueue | null>(null);
-  const [sku, setSku] = useState('AVANZA-13G-AT');
+  const [sku, setSku] = useState('');
   const [chosenMonth, setMonth] = useState(month);
   const [calendar, setCalendar] = useState<SkuCalendar | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
@@ -21,18 +21,15 @@ export function CalendarView({ month }: { month: string }) {
     e.preventDefault();
     setError(null);
     const code = sku.trim().toUpperCase();
-    try {
-      const [days, waiting] = await Promise.all([
-        counterApi.skuCalendar(code, chosenMonth),
-        counterApi.skuWaitlist(code),
-      ]);
-      setCalendar(days);
-      setQueue(waiting);
-    } catch (err) {
-      setCalendar(null);
-      setQueue(null);
-      setError(toCommandError(err));
-    }
+    if (!code) return;
+    // The waitlist is for admins: an inspector still gets the calendar.
+    const [days, waiting] = await Promise.allSettled([
+      counterApi.skuCalendar(code, chosenMonth),
+      counterApi.skuWaitlist(code),
+    ]);
+    setCalendar(days.status === 'fulfilled' ? days.value : null);
+    setQueue(waiting.status === 'fulfilled' ? waiting.value : null);
+    if (days.status === 'rejected') setError(toCommandError(days.reason));
   };
 
   return (
@@ -41,7 +38,13 @@ export function CalendarView({ month }: { month: string }) {
       <form class="form inline-form" onSubmit={show}>
         <label>
           {t.calendarSku}
-          <input data-testid="calendar-sku" value={sku} onInput={(e) => setSku(e.currentTarget.value)} />
+          <input
+            data-testid="calendar-sku"
+            required
+            placeholder="AVANZA-13G-AT"
+            value={sku}
+            onInput={(e) => setSku(e.currentTarget.value)}
+          />
         </label>
         <label>
           {t.calendarMonth}

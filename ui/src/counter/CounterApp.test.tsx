@@ -346,6 +346,7 @@ describe('the counter', () => {
     await waitFor(() => byTestId('tab-calendar'));
     (byTestId('tab-calendar') as HTMLButtonElement).click();
     await waitFor(() => byTestId('calendar-show'));
+    await type(byTestId('calendar-sku') as HTMLInputElement, 'avanza-13g-at');
     (byTestId('calendar-show') as HTMLButtonElement).click();
     await waitFor(() => byTestId('waitlist-row'));
     expect(textOf(container, 'day-2026-12-24')).toContain('0/5');

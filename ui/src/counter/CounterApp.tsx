@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { useMessages } from '../i18n-context';
 import { StatusPanel } from '../StatusPanel';
@@ -54,31 +54,39 @@ export function CounterApp({
     setFound(next);
     setTab('assets');
   }, []);
-  const fail = useCallback((e: unknown) => {
-    setFound(null);
-    setScanError(toCommandError(e));
-    setTab('assets');
-  }, []);
+  // A scan that is not understood is said where the scan box is; the screen and tab stay.
+  const fail = useCallback((e: unknown) => setScanError(toCommandError(e)), []);
+  // Only the latest typed scan may change the screen (an older, slower answer is dropped).
+  const latest = useRef(0);
 
   const lookUp = useCallback(
     (input: string) => {
       const value = input.trim();
       if (!value) return;
+      const mine = ++latest.current;
+      const current = () => mine === latest.current;
+      const refused = (e: unknown) => {
+        if (current()) {
+          setFound(null);
+          fail(e);
+        }
+      };
       if (looksLikeCode(value)) {
         counterApi.scanText(value).then((opened) => {
+          if (!current()) return;
           show({ kind: 'opened', opened });
           // From the copy: the server checks the code's signature when it answers.
           if ('offline' in opened && opened.offline) {
             counterApi.confirmScan(value).then(
-              (checked) => show({ kind: 'opened', opened: checked }),
+              (checked) => current() && show({ kind: 'opened', opened: checked }),
               (e) => {
-                if (!OFFLINE_CODES.includes(toCommandError(e).code)) fail(e);
+                if (!OFFLINE_CODES.includes(toCommandError(e).code)) refused(e);
               },
             );
           }
-        }, fail);
+        }, refused);
       } else {
-        counterApi.findPlate(value).then((f) => show({ kind: 'plate', found: f }), fail);
+        counterApi.findPlate(value).then((f) => current() && show({ kind: 'plate', found: f }), refused);
       }
     },
     [show, fail],
@@ -89,8 +97,10 @@ export function CounterApp({
     const subscriptions = [
       onEvent<SyncEvent>(EVENTS.sync, (e) => {
         setSync(e);
-        if (e.event === 'synced') {
-          setRefresh((n) => n + 1);
+        // After a round, and when syncing stopped for good (session ended, PC revoked): the
+        // state decides what is shown (the login screen once the session is gone).
+        if (e.event === 'synced' || (e.event === 'offline' && e.retry_in_secs === 0)) {
+          if (e.event === 'synced') setRefresh((n) => n + 1);
           counterApi.appState().then(onState, () => {});
         }
       }),
@@ -117,7 +127,14 @@ export function CounterApp({
     ['settings', t.navSettings],
     ['server', t.navServer],
   ];
-  const month = new Date().toISOString().slice(0, 7);
+  // This month at the branch (not in UTC: the 1st starts at 00:00 WIB, WITA or WIT).
+  const month = new Intl.DateTimeFormat('en-CA', {
+    timeZone: state.branch?.time_zone ?? 'Asia/Jakarta',
+    year: 'numeric',
+    month: '2-digit',
+  })
+    .format(new Date())
+    .slice(0, 7);
 
   return (
     <>
@@ -155,6 +172,7 @@ export function CounterApp({
           </span>
         )}
       </form>
+      {scanError && <ErrorLine error={scanError} testId="scan-error" />}
       <nav class="tabs" role="tablist">
         {tabs.map(([id, label]) => (
           <button
@@ -173,10 +191,14 @@ export function CounterApp({
       {tab === 'today' && <Dashboard refresh={refresh} onPlate={lookUp} />}
       {tab === 'assets' && (
         <>
-          {scanError && <ErrorLine error={scanError} testId="scan-error" />}
           {found?.kind === 'opened' && <OpenedView opened={found.opened} />}
           {found?.kind === 'plate' && (
-            <AssetView asset={found.found.asset} offline={null} bookings={found.found.bookings} />
+            <AssetView
+              key={found.found.asset.id}
+              asset={found.found.asset}
+              offline={null}
+              bookings={found.found.bookings}
+            />
           )}
         </>
       )}

@@ -33,8 +33,11 @@ export function LoginScreen({
     try {
       onSignedIn(await counterApi.login(email.trim(), password, branch || null));
     } catch (err) {
-      setError(toCommandError(err));
+      const failure = toCommandError(err);
+      setError(failure);
       setPassword('');
+      // The branch list may have failed to load: try again when a choice is needed.
+      if (failure.code === 'branch_required') counterApi.branches().then(setBranches, () => {});
     } finally {
       setBusy(false);
     }

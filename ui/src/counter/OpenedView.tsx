@@ -10,7 +10,9 @@ export function OpenedView({ opened }: { opened: Opened }) {
   const t = useMessages();
   const lang = useLang();
   if (opened.screen === 'asset') {
-    return <AssetView asset={opened.asset} offline={opened.offline} bookings={null} />;
+    return (
+      <AssetView key={opened.asset.id} asset={opened.asset} offline={opened.offline} bookings={null} />
+    );
   }
   if (opened.screen === 'verify') {
     return (

@@ -104,6 +104,15 @@ async fn booking_today(db: &mut PgConnection) -> anyhow::Result<Uuid> {
     if let Some(id) = existing {
         return Ok(id);
     }
+    // An earlier day's demo rental still holds these days: it is over for the demo.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE bookings b SET status = 'CANCELLED' FROM assets a \
+         WHERE a.id = b.asset_id AND a.plate_or_serial = $1 AND b.status = 'CONFIRMED' \
+           AND lower(b.period) < {today} AND b.period && daterange({today}, {today} + 2)"
+    )))
+    .bind(PLATE_TO_BOOK)
+    .execute(&mut *db)
+    .await?;
     let id = Uuid::now_v7();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO bookings (id, branch_id, asset_id, customer_id, period, status, total_idr) \
