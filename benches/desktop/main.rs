@@ -139,7 +139,10 @@ async fn run() -> anyhow::Result<()> {
         &from_server,
     );
     row("Label render with the app's code, in-process (µs)", &render);
-    row("Label PDF fetched from the server over HTTP (µs, baseline)", &fetch);
+    row(
+        "Label PDF fetched from the server over HTTP (µs, baseline)",
+        &fetch,
+    );
     println!(
         "\nMemory, idle 5 s after start with the copy open: PSS {} MB (app {} MB, WebKit web {} MB, \
          WebKit network {} MB); RSS sum {} MB.",

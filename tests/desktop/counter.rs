@@ -4,11 +4,6 @@
 //! and read back from the PDF queue, and with the server gone the branch is still there.
 //! Screenshots of each step are kept in `target/tmp/screenshots/`.
 
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
-
 use sentra_domain::label::{self, LabelKind};
 use sentra_test_support::{CupsServer, SecretService};
 use uuid::Uuid;
@@ -41,43 +36,6 @@ async fn booking_today(server: &server::RunningServer, plate: &str) -> anyhow::R
     Ok(id)
 }
 
-/// The text of the PDF CUPS-PDF wrote for the job titled `title` (bounded wait, removed).
-fn printed_text(title: &str) -> anyhow::Result<String> {
-    let prefix: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = CupsServer::anonymous_output_dir();
-    let started = Instant::now();
-    loop {
-        let found = std::fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-            });
-        if let Some(file) = found {
-            let out = Command::new("pdftotext").arg(&file).arg("-").output()?;
-            std::fs::remove_file(&file)?;
-            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "no {prefix}* printed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
 -> anyhow::Result<()> {
@@ -100,7 +58,7 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
         .to_string(),
     )?;
     // A label left by an earlier, interrupted run must not pass for this one.
-    let _ = printed_text_cleanup("Label B 1234 XYZ");
+    CupsServer::forget_printed("Label B 1234 XYZ")?;
 
     let display = Display::start()?;
     let mut driver = Driver::start_with_env(
@@ -170,7 +128,8 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
         .wait_for_text("[data-testid=label-done]", |t| t.contains("Label tercetak"))
         .await?;
     screenshot(&display, "counter-4-label-printed");
-    let printed = tokio::task::spawn_blocking(|| printed_text("Label B 1234 XYZ")).await??;
+    let printed =
+        tokio::task::spawn_blocking(|| CupsServer::take_printed("Label B 1234 XYZ")).await??;
     assert!(printed.contains("B 1234 XYZ"), "{printed:?}");
     assert!(printed.contains("JKT01"), "{printed:?}");
 
@@ -186,25 +145,5 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
         .await?;
     screenshot(&display, "counter-5-offline");
     driver.close_app().await?;
-    Ok(())
-}
-
-/// Removes files a crashed earlier run left for the job titled `title`.
-fn printed_text_cleanup(title: &str) -> std::io::Result<()> {
-    let prefix: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    for entry in std::fs::read_dir(CupsServer::anonymous_output_dir())?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
     Ok(())
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { CounterApp } from './counter/CounterApp';
-import { counterApi, type CounterState } from './counter/api';
+import { counterApi, SIGNED_OUT, type CounterState } from './counter/api';
 import { LangContext } from './counter/useLang';
 import { LoginScreen } from './counter/LoginScreen';
 import { toCommandError, type CommandError } from './api';
@@ -12,17 +12,6 @@ import { StatusPanel } from './StatusPanel';
 const LANG_NAME_KEY: Record<Lang, keyof Messages> = {
   id: 'languageId',
   en: 'languageEn',
-};
-
-/** Nobody signed in (also what a failed `app_state` shows: the login screen). */
-const SIGNED_OUT: CounterState = {
-  signed_in: null,
-  offline_session: false,
-  branch: null,
-  login_reason: null,
-  keychain_problem: null,
-  pending: 0,
-  unsettled: 0,
 };
 
 export function App() {

@@ -1,5 +1,4 @@
 import type { ServerStatus } from './api';
-import type { CounterState } from './counter/api';
 
 /** The example payload of the `server_status` command. */
 export const SAMPLE_STATUS: ServerStatus = {
@@ -14,12 +13,4 @@ export const SAMPLE_STATUS: ServerStatus = {
 };
 
 /** `app_state` with nobody signed in. */
-export const SIGNED_OUT: CounterState = {
-  signed_in: null,
-  offline_session: false,
-  branch: null,
-  login_reason: null,
-  keychain_problem: null,
-  pending: 0,
-  unsettled: 0,
-};
+export { SIGNED_OUT } from './counter/api';

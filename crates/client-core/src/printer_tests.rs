@@ -1,7 +1,7 @@
 //! Printing against a real CUPS scheduler with a CUPS-PDF queue (started by the test harness):
 //! the printed file is read back and its text checked.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sentra_domain::label::{self, LabelKind};
 use sentra_printing::label::{AssetLabel, LabelTemplate, render_asset_label};
@@ -24,36 +24,6 @@ fn label_pdf(plate: &str) -> Vec<u8> {
         },
     )
     .expect("renders")
-}
-
-/// The file CUPS-PDF wrote for the job titled `title` (bounded wait), removed after reading.
-fn printed_text(title: &str) -> String {
-    let dir = CupsServer::anonymous_output_dir();
-    let started = Instant::now();
-    let file = loop {
-        let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
-            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(title))
-            })
-        });
-        if let Some(file) = found {
-            break file;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no PDF in {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = std::process::Command::new("pdftotext")
-        .arg(&file)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let _ = std::fs::remove_file(&file);
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[tokio::test]
@@ -97,7 +67,7 @@ async fn a_label_sent_to_the_pdf_queue_is_printed_with_its_text() {
         JobStatus::Completed
     );
 
-    let text = printed_text(&title);
+    let text = CupsServer::take_printed(&title).expect("the printed file");
     assert!(
         text.contains(&plate),
         "the plate is on the printed label: {text:?}"

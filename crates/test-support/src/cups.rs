@@ -115,10 +115,70 @@ impl CupsServer {
             .unwrap_or_else(|| PathBuf::from("/var/spool/cups-pdf/ANONYMOUS"))
     }
 
+    /// Removes files CUPS-PDF wrote for jobs titled `title` (left by an interrupted run).
+    pub fn forget_printed(title: &str) -> std::io::Result<()> {
+        let prefix = file_prefix(title);
+        let Ok(entries) = std::fs::read_dir(Self::anonymous_output_dir()) else {
+            return Ok(());
+        };
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The text (`pdftotext`) of the PDF CUPS-PDF wrote for the job titled `title`, waiting for
+    /// it up to 30 s; the file is removed after reading.
+    pub fn take_printed(title: &str) -> anyhow::Result<String> {
+        let prefix = file_prefix(title);
+        let dir = Self::anonymous_output_dir();
+        let started = std::time::Instant::now();
+        loop {
+            let found = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                });
+            if let Some(file) = found {
+                let out = Command::new("pdftotext")
+                    .arg(&file)
+                    .arg("-")
+                    .output()
+                    .context("pdftotext (poppler-utils)")?;
+                std::fs::remove_file(&file)?;
+                return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("no {prefix}* printed in {}", dir.display());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The scheduler's error log, for failure messages.
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("log/error_log")
     }
+}
+
+/// The start of the file name CUPS-PDF gives a job titled `title`.
+fn file_prefix(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn cupsd_conf(port: u16) -> String {

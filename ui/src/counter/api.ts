@@ -38,6 +38,17 @@ export interface CounterState {
   unsettled: number;
 }
 
+/** Nobody signed in (also what a failed `app_state` leads to: the login screen). */
+export const SIGNED_OUT: CounterState = {
+  signed_in: null,
+  offline_session: false,
+  branch: null,
+  login_reason: null,
+  keychain_problem: null,
+  pending: 0,
+  unsettled: 0,
+};
+
 export interface Booking {
   id: string;
   asset_id: string;

@@ -129,12 +129,12 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
         printer: Some("Counter_Printer".to_owned()),
     };
     desk.save_preferences(preferences)?;
-    remove_printed(&format!("Label {plate}"))?; // left by an earlier, interrupted run
-    remove_printed(&format!("Label {plate}"))?; // left by an earlier, interrupted run
+    CupsServer::forget_printed(&format!("Label {plate}"))?; // left by an interrupted run
+    CupsServer::forget_printed(&format!("Label {plate}"))?; // left by an interrupted run
     let mut statuses = Vec::new();
     let printed = desk.print_label(cars[1], |s| statuses.push(s)).await?;
     assert!(printed.job_id > 0, "{statuses:?}");
-    let text = printed_text(&format!("Label {plate}"))?;
+    let text = CupsServer::take_printed(&format!("Label {plate}"))?;
     assert!(text.contains(&plate), "{text:?}");
 
     // A restart resumes the session and the device: no second registration.
@@ -162,61 +162,4 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
         "retried later, not a logout: {err}"
     );
     Ok(())
-}
-
-/// The start of the file name CUPS-PDF gives the job titled `title`.
-fn file_prefix(title: &str) -> String {
-    title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Removes files of earlier jobs titled `title`.
-fn remove_printed(title: &str) -> anyhow::Result<()> {
-    let prefix = file_prefix(title);
-    if let Ok(entries) = std::fs::read_dir(CupsServer::anonymous_output_dir()) {
-        for entry in entries.filter_map(Result::ok) {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The text of the PDF CUPS-PDF wrote for the job titled `title` (removed after reading).
-fn printed_text(title: &str) -> anyhow::Result<String> {
-    let dir = CupsServer::anonymous_output_dir();
-    let prefix = file_prefix(title);
-    let started = std::time::Instant::now();
-    loop {
-        let found = std::fs::read_dir(&dir)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-            });
-        if let Some(file) = found {
-            let out = std::process::Command::new("pdftotext")
-                .arg(&file)
-                .arg("-")
-                .output()?;
-            std::fs::remove_file(&file)?;
-            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
-        }
-        anyhow::ensure!(
-            started.elapsed().as_secs() < 30,
-            "no {prefix}* in {}",
-            dir.display()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
