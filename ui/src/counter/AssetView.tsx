@@ -4,6 +4,7 @@ import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
 import { counterApi, type Asset, type Booking, type CounterCustomer } from './api';
 import { statusText } from './Dashboard';
+import { assetStatus } from './words';
 import { ErrorLine } from './ErrorLine';
 import { period } from './format';
 import { useLang } from './useLang';
@@ -55,7 +56,7 @@ export function AssetView({
         </div>
         <div>
           <dt>{t.assetStatus}</dt>
-          <dd>{asset.status}</dd>
+          <dd data-testid="asset-status">{assetStatus(t, asset.status)}</dd>
         </div>
         <div>
           <dt>{t.assetOdometer}</dt>

@@ -31,8 +31,8 @@ const booking = (id: string, start: string, end: string, status: string) => ({
 const customer = {
   id: 'c1',
   full_name: 'Siti Rahayu',
-  membership_tier: 'GOLD',
-  kyc_status: 'VERIFIED',
+  membership_tier: 'gold',
+  kyc_status: 'verified',
   nik_masked: '3171********0001',
 };
 const DAY: CounterDay = {
@@ -47,7 +47,7 @@ const ASSET = {
   sku_name: 'Toyota Avanza 1.3 G AT',
   home_branch_code: 'JKT01',
   plate_or_serial: 'B 1234 XYZ',
-  status: 'ACTIVE',
+  status: 'maintenance',
   odometer_km: 12000,
   label_version: 1,
 };
@@ -187,6 +187,7 @@ describe('the counter', () => {
     expect(textOf(app.container, 'booking-customer')).toBe('Siti Rahayu');
     expect(textOf(app.container, 'booking-status')).toBe('Terkonfirmasi');
     expect(textOf(app.container, 'booking-source')).toContain('salinan luring');
+    expect(textOf(app.container, 'booking-kyc')).toBe('Terverifikasi');
 
     await emit('scan-error', { code: 'scan_not_text', message: 'noise' });
     await waitFor(() => app!.byTestId('scan-error'));
@@ -257,6 +258,7 @@ describe('the counter', () => {
     await waitFor(() => byTestId('label-done'));
     expect(called('print_label')[0]!.args).toMatchObject({ asset_id: 'a1' });
     expect(textOf(container, 'label-done')).toBe('Label tercetak (pekerjaan #7).');
+    expect(textOf(container, 'asset-status')).toBe('Dalam perawatan');
   });
 
   it('says when there is no printer, and the PDF can still be saved', async () => {

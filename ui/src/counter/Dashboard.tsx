@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
-import { fill, type Messages } from '../i18n';
+import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
 import { counterApi, type CounterDay, type DayEntry } from './api';
 import { ErrorLine } from './ErrorLine';
@@ -96,15 +96,4 @@ function DayList(props: {
 }
 
 /** The status of a booking in words. */
-export function statusText(t: Messages, status: string): string {
-  switch (status) {
-    case 'CONFIRMED':
-      return t.statusConfirmed;
-    case 'ACTIVE':
-      return t.statusActive;
-    case 'PENDING_PAYMENT':
-      return t.statusPending;
-    default:
-      return status;
-  }
-}
+export { bookingStatus as statusText } from './words';

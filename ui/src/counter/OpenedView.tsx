@@ -4,6 +4,7 @@ import { AssetView } from './AssetView';
 import { statusText } from './Dashboard';
 import { period, rupiah } from './format';
 import { useLang } from './useLang';
+import { kycStatus, tier } from './words';
 
 /** The screen a scan opened: a booking, an asset, or a document to verify. */
 export function OpenedView({ opened }: { opened: Opened }) {
@@ -58,11 +59,11 @@ export function OpenedView({ opened }: { opened: Opened }) {
             </div>
             <div>
               <dt>{t.bookingKyc}</dt>
-              <dd>{customer.kyc_status}</dd>
+              <dd data-testid="booking-kyc">{kycStatus(t, customer.kyc_status)}</dd>
             </div>
             <div>
               <dt>{t.bookingTier}</dt>
-              <dd>{customer.membership_tier}</dd>
+              <dd>{tier(t, customer.membership_tier)}</dd>
             </div>
           </>
         )}
