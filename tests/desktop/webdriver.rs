@@ -154,19 +154,7 @@ impl Driver {
         let started = Instant::now();
         let mut last = String::from("(element not found)");
         while started.elapsed() < Duration::from_secs(30) {
-            let found = self
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/session/{session}/element"),
-                    Some(json!({"using": "css selector", "value": css})),
-                )
-                .await;
-            let element = found.unwrap_or_default();
-            let id = element
-                .as_object()
-                .and_then(|o| o.values().next())
-                .and_then(Value::as_str);
-            if let Some(id) = id {
+            if let Some(id) = self.find_now(css).await? {
                 let text = self
                     .call(
                         reqwest::Method::GET,
@@ -186,27 +174,32 @@ impl Driver {
 
     /// Waits until an element matches `css`; returns its WebDriver id.
     async fn find(&self, css: &str) -> anyhow::Result<String> {
-        let session = self.session.as_deref().context("no session")?;
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
-            let found = self
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/session/{session}/element"),
-                    Some(json!({"using": "css selector", "value": css})),
-                )
-                .await
-                .unwrap_or_default();
-            if let Some(id) = found
-                .as_object()
-                .and_then(|o| o.values().next())
-                .and_then(Value::as_str)
-            {
-                return Ok(id.to_owned());
+            if let Some(id) = self.find_now(css).await? {
+                return Ok(id);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("{css}: no such element")
+    }
+
+    /// The WebDriver id of the element matching `css` now, if there is one.
+    async fn find_now(&self, css: &str) -> anyhow::Result<Option<String>> {
+        let session = self.session.as_deref().context("no session")?;
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/session/{session}/element"),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await
+            .unwrap_or_default();
+        Ok(found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(str::to_owned))
     }
 
     /// Runs `script` in the page and returns its value.
