@@ -11,7 +11,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   libudev-dev libcups2-dev
   postgresql postgresql-contrib redis-server redis-tools
-  webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils
+  webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils librsvg2-bin
   dbus gnome-keyring cups cups-client printer-driver-cups-pdf socat
   nodejs npm python3 python3-venv
 )

@@ -11,7 +11,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use sentra_client_core::{
     CoreError, ServerStatus,
-    counter::{Counter, CounterState, Printed},
+    counter::{Counter, CounterState, LabelPreview, Printed},
     lookup::Opened,
     preferences::{BranchInfo, Preferences},
     printer::{self, PrinterInfo},
@@ -160,6 +160,12 @@ pub async fn sku_calendar(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sku_waitlist(state: State<'_, AppState>, sku: String) -> Answer<WaitlistQueue> {
     Ok(counter(&state)?.sku_waitlist(&sku).await?)
+}
+
+/// The print preview of an asset's label, and the printer it would go to.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn label_preview(state: State<'_, AppState>, asset_id: Uuid) -> Answer<LabelPreview> {
+    Ok(counter(&state)?.label_preview(asset_id).await?)
 }
 
 /// Prints an asset's label on the chosen printer, reporting the job's status as `print` events.

@@ -5,6 +5,7 @@
 
 pub mod background;
 pub mod commands;
+pub mod first_screen;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -39,13 +40,17 @@ impl AppState {
     /// Builds the state: `data_dir` holds the offline copies and preferences, secrets go to
     /// `keychain`.
     pub fn new(settings: DesktopSettings, data_dir: PathBuf, keychain: Keychain) -> Self {
-        let client = ApiClient::new(&settings.server_url).map_err(CoreError::from);
         let config = CounterConfig {
             server_url: settings.server_url.clone(),
             data_dir,
             device_name: device_name(),
         };
         let counter = Counter::new(config, keychain).map(Arc::new);
+        // One HTTP client for both (building one loads the system's CA certificates: ~70 ms).
+        let client = match &counter {
+            Ok(counter) => Ok(counter.api().clone()),
+            Err(err) => Err(err.clone()),
+        };
         Self {
             settings,
             client,
@@ -55,8 +60,8 @@ impl AppState {
         }
     }
 
-    /// Resumes the kept session and opens the branch's copy, once; then syncs in the background
-    /// when someone is signed in (or working offline).
+    /// Opens the copy of the kept session's branch, once (local work: keychain and disk); then
+    /// syncs in the background, whose first round renews the session with the server.
     pub async fn ensure_started<R: tauri::Runtime>(&self, app: &tauri::AppHandle<R>) {
         self.started
             .get_or_init(|| async {
@@ -64,7 +69,7 @@ impl AppState {
                     return;
                 };
                 if let Ok(resumed) = counter.start().await
-                    && (resumed.signed_in.is_some() || resumed.offline_session)
+                    && (resumed.signed_in.is_some() || resumed.kept_email.is_some())
                 {
                     self.background.start_sync(app.clone(), counter);
                 }
@@ -84,49 +89,56 @@ fn device_name() -> String {
     format!("Kasir {host}")
 }
 
-/// Every command, registered on a builder (shared by `run` and the mock-runtime tests).
+/// Every command, registered on a builder with its state (the mock-runtime tests use this).
 pub fn build_app<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
 ) -> tauri::Builder<R> {
-    builder
-        .manage(state)
-        .invoke_handler(tauri::generate_handler![
-            commands::server_status,
-            commands::app_state,
-            commands::branches,
-            commands::login,
-            commands::logout,
-            commands::counter_day,
-            commands::find_plate,
-            commands::scan_text,
-            commands::confirm_scan,
-            commands::sync_now,
-            commands::sku_calendar,
-            commands::sku_waitlist,
-            commands::print_label,
-            commands::save_label,
-            commands::printers,
-            commands::serial_ports,
-            commands::scanner_status,
-            commands::preferences,
-            commands::save_preferences,
-        ])
-        .setup(|app| {
-            // Resume the kept session, then sync and read the scanner in the background.
-            let handle = app.handle().clone();
-            let state = app.state::<AppState>();
-            if let Ok(counter) = state.counter.clone() {
-                let scanner = counter.preferences().scanner;
-                if let Err(err) = state.background.start_scanner(&handle, &counter, scanner) {
-                    eprintln!("sentra-desktop: the scanner could not start: {err}");
-                }
-                tauri::async_runtime::spawn(async move {
-                    handle.state::<AppState>().ensure_started(&handle).await;
-                });
-            }
-            Ok(())
-        })
+    with_commands(builder).manage(state).setup(|app| start(app))
+}
+
+/// Every command, registered on a builder.
+fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::server_status,
+        commands::app_state,
+        commands::branches,
+        commands::login,
+        commands::logout,
+        commands::counter_day,
+        commands::find_plate,
+        commands::scan_text,
+        commands::confirm_scan,
+        commands::sync_now,
+        commands::sku_calendar,
+        commands::sku_waitlist,
+        commands::label_preview,
+        commands::print_label,
+        commands::save_label,
+        commands::printers,
+        commands::serial_ports,
+        commands::scanner_status,
+        commands::preferences,
+        commands::save_preferences,
+    ])
+}
+
+/// The setup hook: resumes the kept session, starts the scanner and the sync loop in the
+/// background, and opens the window with the first screen's data.
+fn start<R: tauri::Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+    let handle = app.handle().clone();
+    let state = app.state::<AppState>();
+    if let Ok(counter) = state.counter.clone() {
+        let scanner = counter.preferences().scanner;
+        if let Err(err) = state.background.start_scanner(&handle, &counter, scanner) {
+            eprintln!("sentra-desktop: the scanner could not start: {err}");
+        }
+        tauri::async_runtime::spawn(async move {
+            handle.state::<AppState>().ensure_started(&handle).await;
+        });
+    }
+    first_screen::create_windows(app)?;
+    Ok(())
 }
 
 /// Starts the desktop app.
@@ -137,8 +149,19 @@ pub fn run() {
     let data_dir = first.data_dir.clone().unwrap_or_else(default_data_dir);
     let saved = Preferences::load(&data_dir).unwrap_or_default().server_url;
     let settings = DesktopSettings::resolve(&args, env, saved);
-    let state = AppState::new(settings, data_dir, Keychain::system());
-    if let Err(err) = build_app(tauri::Builder::default(), state).run(tauri::generate_context!()) {
+    let building =
+        std::thread::spawn(move || AppState::new(settings, data_dir, Keychain::system()));
+    // The state (its HTTP client loads the system's CA certificates, ~60 ms) is built on another
+    // thread while Tauri starts its event loop, and taken over in the setup hook, before any
+    // window exists.
+    let app = with_commands(tauri::Builder::default()).setup(move |app| {
+        let state = building
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        app.manage(state);
+        start(app)
+    });
+    if let Err(err) = app.run(tauri::generate_context!()) {
         eprintln!("sentra-desktop: the window could not be started: {err}");
         std::process::exit(1);
     }

@@ -123,11 +123,7 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
     driver
         .wait_for_text("[data-testid=asset-plate]", |t| t == "B 1234 XYZ")
         .await?;
-    driver.click("[data-testid=print-label]").await?;
-    driver
-        .wait_for_text("[data-testid=label-done]", |t| t.contains("Label tercetak"))
-        .await?;
-    screenshot(&display, "counter-4-label-printed");
+    print_through_the_preview(&driver, &display).await?;
     let printed =
         tokio::task::spawn_blocking(|| CupsServer::take_printed("Label B 1234 XYZ")).await??;
     assert!(printed.contains("B 1234 XYZ"), "{printed:?}");
@@ -143,7 +139,34 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
     driver
         .wait_for_text("[data-testid=pickups]", |t| t.contains("B 1235 XYZ"))
         .await?;
-    screenshot(&display, "counter-5-offline");
+    screenshot(&display, "counter-6-offline");
     driver.close_app().await?;
+    Ok(())
+}
+
+/// Opens the label's print preview, checks it is drawn, and prints from it.
+async fn print_through_the_preview(driver: &Driver, display: &Display) -> anyhow::Result<()> {
+    driver.click("[data-testid=print-label]").await?;
+    driver
+        .wait_for_text("[data-testid=label-preview-printer]", |t| {
+            t.contains("Counter_Label")
+        })
+        .await?;
+    let drawn = driver
+        .execute(
+            "const i = document.querySelector('[data-testid=label-preview-image]'); \
+             return i.complete ? i.naturalWidth : 0",
+        )
+        .await?;
+    assert!(
+        drawn.as_f64().is_some_and(|w| w > 0.0),
+        "the preview image is drawn: {drawn}"
+    );
+    screenshot(display, "counter-4-print-preview");
+    driver.click("[data-testid=print-confirm]").await?;
+    driver
+        .wait_for_text("[data-testid=label-done]", |t| t.contains("Label tercetak"))
+        .await?;
+    screenshot(display, "counter-5-label-printed");
     Ok(())
 }

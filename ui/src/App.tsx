@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useState } from 'preact/hooks';
 import { CounterApp } from './counter/CounterApp';
-import { counterApi, SIGNED_OUT, type CounterState } from './counter/api';
+import { counterApi, isWorking, SIGNED_OUT, takeFirst, type CounterState } from './counter/api';
 import { LangContext } from './counter/useLang';
 import { LoginScreen } from './counter/LoginScreen';
 import { toCommandError, type CommandError } from './api';
@@ -16,7 +16,8 @@ const LANG_NAME_KEY: Record<Lang, keyof Messages> = {
 
 export function App() {
   const [lang, setLang] = useState<Lang>(loadLang);
-  const [state, setState] = useState<CounterState | null>(null);
+  // The app may have put the state in the page already (first_screen.rs): drawn at once.
+  const [state, setState] = useState<CounterState | null>(() => takeFirst('state') ?? null);
   const [problem, setProblem] = useState<CommandError | null>(null);
   const t = dictionaries[lang];
 
@@ -26,7 +27,9 @@ export function App() {
     document.title = t.appName;
   }, [lang, t]);
 
-  useEffect(() => {
+  // Asked in a layout effect, right after the first render: a plain effect waits for the next
+  // animation frame, up to 100 ms in a window nobody has drawn yet, and the start pays for it.
+  useLayoutEffect(() => {
     counterApi.appState().then(setState, (e) => {
       // The login screen, and why the app could not start as it was left.
       setProblem(toCommandError(e));
@@ -49,7 +52,7 @@ export function App() {
     );
   }, []);
 
-  const working = state && (state.signed_in || (state.offline_session && state.branch));
+  const working = state && isWorking(state);
 
   return (
     <LangContext.Provider value={lang}>
@@ -69,7 +72,7 @@ export function App() {
           </div>
           {working && (
             <div class="who">
-              <span data-testid="who">{state.signed_in?.email ?? t.offlineSession}</span>
+              <span data-testid="who">{state.signed_in?.email ?? state.kept_email}</span>
               <button type="button" class="btn btn-small" data-testid="logout" onClick={logout}>
                 {t.logout}
               </button>

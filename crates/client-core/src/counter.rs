@@ -24,14 +24,16 @@ use crate::{
     lookup::{self, Opened},
     preferences::{BranchInfo, Preferences},
     scanner::{self, ScanTarget},
-    session::{Resumed, Session, SignedIn},
+    session::{KeptSession, Resumed, Session, SignedIn},
     store::{CounterDay, Store},
     sync_loop::{RoundReport, SyncEvent},
 };
 
 mod labels;
+#[cfg(test)]
+mod start_tests;
 
-pub use labels::{Printed, RenderedLabel};
+pub use labels::{LabelPreview, Printed, RenderedLabel};
 
 /// Where the counter keeps its files and who it says it is.
 #[derive(Debug, Clone)]
@@ -47,8 +49,13 @@ pub struct CounterConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CounterState {
     pub signed_in: Option<SignedIn>,
-    /// A session is kept but the server did not answer at start: working from the copy.
+    /// A session is kept but the server did not answer when it was renewed: working from the
+    /// copy, renewed when the server answers again.
     pub offline_session: bool,
+    /// A session is kept and is being renewed; the copy is shown meanwhile.
+    pub renewing: bool,
+    /// Who the kept session belongs to, while it is not renewed (renewing or offline).
+    pub kept_email: Option<String>,
     pub branch: Option<BranchInfo>,
     /// Why nobody is signed in, when a kept session could not be used.
     pub login_reason: Option<String>,
@@ -59,6 +66,13 @@ pub struct CounterState {
     pub pending: usize,
     /// Conflicts and rejections waiting for the user.
     pub unsettled: usize,
+}
+
+/// A kept session not renewed yet.
+struct Unrenewed {
+    email: String,
+    /// A renewal was tried and the server did not answer.
+    server_missed: bool,
 }
 
 struct BranchCopy {
@@ -75,7 +89,8 @@ pub struct Counter {
     session: tokio::sync::Mutex<Session>,
     copy: tokio::sync::Mutex<Option<BranchCopy>>,
     reader: Mutex<Option<(BranchInfo, Store)>>,
-    offline_session: Mutex<bool>,
+    /// The kept session the copy was opened for, until the server renews it.
+    unrenewed: Mutex<Option<Unrenewed>>,
     login_reason: Mutex<Option<String>>,
     /// Why the keychain cannot keep secrets, checked at start and login (not per call: a
     /// locked keychain answers slowly).
@@ -103,28 +118,59 @@ impl Counter {
             session: tokio::sync::Mutex::new(session),
             copy: tokio::sync::Mutex::new(None),
             reader: Mutex::new(None),
-            offline_session: Mutex::new(false),
+            unrenewed: Mutex::new(None),
             login_reason: Mutex::new(None),
             keychain_problem: Mutex::new(None),
         })
     }
 
-    /// At start: resumes the kept session and opens the branch's copy (also when the server
-    /// is down: the branch is known from the preferences).
+    /// At start: opens the copy of the branch the kept session works for, without waiting for
+    /// the server (it may be slow or away); the session is renewed by the first call that needs
+    /// the server (the first sync round). Only when this PC has no copy of that branch yet does
+    /// the start wait for the server.
     pub async fn start(&self) -> Result<CounterState, CoreError> {
         self.check_keychain();
+        // Bound first: the session's lock must be released before `state` takes it again.
+        let kept = self.session.lock().await.kept();
+        let kept = match kept {
+            Ok(kept) => kept,
+            Err(err) => {
+                *lock(&self.login_reason) = Some(err.code);
+                return self.state().await;
+            }
+        };
+        let Some(KeptSession { email, branch }) = kept else {
+            return self.state().await;
+        };
+        let known = self.preferences().last_branch.filter(|b| b.id == branch);
+        let has_copy = self.copy_path(branch).exists();
+        match known {
+            Some(info) if has_copy => {
+                self.open_copy(info).await?;
+                *lock(&self.unrenewed) = Some(Unrenewed {
+                    email,
+                    server_missed: false,
+                });
+                self.state().await
+            }
+            _ => self.start_online().await,
+        }
+    }
+
+    /// The start of a PC without a copy of the kept session's branch: renews the session first
+    /// (the server names the branch).
+    async fn start_online(&self) -> Result<CounterState, CoreError> {
         let resumed = self.session.lock().await.resume().await?;
         match resumed {
             Resumed::SignedIn(who) => {
                 let branch = self.branch_info(who.branch).await?;
                 self.open_copy(branch).await?;
             }
-            Resumed::Offline { branch, .. } => {
-                let known = self.preferences().last_branch.filter(|b| b.id == branch);
-                if let Some(info) = known {
-                    self.open_copy(info).await?;
-                }
-                *lock(&self.offline_session) = true;
+            Resumed::Offline { email, .. } => {
+                *lock(&self.unrenewed) = Some(Unrenewed {
+                    email,
+                    server_missed: true,
+                });
             }
             Resumed::LoginNeeded { reason } => *lock(&self.login_reason) = reason,
         }
@@ -147,7 +193,7 @@ impl Counter {
             .await?;
         let info = self.branch_info(who.branch).await?;
         self.open_copy(info).await?;
-        *lock(&self.offline_session) = false;
+        *lock(&self.unrenewed) = None;
         *lock(&self.login_reason) = None;
         self.state().await
     }
@@ -155,15 +201,21 @@ impl Counter {
     /// Logs out. The offline copy stays on disk for the next login at this branch.
     pub async fn logout(&self) -> Result<CounterState, CoreError> {
         self.session.lock().await.logout().await?;
-        *self.copy.lock().await = None;
-        *lock(&self.reader) = None;
-        *lock(&self.offline_session) = false;
+        self.close_copy().await;
         self.state().await
     }
 
     /// The header's and banners' state.
     pub async fn state(&self) -> Result<CounterState, CoreError> {
         let signed_in = self.session.lock().await.signed_in().cloned();
+        let (renewing, offline_session, kept_email) = match &*lock(&self.unrenewed) {
+            Some(kept) => (
+                !kept.server_missed,
+                kept.server_missed,
+                Some(kept.email.clone()),
+            ),
+            None => (false, false, None),
+        };
         let (branch, pending, unsettled) = match self
             .with_reader(|_, store| Ok((store.pending_count()?, store.unsettled()?.len())))
         {
@@ -173,7 +225,9 @@ impl Counter {
         };
         Ok(CounterState {
             signed_in,
-            offline_session: *lock(&self.offline_session),
+            offline_session,
+            renewing,
+            kept_email,
             branch,
             login_reason: lock(&self.login_reason).clone(),
             keychain_problem: lock(&self.keychain_problem).clone(),
@@ -353,22 +407,28 @@ impl Counter {
         preferences.save(&self.config.data_dir)
     }
 
-    /// The server client with a fresh access token. After an offline start, the kept session
-    /// is renewed here once the server answers again.
+    /// The server client with a fresh access token. After a start from the copy, the kept
+    /// session is renewed here (again and again while the server does not answer); a session
+    /// the server ended closes the copy, so nothing of the branch stays on screen.
     pub async fn signed_api(&self) -> Result<ApiClient, CoreError> {
         let mut session = self.session.lock().await;
-        if session.signed_in().is_none() && *lock(&self.offline_session) {
+        if session.signed_in().is_none() && lock(&self.unrenewed).is_some() {
             match session.resume().await? {
-                Resumed::SignedIn(_) => *lock(&self.offline_session) = false,
+                Resumed::SignedIn(_) => *lock(&self.unrenewed) = None,
                 Resumed::Offline { .. } => {
+                    if let Some(kept) = lock(&self.unrenewed).as_mut() {
+                        kept.server_missed = true;
+                    }
                     return Err(CoreError::new(
                         "server_unreachable",
                         "the server cannot be reached; working from the offline copy",
                     ));
                 }
                 Resumed::LoginNeeded { reason } => {
-                    *lock(&self.offline_session) = false;
+                    drop(session);
+                    *lock(&self.unrenewed) = None;
                     *lock(&self.login_reason) = reason;
+                    self.close_copy().await;
                     return Err(CoreError::new("session_ended", "log in again"));
                 }
             }
@@ -383,6 +443,18 @@ impl Counter {
             .data_dir
             .join("branches")
             .join(format!("{branch}.sqlite3"))
+    }
+
+    /// The server client this counter talks through (without a token).
+    pub fn api(&self) -> &ApiClient {
+        &self.api
+    }
+
+    /// Closes the branch's copy (it stays on disk for the next login at this branch).
+    async fn close_copy(&self) {
+        *self.copy.lock().await = None;
+        *lock(&self.reader) = None;
+        *lock(&self.unrenewed) = None;
     }
 
     fn check_keychain(&self) {

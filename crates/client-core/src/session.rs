@@ -43,6 +43,14 @@ pub enum Resumed {
     LoginNeeded { reason: Option<String> },
 }
 
+/// A session kept in the keychain, before the server renewed it: enough to open the branch's
+/// copy at start without waiting for the network (the token itself stays inside [`Session`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptSession {
+    pub email: String,
+    pub branch: Uuid,
+}
+
 /// What the keychain holds for a session (one entry, so it is never half written).
 #[derive(Serialize, Deserialize)]
 struct Kept {
@@ -130,18 +138,19 @@ impl Session {
         Ok(self.start(body.email, branch, tokens))
     }
 
+    /// The session kept in the keychain, if any, without asking the server: the app shows the
+    /// branch's copy at once and renews the session with [`Session::resume`] in the background.
+    pub fn kept(&self) -> Result<Option<KeptSession>, CoreError> {
+        Ok(self.read_kept()?.map(|kept| KeptSession {
+            email: kept.email,
+            branch: kept.branch,
+        }))
+    }
+
     /// At start-up: renews the session kept in the keychain, if any.
     pub async fn resume(&mut self) -> Result<Resumed, CoreError> {
-        let kept = match self.keychain.read(&self.account) {
-            Ok(Some(text)) => {
-                let kept = serde_json::from_str::<Kept>(&text).ok();
-                if kept.is_none() {
-                    // Unreadable (an older format): useless, so it goes.
-                    let _ = self.keychain.remove(&self.account);
-                }
-                kept
-            }
-            Ok(None) => None,
+        let kept = match self.read_kept() {
+            Ok(kept) => kept,
             Err(err) => {
                 return Ok(Resumed::LoginNeeded {
                     reason: Some(err.code),
@@ -172,6 +181,22 @@ impl Session {
             }
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// The keychain's entry for this server; an unreadable one (an older format) is removed.
+    fn read_kept(&self) -> Result<Option<Kept>, CoreError> {
+        let kept = match self.keychain.read(&self.account)? {
+            Some(text) => {
+                let kept = serde_json::from_str::<Kept>(&text).ok();
+                if kept.is_none() {
+                    // Unreadable (an older format): useless, so it goes.
+                    let _ = self.keychain.remove(&self.account);
+                }
+                kept
+            }
+            None => None,
+        };
+        Ok(kept)
     }
 
     /// A valid access token, renewed first when it is about to expire. A session the server

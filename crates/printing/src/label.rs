@@ -77,6 +77,12 @@ pub fn render_asset_label(
     template: &LabelTemplate,
     label: &AssetLabel,
 ) -> Result<Vec<u8>, RenderError> {
+    Ok(draw_asset_label(template, label)?.finish())
+}
+
+/// Draws one label on a page: [`Page::finish`] makes the PDF, [`crate::preview::page_svg`]
+/// the preview.
+pub fn draw_asset_label(template: &LabelTemplate, label: &AssetLabel) -> Result<Page, RenderError> {
     // Level M survives a scratched corner and keeps the modules large enough for cheap scanners.
     let code = QrCode::with_error_correction_level(label.payload.as_bytes(), EcLevel::M)
         .map_err(|e| RenderError::Content(format!("the QR payload cannot be encoded: {e}")))?;
@@ -107,7 +113,7 @@ pub fn render_asset_label(
         let text: String = text.chars().take(line.max_chars).collect();
         page.text(line.x_mm, line.y_mm, line.size_pt, line.bold, &text);
     }
-    Ok(page.finish())
+    Ok(page)
 }
 
 #[cfg(test)]
@@ -154,6 +160,50 @@ mod tests {
 
         let text = Command::new("pdftotext")
             .arg(&pdf_path)
+            .arg("-")
+            .output()
+            .expect("pdftotext");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("B 1234 SRT"), "{text}");
+        assert!(text.contains("Cabang JKT01"), "{text}");
+    }
+
+    /// The print preview, drawn by librsvg (a real SVG renderer, `rsvg-convert`) and rasterised
+    /// by poppler, scans back to the same payload and shows the same text: the preview shows the
+    /// label the printer gets.
+    #[test]
+    fn the_preview_scans_back_to_the_same_payload() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let page =
+            draw_asset_label(&LabelTemplate::shipped().expect("template"), &label()).expect("draw");
+        let svg_path = dir.path().join("label.svg");
+        std::fs::write(&svg_path, crate::preview::page_svg(&page)).expect("write");
+        let drawn = dir.path().join("preview.pdf");
+        let status = Command::new("rsvg-convert")
+            .args(["--format", "pdf", "--output"])
+            .arg(&drawn)
+            .arg(&svg_path)
+            .status()
+            .expect("rsvg-convert (librsvg2-bin) is installed by `make test`");
+        assert!(status.success());
+        let status = Command::new("pdftoppm")
+            .args(["-r", "300", "-gray", "-singlefile"])
+            .arg(&drawn)
+            .arg(dir.path().join("preview"))
+            .status()
+            .expect("pdftoppm");
+        assert!(status.success());
+        let pgm = std::fs::read(dir.path().join("preview.pgm")).expect("raster");
+        let (width, height, pixels) = parse_pgm(&pgm);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+            pixels[y * width + x]
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the preview");
+        let (_, content) = grids[0].decode().expect("the QR code decodes");
+        assert_eq!(content, label().payload);
+        let text = Command::new("pdftotext")
+            .arg(&drawn)
             .arg("-")
             .output()
             .expect("pdftotext");

@@ -2,16 +2,18 @@
 //! document's data into PDF bytes. It never talks to a printer; the desktop app hands the bytes
 //! to the OS spooler and the server stores them.
 //!
-//! It owns the catalogue of printable documents, a small PDF writer ([`pdf`]) and the renderers:
+//! It owns the catalogue of printable documents, a small PDF writer ([`pdf`]), the print preview
+//! drawn from the same page ([`preview`]) and the renderers:
 //! the asset QR label ([`label`]) so far; the surat jalan and the rental agreement arrive with the
 //! handover work.
 
 pub mod label;
 pub mod pdf;
+pub mod preview;
 
 use std::path::{Path, PathBuf};
 
-pub use label::{AssetLabel, LabelTemplate, render_asset_label};
+pub use label::{AssetLabel, LabelTemplate, draw_asset_label, render_asset_label};
 
 /// Why a document could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

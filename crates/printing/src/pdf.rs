@@ -1,32 +1,78 @@
 //! A deliberately small PDF writer: one page, filled rectangles and lines of text in the PDF base
 //! fonts (Helvetica, Helvetica-Bold). That covers labels and plain documents without font files
 //! or a layout engine, and the output opens in every viewer and CUPS filter.
+//!
+//! The page remembers what was drawn ([`Mark`]), so the same drawing also becomes the print
+//! preview ([`crate::preview`]): what staff see before printing is what the printer gets.
 
 use std::fmt::Write as _;
 
 /// Points per millimetre (1 pt = 1/72 inch).
 pub const PT_PER_MM: f64 = 72.0 / 25.4;
 
+/// One thing drawn on a page, in millimetres from the top-left corner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mark {
+    /// A filled black rectangle.
+    Rect {
+        x_mm: f64,
+        y_mm: f64,
+        width_mm: f64,
+        height_mm: f64,
+    },
+    /// A line of text whose baseline starts at (`x_mm`, `y_mm`), as the PDF prints it
+    /// (characters outside Latin-1 already replaced by `?`).
+    Text {
+        x_mm: f64,
+        y_mm: f64,
+        size_pt: f64,
+        bold: bool,
+        text: String,
+    },
+}
+
 /// A page being drawn. Coordinates are millimetres from the top-left corner.
 #[derive(Debug)]
 pub struct Page {
+    width_mm: f64,
+    height_mm: f64,
     width_pt: f64,
     height_pt: f64,
     content: String,
+    marks: Vec<Mark>,
 }
 
 impl Page {
     /// An empty page of the given size.
     pub fn new(width_mm: f64, height_mm: f64) -> Self {
         Self {
+            width_mm,
+            height_mm,
             width_pt: width_mm * PT_PER_MM,
             height_pt: height_mm * PT_PER_MM,
             content: String::new(),
+            marks: Vec::new(),
         }
+    }
+
+    /// The page's size in millimetres (width, height).
+    pub fn size_mm(&self) -> (f64, f64) {
+        (self.width_mm, self.height_mm)
+    }
+
+    /// What was drawn, in order.
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
     }
 
     /// Fills a black rectangle.
     pub fn fill_rect(&mut self, x_mm: f64, y_mm: f64, width_mm: f64, height_mm: f64) {
+        self.marks.push(Mark::Rect {
+            x_mm,
+            y_mm,
+            width_mm,
+            height_mm,
+        });
         let x = x_mm * PT_PER_MM;
         let y = self.height_pt - (y_mm + height_mm) * PT_PER_MM;
         let _ = writeln!(
@@ -39,6 +85,13 @@ impl Page {
 
     /// Writes one line of text whose baseline starts at (`x_mm`, `y_mm`).
     pub fn text(&mut self, x_mm: f64, y_mm: f64, size_pt: f64, bold: bool, text: &str) {
+        self.marks.push(Mark::Text {
+            x_mm,
+            y_mm,
+            size_pt,
+            bold,
+            text: printable(text),
+        });
         let font = if bold { "F2" } else { "F1" };
         let x = x_mm * PT_PER_MM;
         let y = self.height_pt - y_mm * PT_PER_MM;
@@ -50,7 +103,7 @@ impl Page {
     }
 
     /// The finished document.
-    pub fn finish(self) -> Vec<u8> {
+    pub fn finish(&self) -> Vec<u8> {
         let objects = [
             "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
@@ -88,6 +141,13 @@ impl Page {
         out.extend_from_slice(xref.as_bytes());
         out
     }
+}
+
+/// The text as the base fonts print it: characters outside Latin-1 become `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if u32::from(c) <= 0xff { c } else { '?' })
+        .collect()
 }
 
 /// A PDF string literal's body: Latin-1 bytes as octal escapes, other characters as `?`.

@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
-import { counterApi, type Asset, type Booking, type CounterCustomer } from './api';
+import { counterApi, type Asset, type Booking, type CounterCustomer, type LabelPreview as Preview } from './api';
+import { LabelPreview } from './LabelPreview';
 import { statusText } from './Dashboard';
 import { assetStatus } from './words';
 import { ErrorLine } from './ErrorLine';
@@ -25,6 +26,7 @@ export function AssetView({
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [path, setPath] = useState('');
+  const [preview, setPreview] = useState<Preview | null>(null);
 
   const run = async (work: () => Promise<string>) => {
     setBusy(true);
@@ -84,17 +86,34 @@ export function AssetView({
           )}
         </>
       )}
+      {preview && (
+        <LabelPreview
+          preview={preview}
+          busy={busy}
+          onCancel={() => setPreview(null)}
+          onPrint={() =>
+            run(async () => {
+              const printed = await counterApi.printLabel(asset.id);
+              setPreview(null);
+              return fill(t.printed, { n: printed.job_id });
+            })
+          }
+        />
+      )}
       <div class="actions">
         <button
           type="button"
           class="btn btn-primary"
           data-testid="print-label"
-          disabled={busy}
+          disabled={busy || preview !== null}
           onClick={() =>
-            run(async () => fill(t.printed, { n: (await counterApi.printLabel(asset.id)).job_id }))
+            run(async () => {
+              setPreview(await counterApi.labelPreview(asset.id));
+              return '';
+            })
           }
         >
-          {busy ? t.printing : t.printLabel}
+          {busy && !preview ? t.previewing : t.printLabel}
         </button>
         <label class="inline">
           {t.savePath}

@@ -73,6 +73,12 @@ function backend(start: CounterState, overrides: Record<string, unknown> = {}) {
     logout: SIGNED_OUT,
     counter_day: DAY,
     find_plate: { asset: ASSET, bookings: [] },
+    label_preview: {
+      plate: 'B 1234 XYZ',
+      svg: '<svg xmlns="http://www.w3.org/2000/svg" width="50mm" height="30mm"><text>B 1234 XYZ</text></svg>',
+      printer: 'Label_Printer',
+      label_version: 1,
+    },
     print_label: { job_id: 7, status: 'completed' },
     sync_now: null,
     confirm_scan: { screen: 'asset', asset: ASSET, offline: false } satisfies Opened,
@@ -105,9 +111,12 @@ async function type(input: HTMLInputElement, value: string) {
   await settle();
 }
 
-/** The counter is on screen and listening (its effects ran: today's list was asked for). */
+/**
+ * The counter is on screen and listening: today's list was asked for, and the first round was
+ * (which the screen asks for once its event listeners are registered).
+ */
 async function counterReady() {
-  await waitFor(() => called('counter_day').length > 0);
+  await waitFor(() => called('counter_day').length > 0 && called('sync_now').length > 0);
   await settle();
 }
 
@@ -166,6 +175,37 @@ describe('login', () => {
     await waitFor(() => app!.byTestId('keychain-problem'));
     expect(textOf(app.container, 'keychain-problem')).toContain('masuk setiap kali');
     expect(textOf(app.container, 'login-reason')).toContain('Sesi Anda telah berakhir');
+  });
+});
+
+describe('the start', () => {
+  afterEach(() => {
+    delete window.__SENTRA_FIRST__;
+  });
+
+  it('draws the day the app put in the page before any command answers, then asks again', async () => {
+    // The app's answers never come: what is on screen can only be what was in the page.
+    const never = () => new Promise(() => {});
+    backend(SIGNED_IN, { app_state: never, counter_day: never });
+    window.__SENTRA_FIRST__ = { state: { ...SIGNED_IN, signed_in: null, renewing: true, kept_email: 'admin.jkt@demo.sentrarental.id' }, day: DAY };
+    app = mount(<App />);
+    expect(app.byTestId('starting')).toBeNull();
+    expect(app.byTestId('pickups-row')!.textContent).toContain('B 1234 XYZ');
+    expect(textOf(app.container, 'who')).toBe('admin.jkt@demo.sentrarental.id');
+    // Being renewed is not being offline.
+    expect(app.byTestId('offline-banner')).toBeNull();
+    // Both are asked for again (a reload must not keep what was injected at start).
+    await waitFor(() => called('app_state').length > 0 && called('counter_day').length > 0);
+    expect(window.__SENTRA_FIRST__).toEqual({});
+  });
+
+  it('says so when the kept session could not be renewed because the server is away', async () => {
+    backend({ ...SIGNED_IN, signed_in: null, offline_session: true, kept_email: 'admin.jkt@demo.sentrarental.id' });
+    app = mount(<App />);
+    await counterReady();
+    expect(textOf(app.container, 'who')).toBe('admin.jkt@demo.sentrarental.id');
+    expect(app.byTestId('offline-banner')).not.toBeNull();
+    expect(app.byTestId('pickups-row')!.textContent).toContain('B 1234 XYZ');
   });
 });
 
@@ -254,9 +294,26 @@ describe('the counter', () => {
     (byTestId('scan-open') as HTMLButtonElement).click();
     await waitFor(() => byTestId('asset-view'));
     expect(called('find_plate')[0]!.args).toMatchObject({ plate: 'b1234xyz' });
+    // The preview first: nothing is printed until staff confirm; Escape closes it.
     (byTestId('print-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('label-preview'));
+    expect(called('label_preview')[0]!.args).toMatchObject({ asset_id: 'a1' });
+    expect(called('print_label')).toHaveLength(0);
+    const image = byTestId('label-preview-image') as HTMLImageElement;
+    expect(decodeURIComponent(image.src)).toContain('<text>B 1234 XYZ</text>');
+    expect(textOf(container, 'label-preview-printer')).toBe('Dicetak ke Label_Printer');
+    expect(document.activeElement).toBe(byTestId('print-confirm'));
+    byTestId('label-preview')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await settle();
+    expect(byTestId('label-preview')).toBeNull();
+    expect(called('print_label')).toHaveLength(0);
+
+    (byTestId('print-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('print-confirm'));
+    (byTestId('print-confirm') as HTMLButtonElement).click();
     await waitFor(() => byTestId('label-done'));
     expect(called('print_label')[0]!.args).toMatchObject({ asset_id: 'a1' });
+    expect(byTestId('label-preview')).toBeNull();
     expect(textOf(container, 'label-done')).toBe('Label tercetak (pekerjaan #7).');
     expect(textOf(container, 'asset-status')).toBe('Dalam perawatan');
   });
@@ -273,6 +330,8 @@ describe('the counter', () => {
     (byTestId('scan-open') as HTMLButtonElement).click();
     await waitFor(() => byTestId('print-label'));
     (byTestId('print-label') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('print-confirm'));
+    (byTestId('print-confirm') as HTMLButtonElement).click();
     await waitFor(() => byTestId('label-error'));
     expect(textOf(container, 'label-error')).toContain('PDF tetap dapat disimpan');
     await type(byTestId('save-path') as HTMLInputElement, '/tmp/label.pdf');

@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
-import { counterApi, type CounterDay, type DayEntry } from './api';
+import { counterApi, takeFirst, type CounterDay, type DayEntry } from './api';
 import { ErrorLine } from './ErrorLine';
 import { daysBetween, period, rupiah } from './format';
 import { useLang } from './useLang';
@@ -10,10 +10,11 @@ import { useLang } from './useLang';
 /** Today's pickups, returns and overdue rentals, from the branch copy. */
 export function Dashboard({ refresh, onPlate }: { refresh: number; onPlate: (p: string) => void }) {
   const t = useMessages();
-  const [day, setDay] = useState<CounterDay | null>(null);
+  const [day, setDay] = useState<CounterDay | null>(() => takeFirst('day') ?? null);
   const [error, setError] = useState<CommandError | null>(null);
 
-  useEffect(() => {
+  // A layout effect asks at once (see App): the day is the first thing staff look at.
+  useLayoutEffect(() => {
     let live = true;
     counterApi.counterDay().then(
       (d) => live && (setDay(d), setError(null)),

@@ -30,7 +30,12 @@ export interface SignedIn {
 
 export interface CounterState {
   signed_in: SignedIn | null;
+  /** A kept session the server did not answer for: working from the copy. */
   offline_session: boolean;
+  /** A kept session being renewed: the copy is shown meanwhile. */
+  renewing: boolean;
+  /** Whose kept session it is, until it is renewed. */
+  kept_email: string | null;
   branch: Branch | null;
   login_reason: string | null;
   keychain_problem: string | null;
@@ -42,6 +47,8 @@ export interface CounterState {
 export const SIGNED_OUT: CounterState = {
   signed_in: null,
   offline_session: false,
+  renewing: false,
+  kept_email: null,
   branch: null,
   login_reason: null,
   keychain_problem: null,
@@ -175,6 +182,15 @@ export type JobStatus =
   | 'canceled'
   | 'aborted';
 
+/** The print preview of a label (an SVG drawn from the same page as the PDF). */
+export interface LabelPreview {
+  plate: string;
+  svg: string;
+  /** `null`: the print server's default printer. */
+  printer: string | null;
+  label_version: number;
+}
+
 export interface Printed {
   job_id: number;
   status: JobStatus;
@@ -212,6 +228,7 @@ export const counterApi = {
   syncNow: () => call<void>('sync_now'),
   skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
   skuWaitlist: (sku: string) => call<WaitlistQueue>('sku_waitlist', { sku }),
+  labelPreview: (asset_id: string) => call<LabelPreview>('label_preview', { asset_id }),
   printLabel: (asset_id: string) => call<Printed>('print_label', { asset_id }),
   saveLabel: (asset_id: string, path: string) => call<void>('save_label', { asset_id, path }),
   printers: () => call<PrinterInfo[]>('printers'),
@@ -234,3 +251,32 @@ export const EVENTS = {
   scanError: 'scan-error',
   print: 'print',
 } as const;
+
+/** What the app put in the page before it loaded (see `src-tauri/first_screen.rs`). */
+interface FirstScreen {
+  state?: CounterState;
+  day?: CounterDay | null;
+}
+
+declare global {
+  interface Window {
+    __SENTRA_FIRST__?: FirstScreen;
+  }
+}
+
+/**
+ * Takes one part of the first screen's data, once: the first render shows it without a round
+ * trip, and later renders ask the app (what was injected at start goes stale).
+ */
+export function takeFirst<K extends keyof FirstScreen>(key: K): FirstScreen[K] | undefined {
+  const first = window.__SENTRA_FIRST__;
+  if (!first) return undefined;
+  const value = first[key];
+  delete first[key];
+  return value;
+}
+
+/** Whether staff work with the branch now (signed in, or from the copy with a kept session). */
+export function isWorking(state: CounterState): boolean {
+  return state.signed_in !== null || (state.kept_email !== null && state.branch !== null);
+}

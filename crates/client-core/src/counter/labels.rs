@@ -1,10 +1,14 @@
 //! Asset QR labels at the counter: the signed payload comes from the server (only it holds the
-//! key), the label is rendered here with the shipped template and printed on the branch's
-//! printer, or saved as a PDF when there is none.
+//! key), the label is rendered here with the shipped template, shown as a print preview (an SVG
+//! drawn from the same page as the PDF), and printed on the branch's printer, or saved as a PDF
+//! when there is none.
 
 use std::{path::Path, time::Duration};
 
-use sentra_printing::label::{AssetLabel, LabelTemplate, render_asset_label};
+use sentra_printing::{
+    label::{AssetLabel, LabelTemplate, draw_asset_label},
+    preview::page_svg,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,6 +26,19 @@ const FOLLOW_LIMIT: Duration = Duration::from_mins(2);
 pub struct RenderedLabel {
     pub plate: String,
     pub pdf: Vec<u8>,
+    /// The print preview (SVG, sized in millimetres).
+    pub preview_svg: String,
+    pub label_version: u32,
+}
+
+/// What the print preview screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelPreview {
+    pub plate: String,
+    pub svg: String,
+    /// The printer the label will go to (`None`: the server's default printer).
+    pub printer: Option<String>,
+    pub label_version: u32,
 }
 
 /// A finished print.
@@ -39,25 +56,39 @@ impl Counter {
         let payload = api.label(asset).await?;
         let template =
             LabelTemplate::shipped().map_err(|e| CoreError::new("render_failed", e.to_string()))?;
-        let pdf = render_asset_label(
+        let label_version = u32::try_from(payload.label_version).map_err(|_| {
+            CoreError::new(
+                "invalid_response",
+                "the server sent a negative label version",
+            )
+        })?;
+        let page = draw_asset_label(
             &template,
             &AssetLabel {
                 payload: payload.payload,
                 plate: details.plate_or_serial.clone(),
                 sku_name: details.sku_name,
                 branch_code: details.home_branch_code,
-                label_version: u32::try_from(payload.label_version).map_err(|_| {
-                    CoreError::new(
-                        "invalid_response",
-                        "the server sent a negative label version",
-                    )
-                })?,
+                label_version,
             },
         )
         .map_err(|e| CoreError::new("render_failed", e.to_string()))?;
         Ok(RenderedLabel {
             plate: details.plate_or_serial,
-            pdf,
+            pdf: page.finish(),
+            preview_svg: page_svg(&page),
+            label_version,
+        })
+    }
+
+    /// The print preview of the label of `asset`, and where it would be printed.
+    pub async fn label_preview(&self, asset: Uuid) -> Result<LabelPreview, CoreError> {
+        let label = self.label(asset).await?;
+        Ok(LabelPreview {
+            plate: label.plate,
+            svg: label.preview_svg,
+            printer: self.preferences().printer.printer,
+            label_version: label.label_version,
         })
     }
 

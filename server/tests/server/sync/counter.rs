@@ -137,29 +137,105 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
     let text = CupsServer::take_printed(&format!("Label {plate}"))?;
     assert!(text.contains(&plate), "{text:?}");
 
-    // A restart resumes the session and the device: no second registration.
     drop(desk);
-    let desk = counter(&app, dir.path(), &keychain)?;
-    let state = desk.start().await?;
-    assert!(state.signed_in.is_some(), "{state:?}");
-    desk.sync_round(|_| {}).await?;
-    let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_devices")
-        .fetch_one(&app.db)
-        .await?;
-    assert_eq!(devices, 1);
+    restart_and_renew(&app, dir.path(), &keychain).await?;
 
     // The cable is pulled: a new start finds no server and still shows the branch.
-    drop(desk);
     app.stop();
     let desk = counter(&app, dir.path(), &keychain)?;
     let state = desk.start().await?;
-    assert!(state.offline_session, "{state:?}");
+    assert!(state.renewing, "{state:?}");
     assert_eq!(state.branch.map(|b| b.code), Some("JKT01".to_owned()));
     assert_eq!(desk.counter_day()?.pickups.len(), 1);
     let err = desk.sync_round(|_| {}).await.expect_err("no server");
     assert_eq!(
         err.code, "server_unreachable",
         "retried later, not a logout: {err}"
+    );
+    let state = desk.state().await?;
+    assert!(state.offline_session && !state.renewing, "{state:?}");
+    assert_eq!(
+        desk.counter_day()?.pickups.len(),
+        1,
+        "the branch is still shown"
+    );
+    Ok(())
+}
+
+/// A restart shows the branch from the copy at once, then renews the session with the first
+/// round and keeps the device: no second registration.
+async fn restart_and_renew(
+    app: &TestApp,
+    dir: &std::path::Path,
+    keychain: &Keychain,
+) -> anyhow::Result<()> {
+    let desk = counter(app, dir, keychain)?;
+    let state = desk.start().await?;
+    assert!(state.renewing && state.signed_in.is_none(), "{state:?}");
+    assert_eq!(state.kept_email.as_deref(), Some(JAKARTA_ADMIN.0));
+    assert_eq!(desk.counter_day()?.pickups.len(), 1);
+    desk.sync_round(|_| {}).await?;
+    let state = desk.state().await?;
+    assert!(state.signed_in.is_some() && !state.renewing, "{state:?}");
+    let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_devices")
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(devices, 1);
+
+    Ok(())
+}
+
+/// A session ended while the PC was off (a password change on another PC): the start shows the
+/// branch from the copy, and the first round, which renews the session, closes the copy and
+/// asks for a login.
+#[tokio::test]
+async fn a_session_ended_while_the_pc_was_off_closes_the_copy_at_the_first_round()
+-> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let cars = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let person = customers(&app.db).await?[0];
+    todays_work(&app, &cars, person).await?;
+    let dir = tempfile::tempdir()?;
+    let keychain = Keychain::in_memory();
+    let desk = counter(&app, dir.path(), &keychain)?;
+    desk.start().await?;
+    desk.login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None).await?;
+    desk.sync_round(|_| {}).await?;
+    drop(desk);
+
+    let mut elsewhere = sentra_client_core::Session::new(
+        sentra_api_client::ApiClient::new(&app.base_url)?,
+        Keychain::unavailable("another PC"),
+    );
+    elsewhere
+        .login(JAKARTA_ADMIN.0, JAKARTA_ADMIN.1, None)
+        .await?;
+    sentra_api_client::ApiClient::new(&app.base_url)?
+        .with_token(&elsewhere.access_token().await?)
+        .change_password(&sentra_protocol::ChangePasswordRequest {
+            current_password: JAKARTA_ADMIN.1.to_owned(),
+            new_password: JAKARTA_ADMIN.1.to_owned(),
+        })
+        .await?;
+
+    let desk = counter(&app, dir.path(), &keychain)?;
+    let state = desk.start().await?;
+    assert!(state.renewing, "{state:?}");
+    assert_eq!(desk.counter_day()?.pickups.len(), 1);
+    let err = desk.sync_round(|_| {}).await.expect_err("ended");
+    assert_eq!(err.code, "session_ended");
+    let state = desk.state().await?;
+    assert!(
+        state.signed_in.is_none() && !state.renewing && state.branch.is_none(),
+        "{state:?}"
+    );
+    assert_eq!(state.login_reason.as_deref(), Some("session_ended"));
+    assert_eq!(
+        desk.counter_day().expect_err("closed").code,
+        "no_branch",
+        "nothing of the branch is left on screen"
     );
     Ok(())
 }
