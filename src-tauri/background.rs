@@ -29,6 +29,8 @@ pub mod events {
 
 /// How often the copy is refreshed when nothing else asks.
 const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// The first round waits for the screen to ask (it does once it listens), or this long.
+const FIRST_ROUND_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct SyncTask {
     stop: watch::Sender<bool>,
@@ -76,7 +78,8 @@ impl Background {
                         .await
                 }
             };
-            let ended = sync_loop::run(
+            let ended = sync_loop::run_after(
+                FIRST_ROUND_WAIT,
                 round,
                 SYNC_INTERVAL,
                 Backoff::default(),

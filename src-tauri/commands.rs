@@ -16,7 +16,7 @@ use sentra_client_core::{
     preferences::{BranchInfo, Preferences},
     printer::{self, PrinterInfo},
     scanner::{self, PortChoice},
-    store::CounterDay,
+    store::{CounterDay, Resolution, Unsettled},
 };
 use sentra_protocol::{Asset, SkuCalendar, SyncBooking, WaitlistQueue};
 use serde::Serialize;
@@ -160,6 +160,36 @@ pub async fn sku_calendar(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sku_waitlist(state: State<'_, AppState>, sku: String) -> Answer<WaitlistQueue> {
     Ok(counter(&state)?.sku_waitlist(&sku).await?)
+}
+
+/// Records an asset's odometer reading: in the copy at once, and queued for the server.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn record_odometer(
+    state: State<'_, AppState>,
+    asset_id: Uuid,
+    odometer_km: i32,
+) -> Answer<()> {
+    Ok(counter(&state)?
+        .record_odometer(asset_id, odometer_km)
+        .await?)
+}
+
+/// The changes the server did not take, waiting for staff.
+#[tauri::command]
+pub async fn unsettled_changes(state: State<'_, AppState>) -> Answer<Vec<Unsettled>> {
+    Ok(counter(&state)?.unsettled()?)
+}
+
+/// Settles one: keep the server's record, or send the change again.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn resolve_unsettled(
+    state: State<'_, AppState>,
+    op_id: Uuid,
+    resolution: Resolution,
+) -> Answer<()> {
+    Ok(counter(&state)?
+        .resolve_unsettled(op_id, resolution)
+        .await?)
 }
 
 /// The print preview of an asset's label, and the printer it would go to.

@@ -140,7 +140,29 @@ async fn staff_log_in_scan_a_booking_print_a_label_and_keep_the_branch_offline()
         .wait_for_text("[data-testid=pickups]", |t| t.contains("B 1235 XYZ"))
         .await?;
     screenshot(&display, "counter-6-offline");
+    odometer_offline(&driver, &display).await?;
     driver.close_app().await?;
+    Ok(())
+}
+
+/// Offline, an odometer reading is saved at once and waits in the outbox: the banner counts it.
+async fn odometer_offline(driver: &Driver, display: &Display) -> anyhow::Result<()> {
+    driver
+        .type_into("[data-testid=scan-input]", "b1234xyz\u{E007}")
+        .await?;
+    driver
+        .type_into("[data-testid=odometer-input]", "12.345")
+        .await?;
+    driver.click("[data-testid=odometer-save]").await?;
+    driver
+        .wait_for_text("[data-testid=asset-odometer]", |t| t == "12.345 km")
+        .await?;
+    driver
+        .wait_for_text("[data-testid=pending-count]", |t| {
+            t == "1 perubahan menunggu dikirim"
+        })
+        .await?;
+    screenshot(display, "counter-7-offline-change-waiting");
     Ok(())
 }
 

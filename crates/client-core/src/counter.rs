@@ -29,6 +29,7 @@ use crate::{
     sync_loop::{RoundReport, SyncEvent},
 };
 
+mod changes;
 mod labels;
 #[cfg(test)]
 mod start_tests;
@@ -385,15 +386,6 @@ impl Counter {
             branch: Some(branch),
         };
         Ok(api.sku_waitlist(sku, &query).await?)
-    }
-
-    /// Records an odometer reading offline (queued for the server).
-    pub async fn record_odometer(&self, asset: Uuid, km: i32) -> Result<(), CoreError> {
-        let mut guard = self.copy.lock().await;
-        let copy = guard
-            .as_mut()
-            .ok_or_else(|| CoreError::new("no_branch", "log in to a branch first"))?;
-        copy.writer.record_odometer(asset, km).map(|_| ())
     }
 
     /// The saved preferences (defaults when there are none or the file is unreadable).

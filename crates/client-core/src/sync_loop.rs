@@ -166,6 +166,32 @@ where
     }
 }
 
+/// [`run`], with the first round held back until `first_wait` has passed or someone asks for
+/// it (`wake`), whichever comes first. At start the window is drawing its first screen: the
+/// round then waits for the screen to listen and ask, instead of competing with it for the CPU.
+pub async fn run_after<F, Fut>(
+    first_wait: Duration,
+    round: F,
+    interval: Duration,
+    backoff: Backoff,
+    wake: &Notify,
+    mut stop: watch::Receiver<bool>,
+    on_event: impl FnMut(SyncEvent),
+) -> Option<CoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<RoundReport, CoreError>>,
+{
+    tokio::select! {
+        () = tokio::time::sleep(first_wait) => {}
+        () = wake.notified() => {}
+        changed = stop.changed() => if changed.is_err() {
+            return None;
+        }
+    }
+    run(round, interval, backoff, wake, stop, on_event).await
+}
+
 /// Failures that waiting does not fix: the user must act (log in, register the PC again).
 fn is_final(err: &CoreError) -> bool {
     matches!(
@@ -274,6 +300,50 @@ mod tests {
         );
         stop_tx.send(true).expect("the loop listens");
         assert!(looping.await.expect("join").is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_round_waits_for_the_screen_to_ask_or_for_its_time() {
+        let rounds = Arc::new(Mutex::new(Vec::new()));
+        let start = tokio::time::Instant::now();
+        let spawn = |wake: Arc<Notify>| {
+            let rounds = Arc::clone(&rounds);
+            let (stop_tx, stop) = watch::channel(false);
+            let task = tokio::spawn(async move {
+                let round = move || {
+                    rounds.lock().expect("lock").push(start.elapsed());
+                    async { Ok(RoundReport::default()) }
+                };
+                run_after(
+                    Duration::from_secs(2),
+                    round,
+                    Duration::from_hours(1),
+                    Backoff::default(),
+                    &wake,
+                    stop,
+                    |_| {},
+                )
+                .await
+            });
+            (stop_tx, task)
+        };
+        // Nobody asks: the first round runs after the wait.
+        let (stop_tx, task) = spawn(Arc::new(Notify::new()));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(*rounds.lock().expect("lock"), [Duration::from_secs(2)]);
+        stop_tx.send(true).expect("listening");
+        assert!(task.await.expect("join").is_none());
+
+        // The screen asks (before the loop even waits): the round runs at once.
+        rounds.lock().expect("lock").clear();
+        let wake = Arc::new(Notify::new());
+        wake.notify_one();
+        let asked = start.elapsed();
+        let (stop_tx, task) = spawn(wake);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(*rounds.lock().expect("lock"), [asked]);
+        stop_tx.send(true).expect("listening");
+        assert!(task.await.expect("join").is_none());
     }
 
     #[tokio::test(start_paused = true)]

@@ -15,10 +15,13 @@ export function AssetView({
   asset,
   offline,
   bookings,
+  onChanged,
 }: {
   asset: Asset;
   offline: boolean | null;
   bookings: { booking: Booking; customer: CounterCustomer | null }[] | null;
+  /** A local change was saved (the banner's pending count changes). */
+  onChanged: () => void;
 }) {
   const t = useMessages();
   const lang = useLang();
@@ -27,6 +30,8 @@ export function AssetView({
   const [error, setError] = useState<CommandError | null>(null);
   const [path, setPath] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
+  const [odometer, setOdometer] = useState<number | null>(asset.odometer_km);
+  const [reading, setReading] = useState('');
 
   const run = async (work: () => Promise<string>) => {
     setBusy(true);
@@ -62,7 +67,7 @@ export function AssetView({
         </div>
         <div>
           <dt>{t.assetOdometer}</dt>
-          <dd>{asset.odometer_km == null ? '—' : `${asset.odometer_km.toLocaleString(lang)} km`}</dd>
+          <dd data-testid="asset-odometer">{odometer == null ? '—' : `${odometer.toLocaleString(lang)} km`}</dd>
         </div>
         <div>
           <dt>{t.assetLabelVersion}</dt>
@@ -86,6 +91,35 @@ export function AssetView({
           )}
         </>
       )}
+      <form
+        class="actions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const km = Number(reading.replace(/[.\s]/g, ''));
+          run(async () => {
+            // Saved in the copy and queued at once; the next round sends it (now, if online).
+            await counterApi.recordOdometer(asset.id, km);
+            setOdometer(km);
+            setReading('');
+            onChanged();
+            counterApi.syncNow().catch(() => {});
+            return t.odometerSaved;
+          });
+        }}
+      >
+        <label class="inline">
+          {t.odometerLabel}
+          <input
+            data-testid="odometer-input"
+            inputMode="numeric"
+            value={reading}
+            onInput={(e) => setReading(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="btn" data-testid="odometer-save" disabled={busy || !/^\d[\d.\s]*$/.test(reading.trim())}>
+          {t.saveOdometer}
+        </button>
+      </form>
       {preview && (
         <LabelPreview
           preview={preview}

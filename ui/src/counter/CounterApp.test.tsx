@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../App';
 import { SIGNED_OUT } from '../fixtures';
 import { mount, textOf, waitFor } from '../test-utils';
-import type { CounterDay, CounterState, Opened, Preferences } from './api';
+import type { CounterDay, CounterState, Opened, Preferences, Unsettled } from './api';
 
 const SIGNED_IN: CounterState = {
   ...SIGNED_OUT,
@@ -175,6 +175,92 @@ describe('login', () => {
     await waitFor(() => app!.byTestId('keychain-problem'));
     expect(textOf(app.container, 'keychain-problem')).toContain('masuk setiap kali');
     expect(textOf(app.container, 'login-reason')).toContain('Sesi Anda telah berakhir');
+  });
+});
+
+describe('changes made at the counter', () => {
+  const conflict: Unsettled = {
+    op_id: 'op-1',
+    action: { kind: 'update_asset', asset_id: 'a1', seen_status: 'active', seen_odometer_km: 12000, odometer_km: 12400 },
+    result: {
+      op_id: 'op-1',
+      outcome: 'conflict',
+      code: 'stale_record',
+      message: 'the asset changed meanwhile',
+      asset: { ...ASSET, status: 'active', odometer_km: 12100 },
+      replayed: false,
+    },
+    received_at: '2026-12-02 03:00:00',
+    can_send_again: true,
+  };
+  const rejected: Unsettled = {
+    op_id: 'op-2',
+    action: { kind: 'cancel_booking', booking_id: 'b7b7b7b7-0000-0000-0000-000000000000' },
+    result: { op_id: 'op-2', outcome: 'rejected', code: 'not_found', message: 'no such booking', replayed: false },
+    received_at: '2026-12-02 03:00:01',
+    can_send_again: false,
+  };
+
+  it('records an odometer reading at once, and the pending count follows', async () => {
+    let pending = 2;
+    backend(SIGNED_IN, {
+      app_state: () => ({ ...SIGNED_IN, pending }),
+      record_odometer: () => {
+        pending += 1;
+        return null;
+      },
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await counterReady();
+    await type(byTestId('scan-input') as HTMLInputElement, 'B 1234 XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('odometer-input'));
+    expect((byTestId('odometer-save') as HTMLButtonElement).disabled).toBe(true);
+    await type(byTestId('odometer-input') as HTMLInputElement, '12.500');
+    const rounds = called('sync_now').length;
+    (byTestId('odometer-save') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('label-done'));
+    expect(called('record_odometer')[0]!.args).toMatchObject({ asset_id: 'a1', odometer_km: 12500 });
+    expect(textOf(container, 'asset-odometer')).toBe('12.500 km');
+    await waitFor(() => textOf(container, 'pending-count') === '3 perubahan menunggu dikirim');
+    expect(called('sync_now').length).toBe(rounds + 1);
+  });
+
+  it('shows what the server did not take, and staff keep its record or send theirs again', async () => {
+    let waiting = [conflict, rejected];
+    backend(
+      { ...SIGNED_IN, unsettled: 2 },
+      {
+        unsettled_changes: () => waiting,
+        resolve_unsettled: (args: { op_id: string }) => {
+          waiting = waiting.filter((w) => w.op_id !== args.op_id);
+          return null;
+        },
+      },
+    );
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await counterReady();
+    (byTestId('unsettled-count') as HTMLButtonElement).click();
+    await waitFor(() => container.querySelectorAll('[data-testid=conflict]').length === 2);
+    const [first, second] = [...container.querySelectorAll<HTMLElement>('[data-testid=conflict]')];
+    expect(first!.querySelector('[data-testid=conflict-what]')!.textContent).toBe('Odometer B 1234 XYZ: 12.400 km');
+    expect(first!.querySelector('[data-testid=conflict-why]')!.textContent).toContain('diubah di tempat lain');
+    expect(first!.querySelector('[data-testid=conflict-now]')!.textContent).toBe('Di server sekarang: 12.100 km, Aktif');
+    expect(second!.querySelector('[data-testid=conflict-what]')!.textContent).toBe('Pembatalan pemesanan b7b7b7b7');
+    expect(second!.querySelector('[data-testid=conflict-why]')!.textContent).toContain('tidak dapat dikirim ulang');
+    expect(second!.querySelector('[data-testid=send-again]')).toBeNull();
+
+    const rounds = called('sync_now').length;
+    (first!.querySelector('[data-testid=send-again]') as HTMLButtonElement).click();
+    await waitFor(() => container.querySelectorAll('[data-testid=conflict]').length === 1);
+    expect(called('resolve_unsettled')[0]!.args).toMatchObject({ op_id: 'op-1', resolution: 'send_again' });
+    expect(called('sync_now').length).toBe(rounds + 1);
+    (byTestId('keep-server') as HTMLButtonElement).click();
+    await waitFor(() => container.querySelectorAll('[data-testid=conflict]').length === 0);
+    expect(called('resolve_unsettled')[1]!.args).toMatchObject({ op_id: 'op-2', resolution: 'keep_server' });
+    expect(textOf(container, 'conflicts-view')).toContain('Tidak ada konflik.');
   });
 });
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
+import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
 import { StatusPanel } from '../StatusPanel';
 import {
@@ -14,6 +15,7 @@ import {
 } from './api';
 import { AssetView } from './AssetView';
 import { CalendarView } from './CalendarView';
+import { ConflictsView } from './ConflictsView';
 import { Dashboard } from './Dashboard';
 import { ErrorLine } from './ErrorLine';
 import { OpenedView } from './OpenedView';
@@ -21,7 +23,7 @@ import { SettingsPanel } from './SettingsPanel';
 import { SyncBanner } from './SyncBanner';
 import { useKeyboardWedge } from './useKeyboardWedge';
 
-type Tab = 'today' | 'assets' | 'calendar' | 'settings' | 'server';
+type Tab = 'today' | 'assets' | 'calendar' | 'conflicts' | 'settings' | 'server';
 type Found = { kind: 'opened'; opened: Opened } | { kind: 'plate'; found: PlateFound };
 
 /** Errors that mean "no server now": a screen from the copy then stands. */
@@ -120,10 +122,19 @@ export function CounterApp({
     };
   }, [onState, show, fail]);
 
+  // Pending and conflict counts in the banner follow local changes at once (offline too).
+  const refreshState = useCallback(() => {
+    counterApi.appState().then(onState, () => {});
+  }, [onState]);
+
   const tabs: [Tab, string][] = [
     ['today', t.navToday],
     ['assets', t.navAssets],
     ['calendar', t.navCalendar],
+    // Conflicts get a tab while there are any (and while it is open).
+    ...(state.unsettled > 0 || tab === 'conflicts'
+      ? ([['conflicts', fill(t.navConflicts, { n: state.unsettled })]] as [Tab, string][])
+      : []),
     ['settings', t.navSettings],
     ['server', t.navServer],
   ];
@@ -144,6 +155,7 @@ export function CounterApp({
         onSyncNow={() => {
           counterApi.syncNow().catch(() => {});
         }}
+        onShowConflicts={() => setTab('conflicts')}
       />
       <form
         class="scan-box"
@@ -191,18 +203,20 @@ export function CounterApp({
       {tab === 'today' && <Dashboard refresh={refresh} onPlate={lookUp} />}
       {tab === 'assets' && (
         <>
-          {found?.kind === 'opened' && <OpenedView opened={found.opened} />}
+          {found?.kind === 'opened' && <OpenedView opened={found.opened} onChanged={refreshState} />}
           {found?.kind === 'plate' && (
             <AssetView
               key={found.found.asset.id}
               asset={found.found.asset}
               offline={null}
               bookings={found.found.bookings}
+              onChanged={refreshState}
             />
           )}
         </>
       )}
       {tab === 'calendar' && <CalendarView month={month} />}
+      {tab === 'conflicts' && <ConflictsView onChanged={refreshState} />}
       {tab === 'settings' && <SettingsPanel />}
       {tab === 'server' && <StatusPanel />}
     </>

@@ -7,12 +7,18 @@ import { useLang } from './useLang';
 import { kycStatus, tier } from './words';
 
 /** The screen a scan opened: a booking, an asset, or a document to verify. */
-export function OpenedView({ opened }: { opened: Opened }) {
+export function OpenedView({ opened, onChanged }: { opened: Opened; onChanged: () => void }) {
   const t = useMessages();
   const lang = useLang();
   if (opened.screen === 'asset') {
     return (
-      <AssetView key={opened.asset.id} asset={opened.asset} offline={opened.offline} bookings={null} />
+      <AssetView
+        key={opened.asset.id}
+        asset={opened.asset}
+        offline={opened.offline}
+        bookings={null}
+        onChanged={onChanged}
+      />
     );
   }
   if (opened.screen === 'verify') {

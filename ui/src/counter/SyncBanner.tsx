@@ -1,16 +1,19 @@
 import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
 import type { CounterState, SyncEvent } from './api';
+import './SyncBanner.css';
 
 /** Offline state, pending changes and sync progress, always in view. */
 export function SyncBanner({
   state,
   lastEvent,
   onSyncNow,
+  onShowConflicts,
 }: {
   state: CounterState;
   lastEvent: SyncEvent | null;
   onSyncNow: () => void;
+  onShowConflicts: () => void;
 }) {
   const t = useMessages();
   const offline = lastEvent?.event === 'offline' || (state.offline_session && lastEvent?.event !== 'synced');
@@ -37,9 +40,9 @@ export function SyncBanner({
         </span>
       )}
       {state.unsettled > 0 && (
-        <span class="badge badge-late" data-testid="unsettled-count">
+        <button type="button" class="badge badge-late" data-testid="unsettled-count" onClick={onShowConflicts}>
           {fill(t.unsettledChanges, { n: state.unsettled })}
-        </span>
+        </button>
       )}
       <button type="button" class="btn btn-small" data-testid="sync-now" onClick={onSyncNow}>
         {t.syncNow}

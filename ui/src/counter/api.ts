@@ -182,6 +182,38 @@ export type JobStatus =
   | 'canceled'
   | 'aborted';
 
+/** What staff did on this PC, as queued for the server. */
+export type PushAction =
+  | { kind: 'confirm_booking'; booking_id: string; hold_token: string }
+  | { kind: 'cancel_booking'; booking_id: string }
+  | {
+      kind: 'update_asset';
+      asset_id: string;
+      seen_status: string;
+      seen_odometer_km: number | null;
+      status?: string;
+      odometer_km?: number;
+    };
+
+/** A change the server did not take: a conflict (may be sent again) or a rejection. */
+export interface Unsettled {
+  op_id: string;
+  action: PushAction;
+  result: {
+    op_id: string;
+    outcome: 'conflict' | 'rejected';
+    code?: string;
+    message?: string;
+    booking?: Booking;
+    asset?: Asset;
+    replayed: boolean;
+  };
+  received_at: string;
+  can_send_again: boolean;
+}
+
+export type Resolution = 'keep_server' | 'send_again';
+
 /** The print preview of a label (an SVG drawn from the same page as the PDF). */
 export interface LabelPreview {
   plate: string;
@@ -226,6 +258,11 @@ export const counterApi = {
   scanText: (text: string) => call<Opened>('scan_text', { text }),
   confirmScan: (text: string) => call<Opened>('confirm_scan', { text }),
   syncNow: () => call<void>('sync_now'),
+  recordOdometer: (asset_id: string, odometer_km: number) =>
+    call<void>('record_odometer', { asset_id, odometer_km }),
+  unsettledChanges: () => call<Unsettled[]>('unsettled_changes'),
+  resolveUnsettled: (op_id: string, resolution: Resolution) =>
+    call<void>('resolve_unsettled', { op_id, resolution }),
   skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
   skuWaitlist: (sku: string) => call<WaitlistQueue>('sku_waitlist', { sku }),
   labelPreview: (asset_id: string) => call<LabelPreview>('label_preview', { asset_id }),

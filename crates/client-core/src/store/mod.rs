@@ -10,7 +10,7 @@ mod migrations;
 mod outbox;
 mod queries;
 
-pub use outbox::Unsettled;
+pub use outbox::{Resolution, Unsettled};
 pub use queries::{CounterDay, DayEntry};
 
 use std::path::Path;

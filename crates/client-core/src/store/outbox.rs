@@ -4,19 +4,42 @@
 //! the id). The server's answers settle the entries: applied ones leave the outbox, conflicts
 //! and rejections wait in `conflicts` for the user, and the record as the server has it now
 //! replaces the local one either way.
+//!
+//! Staff settle each one ([`Store::resolve`]): keep the server's record (the change is dropped),
+//! or send the change again on top of the record as it is now (a new operation; the server
+//! decides again). A rejection can only be dropped.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
+use sentra_domain::AssetStatus;
 use sentra_protocol::{PushAction, PushOperation, PushOutcome, PushResult, SyncChange, SyncEntity};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Store, apply_change, storage_error, to_json};
 use crate::CoreError;
 
 /// A conflict or rejection the user has to look at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unsettled {
+    pub op_id: Uuid,
+    /// What staff did on this PC.
     pub action: PushAction,
+    /// The server's answer, with the record as it is now.
     pub result: PushResult,
+    /// When the answer came (UTC, `YYYY-MM-DD HH:MM:SS`).
+    pub received_at: String,
+    /// Whether the change may be sent again (a conflict; a rejection may not).
+    pub can_send_again: bool,
+}
+
+/// What staff chose for a conflict or a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Keep the record as the server has it (the copy already shows it); the change is dropped.
+    KeepServer,
+    /// Send the change again, on top of the record as it is now.
+    SendAgain,
 }
 
 impl Store {
@@ -56,16 +79,98 @@ impl Store {
         change: &SyncChange,
         action: &PushAction,
     ) -> Result<Uuid, CoreError> {
-        let op_id = Uuid::now_v7();
         let tx = self.conn.transaction().map_err(|e| storage_error(&e))?;
-        apply_change(&tx, change)?;
-        tx.execute(
-            "INSERT INTO outbox (op_id, action, created_at) VALUES (?1, ?2, datetime('now'))",
-            params![op_id.to_string(), to_json(action)?],
-        )
-        .map_err(|e| storage_error(&e))?;
+        let op_id = queue(&tx, Some(change), action)?;
         tx.commit().map_err(|e| storage_error(&e))?;
         Ok(op_id)
+    }
+
+    /// Settles a conflict or rejection as staff chose; for [`Resolution::SendAgain`], returns
+    /// the new operation's id. The conflict's removal, the local change and its outbox entry
+    /// commit together.
+    pub fn resolve(
+        &mut self,
+        op_id: Uuid,
+        resolution: Resolution,
+    ) -> Result<Option<Uuid>, CoreError> {
+        let waiting = self
+            .unsettled()?
+            .into_iter()
+            .find(|u| u.op_id == op_id)
+            .ok_or_else(|| CoreError::new("not_found", "this change is no longer waiting"))?;
+        let again = match resolution {
+            Resolution::KeepServer => None,
+            Resolution::SendAgain if !waiting.can_send_again => {
+                return Err(CoreError::new(
+                    "not_retryable",
+                    "the server refused this change; it cannot be sent again",
+                ));
+            }
+            Resolution::SendAgain => Some(self.on_top_of_now(&waiting.action)?),
+        };
+        let tx = self.conn.transaction().map_err(|e| storage_error(&e))?;
+        tx.execute(
+            "DELETE FROM conflicts WHERE op_id = ?1",
+            params![op_id.to_string()],
+        )
+        .map_err(|e| storage_error(&e))?;
+        let queued = match &again {
+            Some((change, action)) => Some(queue(&tx, change.as_ref(), action)?),
+            None => None,
+        };
+        tx.commit().map_err(|e| storage_error(&e))?;
+        Ok(queued)
+    }
+
+    /// The change of `action` made again on the record as the copy has it now: what the PC
+    /// sees is the server's record, so the stale check passes unless it changes once more.
+    fn on_top_of_now(
+        &self,
+        action: &PushAction,
+    ) -> Result<(Option<SyncChange>, PushAction), CoreError> {
+        let PushAction::UpdateAsset {
+            asset_id,
+            status,
+            odometer_km,
+            ..
+        } = action
+        else {
+            // Booking actions carry no local change: the server decides the booking's state.
+            return Ok((None, action.clone()));
+        };
+        let mut record = self
+            .asset(*asset_id)?
+            .ok_or_else(|| CoreError::new("not_found", "this asset is not in the local copy"))?;
+        if let (Some(km), Some(now)) = (odometer_km, record.odometer_km)
+            && *km < now
+        {
+            return Err(CoreError::new(
+                "validation_failed",
+                "the server already has a higher odometer reading; an odometer never goes down",
+            ));
+        }
+        let again = PushAction::UpdateAsset {
+            asset_id: *asset_id,
+            seen_status: record.status,
+            seen_odometer_km: record.odometer_km,
+            status: status.clone(),
+            odometer_km: *odometer_km,
+        };
+        if let Some(km) = odometer_km {
+            record.odometer_km = Some(*km);
+        }
+        if let Some(status) = status.as_deref().and_then(AssetStatus::parse) {
+            record.status = status;
+        }
+        let change = SyncChange {
+            entity: SyncEntity::Asset,
+            id: *asset_id,
+            deleted: false,
+            sku: None,
+            asset: Some(record),
+            booking: None,
+        };
+        Ok((Some(change), again))
     }
 
     /// Up to `limit` operations waiting to be pushed, oldest first.
@@ -173,25 +278,55 @@ impl Store {
     pub fn unsettled(&self) -> Result<Vec<Unsettled>, CoreError> {
         let mut statement = self
             .conn
-            .prepare("SELECT action, result FROM conflicts ORDER BY received_at, op_id")
+            .prepare(
+                "SELECT op_id, action, result, received_at FROM conflicts \
+                 ORDER BY received_at, op_id",
+            )
             .map_err(|e| storage_error(&e))?;
         let rows = statement
             .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
             })
             .map_err(|e| storage_error(&e))?;
+        let unreadable = |e: &dyn std::fmt::Display| CoreError::new("local_storage", e.to_string());
         let mut items = Vec::new();
         for row in rows {
-            let (action, result) = row.map_err(|e| storage_error(&e))?;
+            let (op_id, action, result, received_at) = row.map_err(|e| storage_error(&e))?;
+            let result: PushResult = serde_json::from_str(&result).map_err(|e| unreadable(&e))?;
             items.push(Unsettled {
-                action: serde_json::from_str(&action)
-                    .map_err(|e| CoreError::new("local_storage", e.to_string()))?,
-                result: serde_json::from_str(&result)
-                    .map_err(|e| CoreError::new("local_storage", e.to_string()))?,
+                op_id: Uuid::try_parse(&op_id).map_err(|e| unreadable(&e))?,
+                action: serde_json::from_str(&action).map_err(|e| unreadable(&e))?,
+                can_send_again: result.outcome == PushOutcome::Conflict,
+                result,
+                received_at,
             });
         }
         Ok(items)
     }
+}
+
+/// Applies `change` (when there is one) and queues `action` under a new operation id, inside
+/// the caller's transaction.
+fn queue(
+    tx: &Transaction<'_>,
+    change: Option<&SyncChange>,
+    action: &PushAction,
+) -> Result<Uuid, CoreError> {
+    let op_id = Uuid::now_v7();
+    if let Some(change) = change {
+        apply_change(tx, change)?;
+    }
+    tx.execute(
+        "INSERT INTO outbox (op_id, action, created_at) VALUES (?1, ?2, datetime('now'))",
+        params![op_id.to_string(), to_json(action)?],
+    )
+    .map_err(|e| storage_error(&e))?;
+    Ok(op_id)
 }
 
 #[cfg(test)]

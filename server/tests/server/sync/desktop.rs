@@ -131,3 +131,76 @@ async fn the_desktop_pushes_its_outbox_and_keeps_conflicts_for_the_user() -> any
     assert_eq!(push(&desk.api, &desk.token, &mut store).await?.sent, 0);
     Ok(())
 }
+
+/// Staff settle what the server did not take: a reading on a car HQ sent to the workshop
+/// meanwhile is sent again on top of the server's record and taken; a reading lower than the
+/// server's cannot be sent again and is dropped for the server's.
+#[tokio::test]
+async fn staff_send_a_conflicting_change_again_or_keep_the_servers_record() -> anyhow::Result<()> {
+    use sentra_client_core::{
+        store::{Resolution, Store},
+        sync::{pull, push},
+    };
+    use sentra_domain::AssetStatus;
+    use sentra_protocol::UpdateAssetRequest;
+
+    let PushFixture { app, desk, car, .. } = push_fixture(false).await?;
+    let hq = app.api();
+    let mut store = Store::in_memory()?;
+    pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
+    let other = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[3];
+    let start = car.odometer_km.unwrap_or(0);
+    let other_start = store.asset(other)?.and_then(|a| a.odometer_km).unwrap_or(0);
+
+    store.record_odometer(car.id, start + 120)?;
+    store.record_odometer(other, other_start + 10)?;
+    let workshop = UpdateAssetRequest {
+        status: Some("maintenance".to_owned()),
+        odometer_km: None,
+    };
+    hq.update_asset(car.id, &workshop).await?;
+    let higher = UpdateAssetRequest {
+        status: None,
+        odometer_km: Some(other_start + 500),
+    };
+    hq.update_asset(other, &higher).await?;
+    let done = push(&desk.api, &desk.token, &mut store).await?;
+    assert_eq!((done.applied, done.unsettled), (0, 2), "{done:?}");
+    let waiting = store.unsettled()?;
+    let on = |asset| {
+        waiting
+            .iter()
+            .find(|w| w.result.asset.as_ref().is_some_and(|a| a.id == asset))
+            .map(|w| w.op_id)
+            .expect("a conflict for the asset")
+    };
+    let (car_op, other_op) = (on(car.id), on(other));
+
+    // Sent again: on top of the server's record (now in the workshop), and taken.
+    store.resolve(car_op, Resolution::SendAgain)?;
+    assert_eq!(store.pending_count()?, 1);
+    let done = push(&desk.api, &desk.token, &mut store).await?;
+    assert_eq!((done.applied, done.unsettled), (1, 0), "{done:?}");
+    let now = hq.asset(car.id).await?;
+    assert_eq!(now.odometer_km, Some(start + 120));
+    assert_eq!(now.status, AssetStatus::Maintenance, "HQ's change stays");
+
+    // Lower than the server's reading: cannot be sent again; kept as the server has it.
+    let refused = store
+        .resolve(other_op, Resolution::SendAgain)
+        .expect_err("an odometer never goes down");
+    assert_eq!(refused.code, "validation_failed");
+    assert_eq!(store.unsettled()?.len(), 1, "still waiting for a decision");
+    store.resolve(other_op, Resolution::KeepServer)?;
+    assert!(store.unsettled()?.is_empty());
+    assert_eq!(store.pending_count()?, 0, "nothing is sent for it");
+    assert_eq!(
+        store.asset(other)?.and_then(|a| a.odometer_km),
+        Some(other_start + 500)
+    );
+    let gone = store
+        .resolve(other_op, Resolution::KeepServer)
+        .expect_err("settled already");
+    assert_eq!(gone.code, "not_found");
+    Ok(())
+}
