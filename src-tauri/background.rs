@@ -130,6 +130,8 @@ impl Background {
         // The old reader stops (and closes its port) before the new one opens it.
         lock(&self.scanner).take();
         *lock(&self.scanner_status) = None;
+        // The old port's state no longer holds: the indicator goes until the new reader reports.
+        let _ = app.emit(events::SCANNER, Option::<ScanEvent>::None);
         let Some(settings) = settings.filter(|s| !s.port.trim().is_empty()) else {
             return Ok(());
         };

@@ -160,26 +160,40 @@ pub struct Queued {
 }
 
 /// The open entries (waiting, offered) of `sku_code`, in queue order: pickup day, then tier and
-/// joining time. `branches` limits them to those queues (HQ passes `None`: every queue, also
-/// those for any branch). Positions count every waiting entry of the day, as
-/// [`position`] does.
+/// joining time. `branches` limits them to those branches' queues, which include the entries for
+/// any branch (a unit freed at a branch is offered to them too, see [`unit_freed`]); HQ passes
+/// `None`: every queue.
+///
+/// A waiting entry's place counts the entries ahead of it that compete for the same units: its
+/// branch's and those for any branch. An entry for any branch competes everywhere: seen from one
+/// branch, its place is in that branch's queue; seen from several or all, among every entry of
+/// the day.
 #[tracing::instrument(name = "waitlist.queue", skip_all, fields(sku = %sku_code))]
 pub async fn queue(
     db: &PgPool,
     sku_code: &str,
     branches: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<Queued>> {
+    // The branch a place is counted in: the entry's own, or the one branch being looked at.
+    let viewed: Option<Uuid> = match branches {
+        Some([one]) => Some(*one),
+        _ => None,
+    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT * FROM (\
-           SELECT {ENTRY_COLUMNS}, CASE WHEN w.status = 'WAITING' THEN row_number() OVER (\
-               PARTITION BY lower(w.period), w.status ORDER BY w.priority, w.id) END AS position \
-           FROM waitlist w JOIN skus s ON s.id = w.sku_id \
-           WHERE s.code = $1 AND w.status IN ('WAITING', 'OFFERED')) q \
-         WHERE $2::uuid[] IS NULL OR q.branch_id = ANY($2) \
-         ORDER BY q.start_date, q.status DESC, q.priority, q.id LIMIT 500"
+        "SELECT {ENTRY_COLUMNS}, CASE WHEN w.status = 'WAITING' THEN (\
+             SELECT count(*) + 1 FROM waitlist o \
+             WHERE o.sku_id = w.sku_id AND lower(o.period) = lower(w.period) \
+               AND o.status = 'WAITING' AND (o.priority, o.id) < (w.priority, w.id) \
+               AND (o.branch_id IS NULL OR COALESCE(w.branch_id, $3) IS NULL \
+                    OR o.branch_id = COALESCE(w.branch_id, $3))) END AS position \
+         FROM waitlist w JOIN skus s ON s.id = w.sku_id \
+         WHERE s.code = $1 AND w.status IN ('WAITING', 'OFFERED') \
+           AND ($2::uuid[] IS NULL OR w.branch_id IS NULL OR w.branch_id = ANY($2)) \
+         ORDER BY lower(w.period), w.status DESC, w.priority, w.id LIMIT 500"
     )))
     .bind(sku_code)
     .bind(branches)
+    .bind(viewed)
     .fetch_all(db)
     .await
 }

@@ -148,8 +148,9 @@ pub async fn leave(
     Ok(Json(to_dto(&state, entry).await?))
 }
 
-/// A SKU's open queue: waiting and offered entries in order, with each waiting entry's place.
-/// Branch admins see their branches' queues; HQ sees every queue (also those for any branch).
+/// A SKU's open queue: waiting and offered entries in order, with each waiting entry's place
+/// among those competing for the same units. Branch admins see their branches' queues, which
+/// include the entries for any branch; HQ sees every queue.
 #[utoipa::path(get, path = "/api/v1/skus/{code}/waitlist", tag = "waitlist",
     params(("code" = String, Path, description = "SKU code"), WaitlistQueueQuery),
     responses((status = 200, body = WaitlistQueue), (status = 404, body = Problem),

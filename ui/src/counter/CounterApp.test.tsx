@@ -320,6 +320,31 @@ describe('the counter', () => {
     expect(textOf(app.container, 'scan-error')).toContain('periksa baud rate');
     await emit('scanner', { event: 'disconnected', port: '/dev/ttyACM0', reason: 'unplugged' });
     await waitFor(() => textOf(app!.container, 'scanner-state')?.includes('terputus'));
+    // Its port cleared in the settings: no indicator rather than a stale one.
+    await emit('scanner', null);
+    await waitFor(() => app!.byTestId('scanner-state') === null);
+  });
+
+  it('takes a scan typed into another field out of it again', async () => {
+    backend(SIGNED_IN, {
+      scan_text: { screen: 'asset', asset: ASSET, offline: true } satisfies Opened,
+    });
+    app = mount(<App />);
+    const { byTestId } = app;
+    await counterReady();
+    await type(byTestId('scan-input') as HTMLInputElement, 'B 1234 XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('odometer-input'));
+    const field = byTestId('odometer-input') as HTMLInputElement;
+    await type(field, '12');
+    // The scanner types into the focused odometer field (a key lands after its keydown).
+    for (const key of [...'SR1:A:ABC:1:XYZ', 'Enter']) {
+      field.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+      if (key !== 'Enter') field.value += key;
+    }
+    await waitFor(() => called('scan_text').length === 1);
+    expect(called('scan_text')[0]!.args).toMatchObject({ text: 'SR1:A:ABC:1:XYZ' });
+    expect(field.value).toBe('12');
   });
 
   it('takes a keyboard-wedge scan typed outside any field', async () => {

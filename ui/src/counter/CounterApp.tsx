@@ -108,7 +108,8 @@ export function CounterApp({
       }),
       onEvent<Opened>(EVENTS.opened, (opened) => show({ kind: 'opened', opened })),
       onEvent<CommandError>(EVENTS.scanError, (e) => fail(e)),
-      onEvent<ScannerEvent>(EVENTS.scanner, setScanner),
+      // `null`: the scanner was stopped (its port cleared in the settings).
+      onEvent<ScannerEvent | null>(EVENTS.scanner, setScanner),
     ];
     // The scanner may have connected, and a round may have ended, before this screen listened:
     // ask for the scanner's state, and for a round now that its end will be heard.
@@ -169,6 +170,7 @@ export function CounterApp({
           {t.scanLabel}
           <input
             data-testid="scan-input"
+            data-scan-box
             autoFocus
             value={text}
             placeholder={t.scanPlaceholder}

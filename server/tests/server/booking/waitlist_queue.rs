@@ -1,5 +1,6 @@
 //! A SKU's waitlist as the staff who run it see it (`GET /api/v1/skus/{code}/waitlist`): queue
-//! order by tier then joining time, each waiting entry's place, and only their own branches.
+//! order by tier then joining time, each waiting entry's place among those competing for the
+//! branch's units, and only their own branches (with the entries for any branch).
 
 use sentra_protocol::{JoinWaitlistRequest, WaitlistQueueQuery};
 
@@ -22,10 +23,17 @@ async fn branch_staff_see_their_skus_queue_in_order_and_no_other_branchs() -> an
         .bind(people[0])
         .execute(&app.db)
         .await?;
-    sqlx::query("UPDATE customers SET membership_tier = 'platinum' WHERE id = $1")
-        .bind(people[1])
-        .execute(&app.db)
-        .await?;
+    for (person, tier) in [
+        (people[1], "platinum"),
+        (people[2], "platinum"),
+        (people[3], "gold"),
+    ] {
+        sqlx::query("UPDATE customers SET membership_tier = $2 WHERE id = $1")
+            .bind(person)
+            .bind(tier)
+            .execute(&app.db)
+            .await?;
+    }
     app.as_hq().await?;
     let hq = app.api();
     let join = |customer, branch: &str| JoinWaitlistRequest {
@@ -38,6 +46,12 @@ async fn branch_staff_see_their_skus_queue_in_order_and_no_other_branchs() -> an
     hq.join_waitlist(&join(people[0], "JKT01")).await?;
     hq.join_waitlist(&join(people[1], "JKT01")).await?;
     hq.join_waitlist(&join(people[2], "DPS01")).await?;
+    // Gold, for a car from any branch: offered Jakarta's and Bali's freed units alike.
+    hq.join_waitlist(&JoinWaitlistRequest {
+        branch: None,
+        ..join(people[3], "JKT01")
+    })
+    .await?;
 
     let jakarta = app
         .api()
@@ -52,11 +66,46 @@ async fn branch_staff_see_their_skus_queue_in_order_and_no_other_branchs() -> an
         .collect();
     assert_eq!(
         seen,
-        [(people[1], Some(1)), (people[0], Some(2))],
-        "platinum first; Bali's entry is not Jakarta's business"
+        [
+            (people[1], Some(1)),
+            (people[3], Some(2)),
+            (people[0], Some(3))
+        ],
+        "platinum first, then gold for any branch; Bali's platinum neither shows nor counts"
     );
 
-    // Another branch's queue is refused by name, and absent from its own.
+    bali_sees_its_own_queue_only(&app, &people).await?;
+
+    // HQ sees every queue; an inspector none; an unknown SKU is named.
+    let all = hq
+        .sku_waitlist("AVANZA-13G-AT", &WaitlistQueueQuery::default())
+        .await?;
+    assert_eq!(all.items.len(), 4);
+    let any_branch = all.items.iter().find(|e| e.customer_id == people[3]);
+    assert_eq!(
+        any_branch.and_then(|e| e.position),
+        Some(3),
+        "for any branch, behind both platinums"
+    );
+    let inspector = app
+        .api()
+        .with_token(&app.staff_token(INSPECTOR.0, INSPECTOR.1).await?);
+    let err = inspector
+        .sku_waitlist("AVANZA-13G-AT", &WaitlistQueueQuery::default())
+        .await
+        .expect_err("inspectors do not run queues");
+    assert_eq!(err.status(), Some(403));
+    let err = jakarta
+        .sku_waitlist("NO-SUCH-SKU", &WaitlistQueueQuery::default())
+        .await
+        .expect_err("unknown");
+    assert_eq!(err.status(), Some(404));
+    Ok(())
+}
+
+/// Another branch's queue is refused by name; its own has its entry and the one for any
+/// branch, placed among those two only.
+async fn bali_sees_its_own_queue_only(app: &TestApp, people: &[uuid::Uuid]) -> anyhow::Result<()> {
     let bali = app
         .api()
         .with_token(&app.staff_token(BALI_ADMIN.0, BALI_ADMIN.1).await?);
@@ -78,27 +127,11 @@ async fn branch_staff_see_their_skus_queue_in_order_and_no_other_branchs() -> an
         .sku_waitlist("AVANZA-13G-AT", &WaitlistQueueQuery::default())
         .await?;
     assert_eq!(
-        own.items.iter().map(|e| e.customer_id).collect::<Vec<_>>(),
-        [people[2]]
+        own.items
+            .iter()
+            .map(|e| (e.customer_id, e.position))
+            .collect::<Vec<_>>(),
+        [(people[2], Some(1)), (people[3], Some(2))]
     );
-
-    // HQ sees every queue; an inspector none; an unknown SKU is named.
-    let all = hq
-        .sku_waitlist("AVANZA-13G-AT", &WaitlistQueueQuery::default())
-        .await?;
-    assert_eq!(all.items.len(), 3);
-    let inspector = app
-        .api()
-        .with_token(&app.staff_token(INSPECTOR.0, INSPECTOR.1).await?);
-    let err = inspector
-        .sku_waitlist("AVANZA-13G-AT", &WaitlistQueueQuery::default())
-        .await
-        .expect_err("inspectors do not run queues");
-    assert_eq!(err.status(), Some(403));
-    let err = jakarta
-        .sku_waitlist("NO-SUCH-SKU", &WaitlistQueueQuery::default())
-        .await
-        .expect_err("unknown");
-    assert_eq!(err.status(), Some(404));
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use sentra_test_support::{PgOptions, PgServer};
+use sentra_test_support::{KillOnDrop, PgOptions, PgServer};
 use sqlx::{Connection, Executor, PgConnection};
 
 struct Settings {
@@ -80,6 +80,19 @@ fn open_desktop(
 }
 
 async fn run(s: &Settings) -> anyhow::Result<()> {
+    // A port taken by something else would pass the readiness checks below (they connect): say
+    // so now, by name, instead.
+    for (port, variable) in [
+        (s.redis_port, "SENTRA_DEV_REDIS_PORT"),
+        (s.server_port, "SENTRA_DEV_SERVER_PORT"),
+    ] {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            bail!(
+                "127.0.0.1:{port} is in use (another `make run`?); stop it, or choose another port \
+                 with {variable}=…"
+            );
+        }
+    }
     std::fs::create_dir_all(&s.root)?;
     let pg_dir = postgres_dir(&s.root)?;
     println!(
@@ -102,8 +115,11 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
     }
     admin.close().await?;
 
+    // Every process started from here on is a guard: a failure half-way (the demo data, the
+    // server's start) stops what already runs instead of leaving it behind. Postgres's handle
+    // stops its server when dropped too.
     println!("▶ Redis on 127.0.0.1:{}", s.redis_port);
-    let mut redis = start_redis(&s.root.join("redis"), s.redis_port)?;
+    let redis = KillOnDrop(start_redis(&s.root.join("redis"), s.redis_port)?);
 
     let server_url = format!("http://127.0.0.1:{}", s.server_port);
     let server_bin = s.bin_dir.join("sentra-server");
@@ -137,8 +153,8 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
         bail!("loading the demo data failed");
     }
     println!("▶ Server on {server_url}");
-    let mut server = Command::new(&server_bin).arg("serve").envs(envs).spawn()?;
-    wait_ready(&server_url, &mut server).await?;
+    let mut server = KillOnDrop(Command::new(&server_bin).arg("serve").envs(envs).spawn()?);
+    wait_ready(&server_url, &mut server.0).await?;
 
     let demo = counter_demo::prepare(
         &s.root,
@@ -146,20 +162,20 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
         &dev_secret(&s.root, "label-secret", Encoding::Hex)?,
     )
     .await?;
-    let mut desktop = open_desktop(s, &server_url, &demo)?;
+    let desktop = open_desktop(s, &server_url, &demo)?.map(KillOnDrop);
     println!(
         "\n✔ SentraRental is running.\n  API docs:  {server_url}/docs\n  Readiness: {server_url}/readyz\n  Press Ctrl-C to stop everything.\n"
     );
 
     tokio::select! {
         _ = tokio::signal::ctrl_c() => println!("\nstopping…"),
-        () = watch_exit(&mut server) => println!("the server stopped; stopping the rest…"),
+        () = watch_exit(&mut server.0) => println!("the server stopped; stopping the rest…"),
     }
-    for child in desktop.iter_mut().chain(std::iter::once(&mut server)) {
-        terminate(child);
-    }
+    // In this order: the app, the scanner and printer, the server, Redis, Postgres.
+    drop(desktop);
     drop(demo);
-    terminate(&mut redis);
+    drop(server);
+    drop(redis);
     pg.stop();
     println!(
         "stopped. Data kept in {} (delete it to start afresh).",
@@ -277,14 +293,4 @@ async fn watch_exit(child: &mut Child) {
     while matches!(child.try_wait(), Ok(None)) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn terminate(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        #[expect(unsafe_code, reason = "kill(2) on our own child")]
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
-    let _ = child.wait();
 }
