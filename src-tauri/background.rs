@@ -189,6 +189,17 @@ async fn confirm<R: Runtime>(app: &AppHandle<R>, counter: &Counter, target: &Sca
         Ok(opened) => {
             let _ = app.emit(events::OPENED, opened);
         }
+        Err(err) if err.code == "session_ended" => {
+            // The copy is closed: the screen re-reads the state and shows the login.
+            let _ = app.emit(
+                events::SYNC,
+                SyncEvent::Offline {
+                    code: err.code,
+                    message: err.message,
+                    retry_in_secs: 0,
+                },
+            );
+        }
         Err(err) if is_offline(&err) => {}
         Err(err) => {
             let _ = app.emit(events::SCAN_ERROR, CommandError::from(err));

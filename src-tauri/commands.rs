@@ -72,7 +72,7 @@ pub async fn app_state<R: Runtime>(
 ) -> Answer<CounterState> {
     // The start-up resume first (the keychain and the server each answer or time out).
     state.ensure_started(&app).await;
-    Ok(counter(&state)?.state().await?)
+    Ok(counter(&state)?.state()?)
 }
 
 /// The branches, for the login screen.
@@ -204,9 +204,10 @@ pub async fn print_label<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     asset_id: Uuid,
+    label_version: Option<u32>,
 ) -> Answer<Printed> {
     let printed = counter(&state)?
-        .print_label(asset_id, |status| {
+        .print_label(asset_id, label_version, |status| {
             let _ = app.emit(events::PRINT, status);
         })
         .await?;

@@ -5,9 +5,14 @@
 //! start-up's budget.
 //!
 //! The start-up resume is local (keychain and copy, see `Counter::start`) and normally takes
-//! milliseconds; the window waits for it at most [`START_WAIT`] and otherwise opens as before,
-//! with the UI asking once the page runs. The page asks again after its first render anyway, so
-//! a reload never keeps showing what was injected at start.
+//! milliseconds. It runs on the async runtime; the window waits for it at most [`START_WAIT`]
+//! (never running it itself) and otherwise opens as before, with the UI asking once the page
+//! runs.
+//!
+//! The script hands the data over once per window, and only to the app's own page: a reload (or
+//! a page of another origin, should the window ever show one) gets nothing and asks the app,
+//! so what was true at start is never shown again later. The page asks again after its first
+//! render anyway.
 
 use std::time::Duration;
 
@@ -16,6 +21,14 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::AppState;
+
+/// Where the app's own page is served from: `tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows.
+const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
 
 /// How long the window waits for the start-up resume before opening without it.
 pub const START_WAIT: Duration = Duration::from_millis(400);
@@ -34,11 +47,11 @@ impl FirstScreen {
         let app = app.clone();
         tauri::async_runtime::block_on(async move {
             let state = app.state::<AppState>();
-            tokio::time::timeout(START_WAIT, state.ensure_started(&app))
-                .await
-                .ok()?;
             let counter = state.counter.as_ref().ok()?;
-            let counter_state = counter.state().await.ok()?;
+            if !state.wait_resumed(START_WAIT).await {
+                return None;
+            }
+            let counter_state = counter.state().ok()?;
             let working = counter_state.signed_in.is_some() || counter_state.kept_email.is_some();
             let day = if working && counter_state.branch.is_some() {
                 counter.counter_day().ok()
@@ -52,10 +65,25 @@ impl FirstScreen {
         })
     }
 
-    /// The initialization script that hands this to the page.
+    /// The initialization script that hands this to the page: once per window (a session
+    /// storage mark survives reloads), and only to the app's own origins.
     pub fn script(&self) -> Option<String> {
         let json = serde_json::to_string(self).ok()?;
-        Some(format!("window.__SENTRA_FIRST__ = {json};"))
+        Some(format!(
+            "(() => {{\n\
+             if (![{origins}].includes(window.location.origin)) return;\n\
+             try {{\n\
+               if (window.sessionStorage.getItem('sentra-first-screen')) return;\n\
+               window.sessionStorage.setItem('sentra-first-screen', 'taken');\n\
+             }} catch (_) {{ return; }}\n\
+             window.__SENTRA_FIRST__ = {json};\n\
+             }})();",
+            origins = APP_ORIGINS
+                .iter()
+                .map(|o| format!("'{o}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     /// setup hook or the UI's first `app_state`, so the UI never shows a login the keychain
     /// would have spared.
     started: tokio::sync::OnceCell<()>,
+    /// Turns true once the start-up resume has run (the window waits for it, briefly).
+    resumed: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             counter,
             background: Background::default(),
             started: tokio::sync::OnceCell::new(),
+            resumed: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -73,8 +76,18 @@ impl AppState {
                 {
                     self.background.start_sync(app.clone(), counter);
                 }
+                self.resumed.send_replace(true);
             })
             .await;
+    }
+
+    /// Waits, at most `limit`, for the start-up resume that someone else runs; true when it
+    /// has run. Waiting never runs it, so a slow keychain cannot hold up the caller.
+    pub async fn wait_resumed(&self, limit: std::time::Duration) -> bool {
+        let mut resumed = self.resumed.subscribe();
+        tokio::time::timeout(limit, resumed.wait_for(|done| *done))
+            .await
+            .is_ok_and(|answer| answer.is_ok())
     }
 }
 

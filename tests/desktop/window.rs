@@ -27,6 +27,17 @@ async fn the_window_shows_the_servers_version_and_health_then_a_clear_error_when
     let mut driver = Driver::start(&display).await?;
 
     driver.open_app(APP, &["--server-url", &server.url]).await?;
+    // The first screen's data was handed to this page (first_screen.rs checks the origin).
+    let origin = driver.execute("return window.location.origin").await?;
+    assert_eq!(origin.as_str(), Some("tauri://localhost"));
+    let handed = driver
+        .execute("return window.sessionStorage.getItem('sentra-first-screen')")
+        .await?;
+    assert_eq!(
+        handed.as_str(),
+        Some("taken"),
+        "the initialization script ran"
+    );
     let version = driver
         .wait_for_text("[data-testid=server-version]", |t| !t.is_empty())
         .await?;

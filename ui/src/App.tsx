@@ -1,6 +1,13 @@
-import { useCallback, useLayoutEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { CounterApp } from './counter/CounterApp';
-import { counterApi, isWorking, SIGNED_OUT, takeFirst, type CounterState } from './counter/api';
+import {
+  counterApi,
+  isWorking,
+  SESSION_ENDED_EVENT,
+  SIGNED_OUT,
+  takeFirst,
+  type CounterState,
+} from './counter/api';
 import { LangContext } from './counter/useLang';
 import { LoginScreen } from './counter/LoginScreen';
 import { toCommandError, type CommandError } from './api';
@@ -35,6 +42,13 @@ export function App() {
       setProblem(toCommandError(e));
       setState(SIGNED_OUT);
     });
+  }, []);
+
+  // Any command that found the session ended: the state now says so (the login screen).
+  useEffect(() => {
+    const reread = () => counterApi.appState().then(setState, () => {});
+    window.addEventListener(SESSION_ENDED_EVENT, reread);
+    return () => window.removeEventListener(SESSION_ENDED_EVENT, reread);
   }, []);
 
   const choose = (next: Lang) => {

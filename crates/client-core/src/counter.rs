@@ -92,6 +92,8 @@ pub struct Counter {
     reader: Mutex<Option<(BranchInfo, Store)>>,
     /// The kept session the copy was opened for, until the server renews it.
     unrenewed: Mutex<Option<Unrenewed>>,
+    /// Who was signed in when the state was last read (while a renewal holds the session).
+    signed_in_seen: Mutex<Option<SignedIn>>,
     login_reason: Mutex<Option<String>>,
     /// Why the keychain cannot keep secrets, checked at start and login (not per call: a
     /// locked keychain answers slowly).
@@ -120,6 +122,7 @@ impl Counter {
             copy: tokio::sync::Mutex::new(None),
             reader: Mutex::new(None),
             unrenewed: Mutex::new(None),
+            signed_in_seen: Mutex::new(None),
             login_reason: Mutex::new(None),
             keychain_problem: Mutex::new(None),
         })
@@ -137,11 +140,11 @@ impl Counter {
             Ok(kept) => kept,
             Err(err) => {
                 *lock(&self.login_reason) = Some(err.code);
-                return self.state().await;
+                return self.state();
             }
         };
         let Some(KeptSession { email, branch }) = kept else {
-            return self.state().await;
+            return self.state();
         };
         let known = self.preferences().last_branch.filter(|b| b.id == branch);
         let has_copy = self.copy_path(branch).exists();
@@ -152,7 +155,7 @@ impl Counter {
                     email,
                     server_missed: false,
                 });
-                self.state().await
+                self.state()
             }
             _ => self.start_online().await,
         }
@@ -167,15 +170,14 @@ impl Counter {
                 let branch = self.branch_info(who.branch).await?;
                 self.open_copy(branch).await?;
             }
-            Resumed::Offline { email, .. } => {
-                *lock(&self.unrenewed) = Some(Unrenewed {
-                    email,
-                    server_missed: true,
-                });
+            Resumed::Offline { .. } => {
+                // No copy of the branch on this PC: nothing to work from until the server
+                // answers, so the login screen says why.
+                *lock(&self.login_reason) = Some("server_unreachable".to_owned());
             }
             Resumed::LoginNeeded { reason } => *lock(&self.login_reason) = reason,
         }
-        self.state().await
+        self.state()
     }
 
     /// Logs in for `branch` (may be left out by staff of one branch) and opens its copy.
@@ -196,19 +198,28 @@ impl Counter {
         self.open_copy(info).await?;
         *lock(&self.unrenewed) = None;
         *lock(&self.login_reason) = None;
-        self.state().await
+        self.state()
     }
 
     /// Logs out. The offline copy stays on disk for the next login at this branch.
     pub async fn logout(&self) -> Result<CounterState, CoreError> {
         self.session.lock().await.logout().await?;
         self.close_copy().await;
-        self.state().await
+        self.state()
     }
 
     /// The header's and banners' state.
-    pub async fn state(&self) -> Result<CounterState, CoreError> {
-        let signed_in = self.session.lock().await.signed_in().cloned();
+    pub fn state(&self) -> Result<CounterState, CoreError> {
+        let signed_in = match self.session.try_lock() {
+            Ok(session) => {
+                let now = session.signed_in().cloned();
+                lock(&self.signed_in_seen).clone_from(&now);
+                now
+            }
+            // A renewal holds the session (up to the server's timeout): the header shows what
+            // it last saw instead of waiting.
+            Err(_) => lock(&self.signed_in_seen).clone(),
+        };
         let (renewing, offline_session, kept_email) = match &*lock(&self.unrenewed) {
             Some(kept) => (
                 !kept.server_missed,
@@ -402,31 +413,58 @@ impl Counter {
     /// The server client with a fresh access token. After a start from the copy, the kept
     /// session is renewed here (again and again while the server does not answer); a session
     /// the server ended closes the copy, so nothing of the branch stays on screen.
+    ///
+    /// The session's lock is held through the renewal, so only one runs at a time; the header
+    /// does not wait for it (see [`Counter::state`]).
     pub async fn signed_api(&self) -> Result<ApiClient, CoreError> {
         let mut session = self.session.lock().await;
         if session.signed_in().is_none() && lock(&self.unrenewed).is_some() {
-            match session.resume().await? {
+            let resumed = match session.resume().await {
+                Ok(resumed) => resumed,
+                Err(err) => {
+                    // Not renewed, for whatever reason: the copy stays, shown as offline.
+                    self.missed_server();
+                    return Err(err);
+                }
+            };
+            match resumed {
                 Resumed::SignedIn(_) => *lock(&self.unrenewed) = None,
                 Resumed::Offline { .. } => {
-                    if let Some(kept) = lock(&self.unrenewed).as_mut() {
-                        kept.server_missed = true;
-                    }
+                    self.missed_server();
                     return Err(CoreError::new(
                         "server_unreachable",
                         "the server cannot be reached; working from the offline copy",
                     ));
                 }
                 Resumed::LoginNeeded { reason } => {
-                    drop(session);
-                    *lock(&self.unrenewed) = None;
-                    *lock(&self.login_reason) = reason;
-                    self.close_copy().await;
+                    // Closed while the session is still held: a login cannot slip in between.
+                    self.end_session(reason).await;
                     return Err(CoreError::new("session_ended", "log in again"));
                 }
             }
         }
-        let token = session.access_token().await?;
-        Ok(self.api.with_token(&token))
+        match session.access_token().await {
+            Ok(token) => Ok(self.api.with_token(&token)),
+            Err(err) if err.code == "session_ended" => {
+                self.end_session(Some(err.code.clone())).await;
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A renewal did not reach the server: working from the copy, offline.
+    fn missed_server(&self) {
+        if let Some(kept) = lock(&self.unrenewed).as_mut() {
+            kept.server_missed = true;
+        }
+    }
+
+    /// The server ended the session: the copy closes (nothing of the branch stays on screen)
+    /// and the login screen says why. Called with the session's lock held.
+    async fn end_session(&self, reason: Option<String>) {
+        self.close_copy().await;
+        *lock(&self.login_reason) = reason;
     }
 
     /// Where the branch's copy lives (named by the branch's id: codes can be renamed).

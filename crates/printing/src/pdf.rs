@@ -92,6 +92,7 @@ impl Page {
             bold,
             text: printable(text),
         });
+        let text = &printable(text);
         let font = if bold { "F2" } else { "F1" };
         let x = x_mm * PT_PER_MM;
         let y = self.height_pt - y_mm * PT_PER_MM;
@@ -143,10 +144,17 @@ impl Page {
     }
 }
 
-/// The text as the base fonts print it: characters outside Latin-1 become `?`.
+/// The text as the base fonts print it: characters outside Latin-1, and control characters
+/// (which print nothing useful and are not allowed in the SVG preview), become `?`.
 fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if u32::from(c) <= 0xff { c } else { '?' })
+        .map(|c| {
+            if u32::from(c) <= 0xff && !c.is_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 

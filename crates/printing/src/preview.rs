@@ -77,13 +77,16 @@ mod tests {
     fn the_preview_draws_what_the_pdf_prints() {
         let mut page = Page::new(50.0, 30.0);
         page.fill_rect(1.0, 2.0, 3.0, 4.0);
-        page.text(5.0, 6.0, 9.0, true, "B <1234> & Nguyễn");
+        page.text(5.0, 6.0, 9.0, true, "B <1234> & Nguyễn\u{7}");
         let svg = page_svg(&page);
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"50mm\""));
         assert!(svg.contains("<rect x=\"1.000\" y=\"2.000\" width=\"3.010\" height=\"4.010\"/>"));
         // Escaped for XML, and the character the PDF's font cannot print shows as it prints.
-        assert!(svg.contains(">B &lt;1234&gt; &amp; Nguy?n</text>"), "{svg}");
+        assert!(
+            svg.contains(">B &lt;1234&gt; &amp; Nguy?n?</text>"),
+            "{svg}"
+        );
         assert!(svg.contains("font-weight=\"bold\""));
-        assert!(String::from_utf8_lossy(&page.finish()).contains("(B <1234> & Nguy?n) Tj"));
+        assert!(String::from_utf8_lossy(&page.finish()).contains("(B <1234> & Nguy?n?) Tj"));
     }
 }

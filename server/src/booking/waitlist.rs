@@ -174,6 +174,10 @@ pub async fn queue(
     sku_code: &str,
     branches: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<Queued>> {
+    if branches.is_some_and(<[Uuid]>::is_empty) {
+        // Staff of no branch: no queue, not even the entries for any branch.
+        return Ok(Vec::new());
+    }
     // The branch a place is counted in: the entry's own, or the one branch being looked at.
     let viewed: Option<Uuid> = match branches {
         Some([one]) => Some(*one),

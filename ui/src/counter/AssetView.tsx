@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
@@ -31,7 +31,11 @@ export function AssetView({
   const [path, setPath] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
   const [odometer, setOdometer] = useState<number | null>(asset.odometer_km);
+  // The same asset shown again (a new scan, a sync) brings its reading as the copy has it now.
+  useEffect(() => setOdometer(asset.odometer_km), [asset]);
   const [reading, setReading] = useState('');
+  const [previewing, setPreviewing] = useState(false);
+  const km = kilometres(reading);
 
   const run = async (work: () => Promise<string>) => {
     setBusy(true);
@@ -95,7 +99,7 @@ export function AssetView({
         class="actions"
         onSubmit={(e) => {
           e.preventDefault();
-          const km = Number(reading.replace(/[.\s]/g, ''));
+          if (km === null) return;
           run(async () => {
             // Saved in the copy and queued at once; the next round sends it (now, if online).
             await counterApi.recordOdometer(asset.id, km);
@@ -116,7 +120,7 @@ export function AssetView({
             onInput={(e) => setReading(e.currentTarget.value)}
           />
         </label>
-        <button type="submit" class="btn" data-testid="odometer-save" disabled={busy || !/^\d[\d.\s]*$/.test(reading.trim())}>
+        <button type="submit" class="btn" data-testid="odometer-save" disabled={busy || km === null}>
           {t.saveOdometer}
         </button>
       </form>
@@ -127,7 +131,7 @@ export function AssetView({
           onCancel={() => setPreview(null)}
           onPrint={() =>
             run(async () => {
-              const printed = await counterApi.printLabel(asset.id);
+              const printed = await counterApi.printLabel(asset.id, preview.label_version);
               setPreview(null);
               return fill(t.printed, { n: printed.job_id });
             })
@@ -140,14 +144,15 @@ export function AssetView({
           class="btn btn-primary"
           data-testid="print-label"
           disabled={busy || preview !== null}
-          onClick={() =>
+          onClick={() => {
+            setPreviewing(true);
             run(async () => {
               setPreview(await counterApi.labelPreview(asset.id));
               return '';
-            })
-          }
+            }).finally(() => setPreviewing(false));
+          }}
         >
-          {busy && !preview ? t.previewing : t.printLabel}
+          {previewing ? t.previewing : t.printLabel}
         </button>
         <label class="inline">
           {t.savePath}
@@ -181,4 +186,15 @@ export function AssetView({
       {error && <ErrorLine error={error} testId="label-error" />}
     </section>
   );
+}
+
+/**
+ * A typed odometer reading in whole kilometres: digits, optionally grouped by thousands with
+ * dots, commas or spaces (`12.345`, `12,345`, `12 345`); anything else (a decimal part) is not one.
+ */
+export function kilometres(text: string): number | null {
+  const value = text.trim();
+  if (!/^\d{1,3}([.,\s]\d{3})*$/.test(value) && !/^\d+$/.test(value)) return null;
+  const km = Number(value.replace(/[.,\s]/g, ''));
+  return Number.isSafeInteger(km) && km <= 2_000_000_000 ? km : null;
 }

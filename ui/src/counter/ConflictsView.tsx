@@ -81,7 +81,8 @@ export function ConflictsView({ onChanged }: { onChanged: () => void }) {
           <li key={item.op_id} data-testid="conflict">
             <strong data-testid="conflict-what">{what(t, lang, item)}</strong>
             <p data-testid="conflict-why">
-              {item.can_send_again ? errorMessage(t, item.result.code ?? '') : t.conflictRejected}{' '}
+              {errorMessage(t, item.result.code ?? '')}
+              {!item.can_send_again && <> {t.conflictFinal}</>}{' '}
               <code class="muted" title={item.result.message}>
                 {item.result.code}
               </code>

@@ -249,7 +249,9 @@ describe('changes made at the counter', () => {
     expect(first!.querySelector('[data-testid=conflict-why]')!.textContent).toContain('diubah di tempat lain');
     expect(first!.querySelector('[data-testid=conflict-now]')!.textContent).toBe('Di server sekarang: 12.100 km, Aktif');
     expect(second!.querySelector('[data-testid=conflict-what]')!.textContent).toBe('Pembatalan pemesanan b7b7b7b7');
-    expect(second!.querySelector('[data-testid=conflict-why]')!.textContent).toContain('tidak dapat dikirim ulang');
+    expect(second!.querySelector('[data-testid=conflict-why]')!.textContent).toContain(
+      'Tidak ditemukan. Perubahan ini tidak dapat dikirim ulang.',
+    );
     expect(second!.querySelector('[data-testid=send-again]')).toBeNull();
 
     const rounds = called('sync_now').length;
@@ -261,6 +263,27 @@ describe('changes made at the counter', () => {
     await waitFor(() => container.querySelectorAll('[data-testid=conflict]').length === 0);
     expect(called('resolve_unsettled')[1]!.args).toMatchObject({ op_id: 'op-2', resolution: 'keep_server' });
     expect(textOf(container, 'conflicts-view')).toContain('Tidak ada konflik.');
+  });
+});
+
+describe('a session ended by the server', () => {
+  it('shows the login screen when any command finds it, with the reason', async () => {
+    let now: CounterState = SIGNED_IN;
+    backend(SIGNED_IN, {
+      app_state: () => now,
+      find_plate: () => {
+        now = { ...SIGNED_OUT, login_reason: 'session_ended' };
+        return Promise.reject({ code: 'session_ended', message: 'log in again' });
+      },
+    });
+    app = mount(<App />);
+    const { byTestId, container } = app;
+    await counterReady();
+    await type(byTestId('scan-input') as HTMLInputElement, 'B 1234 XYZ');
+    (byTestId('scan-open') as HTMLButtonElement).click();
+    await waitFor(() => byTestId('login-email'));
+    expect(textOf(container, 'login-reason')).toContain('Sesi Anda telah berakhir');
+    expect(byTestId('pickups')).toBeNull();
   });
 });
 
@@ -423,7 +446,7 @@ describe('the counter', () => {
     await waitFor(() => byTestId('print-confirm'));
     (byTestId('print-confirm') as HTMLButtonElement).click();
     await waitFor(() => byTestId('label-done'));
-    expect(called('print_label')[0]!.args).toMatchObject({ asset_id: 'a1' });
+    expect(called('print_label')[0]!.args).toMatchObject({ asset_id: 'a1', label_version: 1 });
     expect(byTestId('label-preview')).toBeNull();
     expect(textOf(container, 'label-done')).toBe('Label tercetak (pekerjaan #7).');
     expect(textOf(container, 'asset-status')).toBe('Dalam perawatan');

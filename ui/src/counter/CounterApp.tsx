@@ -56,8 +56,16 @@ export function CounterApp({
     setFound(next);
     setTab('assets');
   }, []);
+  // The server ended the session (the app closed the copy, and App re-reads the state for the
+  // login screen): nothing to say at the scan box.
+  const endedElsewhere = useCallback((e: unknown) => toCommandError(e).code === 'session_ended', []);
   // A scan that is not understood is said where the scan box is; the screen and tab stay.
-  const fail = useCallback((e: unknown) => setScanError(toCommandError(e)), []);
+  const fail = useCallback(
+    (e: unknown) => {
+      if (!endedElsewhere(e)) setScanError(toCommandError(e));
+    },
+    [endedElsewhere],
+  );
   // Only the latest typed scan may change the screen (an older, slower answer is dropped).
   const latest = useRef(0);
 
@@ -82,6 +90,7 @@ export function CounterApp({
             counterApi.confirmScan(value).then(
               (checked) => current() && show({ kind: 'opened', opened: checked }),
               (e) => {
+                if (endedElsewhere(e)) return;
                 if (!OFFLINE_CODES.includes(toCommandError(e).code)) refused(e);
               },
             );
@@ -91,7 +100,7 @@ export function CounterApp({
         counterApi.findPlate(value).then((f) => current() && show({ kind: 'plate', found: f }), refused);
       }
     },
-    [show, fail],
+    [show, fail, endedElsewhere],
   );
   useKeyboardWedge(lookUp);
 

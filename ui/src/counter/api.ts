@@ -238,12 +238,18 @@ export type ScannerEvent =
   | { event: 'connected'; port: string }
   | { event: 'disconnected'; port: string; reason: string };
 
+/** Said on `window` when a command found the session ended by the server (the app closed the
+ * branch copy): the app re-reads its state and shows the login screen. */
+export const SESSION_ENDED_EVENT = 'sentra-session-ended';
+
 /** Invoke a command; rejections are always normalised to `{code, message}`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (e) {
-    throw toCommandError(e);
+    const error = toCommandError(e);
+    if (error.code === 'session_ended') window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
+    throw error;
   }
 }
 
@@ -266,7 +272,9 @@ export const counterApi = {
   skuCalendar: (sku: string, month: string) => call<SkuCalendar>('sku_calendar', { sku, month }),
   skuWaitlist: (sku: string) => call<WaitlistQueue>('sku_waitlist', { sku }),
   labelPreview: (asset_id: string) => call<LabelPreview>('label_preview', { asset_id }),
-  printLabel: (asset_id: string) => call<Printed>('print_label', { asset_id }),
+  /** Prints the label as previewed: a label reissued since (`label_version`) is refused. */
+  printLabel: (asset_id: string, label_version: number) =>
+    call<Printed>('print_label', { asset_id, label_version }),
   saveLabel: (asset_id: string, path: string) => call<void>('save_label', { asset_id, path }),
   printers: () => call<PrinterInfo[]>('printers'),
   serialPorts: () => call<PortChoice[]>('serial_ports'),

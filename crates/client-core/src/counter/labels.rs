@@ -92,13 +92,22 @@ impl Counter {
         })
     }
 
-    /// Prints the label of `asset` on the chosen printer and follows the job to its end.
+    /// Prints the label of `asset` on the chosen printer and follows the job to its end. With
+    /// `previewed`, the label version staff saw in the preview: a label reissued since is
+    /// refused (`label_changed`) rather than printed unseen.
     pub async fn print_label(
         &self,
         asset: Uuid,
+        previewed: Option<u32>,
         on_status: impl FnMut(JobStatus),
     ) -> Result<Printed, CoreError> {
         let label = self.label(asset).await?;
+        if previewed.is_some_and(|seen| seen != label.label_version) {
+            return Err(CoreError::new(
+                "label_changed",
+                "the label was reissued after the preview; look at the new one first",
+            ));
+        }
         let settings = self.preferences().printer;
         let user = self
             .session

@@ -88,7 +88,7 @@ async fn a_kept_session_shows_the_branch_copy_at_once_and_renews_later() {
     // The first call that needs the server tries to renew: no server, so offline from now on.
     let err = desk.signed_api().await.expect_err("no server");
     assert_eq!(err.code, "server_unreachable");
-    let state = desk.state().await.expect("state");
+    let state = desk.state().expect("state");
     assert!(state.offline_session && !state.renewing, "{state:?}");
     assert!(state.branch.is_some(), "the branch stays on screen");
 }

@@ -28,7 +28,9 @@ pub struct Unsettled {
     pub result: PushResult,
     /// When the answer came (UTC, `YYYY-MM-DD HH:MM:SS`).
     pub received_at: String,
-    /// Whether the change may be sent again (a conflict; a rejection may not).
+    /// Whether sending the change again can succeed: a record that changed meanwhile
+    /// (`stale_record`). A booking's state or an expired hold stays as it is, and a rejection
+    /// is final: those can only be dropped.
     pub can_send_again: bool,
 }
 
@@ -103,7 +105,7 @@ impl Store {
             Resolution::SendAgain if !waiting.can_send_again => {
                 return Err(CoreError::new(
                     "not_retryable",
-                    "the server refused this change; it cannot be sent again",
+                    "sending this change again cannot succeed; keep the server's record",
                 ));
             }
             Resolution::SendAgain => Some(self.on_top_of_now(&waiting.action)?),
@@ -122,8 +124,9 @@ impl Store {
         Ok(queued)
     }
 
-    /// The change of `action` made again on the record as the copy has it now: what the PC
-    /// sees is the server's record, so the stale check passes unless it changes once more.
+    /// The change of `action` made again on the record as the copy has it now (the server's, as
+    /// the conflict brought it): the stale check passes unless the record changes once more, on
+    /// the server or by a change of this PC still waiting ahead of it in the outbox.
     fn on_top_of_now(
         &self,
         action: &PushAction,
@@ -301,7 +304,8 @@ impl Store {
             items.push(Unsettled {
                 op_id: Uuid::try_parse(&op_id).map_err(|e| unreadable(&e))?,
                 action: serde_json::from_str(&action).map_err(|e| unreadable(&e))?,
-                can_send_again: result.outcome == PushOutcome::Conflict,
+                can_send_again: result.outcome == PushOutcome::Conflict
+                    && result.code.as_deref() == Some("stale_record"),
                 result,
                 received_at,
             });

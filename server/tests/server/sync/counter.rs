@@ -132,7 +132,9 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
     CupsServer::forget_printed(&format!("Label {plate}"))?; // left by an interrupted run
     CupsServer::forget_printed(&format!("Label {plate}"))?; // left by an interrupted run
     let mut statuses = Vec::new();
-    let printed = desk.print_label(cars[1], |s| statuses.push(s)).await?;
+    let printed = desk
+        .print_label(cars[1], Some(1), |s| statuses.push(s))
+        .await?;
     assert!(printed.job_id > 0, "{statuses:?}");
     let text = CupsServer::take_printed(&format!("Label {plate}"))?;
     assert!(text.contains(&plate), "{text:?}");
@@ -152,7 +154,7 @@ async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_s
         err.code, "server_unreachable",
         "retried later, not a logout: {err}"
     );
-    let state = desk.state().await?;
+    let state = desk.state()?;
     assert!(state.offline_session && !state.renewing, "{state:?}");
     assert_eq!(
         desk.counter_day()?.pickups.len(),
@@ -175,7 +177,7 @@ async fn restart_and_renew(
     assert_eq!(state.kept_email.as_deref(), Some(JAKARTA_ADMIN.0));
     assert_eq!(desk.counter_day()?.pickups.len(), 1);
     desk.sync_round(|_| {}).await?;
-    let state = desk.state().await?;
+    let state = desk.state()?;
     assert!(state.signed_in.is_some() && !state.renewing, "{state:?}");
     let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_devices")
         .fetch_one(&app.db)
@@ -226,7 +228,7 @@ async fn a_session_ended_while_the_pc_was_off_closes_the_copy_at_the_first_round
     assert_eq!(desk.counter_day()?.pickups.len(), 1);
     let err = desk.sync_round(|_| {}).await.expect_err("ended");
     assert_eq!(err.code, "session_ended");
-    let state = desk.state().await?;
+    let state = desk.state()?;
     assert!(
         state.signed_in.is_none() && !state.renewing && state.branch.is_none(),
         "{state:?}"
