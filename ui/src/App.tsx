@@ -23,8 +23,10 @@ const LANG_NAME_KEY: Record<Lang, keyof Messages> = {
 
 export function App() {
   const [lang, setLang] = useState<Lang>(loadLang);
-  // The app may have put the state in the page already (first_screen.rs): drawn at once.
-  const [state, setState] = useState<CounterState | null>(() => takeFirst('state') ?? null);
+  // The app may have put the state in the page already (first_screen.rs): drawn at once, and
+  // not asked for again (it is milliseconds old; sync rounds and actions refresh it).
+  const [injected] = useState(() => takeFirst('state') ?? null);
+  const [state, setState] = useState<CounterState | null>(injected);
   const [problem, setProblem] = useState<CommandError | null>(null);
   const t = dictionaries[lang];
 
@@ -37,12 +39,13 @@ export function App() {
   // Asked in a layout effect, right after the first render: a plain effect waits for the next
   // animation frame, up to 100 ms in a window nobody has drawn yet, and the start pays for it.
   useLayoutEffect(() => {
+    if (injected) return;
     counterApi.appState().then(setState, (e) => {
       // The login screen, and why the app could not start as it was left.
       setProblem(toCommandError(e));
       setState(SIGNED_OUT);
     });
-  }, []);
+  }, [injected]);
 
   // Any command that found the session ended: the state now says so (the login screen).
   useEffect(() => {

@@ -29,6 +29,9 @@ type Found = { kind: 'opened'; opened: Opened } | { kind: 'plate'; found: PlateF
 /** Errors that mean "no server now": a screen from the copy then stands. */
 const OFFLINE_CODES = ['server_unreachable', 'server_error', 'not_signed_in', 'session_ended'];
 
+/** How long a start from the copy waits before asking for its first round. */
+const FIRST_ROUND_DELAY_MS = 1000;
+
 /** Codes start like this; anything else typed in the scan box is a plate. */
 function looksLikeCode(text: string): boolean {
   return /^(SR\d|https?:\/\/)/i.test(text.trim());
@@ -50,6 +53,8 @@ export function CounterApp({
   const [scanner, setScanner] = useState<ScannerEvent | null>(null);
   const [refresh, setRefresh] = useState(0);
   const [text, setText] = useState('');
+  // Whether this screen opened on a kept session being renewed (read once, at mount).
+  const startedFromCopy = useRef(state.renewing);
 
   const show = useCallback((next: Found) => {
     setScanError(null);
@@ -121,10 +126,18 @@ export function CounterApp({
       onEvent<ScannerEvent | null>(EVENTS.scanner, setScanner),
     ];
     // The scanner may have connected, and a round may have ended, before this screen listened:
-    // ask for the scanner's state, and for a round now that its end will be heard.
+    // ask for the scanner's state, and for a round now that its end will be heard. Started
+    // from the copy (a kept session being renewed), the round waits a second: the day is on
+    // screen already, and the first paint gets the two cores to itself.
     counterApi.scannerStatus().then((s) => s && setScanner(s), () => {});
-    Promise.all(subscriptions).then(() => counterApi.syncNow().catch(() => {}), () => {});
+    let later: ReturnType<typeof setTimeout> | undefined;
+    const askForRound = () => counterApi.syncNow().catch(() => {});
+    Promise.all(subscriptions).then(() => {
+      if (startedFromCopy.current) later = setTimeout(askForRound, FIRST_ROUND_DELAY_MS);
+      else askForRound();
+    }, () => {});
     return () => {
+      clearTimeout(later);
       for (const subscription of subscriptions) {
         // Unsubscribing can fail only when the app is going away: nothing left to do then.
         subscription.then((unlisten) => unlisten()).catch(() => {});

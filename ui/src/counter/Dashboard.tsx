@@ -1,4 +1,4 @@
-import { useLayoutEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { toCommandError, type CommandError } from '../api';
 import { fill } from '../i18n';
 import { useMessages } from '../i18n-context';
@@ -10,11 +10,19 @@ import { useLang } from './useLang';
 /** Today's pickups, returns and overdue rentals, from the branch copy. */
 export function Dashboard({ refresh, onPlate }: { refresh: number; onPlate: (p: string) => void }) {
   const t = useMessages();
-  const [day, setDay] = useState<CounterDay | null>(() => takeFirst('day') ?? null);
+  // Put in the page by the app (first_screen.rs): the first render needs no round trip.
+  const [injected] = useState(() => takeFirst('day') ?? null);
+  const [day, setDay] = useState<CounterDay | null>(injected);
   const [error, setError] = useState<CommandError | null>(null);
+  const fresh = useRef(injected !== null);
 
-  // A layout effect asks at once (see App): the day is the first thing staff look at.
+  // A layout effect asks at once (see App): the day is the first thing staff look at. The
+  // injected day is milliseconds old: it is not asked for again until the next round's refresh.
   useLayoutEffect(() => {
+    if (fresh.current) {
+      fresh.current = false;
+      return;
+    }
     let live = true;
     counterApi.counterDay().then(
       (d) => live && (setDay(d), setError(null)),
