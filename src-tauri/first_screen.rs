@@ -11,8 +11,8 @@
 //!
 //! The script hands the data over once per window, and only to the app's own page: a reload (or
 //! a page of another origin, should the window ever show one) gets nothing and asks the app,
-//! so what was true at start is never shown again later. The page asks again after its first
-//! render anyway.
+//! so what was true at start is never shown again later. The data is milliseconds old when the
+//! page draws it; the first sync round (which the page asks for a second later) refreshes both.
 
 use std::time::Duration;
 
