@@ -141,29 +141,8 @@ mod tests {
         let pdf = render_asset_label(&LabelTemplate::shipped().expect("template"), &label())
             .expect("render");
         std::fs::write(&pdf_path, &pdf).expect("write");
-        let status = Command::new("pdftoppm")
-            .args(["-r", "300", "-gray", "-singlefile"])
-            .arg(&pdf_path)
-            .arg(dir.path().join("label"))
-            .status()
-            .expect("pdftoppm (poppler-utils) is installed by `make test`");
-        assert!(status.success());
-        let pgm = std::fs::read(dir.path().join("label.pgm")).expect("raster");
-        let (width, height, pixels) = parse_pgm(&pgm);
-        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-            pixels[y * width + x]
-        });
-        let grids = image.detect_grids();
-        assert_eq!(grids.len(), 1, "one QR code on the label");
-        let (_, content) = grids[0].decode().expect("the QR code decodes");
+        let (content, text) = read_back(&pdf_path);
         assert_eq!(content, label().payload);
-
-        let text = Command::new("pdftotext")
-            .arg(&pdf_path)
-            .arg("-")
-            .output()
-            .expect("pdftotext");
-        let text = String::from_utf8_lossy(&text.stdout);
         assert!(text.contains("B 1234 SRT"), "{text}");
         assert!(text.contains("Cabang JKT01"), "{text}");
     }
@@ -186,30 +165,37 @@ mod tests {
             .status()
             .expect("rsvg-convert (librsvg2-bin) is installed by `make test`");
         assert!(status.success());
+        let (content, text) = read_back(&drawn);
+        assert_eq!(content, label().payload);
+        assert!(text.contains("B 1234 SRT"), "{text}");
+        assert!(text.contains("Cabang JKT01"), "{text}");
+    }
+
+    /// What a PDF shows when printed: its one QR code, decoded from a 300 dpi raster made by
+    /// poppler (what a scanner pointed at the paper reads), and its text.
+    fn read_back(pdf: &std::path::Path) -> (String, String) {
+        let raster = pdf.with_extension("");
         let status = Command::new("pdftoppm")
             .args(["-r", "300", "-gray", "-singlefile"])
-            .arg(&drawn)
-            .arg(dir.path().join("preview"))
+            .arg(pdf)
+            .arg(&raster)
             .status()
-            .expect("pdftoppm");
+            .expect("pdftoppm (poppler-utils) is installed by `make test`");
         assert!(status.success());
-        let pgm = std::fs::read(dir.path().join("preview.pgm")).expect("raster");
+        let pgm = std::fs::read(raster.with_extension("pgm")).expect("raster");
         let (width, height, pixels) = parse_pgm(&pgm);
         let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
             pixels[y * width + x]
         });
         let grids = image.detect_grids();
-        assert_eq!(grids.len(), 1, "one QR code in the preview");
+        assert_eq!(grids.len(), 1, "one QR code on the page");
         let (_, content) = grids[0].decode().expect("the QR code decodes");
-        assert_eq!(content, label().payload);
         let text = Command::new("pdftotext")
-            .arg(&drawn)
+            .arg(pdf)
             .arg("-")
             .output()
             .expect("pdftotext");
-        let text = String::from_utf8_lossy(&text.stdout);
-        assert!(text.contains("B 1234 SRT"), "{text}");
-        assert!(text.contains("Cabang JKT01"), "{text}");
+        (content, String::from_utf8_lossy(&text.stdout).into_owned())
     }
 
     /// The binary PGM (P5) that `pdftoppm -gray` writes.

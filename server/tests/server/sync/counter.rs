@@ -19,6 +19,17 @@ use crate::{
 
 use super::desk::JAKARTA_ADMIN;
 
+/// The demo data, HQ signed in, and today's work at Jakarta; returns the Avanzas there.
+async fn branch_with_todays_work() -> anyhow::Result<(TestApp, Vec<Uuid>)> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let cars = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
+    let person = customers(&app.db).await?[0];
+    todays_work(&app, &cars, person).await?;
+    Ok((app, cars))
+}
+
 /// Puts a rental that went out three days ago and is now overdue, and one picked up today.
 async fn todays_work(app: &TestApp, cars: &[Uuid], person: Uuid) -> anyhow::Result<()> {
     for (car, from, to, status) in [(cars[0], -3, -1, "ACTIVE"), (cars[1], 0, 2, "CONFIRMED")] {
@@ -55,12 +66,7 @@ fn counter(app: &TestApp, dir: &std::path::Path, keychain: &Keychain) -> anyhow:
 #[tokio::test]
 async fn a_counter_logs_in_syncs_scans_prints_and_keeps_the_branch_without_the_server()
 -> anyhow::Result<()> {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let cars = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
-    let person = customers(&app.db).await?[0];
-    todays_work(&app, &cars, person).await?;
+    let (mut app, cars) = branch_with_todays_work().await?;
     let cups = tokio::task::spawn_blocking(CupsServer::start).await??;
     cups.add_pdf_printer("Counter_Printer")?;
     let dir = tempfile::tempdir()?;
@@ -193,12 +199,7 @@ async fn restart_and_renew(
 #[tokio::test]
 async fn a_session_ended_while_the_pc_was_off_closes_the_copy_at_the_first_round()
 -> anyhow::Result<()> {
-    let mut app = TestApp::spawn().await?;
-    seed(&app.db).await?;
-    app.as_hq().await?;
-    let cars = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;
-    let person = customers(&app.db).await?[0];
-    todays_work(&app, &cars, person).await?;
+    let (app, _) = branch_with_todays_work().await?;
     let dir = tempfile::tempdir()?;
     let keychain = Keychain::in_memory();
     let desk = counter(&app, dir.path(), &keychain)?;
