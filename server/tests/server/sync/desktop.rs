@@ -76,18 +76,23 @@ async fn the_desktop_engine_keeps_an_offline_copy_of_the_branch() -> anyhow::Res
     Ok(())
 }
 
+/// The push fixture with the branch pulled into a desktop's copy, and a second Jakarta car.
+async fn pulled_copy() -> anyhow::Result<(PushFixture, sentra_client_core::store::Store, uuid::Uuid)>
+{
+    let fixture = push_fixture(false).await?;
+    let mut store = sentra_client_core::store::Store::in_memory()?;
+    sentra_client_core::sync::pull(&fixture.desk.api, &fixture.desk.token, &mut store, |_| {})
+        .await?;
+    let other = assets(&fixture.app.db, "AVANZA-13G-AT", "JKT01").await?[3];
+    Ok((fixture, store, other))
+}
+
 #[tokio::test]
 async fn the_desktop_pushes_its_outbox_and_keeps_conflicts_for_the_user() -> anyhow::Result<()> {
-    use sentra_client_core::{
-        store::Store,
-        sync::{pull, push},
-    };
+    use sentra_client_core::{store::Store, sync::push};
 
-    let PushFixture { app, desk, car, .. } = push_fixture(false).await?;
+    let (PushFixture { app, desk, car, .. }, mut store, other) = pulled_copy().await?;
     let hq = app.api();
-    let mut store = Store::in_memory()?;
-    pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
-    let other = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[3];
     let km = |store: &Store, id| store.asset(id).map(|a| a.and_then(|a| a.odometer_km));
     let start = car.odometer_km.unwrap_or(0);
     let other_start = km(&store, other)?.unwrap_or(0);
@@ -137,18 +142,12 @@ async fn the_desktop_pushes_its_outbox_and_keeps_conflicts_for_the_user() -> any
 /// server's cannot be sent again and is dropped for the server's.
 #[tokio::test]
 async fn staff_send_a_conflicting_change_again_or_keep_the_servers_record() -> anyhow::Result<()> {
-    use sentra_client_core::{
-        store::{Resolution, Store},
-        sync::{pull, push},
-    };
+    use sentra_client_core::{store::Resolution, sync::push};
     use sentra_domain::AssetStatus;
     use sentra_protocol::UpdateAssetRequest;
 
-    let PushFixture { app, desk, car, .. } = push_fixture(false).await?;
+    let (PushFixture { app, desk, car, .. }, mut store, other) = pulled_copy().await?;
     let hq = app.api();
-    let mut store = Store::in_memory()?;
-    pull(&desk.api, &desk.token, &mut store, |_| {}).await?;
-    let other = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[3];
     let start = car.odometer_km.unwrap_or(0);
     let other_start = store.asset(other)?.and_then(|a| a.odometer_km).unwrap_or(0);
 
