@@ -14,6 +14,8 @@ pub mod access;
 pub mod booking;
 pub mod calendar;
 pub mod evidence;
+pub mod handover;
+pub mod inspection;
 pub mod inventory;
 pub mod jobs;
 pub mod kyc;
@@ -28,6 +30,7 @@ pub use access::{Role, SubjectKind};
 pub use booking::{BookingKind, BookingStatus, IllegalTransition};
 pub use calendar::{BranchTimeZone, DateRange, occupied_until};
 pub use evidence::{EvidenceHash, canonical_json, evidence_hash};
+pub use inspection::{DamageSeverity, InspectionKind, InspectionRecord};
 pub use inventory::{AssetStatus, ChecklistItem, LateFeeRule, SkuCategory, UnknownAssetStatus};
 pub use jobs::{JobKind, UnknownJobKind};
 pub use kyc::{
