@@ -12,6 +12,7 @@ pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod handover;
 pub mod http;
 pub mod idempotency;
 pub mod inventory;
@@ -100,8 +101,15 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         },
     )?;
     let kyc = kyc_service(&config, db.clone())?;
+    let handovers = handover::Handovers {
+        db: db.clone(),
+        storage: kyc.storage.clone(),
+        vault: kyc.vault.clone(),
+        bookings: bookings.clone(),
+    };
     let state = AppState {
         kyc,
+        handovers,
         rate_limiter: http::rate_limit::RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
@@ -119,6 +127,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
     Ok(Server { listener, state })
 }
+
+/// How often overdue rentals' occupancy catches up with the branch's day: a rental due at noon
+/// holds its asset's day at most this long after it became overdue.
+const OVERDUE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The KYC service: object storage, the document vault and the configured provider.
 fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
@@ -198,6 +210,10 @@ impl Server {
                 metrics: Some(state.metrics),
             };
             jobs::run(workers, state.db, state.config.expiry_sweep_interval).await;
+        });
+        let state = self.state.clone();
+        tasks.spawn(async move {
+            handover::run_overdue_sweeper(state.handovers, OVERDUE_SWEEP_INTERVAL).await;
         });
         tasks
     }

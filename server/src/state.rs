@@ -34,6 +34,8 @@ pub struct AppState {
     pub sync: crate::sync::Sync,
     /// KTP verification.
     pub kyc: crate::kyc::Kyc,
+    /// Pickups, returns and their tamper-proof records.
+    pub handovers: crate::handover::Handovers,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The configuration read at start-up.

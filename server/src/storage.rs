@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 use object_store::{
-    ObjectStore, ObjectStoreExt, PutPayload, aws::AmazonS3Builder, local::LocalFileSystem,
-    path::Path,
+    ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart, aws::AmazonS3Builder,
+    local::LocalFileSystem, path::Path, signer::Signer,
 };
 use secrecy::ExposeSecret;
 
@@ -22,6 +23,76 @@ pub struct Storage {
     prefix: String,
     /// Human-readable location for logs (`s3://bucket/prefix` or the directory), never secrets.
     location: String,
+    /// The S3 client again, for presigned URLs (none for a local directory).
+    signer: Option<Arc<dyn Signer>>,
+}
+
+/// A file being written in parts. Dropped without [`ObjectWriter::finish`], the upload is
+/// aborted (in the background), so no half-written object is ever left under the key.
+pub struct ObjectWriter {
+    key: String,
+    writer: Option<WriteMultipart>,
+}
+
+impl std::fmt::Debug for ObjectWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectWriter")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectWriter {
+    /// Adds bytes (buffered into parts; waits while too many parts are in flight).
+    pub async fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        let writer = self
+            .writer
+            .as_mut()
+            .context("the upload was already finished")?;
+        writer
+            .wait_for_capacity(4)
+            .await
+            .with_context(|| format!("storing object {}", self.key))?;
+        writer.write(bytes);
+        Ok(())
+    }
+
+    /// Completes the object: only now does it exist under its key.
+    pub async fn finish(mut self) -> anyhow::Result<()> {
+        let writer = self
+            .writer
+            .take()
+            .context("the upload was already finished")?;
+        writer
+            .finish()
+            .await
+            .with_context(|| format!("storing object {}", self.key))?;
+        Ok(())
+    }
+
+    /// Abandons the object.
+    pub async fn abort(mut self) {
+        if let Some(writer) = self.writer.take()
+            && let Err(e) = writer.abort().await
+        {
+            tracing::warn!(key = %self.key, error = %e, "aborting an upload failed");
+        }
+    }
+}
+
+impl Drop for ObjectWriter {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            let key = std::mem::take(&mut self.key);
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Err(e) = writer.abort().await {
+                        tracing::warn!(%key, error = %e, "aborting a dropped upload failed");
+                    }
+                });
+            }
+        }
+    }
 }
 
 impl Storage {
@@ -39,13 +110,16 @@ impl Storage {
                     .with_endpoint(&config.s3_endpoint)
                     .with_allow_http(config.s3_endpoint.starts_with("http://"));
             }
-            let store = builder
-                .build()
-                .context("SENTRA_STORAGE_URL: configuring S3")?;
+            let store = Arc::new(
+                builder
+                    .build()
+                    .context("SENTRA_STORAGE_URL: configuring S3")?,
+            );
             return Ok(Self {
-                store: Arc::new(store),
+                store: store.clone(),
                 prefix: prefix.trim_matches('/').to_owned(),
                 location: config.url.clone(),
+                signer: Some(store),
             });
         }
         let dir = config.url.strip_prefix("file://").unwrap_or(&config.url);
@@ -57,6 +131,7 @@ impl Storage {
             store: Arc::new(store),
             prefix: String::new(),
             location: dir.to_owned(),
+            signer: None,
         })
     }
 
@@ -80,6 +155,58 @@ impl Storage {
             .await
             .with_context(|| format!("storing object {key}"))?;
         Ok(())
+    }
+
+    /// Starts writing the object under `key` in parts (for bodies never held whole in memory).
+    pub async fn writer(&self, key: &str) -> anyhow::Result<ObjectWriter> {
+        let upload = self
+            .store
+            .put_multipart(&self.path(key))
+            .await
+            .with_context(|| format!("starting to store object {key}"))?;
+        Ok(ObjectWriter {
+            key: key.to_owned(),
+            writer: Some(WriteMultipart::new(upload)),
+        })
+    }
+
+    /// Reads the object under `key` as a stream, giving each chunk to `each` (e.g. a hasher),
+    /// and answers its size; `None` when there is no such object.
+    pub async fn read_each(
+        &self,
+        key: &str,
+        mut each: impl FnMut(&[u8]),
+    ) -> anyhow::Result<Option<u64>> {
+        let result = match self.store.get(&self.path(key)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading object {key}")),
+        };
+        let mut stream = result.into_stream();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.with_context(|| format!("reading object {key}"))?;
+            size += chunk.len() as u64;
+            each(&chunk);
+        }
+        Ok(Some(size))
+    }
+
+    /// A URL through which a client may `PUT` the object under `key` for `valid_for`, when the
+    /// store is S3 (`None` for a local directory).
+    pub async fn presigned_put(
+        &self,
+        key: &str,
+        valid_for: std::time::Duration,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let url = signer
+            .signed_url(axum::http::Method::PUT, &self.path(key), valid_for)
+            .await
+            .with_context(|| format!("presigning object {key}"))?;
+        Ok(Some(url.to_string()))
     }
 
     /// The object under `key`, or `None` when there is none.

@@ -104,6 +104,20 @@ error_codes! {
     StaleRecord = ("stale_record", 409, "The record changed since you last synced"),
     /// The device was revoked by HQ; register it again to sync.
     DeviceRevoked = ("device_revoked", 403, "This device was revoked"),
+    /// The booking cannot be handed over now: before its first day without a reason, or after
+    /// its period ended. `detail` says which.
+    PickupNotAllowed = ("pickup_not_allowed", 409, "The booking cannot be picked up now"),
+    /// The asset is in the workshop (a maintenance block or an open work order): it cannot be
+    /// handed over.
+    AssetInMaintenance = ("asset_in_maintenance", 409, "The asset is in maintenance"),
+    /// A file a record refers to is not (completely) uploaded, or belongs to another branch.
+    UploadIncomplete = ("upload_incomplete", 409, "The file upload is not complete"),
+    /// The uploaded bytes do not match the checksum or size declared for them.
+    ChecksumMismatch = ("checksum_mismatch", 422, "The uploaded file does not match its checksum"),
+    /// The file is not one of the accepted types (JPEG, PNG, WebP images).
+    UnsupportedMediaType = ("unsupported_media_type", 415, "This type of file is not accepted"),
+    /// A record id was used before for a different record.
+    RecordIdReused = ("record_id_reused", 409, "This record id was used for another record"),
 }
 
 impl std::fmt::Display for ErrorCode {

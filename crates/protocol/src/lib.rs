@@ -25,6 +25,7 @@ pub mod availability;
 pub mod booking;
 pub mod customer;
 pub mod error;
+pub mod handover;
 pub mod health;
 pub mod inventory;
 pub mod kyc;
@@ -44,6 +45,11 @@ pub use booking::{
 };
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
+pub use handover::{
+    Handover, Inspection, InspectionInput, OverdueList, OverdueRental, PhotoInput, PickupRequest,
+    PresignRequest, PresignedUpload, RecordFile, ReturnRequest, Upload, UploadPurpose,
+    Verification, VerificationFinding,
+};
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 pub use inventory::{
     Asset, AssetList, AssetQuery, Branch, BranchList, ChecklistLine, CreateAssetRequest,

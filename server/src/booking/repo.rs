@@ -43,21 +43,21 @@ pub struct AssetContext {
 }
 
 /// Statuses whose bookings hold their asset (the exclusion constraint's).
-const HOLDING: &str = "('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE')";
+pub(crate) const HOLDING: &str = "('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE')";
 
 /// A status change, checked against the domain's lifecycle ([`BookingStatus::transition`]) before
 /// any SQL runs: the statements below bind its `from` and `to` instead of writing statuses as
 /// literals, so a change the lifecycle forbids cannot be written.
 #[derive(Debug, Clone)]
-struct StatusChange {
+pub(crate) struct StatusChange {
     /// The statuses a row may be in (`status = ANY($from)`).
-    from: Vec<&'static str>,
+    pub(crate) from: Vec<&'static str>,
     /// The status it gets.
-    to: &'static str,
+    pub(crate) to: &'static str,
 }
 
 impl StatusChange {
-    fn new(from: &[BookingStatus], to: BookingStatus) -> sqlx::Result<Self> {
+    pub(crate) fn new(from: &[BookingStatus], to: BookingStatus) -> sqlx::Result<Self> {
         for status in from {
             status
                 .transition(to)
@@ -187,7 +187,7 @@ pub enum HoldOutcome {
 
 /// Locks the asset's row and bumps its calendar version. Returns the new version with the
 /// asset's SKU facts, or `None` when the asset is not active at `branch` (when given).
-async fn lock_asset(
+pub(crate) async fn lock_asset(
     tx: &mut Transaction<'_, Postgres>,
     asset: Uuid,
     active_at: Option<Uuid>,
@@ -206,7 +206,7 @@ async fn lock_asset(
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct LockedAsset {
+pub(crate) struct LockedAsset {
     asset_id: Uuid,
     calendar_version: i64,
     branch_id: Uuid,
@@ -216,7 +216,7 @@ struct LockedAsset {
 }
 
 impl LockedAsset {
-    fn change(
+    pub(crate) fn change(
         &self,
         freed: Vec<(NaiveDate, NaiveDate)>,
         taken: Option<(NaiveDate, NaiveDate)>,
@@ -234,7 +234,7 @@ impl LockedAsset {
     }
 
     /// Enqueues the durable "a unit of this SKU freed up on these days" job (waitlist offers).
-    async fn enqueue_freed(
+    pub(crate) async fn enqueue_freed(
         &self,
         tx: &mut Transaction<'_, Postgres>,
         booking_id: Uuid,

@@ -6,6 +6,7 @@ pub mod availability;
 pub mod bookings;
 pub mod customers;
 pub mod extract;
+pub mod handovers;
 pub mod health;
 pub mod idempotency;
 pub mod inventory;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}", get(bookings::get_one))
         .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
+        .merge(handover_routes())
         .route("/api/v1/auth/staff/login", post(auth::staff_login))
         .route("/api/v1/auth/customer/login", post(auth::customer_login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
@@ -148,6 +150,30 @@ fn kyc_routes() -> Router<AppState> {
         )
         .route("/api/v1/kyc/cases/{id}/decision", post(kyc::decide))
         .route("/api/v1/kyc/cases/{id}/access-log", get(kyc::access_log))
+}
+
+/// Pickups, returns, inspection records, their verification, uploads and overdue rentals.
+fn handover_routes() -> Router<AppState> {
+    // A photo of up to 10 MiB plus the multipart framing; the handler refuses more itself.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(11 * 1024 * 1024);
+    Router::new()
+        .route("/api/v1/bookings/{id}/pickup", post(handovers::pickup))
+        .route("/api/v1/bookings/{id}/return", post(handovers::take_back))
+        .route("/api/v1/bookings/{id}/complete", post(handovers::complete))
+        .route("/api/v1/inspections", post(handovers::record))
+        .route("/api/v1/inspections/{id}", get(handovers::inspection))
+        .route("/api/v1/inspections/{id}/verify", get(handovers::verify))
+        .route("/v/{hash}", get(handovers::verify_page))
+        .route(
+            "/api/v1/uploads",
+            post(handovers::upload).layer(upload_limit),
+        )
+        .route("/api/v1/uploads/presign", post(handovers::presign))
+        .route(
+            "/api/v1/uploads/{id}/complete",
+            post(handovers::complete_upload),
+        )
+        .route("/api/v1/branches/{code}/overdue", get(handovers::overdue))
 }
 
 /// Branches, SKUs, assets, transfers, labels and scans.

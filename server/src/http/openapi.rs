@@ -10,7 +10,9 @@ use sentra_protocol::{
     WaitlistEntry,
 };
 
-use super::{auth, availability, bookings, customers, health, inventory, kyc, sync, waitlist};
+use super::{
+    auth, availability, bookings, customers, handovers, health, inventory, kyc, sync, waitlist,
+};
 
 /// The API description, built from the handlers' annotations.
 #[derive(Debug, OpenApi)]
@@ -34,9 +36,19 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, syn
         kyc::consent_text, kyc::give_consent, kyc::withdraw_consent, kyc::submit, kyc::my_status, kyc::reviews, kyc::case,
         kyc::document, kyc::decide, kyc::access_log,
         auth::staff_login, auth::customer_login, auth::refresh, auth::logout, auth::change_password, auth::whoami,
-        sync::register_device, sync::devices, sync::revoke_device, sync::pull, sync::push
+        sync::register_device, sync::devices, sync::revoke_device, sync::pull, sync::push,
+        handovers::pickup, handovers::take_back, handovers::complete, handovers::record,
+        handovers::inspection, handovers::verify, handovers::verify_page, handovers::upload,
+        handovers::presign, handovers::complete_upload, handovers::overdue
     ),
-    components(schemas(sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
+    components(schemas(sentra_protocol::Handover, sentra_protocol::Inspection,
+        sentra_protocol::InspectionInput, sentra_protocol::PhotoInput, sentra_protocol::PickupRequest,
+        sentra_protocol::ReturnRequest, sentra_protocol::RecordFile, sentra_protocol::Verification,
+        sentra_protocol::VerificationFinding, sentra_protocol::Upload, sentra_protocol::UploadPurpose,
+        sentra_protocol::PresignRequest, sentra_protocol::PresignedUpload, sentra_protocol::OverdueList,
+        sentra_protocol::OverdueRental, sentra_domain::InspectionKind, sentra_domain::DamageSeverity,
+        sentra_domain::inspection::ChecklistAnswer, sentra_domain::inspection::DamageMark,
+        sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
         sentra_protocol::DeviceRegistration, sentra_protocol::DeviceList, sentra_protocol::SyncPage,
         sentra_protocol::SyncChange, sentra_protocol::SyncEntity, sentra_protocol::SyncBooking,
         sentra_protocol::CounterCustomer, sentra_protocol::PushRequest, sentra_protocol::PushOperation,
@@ -64,7 +76,8 @@ use super::{auth, availability, bookings, customers, health, inventory, kyc, syn
         (name = "customers", description = "Customers' own accounts"),
         (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels"),
         (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review"),
-        (name = "sync", description = "Branch desktops: registered devices and the branch change feed")
+        (name = "sync", description = "Branch desktops: registered devices and the branch change feed"),
+        (name = "handovers", description = "Pickups, returns, tamper-proof inspection records, photos and overdue rentals")
     )
 )]
 pub struct ApiDoc;

@@ -147,6 +147,35 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/sync/pull", Access::Roles(STAFF)),
     ("POST", "/api/v1/sync/push", Access::Roles(STAFF)),
+    // Handovers: any staff member of the branch hands over and takes back; admins close the
+    // rental. The verify page is public: anyone holding the printed QR may check it.
+    ("POST", "/api/v1/bookings/{id}/pickup", Access::Roles(STAFF)),
+    ("POST", "/api/v1/bookings/{id}/return", Access::Roles(STAFF)),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/complete",
+        Access::Roles(ADMINS),
+    ),
+    ("POST", "/api/v1/inspections", Access::Roles(STAFF)),
+    ("GET", "/api/v1/inspections/{id}", Access::Roles(STAFF)),
+    (
+        "GET",
+        "/api/v1/inspections/{id}/verify",
+        Access::Roles(STAFF),
+    ),
+    ("GET", "/v/{hash}", Access::Public),
+    ("POST", "/api/v1/uploads", Access::Roles(STAFF)),
+    ("POST", "/api/v1/uploads/presign", Access::Roles(STAFF)),
+    (
+        "POST",
+        "/api/v1/uploads/{id}/complete",
+        Access::Roles(STAFF),
+    ),
+    (
+        "GET",
+        "/api/v1/branches/{code}/overdue",
+        Access::Roles(STAFF),
+    ),
 ];
 
 /// The rule of a route, if it has one.

@@ -21,6 +21,11 @@ mod config;
 mod customers;
 mod demo;
 mod fixtures;
+mod handover {
+    mod lifecycle;
+    mod records;
+    pub(crate) mod support;
+}
 mod health;
 mod inventory;
 mod logged;

@@ -104,6 +104,11 @@ impl TestApp {
         Ok(())
     }
 
+    /// The directory the server stores its objects in (photos, documents).
+    pub(crate) fn storage_dir(&self) -> &std::path::Path {
+        self._storage.path()
+    }
+
     /// Stops the server (as a pulled network cable looks to a client).
     pub(crate) fn stop(&mut self) {
         self.shutdown.take();

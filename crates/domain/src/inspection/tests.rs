@@ -82,7 +82,11 @@ fn the_hash_is_the_sha256_of_the_canonical_payload_and_covers_every_member() {
     assert_ne!(other.tamper_proof_hash(), hash);
     let mut other = base;
     other.prev_hash = Some("00".repeat(32));
-    assert_ne!(other.tamper_proof_hash(), hash, "the chain link is hashed too");
+    assert_ne!(
+        other.tamper_proof_hash(),
+        hash,
+        "the chain link is hashed too"
+    );
 }
 
 #[test]
@@ -150,10 +154,10 @@ fn content_is_checked_against_the_template() {
     assert_eq!(validate(&r, &template()), Err(InspectionError::Fuel));
     let mut r = record();
     r.damages[0].area = "bemper\u{202e}".to_owned();
-    assert!(matches!(
-        validate(&r, &template()),
-        Err(InspectionError::Text { .. })
-    ) || validate(&r, &template()).is_ok());
+    assert!(
+        matches!(validate(&r, &template()), Err(InspectionError::Text { .. }))
+            || validate(&r, &template()).is_ok()
+    );
     r.damages[0].area = "a\u{7}".to_owned();
     assert!(matches!(
         validate(&r, &template()),

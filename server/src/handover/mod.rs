@@ -1,0 +1,345 @@
+//! Handovers: what happens when an asset changes hands, and the evidence of it.
+//!
+//! - [`lifecycle`]: pickup, return and completion of a rental in Postgres, and overdue rentals
+//!   that keep their asset until they are back.
+//! - [`records`]: append-only inspection records, chained per asset by their tamper-proof hash.
+//! - [`verify`]: recomputes a record from what is stored now (payload, photo bytes, signatures,
+//!   the chain) and names what differs.
+//! - [`uploads`]: photos and signature images, streamed into object storage (signatures
+//!   encrypted), or put straight into S3 through a presigned URL and checked on completion.
+//! - [`page`]: the public verify page a scanned document QR opens.
+
+pub mod lifecycle;
+pub mod page;
+pub mod records;
+pub mod uploads;
+pub mod verify;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sentra_domain::{BookingStatus, InspectionKind, handover::PickupRefusal};
+use sentra_protocol::{InspectionInput, PickupRequest, ReturnRequest};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    booking::{BookingService, repo::BookingRow},
+    kyc::vault::Vault,
+    storage::Storage,
+};
+pub use records::StoredInspection;
+
+/// Why a handover request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoverError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("a {status} booking cannot be {action}")]
+    InvalidState {
+        status: BookingStatus,
+        action: &'static str,
+    },
+    #[error(transparent)]
+    Pickup(#[from] PickupRefusal),
+    #[error("the asset is in maintenance")]
+    InMaintenance,
+    #[error("the asset is not free on the days before the booking's first day")]
+    NotFreeEarly,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Upload(String),
+    #[error("this record id was used for another record")]
+    IdReused,
+    #[error("the bytes do not match: {0}")]
+    Checksum(String),
+    #[error("not an accepted image type: {0}")]
+    MediaType(String),
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Storage(#[from] anyhow::Error),
+}
+
+/// How far in the future an offline record's time may lie (device clocks drift).
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// The handover service.
+#[derive(Debug, Clone)]
+pub struct Handovers {
+    pub(crate) db: PgPool,
+    pub(crate) storage: Storage,
+    pub(crate) vault: Vault,
+    pub(crate) bookings: BookingService,
+}
+
+/// The result of a pickup or return: the booking now and its record.
+#[derive(Debug)]
+pub struct Handover {
+    pub booking: BookingRow,
+    pub inspection: StoredInspection,
+}
+
+impl Handovers {
+    /// The booking if the staff member may act on it (their branch's), else "not found".
+    async fn booking_for(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<BookingRow, HandoverError> {
+        let row = crate::booking::repo::get(&self.db, id)
+            .await?
+            .ok_or(HandoverError::NotFound("Booking"))?;
+        if principal.can_access_branch(row.branch_id) {
+            Ok(row)
+        } else {
+            Err(HandoverError::NotFound("Booking"))
+        }
+    }
+
+    /// When the record was made: the client's time (offline records), never in the future.
+    fn record_time(input: &InspectionInput) -> Result<DateTime<Utc>, HandoverError> {
+        let now = Utc::now();
+        let at = input.recorded_at.unwrap_or(now);
+        if at > now + CLOCK_SKEW {
+            return Err(HandoverError::Invalid(
+                "recorded_at lies in the future; check the device's clock".to_owned(),
+            ));
+        }
+        Ok(at)
+    }
+
+    /// Hands a CONFIRMED rental over with its PICKUP record (one transaction).
+    pub async fn pick_up(
+        &self,
+        principal: &Principal,
+        booking: Uuid,
+        request: &PickupRequest,
+    ) -> Result<Handover, HandoverError> {
+        self.handover(
+            principal,
+            booking,
+            &request.inspection,
+            InspectionKind::Pickup,
+            request.early_reason.as_deref(),
+        )
+        .await
+    }
+
+    /// Takes an ACTIVE rental back with its RETURN record (one transaction).
+    pub async fn take_back(
+        &self,
+        principal: &Principal,
+        booking: Uuid,
+        request: &ReturnRequest,
+    ) -> Result<Handover, HandoverError> {
+        self.handover(
+            principal,
+            booking,
+            &request.inspection,
+            InspectionKind::Return,
+            None,
+        )
+        .await
+    }
+
+    async fn handover(
+        &self,
+        principal: &Principal,
+        booking: Uuid,
+        input: &InspectionInput,
+        kind: InspectionKind,
+        early_reason: Option<&str>,
+    ) -> Result<Handover, HandoverError> {
+        if input.kind != kind || input.booking_id.is_some_and(|b| b != booking) {
+            return Err(HandoverError::Invalid(format!(
+                "inspection: a {kind} record of this booking is expected"
+            )));
+        }
+        let row = self.booking_for(principal, booking).await?;
+        let input_hash = records::input_hash(input, Some(booking));
+        if let Some(existing) = records::replay(&self.db, input.id, &input_hash).await? {
+            let booking = crate::booking::repo::get(&self.db, booking)
+                .await?
+                .ok_or(HandoverError::NotFound("Booking"))?;
+            return Ok(Handover {
+                booking,
+                inspection: existing,
+            });
+        }
+        let at = Self::record_time(input)?;
+        let mut tx = self.db.begin().await?;
+        let (updated, change) = match kind {
+            InspectionKind::Pickup => {
+                lifecycle::pick_up(&mut tx, booking, at, early_reason).await?
+            }
+            _ => lifecycle::take_back(&mut tx, booking, at).await?,
+        };
+        let context = records::Context {
+            asset_id: row.asset_id,
+            branch_id: updated.branch_id,
+            booking_id: Some(booking),
+            inspector: principal.id,
+            recorded_at: at,
+            input_hash,
+        };
+        let stored = match records::insert(&mut tx, input, &context).await {
+            Ok(stored) => stored,
+            Err(HandoverError::Database(e)) if crate::db::has_sqlstate(&e, &["23505"]) => {
+                // The same record, sent twice at once: the other one got in first.
+                drop(tx);
+                return self.replayed(booking, input, &context.input_hash).await;
+            }
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        self.bookings.projection().publish(&[change]).await;
+        tracing::info!(booking = %booking, %kind, inspection = %stored.id, "handover recorded");
+        Ok(Handover {
+            booking: updated,
+            inspection: stored,
+        })
+    }
+
+    async fn replayed(
+        &self,
+        booking: Uuid,
+        input: &InspectionInput,
+        input_hash: &str,
+    ) -> Result<Handover, HandoverError> {
+        let existing = records::replay(&self.db, input.id, input_hash)
+            .await?
+            .ok_or(HandoverError::IdReused)?;
+        let booking = crate::booking::repo::get(&self.db, booking)
+            .await?
+            .ok_or(HandoverError::NotFound("Booking"))?;
+        Ok(Handover {
+            booking,
+            inspection: existing,
+        })
+    }
+
+    /// Records a DELIVERY or TRANSFER inspection, or a correction of any record, on its own.
+    pub async fn record(
+        &self,
+        principal: &Principal,
+        input: &InspectionInput,
+    ) -> Result<StoredInspection, HandoverError> {
+        let (asset_id, branch_id) = match (input.booking_id, input.asset_id) {
+            (Some(booking), asset) => {
+                let row = self.booking_for(principal, booking).await?;
+                if asset.is_some_and(|a| a != row.asset_id) {
+                    return Err(HandoverError::Invalid(
+                        "asset_id: not the booking's asset".to_owned(),
+                    ));
+                }
+                (row.asset_id, row.branch_id)
+            }
+            (None, Some(asset)) if input.kind == InspectionKind::Transfer => {
+                let branch: Option<Uuid> =
+                    sqlx::query_scalar("SELECT home_branch_id FROM assets WHERE id = $1")
+                        .bind(asset)
+                        .fetch_optional(&self.db)
+                        .await?;
+                match branch {
+                    Some(branch) if principal.can_access_branch(branch) => (asset, branch),
+                    _ => return Err(HandoverError::NotFound("Asset")),
+                }
+            }
+            _ => {
+                return Err(HandoverError::Invalid(
+                    "booking_id: required (asset_id alone only for a TRANSFER)".to_owned(),
+                ));
+            }
+        };
+        let is_correction = input.corrects.is_some();
+        if !is_correction && matches!(input.kind, InspectionKind::Pickup | InspectionKind::Return) {
+            return Err(HandoverError::Invalid(
+                "kind: PICKUP and RETURN records come with the pickup or return of the booking"
+                    .to_owned(),
+            ));
+        }
+        let input_hash = records::input_hash(input, input.booking_id);
+        if let Some(existing) = records::replay(&self.db, input.id, &input_hash).await? {
+            return Ok(existing);
+        }
+        let context = records::Context {
+            asset_id,
+            branch_id,
+            booking_id: input.booking_id,
+            inspector: principal.id,
+            recorded_at: Self::record_time(input)?,
+            input_hash,
+        };
+        let mut tx = self.db.begin().await?;
+        sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
+            .bind(asset_id)
+            .execute(&mut *tx)
+            .await?;
+        let stored = match records::insert(&mut tx, input, &context).await {
+            Ok(stored) => stored,
+            Err(HandoverError::Database(e)) if crate::db::has_sqlstate(&e, &["23505"]) => {
+                drop(tx);
+                return records::replay(&self.db, input.id, &context.input_hash)
+                    .await?
+                    .ok_or(HandoverError::IdReused);
+            }
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Closes a RETURNED rental (its charges settled).
+    pub async fn complete(
+        &self,
+        principal: &Principal,
+        booking: Uuid,
+    ) -> Result<BookingRow, HandoverError> {
+        self.booking_for(principal, booking).await?;
+        lifecycle::complete(&self.db, booking).await
+    }
+
+    /// One record, if the caller's branch holds it.
+    pub async fn inspection(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<StoredInspection, HandoverError> {
+        let stored = records::get(&self.db, id)
+            .await?
+            .ok_or(HandoverError::NotFound("Inspection"))?;
+        if principal.can_access_branch(stored.branch_id) {
+            Ok(stored)
+        } else {
+            Err(HandoverError::NotFound("Inspection"))
+        }
+    }
+
+    /// Grows overdue rentals' occupancy and publishes it to the calendar.
+    pub async fn extend_overdue(&self, now: DateTime<Utc>) -> sqlx::Result<usize> {
+        let changes = lifecycle::extend_overdue(&self.db, now).await?;
+        self.bookings.projection().publish(&changes).await;
+        Ok(changes.len())
+    }
+}
+
+/// Grows overdue rentals' occupancy every `interval`, for as long as the server runs.
+pub async fn run_overdue_sweeper(handovers: Handovers, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match handovers.extend_overdue(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rentals = n, "overdue rentals keep their assets"),
+            Err(e) => tracing::warn!(error = %e, "the overdue sweep failed; trying again later"),
+        }
+    }
+}

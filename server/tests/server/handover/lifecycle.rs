@@ -1,0 +1,304 @@
+//! The rental at the counter: pickup (on its day, or early with a reason), return, completion,
+//! replays of the same handover, and overdue rentals that keep their asset.
+
+use chrono::Days;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::support::{app, confirmed, files, inspection, move_period, today_wib};
+use crate::fixtures::{booking_body, day};
+
+#[tokio::test]
+async fn a_rental_is_picked_up_returned_and_completed_with_a_record_each_time() -> anyhow::Result<()>
+{
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    let booking = confirmed(&app, avanzas[0], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today, today + Days::new(2)).await?;
+    let out = files(&app, 1).await?;
+
+    let body = json!({"inspection": inspection("PICKUP", booking, &out, 42_100)});
+    let (status, first) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
+        .await?;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["booking"]["status"], "ACTIVE");
+    assert_eq!(first["inspection"]["kind"], "PICKUP");
+    assert_eq!(first["inspection"]["seq"], 1);
+    assert!(first["inspection"]["prev_hash"].is_null());
+    let hash = first["inspection"]["tamper_proof_hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(first["inspection"]["verify_path"], format!("/v/{hash}"));
+
+    // The counter's retry (a timeout, a double click): the same record, stored once.
+    for _ in 0..2 {
+        let (status, again) = app
+            .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
+            .await?;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["inspection"]["tamper_proof_hash"], hash.as_str());
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inspections WHERE booking_id = $1")
+        .bind(booking)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(stored, 1);
+    // The same id with other content is another record: refused, not silently replayed.
+    let mut other = body.clone();
+    other["inspection"]["odometer_km"] = json!(42_999);
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &other)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("record_id_reused")),
+        "{refused}"
+    );
+    // A second pickup with a new record: the booking is already out.
+    let fresh = json!({"inspection": inspection("PICKUP", booking, &out, 42_100)});
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &fresh)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("invalid_state")),
+        "{refused}"
+    );
+
+    // Completing before the return is refused; the return records RETURN, chained to PICKUP.
+    let (status, refused) = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("invalid_state")),
+        "{refused}"
+    );
+    let back = files(&app, 2).await?;
+    let (status, returned) = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/return"),
+            None,
+            &json!({"inspection": inspection("RETURN", booking, &back, 42_480)}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{returned}");
+    assert_eq!(returned["booking"]["status"], "RETURNED");
+    assert_eq!(returned["inspection"]["seq"], 2);
+    assert_eq!(returned["inspection"]["prev_hash"], hash.as_str());
+    let odometer: Option<i32> = sqlx::query_scalar("SELECT odometer_km FROM assets WHERE id = $1")
+        .bind(avanzas[0])
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(
+        odometer,
+        Some(42_480),
+        "the asset's odometer follows the return reading"
+    );
+    let (status, done) = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
+        .await?;
+    assert_eq!(
+        (status, done["status"].as_str()),
+        (200, Some("COMPLETED")),
+        "{done}"
+    );
+
+    let returned_id = returned["inspection"]["id"].as_str().unwrap_or_default();
+    let (status, verification) = app
+        .get_json(&format!("/api/v1/inspections/{returned_id}/verify"))
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(verification["verified"], true, "{verification}");
+    assert_eq!(
+        verification["files_checked"], 5,
+        "three photos and two signatures read back"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_early_pickup_needs_a_reason_and_holds_the_days_before() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    let start = today + Days::new(2);
+    let booking = confirmed(&app, avanzas[1], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, start, start + Days::new(2)).await?;
+    let files = files(&app, 3).await?;
+    let body = json!({"inspection": inspection("PICKUP", booking, &files, 10_000)});
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("pickup_not_allowed")),
+        "{refused}"
+    );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reason"),
+        "{refused}"
+    );
+
+    let early = json!({"inspection": inspection("PICKUP", booking, &files, 10_000), "early_reason": "Penerbangan dimajukan"});
+    let (status, out) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &early)
+        .await?;
+    assert_eq!(status, 200, "{out}");
+    let occupied_from: chrono::NaiveDate =
+        sqlx::query_scalar("SELECT lower(occupied) FROM bookings WHERE id = $1")
+            .bind(booking)
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(
+        occupied_from, today,
+        "the asset is held from the day it left"
+    );
+    // No one can book the unit for today any more.
+    let (status, taken) = app
+        .post(
+            "/api/v1/bookings",
+            Some("early-1"),
+            &booking_body(avanzas[1], people[1], today, today + Days::new(1)),
+        )
+        .await?;
+    assert_eq!(
+        (status, taken["code"].as_str()),
+        (409, Some("booking_conflict")),
+        "{taken}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_overdue_rental_blocks_its_asset_and_flags_the_next_booking() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    // Rental A on unit 0 is out and was due back yesterday; rental B of unit 0 starts today.
+    let a = confirmed(&app, avanzas[0], people[0], day(1), day(3)).await?;
+    move_period(&app, a, today, today + Days::new(1)).await?;
+    let files_a = files(&app, 4).await?;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/bookings/{a}/pickup"),
+            None,
+            &json!({"inspection": inspection("PICKUP", a, &files_a, 500)}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    move_period(&app, a, today - Days::new(4), today - Days::new(1)).await?;
+    let b = confirmed(&app, avanzas[0], people[1], day(1), day(3)).await?;
+    move_period(&app, b, today, today + Days::new(2)).await?;
+    // Rental C on unit 2 is out, due two days ago, with nothing booked after it.
+    let c = confirmed(&app, avanzas[2], people[2], day(1), day(3)).await?;
+    move_period(&app, c, today, today + Days::new(1)).await?;
+    let files_c = files(&app, 5).await?;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/bookings/{c}/pickup"),
+            None,
+            &json!({"inspection": inspection("PICKUP", c, &files_c, 900)}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    move_period(&app, c, today - Days::new(5), today - Days::new(2)).await?;
+
+    let (status, list) = app.get_json("/api/v1/branches/JKT01/overdue").await?;
+    assert_eq!(status, 200, "{list}");
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    let of = |id: Uuid| {
+        items
+            .iter()
+            .find(|i| i["booking"]["id"] == id.to_string())
+            .cloned()
+    };
+    let overdue_a = of(a).expect("A is listed overdue");
+    assert_eq!(overdue_a["next_booking"]["id"], b.to_string());
+    assert_eq!(
+        overdue_a["next_at_risk"], true,
+        "B starts while A is still on the road"
+    );
+    assert!(overdue_a["overdue_minutes"].as_u64().unwrap_or(0) > 12 * 60);
+    let overdue_c = of(c).expect("C is listed overdue");
+    assert!(overdue_c["next_booking"].is_null());
+    assert_eq!(
+        overdue_c["booking"]["blocked_until"],
+        (today + Days::new(2)).to_string(),
+        "C holds its unit through today, plus the turnaround day"
+    );
+
+    // The unit still on the road cannot be promised to anyone for today...
+    let (status, refused) = app
+        .post(
+            "/api/v1/bookings",
+            Some("overdue-1"),
+            &booking_body(avanzas[2], people[3], today, today + Days::new(1)),
+        )
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("booking_conflict")),
+        "{refused}"
+    );
+    // ...and once it is back, the days free up again.
+    let back = files(&app, 6).await?;
+    let (status, returned) = app
+        .post(
+            &format!("/api/v1/bookings/{c}/return"),
+            None,
+            &json!({"inspection": inspection("RETURN", c, &back, 1_400)}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{returned}");
+    let (status, booked) = app
+        .post(
+            "/api/v1/bookings",
+            Some("overdue-2"),
+            &booking_body(avanzas[2], people[3], today, today + Days::new(1)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(crate::fixtures::overlapping_pairs(&app.db).await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_asset_in_maintenance_is_not_handed_over() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    let booking = confirmed(&app, avanzas[3], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today, today + Days::new(2)).await?;
+    sqlx::query("UPDATE assets SET status = 'maintenance' WHERE id = $1")
+        .bind(avanzas[3])
+        .execute(&app.db)
+        .await?;
+    let files = files(&app, 7).await?;
+    let (status, refused) = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/pickup"),
+            None,
+            &json!({"inspection": inspection("PICKUP", booking, &files, 1)}),
+        )
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("asset_in_maintenance")),
+        "{refused}"
+    );
+    let (_, still) = app.get_json(&format!("/api/v1/bookings/{booking}")).await?;
+    assert_eq!(still["status"], "CONFIRMED");
+    Ok(())
+}
