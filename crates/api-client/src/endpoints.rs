@@ -114,6 +114,18 @@ endpoints! {
     REVOKE_DEVICE = Post "/api/v1/sync/devices/{id}/revoke";
     SYNC_PULL = Get "/api/v1/sync/pull";
     SYNC_PUSH = Post "/api/v1/sync/push";
+
+    PICKUP = Post "/api/v1/bookings/{id}/pickup";
+    RETURN = Post "/api/v1/bookings/{id}/return";
+    COMPLETE_RENTAL = Post "/api/v1/bookings/{id}/complete";
+    RECORD_INSPECTION = Post "/api/v1/inspections";
+    INSPECTION = Get "/api/v1/inspections/{id}";
+    VERIFY_INSPECTION = Get "/api/v1/inspections/{id}/verify";
+    VERIFY_PAGE = Get "/v/{hash}";
+    UPLOAD = Post "/api/v1/uploads";
+    PRESIGN_UPLOAD = Post "/api/v1/uploads/presign";
+    COMPLETE_UPLOAD = Post "/api/v1/uploads/{id}/complete";
+    OVERDUE = Get "/api/v1/branches/{code}/overdue";
 }
 
 #[cfg(test)]

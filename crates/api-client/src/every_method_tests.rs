@@ -76,6 +76,7 @@ fn template(path: &str) -> String {
             s if s == id => "{id}".to_owned(),
             CODE => "{code}".to_owned(),
             "ktp" if i > 0 && path.contains("/documents/") => "{kind}".to_owned(),
+            "ab12" if path.starts_with("/v/") => "{hash}".to_owned(),
             other => other.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -156,6 +157,47 @@ async fn the_methods_call_every_listed_operation_once() {
         .sync_pull("device-token", &SyncPullQuery::default())
         .await;
     let _ = api.sync_push("device-token", &PushRequest::default()).await;
+    let input = sentra_protocol::InspectionInput {
+        id,
+        kind: sentra_domain::InspectionKind::Pickup,
+        booking_id: None,
+        asset_id: None,
+        corrects: None,
+        checklist: Vec::new(),
+        odometer_km: 0,
+        fuel_eighths: 0,
+        damages: Vec::new(),
+        photos: Vec::new(),
+        customer_signature: None,
+        staff_signature: id,
+        recorded_at: None,
+        device_id: None,
+    };
+    let pickup = sentra_protocol::PickupRequest {
+        inspection: input.clone(),
+        early_reason: None,
+    };
+    let _ = api.pick_up(id, &pickup).await;
+    let back = sentra_protocol::ReturnRequest {
+        inspection: input.clone(),
+    };
+    let _ = api.take_back(id, &back).await;
+    let _ = api.complete_rental(id).await;
+    let _ = api.record_inspection(&input).await;
+    let _ = api.inspection(id).await;
+    let _ = api.verify_inspection(id).await;
+    let _ = api.verify_page("ab12").await;
+    let _ = api
+        .upload("JKT01", sentra_protocol::UploadPurpose::Photo, b"x")
+        .await;
+    let presign = sentra_protocol::PresignRequest {
+        content_type: "image/jpeg".to_owned(),
+        size_bytes: 1,
+        sha256: String::new(),
+    };
+    let _ = api.presign_upload("JKT01", &presign).await;
+    let _ = api.complete_upload(id).await;
+    let _ = api.overdue(CODE).await;
 
     let recorded: Vec<(String, String)> = seen
         .lock()

@@ -21,6 +21,7 @@ mod customers;
 pub mod endpoints;
 #[cfg(test)]
 mod every_method_tests;
+mod handovers;
 mod inventory;
 mod kyc;
 mod operations;

@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    extract::{Multipart, Path, Query, State},
+    extract::{Multipart, Path, State},
     http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -17,7 +17,7 @@ use sentra_protocol::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, path_id};
+use super::extract::{ApiJson, ApiQuery, path_id};
 use crate::{
     auth::{Principal, Role},
     error::AppError,
@@ -225,6 +225,7 @@ fn no_store() -> [(header::HeaderName, &'static str); 1] {
 
 /// Which branch an upload is for, and what it is.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The branch code (`JKT01`).
     pub branch: String,
@@ -270,7 +271,7 @@ impl handover::uploads::Chunks for FieldChunks<'_> {
 pub async fn upload(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<UploadQuery>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<Upload>), AppError> {
     let branch = branch_of(&state, &principal, &query.branch).await?;
@@ -306,7 +307,7 @@ pub async fn upload(
 pub async fn presign(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<UploadQuery>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     ApiJson(request): ApiJson<PresignRequest>,
 ) -> Result<(StatusCode, Json<PresignedUpload>), AppError> {
     let branch = branch_of(&state, &principal, &query.branch).await?;

@@ -191,6 +191,14 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 json!({"status": "maintenance"})
             } else if pattern.ends_with("/decision") {
                 json!({"approve": true})
+            } else if pattern.ends_with("/pickup") || pattern.ends_with("/return") {
+                let kind = if pattern.ends_with("/pickup") {
+                    "PICKUP"
+                } else {
+                    "RETURN"
+                };
+                json!({"inspection": {"id": booking_id, "kind": kind, "checklist": [],
+                    "odometer_km": 1, "fuel_eighths": 1, "staff_signature": booking_id}})
             } else {
                 json!({})
             };

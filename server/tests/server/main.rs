@@ -24,6 +24,7 @@ mod fixtures;
 mod handover {
     mod lifecycle;
     mod records;
+    mod s3;
     pub(crate) mod support;
 }
 mod health;

@@ -121,7 +121,14 @@ pub(crate) fn today_wib() -> NaiveDate {
 
 /// A server with the demo data, as HQ, with its JKT01 Avanzas and customers.
 pub(crate) async fn app() -> anyhow::Result<(TestApp, Vec<Uuid>, Vec<Uuid>)> {
-    let mut app = TestApp::spawn().await?;
+    app_with(&[]).await
+}
+
+/// [`app`] with extra environment variables (e.g. S3 storage).
+pub(crate) async fn app_with(
+    vars: &[(&str, &str)],
+) -> anyhow::Result<(TestApp, Vec<Uuid>, Vec<Uuid>)> {
+    let mut app = TestApp::spawn_with(vars).await?;
     seed(&app.db).await?;
     app.as_hq().await?;
     let avanzas = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?;

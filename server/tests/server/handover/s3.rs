@@ -1,0 +1,154 @@
+//! Handover photos in S3 (a real S3-compatible server): streamed through the server in parts,
+//! or put straight into the bucket through a presigned URL and accepted only when the bytes
+//! match the declared SHA-256.
+
+use chrono::Days;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::support::{
+    app, app_with, confirmed, files, inspection, jpeg, move_period, today_wib, upload,
+};
+use crate::fixtures::day;
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -> anyhow::Result<()>
+{
+    let s3 = sentra_test_support::S3Server::start("sentra-handover")?;
+    let url = format!("s3://{}/bukti", s3.bucket());
+    let endpoint = s3.endpoint();
+    let (app, avanzas, people) = app_with(&[
+        ("SENTRA_STORAGE_URL", &url),
+        ("SENTRA_S3_ENDPOINT", &endpoint),
+        ("SENTRA_S3_REGION", "ap-southeast-3"),
+        ("SENTRA_S3_ACCESS_KEY_ID", s3.access_key_id()),
+        ("SENTRA_S3_SECRET_ACCESS_KEY", s3.secret_access_key()),
+    ])
+    .await?;
+
+    // Through the server: a 7 MiB photo goes to the bucket in parts.
+    let big = jpeg(3, 7 * 1024 * 1024);
+    let streamed = upload(&app, "PHOTO", &big).await?;
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM uploads WHERE id = $1")
+        .bind(streamed)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(sha, sha256_hex(&big));
+
+    // Presigned: declare, put, complete.
+    let photo = jpeg(9, 40_000);
+    let (status, presigned) = app
+        .post(
+            "/api/v1/uploads/presign?branch=JKT01",
+            None,
+            &json!({"content_type": "image/jpeg", "size_bytes": photo.len(), "sha256": sha256_hex(&photo)}),
+        )
+        .await?;
+    assert_eq!(status, 201, "{presigned}");
+    let id: Uuid = serde_json::from_value(presigned["upload"]["id"].clone())?;
+    let put_url = presigned["url"].as_str().unwrap_or_default().to_owned();
+    assert!(put_url.starts_with(&endpoint), "{put_url}");
+
+    // Nothing put yet: not complete, and a record cannot use it.
+    let (status, refused) = app
+        .post(&format!("/api/v1/uploads/{id}/complete"), None, &json!({}))
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("upload_incomplete")),
+        "{refused}"
+    );
+    // Other bytes than declared: refused, removed, still pending.
+    let mut wrong = photo.clone();
+    wrong[30_000] ^= 0xFF;
+    let put = reqwest::Client::new()
+        .put(&put_url)
+        .body(wrong)
+        .send()
+        .await?;
+    assert!(put.status().is_success(), "{}", put.status());
+    let (status, refused) = app
+        .post(&format!("/api/v1/uploads/{id}/complete"), None, &json!({}))
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("checksum_mismatch")),
+        "{refused}"
+    );
+    let today = today_wib();
+    let booking = confirmed(&app, avanzas[0], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today, today + Days::new(2)).await?;
+    let mut refs = files(&app, 11).await?;
+    refs.photos[0].0 = id;
+    let body = json!({"inspection": inspection("PICKUP", booking, &refs, 100)});
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("upload_incomplete")),
+        "{refused}"
+    );
+    // The right bytes: complete, usable, and verified by reading them back from the bucket.
+    let put = reqwest::Client::new()
+        .put(&put_url)
+        .body(photo.clone())
+        .send()
+        .await?;
+    assert!(put.status().is_success(), "{}", put.status());
+    let (status, done) = app
+        .post(&format!("/api/v1/uploads/{id}/complete"), None, &json!({}))
+        .await?;
+    assert_eq!(
+        (status, done["status"].as_str()),
+        (200, Some("COMPLETE")),
+        "{done}"
+    );
+    assert_eq!(done["sha256"], sha256_hex(&photo));
+    refs.photos[1].0 = streamed;
+    let body = json!({"inspection": inspection("PICKUP", booking, &refs, 100)});
+    let (status, out) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
+        .await?;
+    assert_eq!(status, 200, "{out}");
+    let record = out["inspection"]["id"].as_str().unwrap_or_default();
+    let (_, verification) = app
+        .get_json(&format!("/api/v1/inspections/{record}/verify"))
+        .await?;
+    assert_eq!(verification["verified"], true, "{verification}");
+    assert_eq!(verification["files_checked"], 5);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_server_storing_files_itself_offers_no_presigned_urls() -> anyhow::Result<()> {
+    let (app, _, _) = app().await?;
+    let photo = jpeg(1, 100);
+    let (status, refused) = app
+        .post(
+            "/api/v1/uploads/presign?branch=JKT01",
+            None,
+            &json!({"content_type": "image/jpeg", "size_bytes": photo.len(), "sha256": sha256_hex(&photo)}),
+        )
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("conflict")),
+        "{refused}"
+    );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("POST /api/v1/uploads")
+    );
+    Ok(())
+}
