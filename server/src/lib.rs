@@ -130,7 +130,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 
 /// How often overdue rentals' occupancy catches up with the branch's day: a rental due at noon
 /// holds its asset's day at most this long after it became overdue.
-const OVERDUE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+const OVERDUE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(1);
 
 /// The KYC service: object storage, the document vault and the configured provider.
 fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {

@@ -157,6 +157,25 @@ async fn the_methods_call_every_listed_operation_once() {
         .sync_pull("device-token", &SyncPullQuery::default())
         .await;
     let _ = api.sync_push("device-token", &PushRequest::default()).await;
+    call_handover_methods(&api, id).await;
+
+    let recorded: Vec<(String, String)> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(method, path)| (method.to_lowercase(), template(path)))
+        .collect();
+    let unique: BTreeSet<_> = recorded.iter().cloned().collect();
+    assert_eq!(unique.len(), recorded.len(), "an operation is called twice");
+    let listed: BTreeSet<(String, String)> = endpoints::ALL
+        .iter()
+        .map(|e| (e.method.as_openapi().to_owned(), e.path.to_owned()))
+        .collect();
+    assert_eq!(unique, listed, "the methods and endpoints::ALL disagree");
+}
+
+/// The handover methods (one call each).
+async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let input = sentra_protocol::InspectionInput {
         id,
         kind: sentra_domain::InspectionKind::Pickup,
@@ -198,18 +217,4 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api.presign_upload("JKT01", &presign).await;
     let _ = api.complete_upload(id).await;
     let _ = api.overdue(CODE).await;
-
-    let recorded: Vec<(String, String)> = seen
-        .lock()
-        .expect("lock")
-        .iter()
-        .map(|(method, path)| (method.to_lowercase(), template(path)))
-        .collect();
-    let unique: BTreeSet<_> = recorded.iter().cloned().collect();
-    assert_eq!(unique.len(), recorded.len(), "an operation is called twice");
-    let listed: BTreeSet<(String, String)> = endpoints::ALL
-        .iter()
-        .map(|e| (e.method.as_openapi().to_owned(), e.path.to_owned()))
-        .collect();
-    assert_eq!(unique, listed, "the methods and endpoints::ALL disagree");
 }

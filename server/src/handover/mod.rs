@@ -68,7 +68,7 @@ pub enum HandoverError {
 }
 
 /// How far in the future an offline record's time may lie (device clocks drift).
-const CLOCK_SKEW: Duration = Duration::from_secs(300);
+const CLOCK_SKEW: Duration = Duration::from_mins(5);
 
 /// The handover service.
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@ pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 /// Largest signature image accepted.
 pub const MAX_SIGNATURE_BYTES: u64 = 512 * 1024;
 /// How long a presigned URL stays valid.
-const PRESIGN_VALID: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+const PRESIGN_VALID: std::time::Duration = std::time::Duration::from_mins(15);
 
 /// The accepted image type of these first bytes, read from the bytes (not from what the client
 /// says they are).

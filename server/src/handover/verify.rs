@@ -178,7 +178,7 @@ impl Handovers {
                         "signature_altered",
                         subject,
                         format!("the {who}'s signature differs from the one recorded"),
-                    ))
+                    ));
                 }
                 Some(_) => {}
             }

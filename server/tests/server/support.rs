@@ -27,7 +27,7 @@ pub(crate) struct TestApp {
     // Declared before the database so the server stops before its database is dropped.
     shutdown: Option<oneshot::Sender<()>>,
     _database: TestDatabase,
-    _storage: tempfile::TempDir,
+    storage: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -87,7 +87,7 @@ impl TestApp {
             token: None,
             env,
             _database: database,
-            _storage: storage,
+            storage,
             shutdown: Some(shutdown),
         })
     }
@@ -106,7 +106,7 @@ impl TestApp {
 
     /// The directory the server stores its objects in (photos, documents).
     pub(crate) fn storage_dir(&self) -> &std::path::Path {
-        self._storage.path()
+        self.storage.path()
     }
 
     /// Stops the server (as a pulled network cable looks to a client).

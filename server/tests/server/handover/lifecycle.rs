@@ -33,40 +33,7 @@ async fn a_rental_is_picked_up_returned_and_completed_with_a_record_each_time() 
     assert_eq!(hash.len(), 64);
     assert_eq!(first["inspection"]["verify_path"], format!("/v/{hash}"));
 
-    // The counter's retry (a timeout, a double click): the same record, stored once.
-    for _ in 0..2 {
-        let (status, again) = app
-            .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
-            .await?;
-        assert_eq!(status, 200, "{again}");
-        assert_eq!(again["inspection"]["tamper_proof_hash"], hash.as_str());
-    }
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inspections WHERE booking_id = $1")
-        .bind(booking)
-        .fetch_one(&app.db)
-        .await?;
-    assert_eq!(stored, 1);
-    // The same id with other content is another record: refused, not silently replayed.
-    let mut other = body.clone();
-    other["inspection"]["odometer_km"] = json!(42_999);
-    let (status, refused) = app
-        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &other)
-        .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("record_id_reused")),
-        "{refused}"
-    );
-    // A second pickup with a new record: the booking is already out.
-    let fresh = json!({"inspection": inspection("PICKUP", booking, &out, 42_100)});
-    let (status, refused) = app
-        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &fresh)
-        .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{refused}"
-    );
+    replays_are_answered_and_other_records_refused(&app, booking, &body, &out, &hash).await?;
 
     // Completing before the return is refused; the return records RETURN, chained to PICKUP.
     let (status, refused) = app
@@ -125,6 +92,53 @@ async fn a_rental_is_picked_up_returned_and_completed_with_a_record_each_time() 
         verification["files_checked"], 5,
         "three photos and two signatures read back"
     );
+    Ok(())
+}
+
+/// The counter's retries of a pickup get the same record (stored once); the same id with other
+/// content, or a second pickup, is refused.
+async fn replays_are_answered_and_other_records_refused(
+    app: &crate::support::TestApp,
+    booking: Uuid,
+    body: &serde_json::Value,
+    out: &super::support::Files,
+    hash: &str,
+) -> anyhow::Result<()> {
+    // The counter's retry (a timeout, a double click): the same record, stored once.
+    for _ in 0..2 {
+        let (status, again) = app
+            .post(&format!("/api/v1/bookings/{booking}/pickup"), None, body)
+            .await?;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["inspection"]["tamper_proof_hash"], hash);
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inspections WHERE booking_id = $1")
+        .bind(booking)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(stored, 1);
+    // The same id with other content is another record: refused, not silently replayed.
+    let mut other = body.clone();
+    other["inspection"]["odometer_km"] = json!(42_999);
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &other)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("record_id_reused")),
+        "{refused}"
+    );
+    // A second pickup with a new record: the booking is already out.
+    let fresh = json!({"inspection": inspection("PICKUP", booking, out, 42_100)});
+    let (status, refused) = app
+        .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &fresh)
+        .await?;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("invalid_state")),
+        "{refused}"
+    );
+
     Ok(())
 }
 
