@@ -175,11 +175,22 @@ impl Handovers {
         }
         let at = Self::record_time(input)?;
         let mut tx = self.db.begin().await?;
-        let (updated, change) = match kind {
-            InspectionKind::Pickup => {
-                lifecycle::pick_up(&mut tx, booking, at, early_reason).await?
+        let changed = match kind {
+            InspectionKind::Pickup => lifecycle::pick_up(&mut tx, booking, at, early_reason).await,
+            _ => lifecycle::take_back(&mut tx, booking, at).await,
+        };
+        let (updated, change) = match changed {
+            Ok(done) => done,
+            Err(refused @ HandoverError::InvalidState { .. }) => {
+                // The same handover sent twice at once: the other request made the change and
+                // its record; this one is its replay.
+                drop(tx);
+                return match records::replay(&self.db, input.id, &input_hash).await? {
+                    Some(_) => self.replayed(booking, input, &input_hash).await,
+                    None => Err(refused),
+                };
             }
-            _ => lifecycle::take_back(&mut tx, booking, at).await?,
+            Err(e) => return Err(e),
         };
         let context = records::Context {
             asset_id: row.asset_id,

@@ -316,3 +316,27 @@ async fn an_asset_in_maintenance_is_not_handed_over() -> anyhow::Result<()> {
     assert_eq!(still["status"], "CONFIRMED");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_same_pickup_sent_twice_at_once_is_one_handover() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    let booking = confirmed(&app, avanzas[2], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today, today + Days::new(2)).await?;
+    let refs = files(&app, 9).await?;
+    let body = json!({"inspection": inspection("PICKUP", booking, &refs, 3_000)});
+    let path = format!("/api/v1/bookings/{booking}/pickup");
+    let (first, second) = tokio::join!(app.post(&path, None, &body), app.post(&path, None, &body));
+    let ((s1, b1), (s2, b2)) = (first?, second?);
+    assert_eq!((s1, s2), (200, 200), "{b1} {b2}");
+    assert_eq!(
+        b1["inspection"]["tamper_proof_hash"],
+        b2["inspection"]["tamper_proof_hash"]
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inspections WHERE booking_id = $1")
+        .bind(booking)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(stored, 1);
+    Ok(())
+}
