@@ -1,7 +1,6 @@
 //! The asset QR label: the signed payload as a QR code plus the plate, SKU and branch, laid out by
 //! `printer-templates/asset-label/template.json`.
 
-use qrcode::{EcLevel, QrCode};
 use serde::Deserialize;
 
 use crate::{RenderError, pdf::Page};
@@ -83,26 +82,14 @@ pub fn render_asset_label(
 /// Draws one label on a page: [`Page::finish`] makes the PDF, [`crate::preview::page_svg`]
 /// the preview.
 pub fn draw_asset_label(template: &LabelTemplate, label: &AssetLabel) -> Result<Page, RenderError> {
-    // Level M survives a scratched corner and keeps the modules large enough for cheap scanners.
-    let code = QrCode::with_error_correction_level(label.payload.as_bytes(), EcLevel::M)
-        .map_err(|e| RenderError::Content(format!("the QR payload cannot be encoded: {e}")))?;
-    let width = code.width();
-    // Four modules of quiet zone on every side, as the QR standard asks.
-    let module = template.qr.size_mm / f64::from(u32::try_from(width + 8).unwrap_or(u32::MAX));
     let mut page = Page::new(template.page_width_mm, template.page_height_mm);
-    let colors = code.to_colors();
-    for (index, color) in colors.iter().enumerate() {
-        if *color == qrcode::Color::Dark {
-            let (row, column) = (index / width, index % width);
-            let at = |n: usize| f64::from(u32::try_from(n + 4).unwrap_or(0)) * module;
-            page.fill_rect(
-                template.qr.x_mm + at(column),
-                template.qr.y_mm + at(row),
-                module,
-                module,
-            );
-        }
-    }
+    crate::qr::draw_qr(
+        &mut page,
+        template.qr.x_mm,
+        template.qr.y_mm,
+        template.qr.size_mm,
+        &label.payload,
+    )?;
     for line in &template.texts {
         let text = line
             .text
@@ -121,6 +108,7 @@ mod tests {
     use std::process::Command;
 
     use super::*;
+    use crate::readback::read_back;
 
     fn label() -> AssetLabel {
         AssetLabel {
@@ -171,53 +159,6 @@ mod tests {
         assert!(text.contains("Cabang JKT01"), "{text}");
     }
 
-    /// What a PDF shows when printed: its one QR code, decoded from a 300 dpi raster made by
-    /// poppler (what a scanner pointed at the paper reads), and its text.
-    fn read_back(pdf: &std::path::Path) -> (String, String) {
-        let raster = pdf.with_extension("");
-        let status = Command::new("pdftoppm")
-            .args(["-r", "300", "-gray", "-singlefile"])
-            .arg(pdf)
-            .arg(&raster)
-            .status()
-            .expect("pdftoppm (poppler-utils) is installed by `make test`");
-        assert!(status.success());
-        let pgm = std::fs::read(raster.with_extension("pgm")).expect("raster");
-        let (width, height, pixels) = parse_pgm(&pgm);
-        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-            pixels[y * width + x]
-        });
-        let grids = image.detect_grids();
-        assert_eq!(grids.len(), 1, "one QR code on the page");
-        let (_, content) = grids[0].decode().expect("the QR code decodes");
-        let text = Command::new("pdftotext")
-            .arg(pdf)
-            .arg("-")
-            .output()
-            .expect("pdftotext");
-        (content, String::from_utf8_lossy(&text.stdout).into_owned())
-    }
-
-    /// The binary PGM (P5) that `pdftoppm -gray` writes.
-    fn parse_pgm(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
-        let mut fields = Vec::new();
-        let mut at = 0;
-        while fields.len() < 4 {
-            while bytes[at].is_ascii_whitespace() {
-                at += 1;
-            }
-            let start = at;
-            while !bytes[at].is_ascii_whitespace() {
-                at += 1;
-            }
-            fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
-        }
-        assert_eq!(fields[0], "P5");
-        let width: usize = fields[1].parse().expect("width");
-        let height: usize = fields[2].parse().expect("height");
-        (width, height, bytes[at + 1..].to_vec())
-    }
-
     #[test]
     fn a_template_whose_qr_code_overflows_is_refused() {
         let json = TEMPLATE.replace("\"size_mm\": 27.0", "\"size_mm\": 40.0");
@@ -233,7 +174,10 @@ mod tests {
         long.sku_name = "Mitsubishi Pajero Sport Dakar Ultimate 4x4".to_owned();
         let pdf = render_asset_label(&LabelTemplate::shipped().expect("template"), &long)
             .expect("render");
-        let text = String::from_utf8_lossy(&pdf);
-        assert!(text.contains("(Mitsubishi Pajero Spor)"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("long.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        let (_, text) = read_back(&path);
+        assert!(text.contains("Mitsubishi Pajero Spor\n"), "{text}");
     }
 }

@@ -2,17 +2,26 @@
 //! document's data into PDF bytes. It never talks to a printer; the desktop app hands the bytes
 //! to the OS spooler and the server stores them.
 //!
-//! It owns the catalogue of printable documents, a small PDF writer ([`pdf`]), the print preview
-//! drawn from the same page ([`preview`]) and the renderers:
-//! the asset QR label ([`label`]) so far; the surat jalan and the rental agreement arrive with the
-//! handover work.
+//! It owns the catalogue of printable documents, the pages and their PDF written with `printpdf`
+//! in the shipped, embedded fonts ([`pdf`], [`fonts`]), flowing text over A4 pages ([`layout`]),
+//! the print preview drawn from the same page ([`preview`]) and the renderers: the asset QR
+//! label ([`label`]), the surat jalan and the rental agreement ([`documents`]).
 
+pub mod documents;
+pub mod fonts;
 pub mod label;
+pub mod layout;
 pub mod pdf;
 pub mod preview;
+pub mod qr;
+#[cfg(test)]
+mod readback;
 
 use std::path::{Path, PathBuf};
 
+pub use documents::{
+    RentalDocument, draw_agreement, draw_surat_jalan, render_agreement, render_surat_jalan,
+};
 pub use label::{AssetLabel, LabelTemplate, draw_asset_label, render_asset_label};
 
 /// Why a document could not be rendered.

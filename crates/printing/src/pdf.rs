@@ -1,11 +1,15 @@
-//! A deliberately small PDF writer: one page, filled rectangles and lines of text in the PDF base
-//! fonts (Helvetica, Helvetica-Bold). That covers labels and plain documents without font files
-//! or a layout engine, and the output opens in every viewer and CUPS filter.
+//! Pages and their PDF, written with `printpdf`: filled rectangles (QR modules), lines and frames
+//! (rules, signature boxes) and text in the shipped DejaVu fonts, embedded and subsetted.
 //!
-//! The page remembers what was drawn ([`Mark`]), so the same drawing also becomes the print
+//! A page remembers what was drawn ([`Mark`]), so the same drawing also becomes the print
 //! preview ([`crate::preview`]): what staff see before printing is what the printer gets.
 
-use std::fmt::Write as _;
+use printpdf::{
+    Color, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Point,
+    Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder, ops::PdfFontHandle,
+};
+
+use crate::fonts;
 
 /// Points per millimetre (1 pt = 1/72 inch).
 pub const PT_PER_MM: f64 = 72.0 / 25.4;
@@ -20,8 +24,22 @@ pub enum Mark {
         width_mm: f64,
         height_mm: f64,
     },
+    /// A black outline of a rectangle.
+    Frame {
+        x_mm: f64,
+        y_mm: f64,
+        width_mm: f64,
+        height_mm: f64,
+    },
+    /// A straight black line.
+    Line {
+        x1_mm: f64,
+        y1_mm: f64,
+        x2_mm: f64,
+        y2_mm: f64,
+    },
     /// A line of text whose baseline starts at (`x_mm`, `y_mm`), as the PDF prints it
-    /// (characters outside Latin-1 already replaced by `?`).
+    /// (characters the font has no glyph for already replaced by `?`).
     Text {
         x_mm: f64,
         y_mm: f64,
@@ -32,13 +50,10 @@ pub enum Mark {
 }
 
 /// A page being drawn. Coordinates are millimetres from the top-left corner.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Page {
     width_mm: f64,
     height_mm: f64,
-    width_pt: f64,
-    height_pt: f64,
-    content: String,
     marks: Vec<Mark>,
 }
 
@@ -48,9 +63,6 @@ impl Page {
         Self {
             width_mm,
             height_mm,
-            width_pt: width_mm * PT_PER_MM,
-            height_pt: height_mm * PT_PER_MM,
-            content: String::new(),
             marks: Vec::new(),
         }
     }
@@ -73,14 +85,26 @@ impl Page {
             width_mm,
             height_mm,
         });
-        let x = x_mm * PT_PER_MM;
-        let y = self.height_pt - (y_mm + height_mm) * PT_PER_MM;
-        let _ = writeln!(
-            self.content,
-            "{x:.3} {y:.3} {:.3} {:.3} re f",
-            width_mm * PT_PER_MM,
-            height_mm * PT_PER_MM
-        );
+    }
+
+    /// Outlines a rectangle.
+    pub fn frame(&mut self, x_mm: f64, y_mm: f64, width_mm: f64, height_mm: f64) {
+        self.marks.push(Mark::Frame {
+            x_mm,
+            y_mm,
+            width_mm,
+            height_mm,
+        });
+    }
+
+    /// Draws a line.
+    pub fn line(&mut self, x1_mm: f64, y1_mm: f64, x2_mm: f64, y2_mm: f64) {
+        self.marks.push(Mark::Line {
+            x1_mm,
+            y1_mm,
+            x2_mm,
+            y2_mm,
+        });
     }
 
     /// Writes one line of text whose baseline starts at (`x_mm`, `y_mm`).
@@ -90,121 +114,163 @@ impl Page {
             y_mm,
             size_pt,
             bold,
-            text: printable(text),
+            text: fonts::shipped().printable(text, bold),
         });
-        let text = &printable(text);
-        let font = if bold { "F2" } else { "F1" };
-        let x = x_mm * PT_PER_MM;
-        let y = self.height_pt - y_mm * PT_PER_MM;
-        let _ = writeln!(
-            self.content,
-            "BT /{font} {size_pt:.2} Tf {x:.3} {y:.3} Td ({}) Tj ET",
-            escape(text)
-        );
     }
 
-    /// The finished document.
+    /// The page alone as a PDF document.
     pub fn finish(&self) -> Vec<u8> {
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.3} {:.3}] \
-                 /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>",
-                self.width_pt, self.height_pt
-            ),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-                .to_owned(),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-                .to_owned(),
-            format!(
-                "<< /Length {} >>\nstream\n{}endstream",
-                self.content.len(),
-                self.content
-            ),
+        render("SentraRental", std::slice::from_ref(self))
+    }
+}
+
+#[allow(clippy::cast_possible_truncation)]
+fn pt(mm: f64) -> Pt {
+    Pt((mm * PT_PER_MM) as f32)
+}
+
+fn point(page: &Page, x_mm: f64, y_mm: f64) -> Point {
+    Point {
+        x: pt(x_mm),
+        y: pt(page.height_mm - y_mm),
+    }
+}
+
+fn corner(p: Point) -> LinePoint {
+    LinePoint { p, bezier: false }
+}
+
+/// `pages` as one PDF document titled `title`, fonts embedded and subsetted.
+pub fn render(title: &str, pages: &[Page]) -> Vec<u8> {
+    let shipped = fonts::shipped();
+    let mut doc = PdfDocument::new(title);
+    // Each face cut down to the characters this document prints.
+    let mut used = [
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    ];
+    for mark in pages.iter().flat_map(|p| &p.marks) {
+        if let Mark::Text { bold, text, .. } = mark {
+            used[usize::from(*bold)].extend(text.chars());
+        }
+    }
+    let mut embed = |is_bold: bool| {
+        let face = shipped.face(is_bold);
+        match fonts::subset(
+            fonts::Fonts::bytes(is_bold),
+            face,
+            &used[usize::from(is_bold)],
+        ) {
+            Some(cut) => doc.add_font(&cut),
+            None => doc.add_font(face),
+        }
+    };
+    let regular = embed(false);
+    let bold = embed(true);
+    let black = Color::Rgb(Rgb {
+        r: 0.0,
+        g: 0.0,
+        b: 0.0,
+        icc_profile: None,
+    });
+    let mut out = Vec::with_capacity(pages.len());
+    for page in pages {
+        let mut ops = vec![
+            Op::SetFillColor { col: black.clone() },
+            Op::SetOutlineColor { col: black.clone() },
+            Op::SetOutlineThickness { pt: Pt(0.6) },
         ];
-        let mut out: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-        let mut offsets = Vec::with_capacity(objects.len());
-        for (index, body) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", index + 1).as_bytes());
-        }
-        let xref_at = out.len();
-        let mut xref = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-        for offset in offsets {
-            let _ = writeln!(xref, "{offset:010} 00000 n ");
-        }
-        let _ = write!(
-            xref,
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n",
-            objects.len() + 1
-        );
-        out.extend_from_slice(xref.as_bytes());
-        out
-    }
-}
-
-/// The text as the base fonts print it: characters outside Latin-1, and control characters
-/// (which print nothing useful and are not allowed in the SVG preview), become `?`.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if u32::from(c) <= 0xff && !c.is_control() {
-                c
-            } else {
-                '?'
+        for mark in &page.marks {
+            match mark {
+                Mark::Rect {
+                    x_mm,
+                    y_mm,
+                    width_mm,
+                    height_mm,
+                }
+                | Mark::Frame {
+                    x_mm,
+                    y_mm,
+                    width_mm,
+                    height_mm,
+                } => {
+                    let ring = [
+                        point(page, *x_mm, *y_mm),
+                        point(page, x_mm + width_mm, *y_mm),
+                        point(page, x_mm + width_mm, y_mm + height_mm),
+                        point(page, *x_mm, y_mm + height_mm),
+                    ];
+                    let mode = if matches!(mark, Mark::Rect { .. }) {
+                        PaintMode::Fill
+                    } else {
+                        PaintMode::Stroke
+                    };
+                    ops.push(Op::DrawPolygon {
+                        polygon: Polygon {
+                            rings: vec![PolygonRing {
+                                points: ring.into_iter().map(corner).collect(),
+                            }],
+                            mode,
+                            winding_order: WindingOrder::NonZero,
+                        },
+                    });
+                }
+                Mark::Line {
+                    x1_mm,
+                    y1_mm,
+                    x2_mm,
+                    y2_mm,
+                } => ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![
+                            corner(point(page, *x1_mm, *y1_mm)),
+                            corner(point(page, *x2_mm, *y2_mm)),
+                        ],
+                        is_closed: false,
+                    },
+                }),
+                Mark::Text {
+                    x_mm,
+                    y_mm,
+                    size_pt,
+                    bold: is_bold,
+                    text,
+                } => {
+                    let font = if *is_bold {
+                        bold.clone()
+                    } else {
+                        regular.clone()
+                    };
+                    #[allow(clippy::cast_possible_truncation)]
+                    let size = Pt(*size_pt as f32);
+                    ops.extend([
+                        Op::StartTextSection,
+                        Op::SetFont {
+                            font: PdfFontHandle::External(font),
+                            size,
+                        },
+                        Op::SetTextCursor {
+                            pos: point(page, *x_mm, *y_mm),
+                        },
+                        Op::ShowText {
+                            items: vec![TextItem::Text(text.clone())],
+                        },
+                        Op::EndTextSection,
+                    ]);
+                }
             }
-        })
-        .collect()
-}
-
-/// A PDF string literal's body: Latin-1 bytes as octal escapes, other characters as `?`.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '(' | ')' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            c if u32::from(c) <= 0xff => {
-                let _ = write!(out, "\\{:03o}", u32::from(c));
-            }
-            _ => out.push('?'),
         }
+        #[allow(clippy::cast_possible_truncation)]
+        let size = (Mm(page.width_mm as f32), Mm(page.height_mm as f32));
+        out.push(PdfPage::new(size.0, size.1, ops));
     }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_for_pdf_strings() {
-        assert_eq!(escape("B (1234) \\"), "B \\(1234\\) \\\\");
-        assert_eq!(escape("Rp 1.000 é 漢"), "Rp 1.000 \\351 ?");
-    }
-
-    #[test]
-    fn the_cross_reference_table_points_at_every_object() {
-        let mut page = Page::new(50.0, 30.0);
-        page.fill_rect(1.0, 1.0, 2.0, 2.0);
-        let pdf = page.finish();
-        let find = |needle: &[u8]| pdf.windows(needle.len()).rposition(|w| w == needle);
-        let tail = &pdf[find(b"startxref\n").expect("startxref") + 10..];
-        let start: usize = std::str::from_utf8(tail)
-            .ok()
-            .and_then(|t| t.lines().next())
-            .and_then(|n| n.parse().ok())
-            .expect("xref offset");
-        assert!(pdf[start..].starts_with(b"xref"));
-        let table = std::str::from_utf8(&pdf[start..]).expect("ascii");
-        for (index, line) in table.lines().skip(3).take(6).enumerate() {
-            let offset: usize = line[..10].parse().expect("offset");
-            let object = format!("{} 0 obj", index + 1);
-            assert!(pdf[offset..].starts_with(object.as_bytes()), "{line}");
-        }
-    }
+    let mut warnings = Vec::new();
+    doc.with_pages(out).save(
+        &PdfSaveOptions {
+            // Already subset above (printpdf subsets only with its layout engine).
+            subset_fonts: false,
+            ..Default::default()
+        },
+        &mut warnings,
+    )
 }
