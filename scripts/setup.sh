@@ -5,14 +5,15 @@ set -euo pipefail
 
 # System packages: the Tauri/WebKitGTK build deps, the real services the product and its
 # tests run against (Postgres, Redis, a Secret Service keychain, CUPS with a PDF printer), and
-# the tools the desktop end-to-end test drives.
+# the tools the desktop end-to-end test drives (tesseract reads printed pages back as a person
+# would: a printed PDF keeps its glyphs, not always its text).
 PACKAGES=(
   build-essential pkg-config curl file mold
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   libudev-dev libcups2-dev
   postgresql postgresql-contrib redis-server redis-tools
   webkit2gtk-driver xvfb xauth x11-apps imagemagick poppler-utils librsvg2-bin
-  dbus gnome-keyring cups cups-client printer-driver-cups-pdf socat
+  dbus gnome-keyring cups cups-client printer-driver-cups-pdf socat tesseract-ocr tesseract-ocr-eng
   nodejs npm python3 python3-venv
 )
 

@@ -106,6 +106,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage: kyc.storage.clone(),
         vault: kyc.vault.clone(),
         bookings: bookings.clone(),
+        public_url: config.public_url.clone(),
     };
     let state = AppState {
         kyc,

@@ -126,6 +126,8 @@ endpoints! {
     PRESIGN_UPLOAD = Post "/api/v1/uploads/presign";
     COMPLETE_UPLOAD = Post "/api/v1/uploads/{id}/complete";
     OVERDUE = Get "/api/v1/branches/{code}/overdue";
+    RENTAL_DOCUMENT = Post "/api/v1/bookings/{id}/documents/{kind}";
+    DOCUMENT_PDF = Get "/api/v1/documents/{id}/pdf";
 }
 
 #[cfg(test)]

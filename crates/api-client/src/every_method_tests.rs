@@ -77,6 +77,7 @@ fn template(path: &str) -> String {
             CODE => "{code}".to_owned(),
             "ktp" if i > 0 && path.contains("/documents/") => "{kind}".to_owned(),
             "ab12" if path.starts_with("/v/") => "{hash}".to_owned(),
+            "surat-jalan" if path.contains("/documents/") => "{kind}".to_owned(),
             other => other.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -217,4 +218,6 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let _ = api.presign_upload("JKT01", &presign).await;
     let _ = api.complete_upload(id).await;
     let _ = api.overdue(CODE).await;
+    let _ = api.rental_document(id, "surat-jalan").await;
+    let _ = api.document_pdf(id).await;
 }

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use sentra_domain::Uuid;
 use sentra_protocol::{
     Booking, Handover, Inspection, InspectionInput, OverdueList, PickupRequest, PresignRequest,
-    PresignedUpload, ReturnRequest, Upload, UploadPurpose, Verification,
+    PresignedUpload, RentalDocumentInfo, ReturnRequest, Upload, UploadPurpose, Verification,
 };
 
 use crate::{ApiClient, ApiError, endpoints};
@@ -111,5 +111,24 @@ impl ApiClient {
     pub async fn overdue(&self, branch: &str) -> Result<OverdueList, ApiError> {
         let request = self.request(endpoints::OVERDUE, &[branch])?;
         self.json(request, &[StatusCode::OK]).await
+    }
+
+    /// `POST /api/v1/bookings/{id}/documents/{kind}`: the booking's `surat-jalan` or
+    /// `agreement` (made the first time, the same one after).
+    pub async fn rental_document(
+        &self,
+        id: Uuid,
+        kind: &str,
+    ) -> Result<RentalDocumentInfo, ApiError> {
+        let request = self.request(endpoints::RENTAL_DOCUMENT, &[&id.to_string(), kind])?;
+        self.json(request, &[StatusCode::CREATED, StatusCode::OK])
+            .await
+    }
+
+    /// `GET /api/v1/documents/{id}/pdf`.
+    pub async fn document_pdf(&self, id: Uuid) -> Result<Vec<u8>, ApiError> {
+        let request = self.request(endpoints::DOCUMENT_PDF, &[&id.to_string()])?;
+        let (_, pdf) = self.bytes(request).await?;
+        Ok(pdf)
     }
 }

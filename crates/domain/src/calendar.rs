@@ -71,6 +71,16 @@ impl BranchTimeZone {
         }
     }
 
+    /// The zone's name written out, as Indonesian documents print it:
+    /// `Waktu Indonesia Barat (WIB)`.
+    pub const fn indonesian_name(self) -> &'static str {
+        match self {
+            Self::Wib => "Waktu Indonesia Barat (WIB)",
+            Self::Wita => "Waktu Indonesia Tengah (WITA)",
+            Self::Wit => "Waktu Indonesia Timur (WIT)",
+        }
+    }
+
     /// Hours ahead of UTC.
     const fn offset_hours(self) -> i32 {
         match self {

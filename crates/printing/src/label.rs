@@ -108,7 +108,7 @@ mod tests {
     use std::process::Command;
 
     use super::*;
-    use crate::readback::read_back;
+    use sentra_test_support::pdf::read_back;
 
     fn label() -> AssetLabel {
         AssetLabel {

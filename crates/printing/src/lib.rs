@@ -14,8 +14,6 @@ pub mod layout;
 pub mod pdf;
 pub mod preview;
 pub mod qr;
-#[cfg(test)]
-mod readback;
 
 use std::path::{Path, PathBuf};
 

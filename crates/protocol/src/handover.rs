@@ -223,3 +223,23 @@ pub struct OverdueRental {
 pub struct OverdueList {
     pub items: Vec<OverdueRental>,
 }
+
+/// A printed rental document (surat jalan or agreement) as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RentalDocumentInfo {
+    pub id: Uuid,
+    /// `SURAT_JALAN` or `AGREEMENT`.
+    pub kind: String,
+    /// `SJ/JKT01/2026/000001` or `PS/JKT01/2026/000001`: gap-free per branch, kind and year.
+    pub number: String,
+    pub booking_id: Uuid,
+    /// The handover record the document prints (its QR opens that record's verify page).
+    pub inspection_id: Uuid,
+    /// SHA-256 of the stored PDF, lowercase hex.
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub created_at: DateTime<Utc>,
+    /// Where the PDF is fetched (`GET`, staff).
+    pub pdf_path: String,
+}

@@ -47,8 +47,8 @@ pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileReques
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use handover::{
     Handover, Inspection, InspectionInput, OverdueList, OverdueRental, PhotoInput, PickupRequest,
-    PresignRequest, PresignedUpload, RecordFile, ReturnRequest, Upload, UploadPurpose,
-    Verification, VerificationFinding,
+    PresignRequest, PresignedUpload, RecordFile, RentalDocumentInfo, ReturnRequest, Upload,
+    UploadPurpose, Verification, VerificationFinding,
 };
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 pub use inventory::{

@@ -129,8 +129,12 @@ impl CupsServer {
         Ok(())
     }
 
-    /// The text (`pdftotext`) of the PDF CUPS-PDF wrote for the job titled `title`, waiting for
-    /// it up to 30 s; the file is removed after reading.
+    /// The text on the pages CUPS-PDF printed for the job titled `title`, read as a person reads
+    /// paper: each page rasterised at 400 dpi (`pdftoppm`) and read by OCR (`tesseract`), upright
+    /// and turned a quarter either way (CUPS turns a landscape label to fit the sheet). CUPS
+    /// turns a job into PostScript on the way, which keeps every glyph but not the map from
+    /// glyphs back to text, so extracting the text would read nothing. Waits up to 30 s for the
+    /// file; it is removed after reading.
     pub fn take_printed(title: &str) -> anyhow::Result<String> {
         let prefix = file_prefix(title);
         let dir = Self::anonymous_output_dir();
@@ -146,13 +150,9 @@ impl CupsServer {
                         .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
                 });
             if let Some(file) = found {
-                let out = Command::new("pdftotext")
-                    .arg(&file)
-                    .arg("-")
-                    .output()
-                    .context("pdftotext (poppler-utils)")?;
+                let text = read_pages(&file);
                 std::fs::remove_file(&file)?;
-                return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+                return text;
             }
             if started.elapsed() > Duration::from_secs(30) {
                 bail!("no {prefix}* printed in {}", dir.display());
@@ -165,6 +165,54 @@ impl CupsServer {
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("log/error_log")
     }
+}
+
+/// The text of a printed PDF's pages by OCR.
+fn read_pages(pdf: &Path) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let raster = dir.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "400", "-gray", "-png"])
+        .arg(pdf)
+        .arg(&raster)
+        .status()
+        .context("pdftoppm (poppler-utils)")?;
+    anyhow::ensure!(status.success(), "pdftoppm failed on {}", pdf.display());
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.path())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    let mut text = String::new();
+    for page in pages {
+        for degrees in ["0", "90", "270"] {
+            let turned = page.with_extension(format!("{degrees}.png"));
+            let status = Command::new("convert")
+                .arg(&page)
+                .args([
+                    "-rotate",
+                    degrees,
+                    "-trim",
+                    "+repage",
+                    "-bordercolor",
+                    "white",
+                ])
+                .args(["-border", "40"])
+                .arg(&turned)
+                .status()
+                .context("convert (imagemagick)")?;
+            anyhow::ensure!(status.success(), "convert failed on {}", page.display());
+            let out = Command::new("tesseract")
+                .arg(&turned)
+                .args(["stdout", "--psm", "11", "-l", "eng"])
+                .output()
+                .context("tesseract (tesseract-ocr)")?;
+            text.push_str(&String::from_utf8_lossy(&out.stdout));
+            text.push('\n');
+        }
+    }
+    Ok(text)
 }
 
 /// The start of the file name CUPS-PDF gives a job titled `title`.

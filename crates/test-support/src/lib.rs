@@ -9,6 +9,7 @@
 //! [`RedisServer::start`] / [`RedisCluster::start`].
 
 pub mod cups;
+pub mod pdf;
 pub mod postgres;
 mod process;
 pub mod redis;

@@ -71,6 +71,8 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// `SENTRA_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind Kong).
     pub trust_forwarded_for: bool,
+    /// `SENTRA_PUBLIC_URL`: where the public verify page is reached (printed in document QR codes).
+    pub public_url: String,
     /// `SENTRA_LABEL_SECRET`: signs asset labels and booking QR codes (32+ characters;
     /// required). Printed labels stay valid only as long as this secret does.
     pub label_secret: SecretString,
@@ -210,6 +212,15 @@ impl Config {
             rate_limit_per_second: r.number("SENTRA_RATE_LIMIT_PER_SEC", "20", 1, 100_000),
             rate_limit_burst: r.number("SENTRA_RATE_LIMIT_BURST", "200", 1, 1_000_000),
             trust_forwarded_for: r.parsed("SENTRA_TRUST_FORWARDED_FOR", "false", parse_bool),
+            public_url: r.parsed("SENTRA_PUBLIC_URL", "http://127.0.0.1:8080", |v| {
+                if (v.starts_with("http://") || v.starts_with("https://"))
+                    && !v.contains(char::is_whitespace)
+                {
+                    Ok(v.trim_end_matches('/').to_owned())
+                } else {
+                    Err(Invalid::from("expected an http:// or https:// address"))
+                }
+            }),
             label_secret: r.secret("SENTRA_LABEL_SECRET", 32),
             data_key: r.data_key("SENTRA_DATA_KEY"),
             storage: read_storage(&mut r),

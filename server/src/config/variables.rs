@@ -112,6 +112,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "signs asset labels and booking QR codes, 32+ characters; keep it stable (printed labels depend on it)",
     ),
     (
+        "SENTRA_PUBLIC_URL",
+        "http://127.0.0.1:8080",
+        "the address customers and police reach the server at; printed documents' QR codes open <this>/v/<hash>",
+    ),
+    (
         "SENTRA_DATA_KEY",
         "(required)",
         "base64 of 32 random bytes; wraps the keys of stored KTP images and selfies (openssl rand -base64 32)",

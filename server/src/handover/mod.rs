@@ -8,7 +8,9 @@
 //! - [`uploads`]: photos and signature images, streamed into object storage (signatures
 //!   encrypted), or put straight into S3 through a presigned URL and checked on completion.
 //! - [`page`]: the public verify page a scanned document QR opens.
+//! - [`documents`]: the surat jalan and the rental agreement of a handover, numbered and stored.
 
+pub mod documents;
 pub mod lifecycle;
 pub mod page;
 pub mod records;
@@ -53,6 +55,8 @@ pub enum HandoverError {
     Upload(String),
     #[error("this record id was used for another record")]
     IdReused,
+    #[error("the booking has no handover record yet")]
+    NoHandover,
     #[error("the bytes do not match: {0}")]
     Checksum(String),
     #[error("not an accepted image type: {0}")]
@@ -77,6 +81,8 @@ pub struct Handovers {
     pub(crate) storage: Storage,
     pub(crate) vault: Vault,
     pub(crate) bookings: BookingService,
+    /// `SENTRA_PUBLIC_URL`: where printed QR codes send people (`<url>/v/<hash>`).
+    pub(crate) public_url: String,
 }
 
 /// The result of a pickup or return: the booking now and its record.

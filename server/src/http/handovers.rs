@@ -11,8 +11,8 @@ use axum::{
 use chrono::Utc;
 use sentra_protocol::{
     Booking, ErrorCode, FieldError, Handover, Inspection, InspectionInput, OverdueList,
-    OverdueRental, PickupRequest, PresignRequest, PresignedUpload, Problem, ReturnRequest, Upload,
-    UploadPurpose, Verification,
+    OverdueRental, PickupRequest, PresignRequest, PresignedUpload, Problem, RentalDocumentInfo,
+    ReturnRequest, Upload, UploadPurpose, Verification,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -49,6 +49,11 @@ impl From<HandoverError> for AppError {
                 AppError::validation(vec![FieldError::new("body", message)])
             }
             HandoverError::Upload(message) => AppError::new(ErrorCode::UploadIncomplete, message),
+            HandoverError::NoHandover => AppError::new(
+                ErrorCode::InvalidState,
+                "The booking has not been handed over yet: the documents print the handover's \
+                 record, so record the pickup (or delivery) first",
+            ),
             HandoverError::IdReused => AppError::new(
                 ErrorCode::RecordIdReused,
                 "This record id was used for a different record; make a new id",
@@ -379,4 +384,56 @@ pub async fn overdue(
         });
     }
     Ok(Json(OverdueList { items }))
+}
+
+/// The booking's surat jalan (`surat-jalan`) or rental agreement (`agreement`): numbered,
+/// rendered and stored the first time (201), the same document after that (200).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/documents/{kind}", tag = "handovers",
+    params(("id" = Uuid, Path, description = "Booking id"),
+           ("kind" = String, Path, description = "`surat-jalan` or `agreement`")),
+    responses((status = 201, body = RentalDocumentInfo), (status = 200, body = RentalDocumentInfo),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[tracing::instrument(name = "http.handovers.document", skip_all, fields(booking = %id))]
+pub async fn document(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<RentalDocumentInfo>), AppError> {
+    let id = path_id(&id, "Booking")?;
+    let kind = handover::documents::DocumentKind::from_path(&kind)
+        .ok_or_else(|| AppError::not_found("Document kind"))?;
+    let (info, made) = state.handovers.document(&principal, id, kind).await?;
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(info)))
+}
+
+/// A stored document's PDF.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", tag = "handovers",
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = Problem)))]
+#[tracing::instrument(name = "http.handovers.document_pdf", skip_all, fields(document = %id))]
+pub async fn document_pdf(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id, "Document")?;
+    let (number, pdf) = state.handovers.document_pdf(&principal, id).await?;
+    let name = number.replace('/', "-");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }

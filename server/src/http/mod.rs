@@ -174,6 +174,11 @@ fn handover_routes() -> Router<AppState> {
             post(handovers::complete_upload),
         )
         .route("/api/v1/branches/{code}/overdue", get(handovers::overdue))
+        .route(
+            "/api/v1/bookings/{id}/documents/{kind}",
+            post(handovers::document),
+        )
+        .route("/api/v1/documents/{id}/pdf", get(handovers::document_pdf))
 }
 
 /// Branches, SKUs, assets, transfers, labels and scans.

@@ -39,14 +39,15 @@ use super::{
         sync::register_device, sync::devices, sync::revoke_device, sync::pull, sync::push,
         handovers::pickup, handovers::take_back, handovers::complete, handovers::record,
         handovers::inspection, handovers::verify, handovers::verify_page, handovers::upload,
-        handovers::presign, handovers::complete_upload, handovers::overdue
+        handovers::presign, handovers::complete_upload, handovers::overdue,
+        handovers::document, handovers::document_pdf
     ),
     components(schemas(sentra_protocol::Handover, sentra_protocol::Inspection,
         sentra_protocol::InspectionInput, sentra_protocol::PhotoInput, sentra_protocol::PickupRequest,
         sentra_protocol::ReturnRequest, sentra_protocol::RecordFile, sentra_protocol::Verification,
         sentra_protocol::VerificationFinding, sentra_protocol::Upload, sentra_protocol::UploadPurpose,
         sentra_protocol::PresignRequest, sentra_protocol::PresignedUpload, sentra_protocol::OverdueList,
-        sentra_protocol::OverdueRental, sentra_domain::InspectionKind, sentra_domain::DamageSeverity,
+        sentra_protocol::OverdueRental, sentra_protocol::RentalDocumentInfo, sentra_domain::InspectionKind, sentra_domain::DamageSeverity,
         sentra_domain::inspection::ChecklistAnswer, sentra_domain::inspection::DamageMark,
         sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
         sentra_protocol::DeviceRegistration, sentra_protocol::DeviceList, sentra_protocol::SyncPage,

@@ -176,6 +176,12 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/branches/{code}/overdue",
         Access::Roles(STAFF),
     ),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/documents/{kind}",
+        Access::Roles(STAFF),
+    ),
+    ("GET", "/api/v1/documents/{id}/pdf", Access::Roles(STAFF)),
 ];
 
 /// The rule of a route, if it has one.

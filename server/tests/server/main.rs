@@ -22,6 +22,7 @@ mod customers;
 mod demo;
 mod fixtures;
 mod handover {
+    mod documents;
     mod lifecycle;
     mod records;
     mod s3;

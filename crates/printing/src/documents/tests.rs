@@ -1,7 +1,7 @@
 use std::process::Command;
 
 use super::*;
-use crate::readback::read_back_page;
+use sentra_test_support::pdf::read_back_page;
 
 fn rental(renter: &str) -> RentalDocument {
     RentalDocument {

@@ -4,23 +4,12 @@
 
 use chrono::Days;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::support::{
-    app, app_with, confirmed, files, inspection, jpeg, move_period, today_wib, upload,
+    app, app_with, confirmed, files, inspection, jpeg, move_period, sha256_hex, today_wib, upload,
 };
 use crate::fixtures::day;
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::new(), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
 
 #[tokio::test]
 async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -> anyhow::Result<()>

@@ -1,16 +1,16 @@
 //! Reading a rendered PDF back as a printer and a scanner would: poppler rasterises a page and
-//! extracts the text, rqrr decodes the QR code (test-only).
+//! extracts the text, rqrr decodes the QR code.
 
 use std::process::Command;
 
 /// What a PDF shows when printed: its one QR code, decoded from a 300 dpi raster made by
 /// poppler (what a scanner pointed at the paper reads), and its text.
-pub(crate) fn read_back(pdf: &std::path::Path) -> (String, String) {
+pub fn read_back(pdf: &std::path::Path) -> (String, String) {
     read_back_page(pdf, 1)
 }
 
 /// [`read_back`] of page `page` (1-based).
-pub(crate) fn read_back_page(pdf: &std::path::Path, page: u32) -> (String, String) {
+pub fn read_back_page(pdf: &std::path::Path, page: u32) -> (String, String) {
     let raster = pdf.with_extension("");
     let status = Command::new("pdftoppm")
         .args([
