@@ -172,7 +172,7 @@ fn read_pages(pdf: &Path) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
     let raster = dir.path().join("page");
     let status = Command::new("pdftoppm")
-        .args(["-r", "400", "-gray", "-png"])
+        .args(["-q", "-r", "400", "-gray", "-png"])
         .arg(pdf)
         .arg(&raster)
         .status()

@@ -443,7 +443,7 @@ async fn labels_scan_until_reissued_and_forgeries_are_refused() -> anyhow::Resul
     );
     admin.scan(&scan(&reissued.payload)).await?;
 
-    assert!(admin.label_pdf(avanza).await?.starts_with(b"%PDF-1.4"));
+    assert!(admin.label_pdf(avanza).await?.starts_with(b"%PDF-"));
     let path = format!("/api/v1/assets/{avanza}/label.pdf");
     let (status, content_type, _) = app.get(&path).await?;
     assert_eq!(
