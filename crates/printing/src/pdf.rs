@@ -5,7 +5,7 @@
 //! preview ([`crate::preview`]): what staff see before printing is what the printer gets.
 
 use printpdf::{
-    Color, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Point,
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Point,
     Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder, ops::PdfFontHandle,
 };
 
@@ -181,84 +181,7 @@ pub fn render(title: &str, pages: &[Page]) -> Vec<u8> {
             Op::SetOutlineThickness { pt: Pt(0.6) },
         ];
         for mark in &page.marks {
-            match mark {
-                Mark::Rect {
-                    x_mm,
-                    y_mm,
-                    width_mm,
-                    height_mm,
-                }
-                | Mark::Frame {
-                    x_mm,
-                    y_mm,
-                    width_mm,
-                    height_mm,
-                } => {
-                    let ring = [
-                        point(page, *x_mm, *y_mm),
-                        point(page, x_mm + width_mm, *y_mm),
-                        point(page, x_mm + width_mm, y_mm + height_mm),
-                        point(page, *x_mm, y_mm + height_mm),
-                    ];
-                    let mode = if matches!(mark, Mark::Rect { .. }) {
-                        PaintMode::Fill
-                    } else {
-                        PaintMode::Stroke
-                    };
-                    ops.push(Op::DrawPolygon {
-                        polygon: Polygon {
-                            rings: vec![PolygonRing {
-                                points: ring.into_iter().map(corner).collect(),
-                            }],
-                            mode,
-                            winding_order: WindingOrder::NonZero,
-                        },
-                    });
-                }
-                Mark::Line {
-                    x1_mm,
-                    y1_mm,
-                    x2_mm,
-                    y2_mm,
-                } => ops.push(Op::DrawLine {
-                    line: Line {
-                        points: vec![
-                            corner(point(page, *x1_mm, *y1_mm)),
-                            corner(point(page, *x2_mm, *y2_mm)),
-                        ],
-                        is_closed: false,
-                    },
-                }),
-                Mark::Text {
-                    x_mm,
-                    y_mm,
-                    size_pt,
-                    bold: is_bold,
-                    text,
-                } => {
-                    let font = if *is_bold {
-                        bold.clone()
-                    } else {
-                        regular.clone()
-                    };
-                    #[allow(clippy::cast_possible_truncation)]
-                    let size = Pt(*size_pt as f32);
-                    ops.extend([
-                        Op::StartTextSection,
-                        Op::SetFont {
-                            font: PdfFontHandle::External(font),
-                            size,
-                        },
-                        Op::SetTextCursor {
-                            pos: point(page, *x_mm, *y_mm),
-                        },
-                        Op::ShowText {
-                            items: vec![TextItem::Text(text.clone())],
-                        },
-                        Op::EndTextSection,
-                    ]);
-                }
-            }
+            ops.extend(mark_ops(page, mark, &regular, &bold));
         }
         #[allow(clippy::cast_possible_truncation)]
         let size = (Mm(page.width_mm as f32), Mm(page.height_mm as f32));
@@ -273,4 +196,88 @@ pub fn render(title: &str, pages: &[Page]) -> Vec<u8> {
         },
         &mut warnings,
     )
+}
+
+/// The drawing operations of one mark.
+fn mark_ops(page: &Page, mark: &Mark, regular: &FontId, bold: &FontId) -> Vec<Op> {
+    let mut ops = Vec::new();
+    match mark {
+        Mark::Rect {
+            x_mm,
+            y_mm,
+            width_mm,
+            height_mm,
+        }
+        | Mark::Frame {
+            x_mm,
+            y_mm,
+            width_mm,
+            height_mm,
+        } => {
+            let ring = [
+                point(page, *x_mm, *y_mm),
+                point(page, x_mm + width_mm, *y_mm),
+                point(page, x_mm + width_mm, y_mm + height_mm),
+                point(page, *x_mm, y_mm + height_mm),
+            ];
+            let mode = if matches!(mark, Mark::Rect { .. }) {
+                PaintMode::Fill
+            } else {
+                PaintMode::Stroke
+            };
+            ops.push(Op::DrawPolygon {
+                polygon: Polygon {
+                    rings: vec![PolygonRing {
+                        points: ring.into_iter().map(corner).collect(),
+                    }],
+                    mode,
+                    winding_order: WindingOrder::NonZero,
+                },
+            });
+        }
+        Mark::Line {
+            x1_mm,
+            y1_mm,
+            x2_mm,
+            y2_mm,
+        } => ops.push(Op::DrawLine {
+            line: Line {
+                points: vec![
+                    corner(point(page, *x1_mm, *y1_mm)),
+                    corner(point(page, *x2_mm, *y2_mm)),
+                ],
+                is_closed: false,
+            },
+        }),
+        Mark::Text {
+            x_mm,
+            y_mm,
+            size_pt,
+            bold: is_bold,
+            text,
+        } => {
+            let font = if *is_bold {
+                bold.clone()
+            } else {
+                regular.clone()
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            let size = Pt(*size_pt as f32);
+            ops.extend([
+                Op::StartTextSection,
+                Op::SetFont {
+                    font: PdfFontHandle::External(font),
+                    size,
+                },
+                Op::SetTextCursor {
+                    pos: point(page, *x_mm, *y_mm),
+                },
+                Op::ShowText {
+                    items: vec![TextItem::Text(text.clone())],
+                },
+                Op::EndTextSection,
+            ]);
+        }
+    }
+    ops
 }
