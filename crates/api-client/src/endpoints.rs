@@ -128,6 +128,12 @@ endpoints! {
     OVERDUE = Get "/api/v1/branches/{code}/overdue";
     RENTAL_DOCUMENT = Post "/api/v1/bookings/{id}/documents/{kind}";
     DOCUMENT_PDF = Get "/api/v1/documents/{id}/pdf";
+
+    CREATE_MAINTENANCE_PLAN = Post "/api/v1/maintenance/plans";
+    MAINTENANCE_PLANS = Get "/api/v1/maintenance/plans";
+    OPEN_WORK_ORDER = Post "/api/v1/assets/{id}/work-orders";
+    CLOSE_WORK_ORDER = Post "/api/v1/work-orders/{id}/close";
+    MAINTENANCE_OVERVIEW = Get "/api/v1/branches/{code}/maintenance";
 }
 
 #[cfg(test)]

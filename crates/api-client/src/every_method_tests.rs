@@ -220,4 +220,28 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let _ = api.overdue(CODE).await;
     let _ = api.rental_document(id, "surat-jalan").await;
     let _ = api.document_pdf(id).await;
+    let plan = sentra_protocol::CreatePlanRequest {
+        sku: None,
+        asset_id: None,
+        name: String::new(),
+        every_days: None,
+        every_km: None,
+        duration_days: None,
+    };
+    let _ = api.create_maintenance_plan(&plan).await;
+    let _ = api.maintenance_plans().await;
+    let open = sentra_protocol::OpenWorkOrderRequest {
+        start: Default::default(),
+        end: Default::default(),
+        reason: String::new(),
+        plan_id: None,
+        reassign: false,
+    };
+    let _ = api.open_work_order(id, &open).await;
+    let close = sentra_protocol::CloseWorkOrderRequest {
+        cost_idr: 0,
+        notes: String::new(),
+    };
+    let _ = api.close_work_order(id, &close).await;
+    let _ = api.maintenance_overview(CODE).await;
 }

@@ -24,6 +24,7 @@ mod every_method_tests;
 mod handovers;
 mod inventory;
 mod kyc;
+mod maintenance;
 mod operations;
 mod sync;
 mod transport;

@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod kyc;
 pub mod label;
+pub mod maintenance;
 pub mod membership;
 pub mod money;
 pub mod names;

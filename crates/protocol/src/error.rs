@@ -118,6 +118,9 @@ error_codes! {
     UnsupportedMediaType = ("unsupported_media_type", 415, "This type of file is not accepted"),
     /// A record id was used before for a different record.
     RecordIdReused = ("record_id_reused", 409, "This record id was used for another record"),
+    /// Maintenance over days with confirmed bookings: `detail` names them; send `reassign` to
+    /// move them to another free unit, or pick other days.
+    MaintenanceConflict = ("maintenance_conflict", 409, "Bookings hold the asset on these days"),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -243,3 +243,121 @@ pub struct RentalDocumentInfo {
     /// Where the PDF is fetched (`GET`, staff).
     pub pdf_path: String,
 }
+
+/// `POST /api/v1/maintenance/plans` (HQ): a service plan for every unit of a SKU, or one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatePlanRequest {
+    /// The SKU code (every unit of the model), or
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<Uuid>,
+    /// "Servis berkala 10.000 km".
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_km: Option<u32>,
+    /// How many days the workshop keeps the unit (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<u32>,
+}
+
+/// A service plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MaintenancePlan {
+    pub id: Uuid,
+    pub sku_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
+    pub name: String,
+    pub every_days: Option<u32>,
+    pub every_km: Option<u32>,
+    pub duration_days: u32,
+}
+
+/// `POST /api/v1/assets/{id}/work-orders`: take a unit into the workshop for `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenWorkOrderRequest {
+    /// First workshop day (branch-local).
+    pub start: chrono::NaiveDate,
+    /// The day the unit is back in service (exclusive).
+    pub end: chrono::NaiveDate,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<Uuid>,
+    /// Move confirmed bookings on those days to another free unit of the same model at the
+    /// branch; without it, such bookings make the request fail with `maintenance_conflict`.
+    #[serde(default)]
+    pub reassign: bool,
+}
+
+/// A booking moved to another unit to make room for maintenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReassignedBooking {
+    pub booking_id: Uuid,
+    pub from_asset_id: Uuid,
+    pub to_asset_id: Uuid,
+}
+
+/// `POST /api/v1/work-orders/{id}/close`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloseWorkOrderRequest {
+    /// What the service cost, integer Rupiah.
+    pub cost_idr: i64,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A work order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkOrder {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub branch_id: Uuid,
+    pub plan_id: Option<Uuid>,
+    /// The MAINTENANCE booking that blocks the calendar.
+    pub block_booking_id: Uuid,
+    /// `OPEN` or `CLOSED`.
+    pub status: String,
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub odometer_km: Option<u32>,
+    pub reason: String,
+    pub reassigned: Vec<ReassignedBooking>,
+    pub cost_idr: Option<i64>,
+    pub notes: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A unit's next service under one plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceDue {
+    pub asset_id: Uuid,
+    pub plate_or_serial: String,
+    pub plan_id: Uuid,
+    pub plan_name: String,
+    /// `DUE_SOON` or `OVERDUE`.
+    pub state: String,
+    /// The earlier of the calendar date and the date the kilometres are projected to be reached.
+    pub due_date: Option<chrono::NaiveDate>,
+    pub due_km: Option<u32>,
+    /// The latest handover odometer reading.
+    pub odometer_km: Option<u32>,
+}
+
+/// `GET /api/v1/branches/{code}/maintenance`: services due or overdue, and open work orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MaintenanceOverview {
+    pub due: Vec<ServiceDue>,
+    pub open_work_orders: Vec<WorkOrder>,
+}

@@ -46,9 +46,11 @@ pub use booking::{
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use handover::{
-    Handover, Inspection, InspectionInput, OverdueList, OverdueRental, PhotoInput, PickupRequest,
-    PresignRequest, PresignedUpload, RecordFile, RentalDocumentInfo, ReturnRequest, Upload,
-    UploadPurpose, Verification, VerificationFinding,
+    CloseWorkOrderRequest, CreatePlanRequest, Handover, Inspection, InspectionInput,
+    MaintenanceOverview, MaintenancePlan, OpenWorkOrderRequest, OverdueList, OverdueRental,
+    PhotoInput, PickupRequest, PresignRequest, PresignedUpload, ReassignedBooking, RecordFile,
+    RentalDocumentInfo, ReturnRequest, ServiceDue, Upload, UploadPurpose, Verification,
+    VerificationFinding, WorkOrder,
 };
 pub use health::{Health, Readiness, ReadinessCheck, VersionInfo};
 pub use inventory::{

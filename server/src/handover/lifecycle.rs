@@ -93,10 +93,19 @@ pub(crate) async fn pick_up(
             action: "picked up",
         });
     }
-    if held.asset_status != AssetStatus::Active {
+    let today = held.time_zone.local_date_of(at);
+    // In the workshop: marked so, or a work order that has begun is still open.
+    let in_workshop: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM work_orders WHERE asset_id = $1 AND status = 'OPEN' \
+           AND start_date <= $2)",
+    )
+    .bind(row.asset_id)
+    .bind(today)
+    .fetch_one(&mut **tx)
+    .await?;
+    if held.asset_status != AssetStatus::Active || in_workshop {
         return Err(HandoverError::InMaintenance);
     }
-    let today = held.time_zone.local_date_of(at);
     let timing = handover::pickup_timing(row.start_date, row.end_date, today, early_reason)?;
     let (early_days, reason) = match timing {
         PickupTiming::Early { days } => (days, early_reason.map(str::trim)),

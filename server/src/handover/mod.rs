@@ -9,9 +9,11 @@
 //!   encrypted), or put straight into S3 through a presigned URL and checked on completion.
 //! - [`page`]: the public verify page a scanned document QR opens.
 //! - [`documents`]: the surat jalan and the rental agreement of a handover, numbered and stored.
+//! - [`maintenance`]: service plans, work orders that block the calendar, services due.
 
 pub mod documents;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod page;
 pub mod records;
 pub mod uploads;
@@ -57,6 +59,10 @@ pub enum HandoverError {
     IdReused,
     #[error("the booking has no handover record yet")]
     NoHandover,
+    #[error(transparent)]
+    Maintenance(#[from] maintenance::MaintenanceError),
+    #[error("the work order is already closed")]
+    InvalidWorkOrder,
     #[error("the bytes do not match: {0}")]
     Checksum(String),
     #[error("not an accepted image type: {0}")]

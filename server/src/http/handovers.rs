@@ -54,6 +54,10 @@ impl From<HandoverError> for AppError {
                 "The booking has not been handed over yet: the documents print the handover's \
                  record, so record the pickup (or delivery) first",
             ),
+            HandoverError::Maintenance(e) => AppError::from(e),
+            HandoverError::InvalidWorkOrder => {
+                AppError::new(ErrorCode::Conflict, "The work order is already closed")
+            }
             HandoverError::IdReused => AppError::new(
                 ErrorCode::RecordIdReused,
                 "This record id was used for a different record; make a new id",

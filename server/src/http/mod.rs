@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod inventory;
 pub mod kyc;
+pub mod maintenance;
 pub mod openapi;
 pub mod policy;
 pub mod rate_limit;
@@ -179,6 +180,22 @@ fn handover_routes() -> Router<AppState> {
             post(handovers::document),
         )
         .route("/api/v1/documents/{id}/pdf", get(handovers::document_pdf))
+        .route(
+            "/api/v1/maintenance/plans",
+            get(maintenance::plans).post(maintenance::create_plan),
+        )
+        .route(
+            "/api/v1/assets/{id}/work-orders",
+            post(maintenance::open_work_order),
+        )
+        .route(
+            "/api/v1/work-orders/{id}/close",
+            post(maintenance::close_work_order),
+        )
+        .route(
+            "/api/v1/branches/{code}/maintenance",
+            get(maintenance::overview),
+        )
 }
 
 /// Branches, SKUs, assets, transfers, labels and scans.

@@ -11,7 +11,8 @@ use sentra_protocol::{
 };
 
 use super::{
-    auth, availability, bookings, customers, handovers, health, inventory, kyc, sync, waitlist,
+    auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance, sync,
+    waitlist,
 };
 
 /// The API description, built from the handlers' annotations.
@@ -40,14 +41,17 @@ use super::{
         handovers::pickup, handovers::take_back, handovers::complete, handovers::record,
         handovers::inspection, handovers::verify, handovers::verify_page, handovers::upload,
         handovers::presign, handovers::complete_upload, handovers::overdue,
-        handovers::document, handovers::document_pdf
+        handovers::document, handovers::document_pdf, maintenance::create_plan, maintenance::plans,
+        maintenance::open_work_order, maintenance::close_work_order, maintenance::overview
     ),
     components(schemas(sentra_protocol::Handover, sentra_protocol::Inspection,
         sentra_protocol::InspectionInput, sentra_protocol::PhotoInput, sentra_protocol::PickupRequest,
         sentra_protocol::ReturnRequest, sentra_protocol::RecordFile, sentra_protocol::Verification,
         sentra_protocol::VerificationFinding, sentra_protocol::Upload, sentra_protocol::UploadPurpose,
         sentra_protocol::PresignRequest, sentra_protocol::PresignedUpload, sentra_protocol::OverdueList,
-        sentra_protocol::OverdueRental, sentra_protocol::RentalDocumentInfo, sentra_domain::InspectionKind, sentra_domain::DamageSeverity,
+        sentra_protocol::OverdueRental, sentra_protocol::RentalDocumentInfo, sentra_protocol::CreatePlanRequest, sentra_protocol::MaintenancePlan,
+        sentra_protocol::OpenWorkOrderRequest, sentra_protocol::ReassignedBooking, sentra_protocol::CloseWorkOrderRequest,
+        sentra_protocol::WorkOrder, sentra_protocol::ServiceDue, sentra_protocol::MaintenanceOverview, sentra_domain::InspectionKind, sentra_domain::DamageSeverity,
         sentra_domain::inspection::ChecklistAnswer, sentra_domain::inspection::DamageMark,
         sentra_protocol::RegisterDeviceRequest, sentra_protocol::Device,
         sentra_protocol::DeviceRegistration, sentra_protocol::DeviceList, sentra_protocol::SyncPage,
@@ -78,7 +82,8 @@ use super::{
         (name = "inventory", description = "Branches, SKUs, assets, transfers and QR labels"),
         (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review"),
         (name = "sync", description = "Branch desktops: registered devices and the branch change feed"),
-        (name = "handovers", description = "Pickups, returns, tamper-proof inspection records, photos and overdue rentals")
+        (name = "handovers", description = "Pickups, returns, tamper-proof inspection records, photos, documents and overdue rentals"),
+        (name = "maintenance", description = "Service plans, work orders that block the calendar, services due")
     )
 )]
 pub struct ApiDoc;

@@ -182,6 +182,24 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(STAFF),
     ),
     ("GET", "/api/v1/documents/{id}/pdf", Access::Roles(STAFF)),
+    // Maintenance: HQ plans the services; branch admins run the workshop; staff see what is due.
+    ("POST", "/api/v1/maintenance/plans", Access::Roles(HQ)),
+    ("GET", "/api/v1/maintenance/plans", Access::Roles(ADMINS)),
+    (
+        "POST",
+        "/api/v1/assets/{id}/work-orders",
+        Access::Roles(ADMINS),
+    ),
+    (
+        "POST",
+        "/api/v1/work-orders/{id}/close",
+        Access::Roles(ADMINS),
+    ),
+    (
+        "GET",
+        "/api/v1/branches/{code}/maintenance",
+        Access::Roles(STAFF),
+    ),
 ];
 
 /// The rule of a route, if it has one.

@@ -24,6 +24,7 @@ mod fixtures;
 mod handover {
     mod documents;
     mod lifecycle;
+    mod maintenance;
     mod records;
     mod s3;
     pub(crate) mod support;
