@@ -195,16 +195,6 @@ impl Handovers {
         asset: Uuid,
         request: &OpenWorkOrderRequest,
     ) -> Result<WorkOrder, HandoverError> {
-        if request.end <= request.start || (request.end - request.start).num_days() > 60 {
-            return Err(HandoverError::Invalid(
-                "end: after start, at most 60 days".to_owned(),
-            ));
-        }
-        if request.reason.trim().is_empty() || request.reason.chars().count() > 500 {
-            return Err(HandoverError::Invalid(
-                "reason: 1 to 500 characters".to_owned(),
-            ));
-        }
         let home: Option<(Uuid, String)> = sqlx::query_as(
             "SELECT a.home_branch_id, b.time_zone FROM assets a JOIN branches b ON b.id = a.home_branch_id \
              WHERE a.id = $1",
@@ -216,6 +206,16 @@ impl Handovers {
             return Err(HandoverError::NotFound("Asset"));
         };
         let zone: BranchTimeZone = zone.parse().unwrap_or(BranchTimeZone::Wib);
+        if request.end <= request.start || (request.end - request.start).num_days() > 60 {
+            return Err(HandoverError::Invalid(
+                "end: after start, at most 60 days".to_owned(),
+            ));
+        }
+        if request.reason.trim().is_empty() || request.reason.chars().count() > 500 {
+            return Err(HandoverError::Invalid(
+                "reason: 1 to 500 characters".to_owned(),
+            ));
+        }
         if request.start < zone.local_date_of(Utc::now()) {
             return Err(HandoverError::Invalid("start: today or later".to_owned()));
         }

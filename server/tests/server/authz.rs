@@ -191,6 +191,10 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 json!({"status": "maintenance"})
             } else if pattern.ends_with("/decision") {
                 json!({"approve": true})
+            } else if pattern.ends_with("/work-orders") {
+                json!({"start": "2030-01-01", "end": "2030-01-02", "reason": "matrix"})
+            } else if pattern.ends_with("/close") {
+                json!({"cost_idr": 1})
             } else if pattern.ends_with("/pickup") || pattern.ends_with("/return") {
                 let kind = if pattern.ends_with("/pickup") {
                     "PICKUP"
