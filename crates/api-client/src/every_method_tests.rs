@@ -231,8 +231,8 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let _ = api.create_maintenance_plan(&plan).await;
     let _ = api.maintenance_plans().await;
     let open = sentra_protocol::OpenWorkOrderRequest {
-        start: Default::default(),
-        end: Default::default(),
+        start: chrono::NaiveDate::default(),
+        end: chrono::NaiveDate::default(),
         reason: String::new(),
         plan_id: None,
         reassign: false,

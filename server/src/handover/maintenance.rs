@@ -82,6 +82,24 @@ impl OrderRow {
 const ORDER_COLUMNS: &str = "id, asset_id, branch_id, plan_id, block_booking_id, status, start_date, \
     end_date, odometer_km, reason, reassigned, cost_idr, notes, opened_at, closed_at";
 
+/// The days and reason of a work order, checked.
+fn check_order(request: &OpenWorkOrderRequest, today: NaiveDate) -> Result<(), HandoverError> {
+    if request.end <= request.start || (request.end - request.start).num_days() > 60 {
+        return Err(HandoverError::Invalid(
+            "end: after start, at most 60 days".to_owned(),
+        ));
+    }
+    if request.reason.trim().is_empty() || request.reason.chars().count() > 500 {
+        return Err(HandoverError::Invalid(
+            "reason: 1 to 500 characters".to_owned(),
+        ));
+    }
+    if request.start < today {
+        return Err(HandoverError::Invalid("start: today or later".to_owned()));
+    }
+    Ok(())
+}
+
 type PlanRow = (
     Uuid,
     Option<Uuid>,
@@ -206,19 +224,7 @@ impl Handovers {
             return Err(HandoverError::NotFound("Asset"));
         };
         let zone: BranchTimeZone = zone.parse().unwrap_or(BranchTimeZone::Wib);
-        if request.end <= request.start || (request.end - request.start).num_days() > 60 {
-            return Err(HandoverError::Invalid(
-                "end: after start, at most 60 days".to_owned(),
-            ));
-        }
-        if request.reason.trim().is_empty() || request.reason.chars().count() > 500 {
-            return Err(HandoverError::Invalid(
-                "reason: 1 to 500 characters".to_owned(),
-            ));
-        }
-        if request.start < zone.local_date_of(Utc::now()) {
-            return Err(HandoverError::Invalid("start: today or later".to_owned()));
-        }
+        check_order(request, zone.local_date_of(Utc::now()))?;
         let mut tx = self.db.begin().await?;
         let locked = lock_asset(&mut tx, asset, None)
             .await?
@@ -253,6 +259,24 @@ impl Handovers {
                 to_asset_id: target,
             });
         }
+        let row = Self::insert_order(&mut tx, principal, asset, branch, request, &moved).await?;
+        tx.commit().await?;
+        changes.push(locked.change(Vec::new(), Some(range)));
+        self.bookings.projection().publish(&changes).await;
+        tracing::info!(work_order = %row.id, asset = %asset, moved = moved.len(), "work order opened");
+        Ok(row.to_dto())
+    }
+
+    /// The block in the calendar and the work order, inside the caller's transaction.
+    async fn insert_order(
+        tx: &mut Transaction<'_, Postgres>,
+        principal: &Principal,
+        asset: Uuid,
+        branch: Uuid,
+        request: &OpenWorkOrderRequest,
+        moved: &[ReassignedBooking],
+    ) -> Result<OrderRow, HandoverError> {
+        let range = (request.start, request.end);
         let block = Uuid::now_v7();
         let inserted = sqlx::query(
             "INSERT INTO bookings (id, branch_id, asset_id, customer_id, kind, period, status) \
@@ -263,7 +287,7 @@ impl Handovers {
         .bind(asset)
         .bind(range.0)
         .bind(range.1)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await;
         if let Err(e) = inserted {
             return Err(if crate::db::has_sqlstate(&e, &["23P01"]) {
@@ -275,7 +299,7 @@ impl Handovers {
         let odometer: Option<i32> =
             sqlx::query_scalar("SELECT odometer_km FROM assets WHERE id = $1")
                 .bind(asset)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
         let row: OrderRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO work_orders (id, asset_id, branch_id, plan_id, block_booking_id, status, \
@@ -291,15 +315,11 @@ impl Handovers {
         .bind(range.1)
         .bind(odometer)
         .bind(request.reason.trim())
-        .bind(serde_json::to_value(&moved).unwrap_or_default())
+        .bind(serde_json::to_value(moved).unwrap_or_default())
         .bind(principal.id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
-        tx.commit().await?;
-        changes.push(locked.change(Vec::new(), Some(range)));
-        self.bookings.projection().publish(&changes).await;
-        tracing::info!(work_order = %row.id, asset = %asset, moved = moved.len(), "work order opened");
-        Ok(row.to_dto())
+        Ok(row)
     }
 
     /// Moves `booking` off `asset` to a free unit of the same model at the same branch.

@@ -91,12 +91,24 @@ async fn maintenance_over_a_confirmed_booking_is_refused_or_moves_it_to_a_free_u
     );
     assert_eq!(moved["status"], "CONFIRMED");
 
+    a_block_is_kept_then_freed_by_closing(&app, &order, avanzas[0], people[1]).await?;
+    Ok(())
+}
+
+/// A booking cannot overlap the open work order's block; closing it (with its cost) frees the
+/// days it no longer needs, and a closed order does not close again.
+async fn a_block_is_kept_then_freed_by_closing(
+    app: &TestApp,
+    order: &Value,
+    unit: Uuid,
+    customer: Uuid,
+) -> anyhow::Result<()> {
     // A booking cannot overlap the block.
     let (status, taken) = app
         .post(
             "/api/v1/bookings",
             Some("over-block"),
-            &booking_body(avanzas[0], people[1], day(6), day(8)),
+            &booking_body(unit, customer, day(6), day(8)),
         )
         .await?;
     assert_eq!(
@@ -126,7 +138,7 @@ async fn maintenance_over_a_confirmed_booking_is_refused_or_moves_it_to_a_free_u
         .post(
             "/api/v1/bookings",
             Some("after-close"),
-            &booking_body(avanzas[0], people[1], day(6), day(8)),
+            &booking_body(unit, customer, day(6), day(8)),
         )
         .await?;
     assert_eq!(status, 201, "{booked}");
