@@ -108,6 +108,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         bookings: bookings.clone(),
         public_url: config.public_url.clone(),
     };
+    let sync = sync::Sync::new(db.clone(), bookings.clone(), handovers.clone());
     let state = AppState {
         kyc,
         handovers,
@@ -119,7 +120,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         auth,
         availability: bookings.availability().clone(),
         customers: customers::Customers::new(db.clone()),
-        sync: sync::Sync::new(db.clone(), bookings.clone()),
+        sync,
         db,
         cache,
         bookings,

@@ -84,6 +84,12 @@ sentra_domain::stored_enum! {
         Sku = "sku",
         Asset = "asset",
         Booking = "booking",
+        /// A handover record (append-only: never changes once sent).
+        Inspection = "inspection",
+        /// A printed surat jalan or agreement.
+        Document = "document",
+        /// A maintenance work order.
+        WorkOrder = "work_order",
     }
 }
 
@@ -125,6 +131,15 @@ pub struct SyncChange {
     /// With `entity: booking` and not deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<SyncBooking>,
+    /// With `entity: inspection` and not deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<crate::Inspection>,
+    /// With `entity: document` and not deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<crate::RentalDocumentInfo>,
+    /// With `entity: work_order` and not deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_order: Option<crate::WorkOrder>,
 }
 
 /// One page of the feed.
@@ -185,6 +200,15 @@ pub enum PushAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         odometer_km: Option<i32>,
     },
+    /// An inspection recorded on the device (offline too). A PICKUP or RETURN hands the booking
+    /// over or takes it back, judged at the time the inspection was taken; any kind is stored
+    /// once, however often it is sent. The booking's state not allowing it is a conflict.
+    RecordInspection {
+        inspection: crate::InspectionInput,
+        /// Why a PICKUP came before the booking's first day.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        early_reason: Option<String>,
+    },
 }
 
 impl PushAction {
@@ -194,6 +218,7 @@ impl PushAction {
             PushAction::ConfirmBooking { .. } => "confirm_booking",
             PushAction::CancelBooking { .. } => "cancel_booking",
             PushAction::UpdateAsset { .. } => "update_asset",
+            PushAction::RecordInspection { .. } => "record_inspection",
         }
     }
 }
@@ -229,6 +254,9 @@ pub struct PushResult {
     /// The asset as it is after the operation (or as it is, for a conflict).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<Asset>,
+    /// The stored inspection (a `record_inspection` applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<crate::Inspection>,
     /// True when this operation had been received before: this is its first result.
     pub replayed: bool,
 }

@@ -84,6 +84,40 @@ impl DocRow {
 const DOC_COLUMNS: &str =
     "id, kind, number, booking_id, inspection_id, sha256, size_bytes, created_at";
 
+/// Documents of `branch` for the change feed.
+pub(crate) async fn of_branch(
+    db: &sqlx::PgPool,
+    branch: Uuid,
+    select: super::BranchSelect<'_>,
+) -> sqlx::Result<Vec<RentalDocumentInfo>> {
+    let rows: Vec<DocRow> = match select {
+        super::BranchSelect::After {
+            after,
+            since,
+            limit,
+        } => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {DOC_COLUMNS} FROM documents WHERE branch_id = $1 AND id > $2 \
+                 AND created_at >= $3::date ORDER BY id LIMIT $4"
+            )))
+            .bind(branch)
+            .bind(after)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(db)
+            .await?
+        }
+        super::BranchSelect::Ids(ids) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
+        )))
+        .bind(branch)
+        .bind(ids)
+        .fetch_all(db)
+        .await?,
+    };
+    Ok(rows.iter().map(DocRow::to_dto).collect())
+}
+
 /// What the documents print, read in one query.
 #[derive(sqlx::FromRow)]
 struct Facts {

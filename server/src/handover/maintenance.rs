@@ -82,6 +82,39 @@ impl OrderRow {
 const ORDER_COLUMNS: &str = "id, asset_id, branch_id, plan_id, block_booking_id, status, start_date, \
     end_date, odometer_km, reason, reassigned, cost_idr, notes, opened_at, closed_at";
 
+/// Work orders of `branch` for the change feed (the first copy: open ones and those ending in
+/// the window).
+pub(crate) async fn of_branch(
+    db: &sqlx::PgPool,
+    branch: Uuid,
+    select: super::BranchSelect<'_>,
+) -> sqlx::Result<Vec<WorkOrder>> {
+    let rows: Vec<OrderRow> = match select {
+        super::BranchSelect::After { after, since, limit } => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM work_orders WHERE branch_id = $1 AND id > $2 \
+                 AND (status = 'OPEN' OR end_date >= $3) ORDER BY id LIMIT $4"
+            )))
+            .bind(branch)
+            .bind(after)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(db)
+            .await?
+        }
+        super::BranchSelect::Ids(ids) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM work_orders WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
+            )))
+            .bind(branch)
+            .bind(ids)
+            .fetch_all(db)
+            .await?
+        }
+    };
+    Ok(rows.iter().map(OrderRow::to_dto).collect())
+}
+
 /// The days and reason of a work order, checked.
 fn check_order(request: &OpenWorkOrderRequest, today: NaiveDate) -> Result<(), HandoverError> {
     if request.end <= request.start || (request.end - request.start).num_days() > 60 {

@@ -77,6 +77,18 @@ pub enum HandoverError {
     Storage(#[from] anyhow::Error),
 }
 
+/// Which records of a branch the change feed reads: those after an id (the first copy, from a
+/// day on) or those with these ids (changes).
+#[derive(Debug, Clone, Copy)]
+pub enum BranchSelect<'a> {
+    After {
+        after: Uuid,
+        since: chrono::NaiveDate,
+        limit: i64,
+    },
+    Ids(&'a [Uuid]),
+}
+
 /// How far in the future an offline record's time may lie (device clocks drift).
 const CLOCK_SKEW: Duration = Duration::from_mins(5);
 
@@ -257,6 +269,19 @@ impl Handovers {
         let (asset_id, branch_id) = match (input.booking_id, input.asset_id) {
             (Some(booking), asset) => {
                 let row = self.booking_for(principal, booking).await?;
+                // A delivery hands the asset over at the customer's address: only for a booking
+                // that is confirmed or under way (corrections of any record are always allowed).
+                let deliverable =
+                    matches!(row.status, BookingStatus::Confirmed | BookingStatus::Active);
+                if input.kind == InspectionKind::Delivery
+                    && input.corrects.is_none()
+                    && !deliverable
+                {
+                    return Err(HandoverError::InvalidState {
+                        status: row.status,
+                        action: "delivered",
+                    });
+                }
                 if asset.is_some_and(|a| a != row.asset_id) {
                     return Err(HandoverError::Invalid(
                         "asset_id: not the booking's asset".to_owned(),

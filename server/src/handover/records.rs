@@ -122,6 +122,44 @@ pub(crate) async fn get(
     row.map(Row::into_stored).transpose()
 }
 
+/// Records of `branch` for the change feed (a stored payload that no longer reads is left out:
+/// verification names it).
+pub(crate) async fn of_branch(
+    db: &sqlx::PgPool,
+    branch: Uuid,
+    select: super::BranchSelect<'_>,
+) -> sqlx::Result<Vec<StoredInspection>> {
+    let rows: Vec<Row> = match select {
+        super::BranchSelect::After {
+            after,
+            since,
+            limit,
+        } => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM inspections WHERE branch_id = $1 AND id > $2 \
+                 AND recorded_at >= $3::date ORDER BY id LIMIT $4"
+            )))
+            .bind(branch)
+            .bind(after)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(db)
+            .await?
+        }
+        super::BranchSelect::Ids(ids) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM inspections WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
+        )))
+        .bind(branch)
+        .bind(ids)
+        .fetch_all(db)
+        .await?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.into_stored().ok())
+        .collect())
+}
+
 /// The record stored earlier under `id`, if the same request made it (a replay); a different
 /// request under the same id is refused.
 pub(crate) async fn replay(

@@ -35,6 +35,7 @@ impl From<SyncError> for AppError {
             SyncError::Forbidden => AppError::new(ErrorCode::Forbidden, "Not your branch"),
             SyncError::NotFound(what) => AppError::not_found(what),
             SyncError::Database(e) => AppError::from(e),
+            SyncError::Internal(e) => AppError::Internal(e),
         }
     }
 }

@@ -87,7 +87,14 @@ type FeedRow = (
 );
 
 /// The entities of the first copy, in the order they are sent.
-const SNAPSHOT_ORDER: [SyncEntity; 3] = [SyncEntity::Sku, SyncEntity::Asset, SyncEntity::Booking];
+const SNAPSHOT_ORDER: [SyncEntity; 6] = [
+    SyncEntity::Sku,
+    SyncEntity::Asset,
+    SyncEntity::Booking,
+    SyncEntity::Inspection,
+    SyncEntity::Document,
+    SyncEntity::WorkOrder,
+];
 
 /// A booking with its customer's counter fields, as stored.
 #[derive(sqlx::FromRow)]
@@ -150,7 +157,7 @@ impl CounterBookingRow {
     }
 }
 
-fn tombstone(entity: SyncEntity, id: Uuid) -> SyncChange {
+pub(super) fn tombstone(entity: SyncEntity, id: Uuid) -> SyncChange {
     SyncChange {
         entity,
         id,
@@ -158,6 +165,9 @@ fn tombstone(entity: SyncEntity, id: Uuid) -> SyncChange {
         sku: None,
         asset: None,
         booking: None,
+        inspection: None,
+        document: None,
+        work_order: None,
     }
 }
 
@@ -308,6 +318,17 @@ impl Sync {
                     .map(CounterBookingRow::into_change)
                     .collect()
             }
+            SyncEntity::Inspection | SyncEntity::Document | SyncEntity::WorkOrder => {
+                super::feed_handover::after(
+                    &self.db,
+                    device.branch_id,
+                    entity,
+                    after,
+                    self.window_start(),
+                    limit,
+                )
+                .await?
+            }
         })
     }
 
@@ -404,6 +425,9 @@ impl Sync {
                     rows.into_iter()
                         .map(CounterBookingRow::into_change)
                         .collect()
+                }
+                SyncEntity::Inspection | SyncEntity::Document | SyncEntity::WorkOrder => {
+                    super::feed_handover::by_id(&self.db, device.branch_id, entity, &ids).await?
                 }
             };
             let present: std::collections::HashSet<Uuid> = found.iter().map(|c| c.id).collect();

@@ -6,7 +6,9 @@
 
 mod devices;
 mod feed;
+mod feed_handover;
 mod push;
+mod push_inspection;
 
 pub use devices::AuthenticatedDevice;
 pub use push::MAX_OPERATIONS;
@@ -32,6 +34,9 @@ pub enum SyncError {
     NotFound(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// Storage or another dependency failed.
+    #[error(transparent)]
+    Internal(anyhow::Error),
 }
 
 /// The sync service (cheap to clone).
@@ -40,16 +45,23 @@ pub struct Sync {
     pub(crate) db: PgPool,
     /// Confirms and cancels pushed by devices go through the booking engine.
     pub(crate) bookings: BookingService,
+    /// Inspections pushed by devices go through the handovers.
+    pub(crate) handovers: crate::handover::Handovers,
     /// The first copy holds bookings that end at most this many days ago.
     pub(crate) history_days: u32,
 }
 
 impl Sync {
     /// A service over `db`.
-    pub fn new(db: PgPool, bookings: BookingService) -> Self {
+    pub fn new(
+        db: PgPool,
+        bookings: BookingService,
+        handovers: crate::handover::Handovers,
+    ) -> Self {
         Self {
             db,
             bookings,
+            handovers,
             history_days: 30,
         }
     }

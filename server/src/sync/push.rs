@@ -37,7 +37,7 @@ use crate::{
 /// Operations per push at most.
 pub const MAX_OPERATIONS: usize = 100;
 
-fn result(
+pub(super) fn result(
     op_id: Uuid,
     outcome: PushOutcome,
     code: Option<ErrorCode>,
@@ -50,6 +50,7 @@ fn result(
         message,
         booking: None,
         asset: None,
+        inspection: None,
         replayed: false,
     }
 }
@@ -83,24 +84,23 @@ impl Sync {
         // The same roles as online: confirming, cancelling and changing assets are the branch
         // admins' (and HQ's). An inspector's device pulls but does not change these; the refusal
         // is not stored, so the outbox pushed later by an admin on the same PC still goes in.
-        if !matches!(principal.role, Role::BranchAdmin | Role::HqAdmin) {
-            return Ok(operations
-                .iter()
-                .map(|operation| {
-                    result(
-                        operation.op_id,
-                        PushOutcome::Rejected,
-                        Some(ErrorCode::Forbidden),
-                        Some(format!(
-                            "Your role may not {}",
-                            operation.action.kind().replace('_', " ")
-                        )),
-                    )
-                })
-                .collect());
-        }
+        let admin = matches!(principal.role, Role::BranchAdmin | Role::HqAdmin);
         let mut results = Vec::with_capacity(operations.len());
         for operation in operations {
+            // Any staff member records inspections (the inspector's job).
+            let allowed = admin || matches!(operation.action, PushAction::RecordInspection { .. });
+            if !allowed {
+                results.push(result(
+                    operation.op_id,
+                    PushOutcome::Rejected,
+                    Some(ErrorCode::Forbidden),
+                    Some(format!(
+                        "Your role may not {}",
+                        operation.action.kind().replace('_', " ")
+                    )),
+                ));
+                continue;
+            }
             let op = DeviceOp {
                 branch_id: device.branch_id,
                 op_id: operation.op_id,
@@ -218,6 +218,9 @@ impl Sync {
                     .await?
                     .pop();
             }
+            PushAction::RecordInspection { inspection, .. } => {
+                return self.inspection_now(operation.op_id, inspection.id).await;
+            }
         }
         Ok(answer)
     }
@@ -270,6 +273,19 @@ impl Sync {
                 self.update_asset(device, principal, op_id, *asset_id, &request, guard)
                     .await
             }
+            PushAction::RecordInspection {
+                inspection,
+                early_reason,
+            } => self
+                .record_inspection(
+                    device,
+                    principal,
+                    op_id,
+                    inspection,
+                    early_reason.as_deref(),
+                )
+                .await
+                .map(Some),
         }
     }
 

@@ -25,6 +25,7 @@ mod handover {
     mod documents;
     mod lifecycle;
     mod maintenance;
+    mod offline;
     mod records;
     mod s3;
     pub(crate) mod support;
@@ -41,9 +42,9 @@ mod kyc {
 mod partitions;
 mod schemathesis;
 mod support;
-mod sync {
+pub(crate) mod sync {
     mod counter;
-    mod desk;
+    pub(crate) mod desk;
     mod desktop;
     mod first_copy;
     mod pull;

@@ -22,6 +22,12 @@ const STEPS: &[&str] = &[
                           attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
      CREATE TABLE conflicts (op_id TEXT PRIMARY KEY, action TEXT NOT NULL, result TEXT NOT NULL,
                              received_at TEXT NOT NULL);",
+    // 3: the branch's handover records, printed documents and work orders, as the server sent
+    //    them (inspections never change; documents neither; work orders close).
+    "CREATE TABLE handover_records (entity TEXT NOT NULL, id TEXT NOT NULL, booking_id TEXT,
+                                    asset_id TEXT, body TEXT NOT NULL, PRIMARY KEY (entity, id));
+     CREATE INDEX handover_records_booking ON handover_records (booking_id);
+     CREATE INDEX handover_records_asset ON handover_records (asset_id);",
 ];
 
 /// Brings the schema of `conn` up to date.

@@ -108,13 +108,16 @@ impl Store {
     /// How many records of `entity` the copy holds.
     pub fn count(&self, entity: SyncEntity) -> Result<usize, CoreError> {
         let sql = match entity {
-            SyncEntity::Sku => "SELECT count(*) FROM skus",
-            SyncEntity::Asset => "SELECT count(*) FROM assets",
-            SyncEntity::Booking => "SELECT count(*) FROM bookings",
+            SyncEntity::Sku => "SELECT count(*) FROM skus WHERE ?1 <> ''",
+            SyncEntity::Asset => "SELECT count(*) FROM assets WHERE ?1 <> ''",
+            SyncEntity::Booking => "SELECT count(*) FROM bookings WHERE ?1 <> ''",
+            SyncEntity::Inspection | SyncEntity::Document | SyncEntity::WorkOrder => {
+                "SELECT count(*) FROM handover_records WHERE entity = ?1"
+            }
         };
         let n: i64 = self
             .conn
-            .query_row(sql, [], |row| row.get(0))
+            .query_row(sql, [entity.as_str()], |row| row.get(0))
             .map_err(|e| storage_error(&e))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
@@ -184,6 +187,30 @@ fn plate_key(plate: &str) -> String {
         .collect()
 }
 
+/// Keeps a handover record, document or work order as the server sent it.
+fn keep_record(
+    tx: &rusqlite::Transaction<'_>,
+    change: &SyncChange,
+    booking: Option<uuid::Uuid>,
+    asset: Option<uuid::Uuid>,
+    body: &str,
+) -> Result<bool, CoreError> {
+    tx.execute(
+        "INSERT INTO handover_records (entity, id, booking_id, asset_id, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (entity, id) DO UPDATE SET \
+         booking_id = excluded.booking_id, asset_id = excluded.asset_id, body = excluded.body",
+        rusqlite::params![
+            change.entity.as_str(),
+            change.id.to_string(),
+            booking.map(|b| b.to_string()),
+            asset.map(|a| a.to_string()),
+            body
+        ],
+    )
+    .map_err(|e| storage_error(&e))?;
+    Ok(true)
+}
+
 /// Writes or removes one record; true when written.
 pub(super) fn apply_change(
     tx: &rusqlite::Transaction<'_>,
@@ -196,6 +223,35 @@ pub(super) fn apply_change(
     match (change.entity, change.deleted) {
         (SyncEntity::Sku, true) => run("DELETE FROM skus WHERE id = ?1", &[&id]).map(|_| false),
         (SyncEntity::Asset, true) => run("DELETE FROM assets WHERE id = ?1", &[&id]).map(|_| false),
+        (SyncEntity::Inspection | SyncEntity::Document | SyncEntity::WorkOrder, true) => run(
+            "DELETE FROM handover_records WHERE entity = ?1 AND id = ?2",
+            &[&change.entity.as_str(), &id],
+        )
+        .map(|_| false),
+        (SyncEntity::Inspection, false) => {
+            let record = change.inspection.as_ref().ok_or_else(|| missing(change))?;
+            keep_record(
+                tx,
+                change,
+                record.booking_id,
+                Some(record.asset_id),
+                &to_json(record)?,
+            )
+        }
+        (SyncEntity::Document, false) => {
+            let document = change.document.as_ref().ok_or_else(|| missing(change))?;
+            keep_record(
+                tx,
+                change,
+                Some(document.booking_id),
+                None,
+                &to_json(document)?,
+            )
+        }
+        (SyncEntity::WorkOrder, false) => {
+            let order = change.work_order.as_ref().ok_or_else(|| missing(change))?;
+            keep_record(tx, change, None, Some(order.asset_id), &to_json(order)?)
+        }
         (SyncEntity::Booking, true) => {
             run("DELETE FROM bookings WHERE id = ?1", &[&id]).map(|_| false)
         }
@@ -285,6 +341,9 @@ mod tests {
                 label_version: 1,
             }),
             booking: None,
+            inspection: None,
+            document: None,
+            work_order: None,
         }
     }
 
@@ -306,6 +365,9 @@ mod tests {
             }),
             asset: None,
             booking: None,
+            inspection: None,
+            document: None,
+            work_order: None,
         }
     }
 
@@ -337,6 +399,9 @@ mod tests {
                 },
                 customer: None,
             }),
+            inspection: None,
+            document: None,
+            work_order: None,
         }
     }
 

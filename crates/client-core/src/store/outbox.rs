@@ -72,6 +72,9 @@ impl Store {
             sku: None,
             asset: Some(record),
             booking: None,
+            inspection: None,
+            document: None,
+            work_order: None,
         };
         self.write_and_queue(&change, &action)
     }
@@ -172,6 +175,9 @@ impl Store {
             sku: None,
             asset: Some(record),
             booking: None,
+            inspection: None,
+            document: None,
+            work_order: None,
         };
         Ok((Some(change), again))
     }
@@ -249,6 +255,9 @@ impl Store {
                         booking: booking.clone(),
                         customer,
                     }),
+                    inspection: None,
+                    document: None,
+                    work_order: None,
                 };
                 apply_change(&tx, &change)?;
             }
@@ -260,6 +269,9 @@ impl Store {
                     sku: None,
                     asset: Some(asset.clone()),
                     booking: None,
+                    inspection: None,
+                    document: None,
+                    work_order: None,
                 };
                 apply_change(&tx, &change)?;
             }
@@ -389,6 +401,9 @@ mod crash_tests {
                     sku: None,
                     asset: Some(car()),
                     booking: None,
+                    inspection: None,
+                    document: None,
+                    work_order: None,
                 }],
                 next_cursor: "c1.1.1".to_owned(),
                 has_more: false,
