@@ -71,13 +71,11 @@ impl Sync {
                 answer.inspection = Some(stored.to_dto());
                 answer
             }
+            Err(HandoverError::Database(e)) => return Err(SyncError::Database(e)),
+            Err(HandoverError::Storage(e)) => return Err(SyncError::Internal(e)),
             Err(e) => {
                 let (outcome, code) = classify(&e);
-                let message = e.to_string();
-                if let (HandoverError::Database(_) | HandoverError::Storage(_), _) = (&e, ()) {
-                    return Err(SyncError::Internal(anyhow::anyhow!(message)));
-                }
-                refused(op_id, outcome, code, &message)
+                refused(op_id, outcome, code, &e.to_string())
             }
         };
         if answer.booking.is_none()
