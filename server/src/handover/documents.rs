@@ -90,31 +90,15 @@ pub(crate) async fn of_branch(
     branch: Uuid,
     select: super::BranchSelect<'_>,
 ) -> sqlx::Result<Vec<RentalDocumentInfo>> {
-    let rows: Vec<DocRow> = match select {
-        super::BranchSelect::After {
-            after,
-            since,
-            limit,
-        } => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {DOC_COLUMNS} FROM documents WHERE branch_id = $1 AND id > $2 \
-                 AND created_at >= $3::date ORDER BY id LIMIT $4"
-            )))
-            .bind(branch)
-            .bind(after)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        super::BranchSelect::Ids(ids) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {DOC_COLUMNS} FROM documents WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
-        )))
-        .bind(branch)
-        .bind(ids)
-        .fetch_all(db)
-        .await?,
-    };
+    let rows: Vec<DocRow> = select
+        .fetch(
+            db,
+            "documents",
+            DOC_COLUMNS,
+            "created_at >= $3::date",
+            branch,
+        )
+        .await?;
     Ok(rows.iter().map(DocRow::to_dto).collect())
 }
 

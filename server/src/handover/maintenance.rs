@@ -89,29 +89,15 @@ pub(crate) async fn of_branch(
     branch: Uuid,
     select: super::BranchSelect<'_>,
 ) -> sqlx::Result<Vec<WorkOrder>> {
-    let rows: Vec<OrderRow> = match select {
-        super::BranchSelect::After { after, since, limit } => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ORDER_COLUMNS} FROM work_orders WHERE branch_id = $1 AND id > $2 \
-                 AND (status = 'OPEN' OR end_date >= $3) ORDER BY id LIMIT $4"
-            )))
-            .bind(branch)
-            .bind(after)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        super::BranchSelect::Ids(ids) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ORDER_COLUMNS} FROM work_orders WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
-            )))
-            .bind(branch)
-            .bind(ids)
-            .fetch_all(db)
-            .await?
-        }
-    };
+    let rows: Vec<OrderRow> = select
+        .fetch(
+            db,
+            "work_orders",
+            ORDER_COLUMNS,
+            "status = 'OPEN' OR end_date >= $3",
+            branch,
+        )
+        .await?;
     Ok(rows.iter().map(OrderRow::to_dto).collect())
 }
 

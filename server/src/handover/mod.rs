@@ -89,6 +89,48 @@ pub enum BranchSelect<'a> {
     Ids(&'a [Uuid]),
 }
 
+impl BranchSelect<'_> {
+    /// The rows of `table` of `branch` this selects: `columns` read, `recent` (a condition on
+    /// `$3`, the first day) deciding what the first copy holds.
+    pub(crate) async fn fetch<T>(
+        self,
+        db: &PgPool,
+        table: &str,
+        columns: &str,
+        recent: &str,
+        branch: Uuid,
+    ) -> sqlx::Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        match self {
+            BranchSelect::After {
+                after,
+                since,
+                limit,
+            } => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {columns} FROM {table} WHERE branch_id = $1 AND id > $2 \
+                     AND ({recent}) ORDER BY id LIMIT $4"
+                )))
+                .bind(branch)
+                .bind(after)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(db)
+                .await
+            }
+            BranchSelect::Ids(ids) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM {table} WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
+            )))
+            .bind(branch)
+            .bind(ids)
+            .fetch_all(db)
+            .await,
+        }
+    }
+}
+
 /// How far in the future an offline record's time may lie (device clocks drift).
 const CLOCK_SKEW: Duration = Duration::from_mins(5);
 

@@ -108,18 +108,21 @@ impl Row {
 
 const COLUMNS: &str = "id, branch_id, payload, tamper_proof_hash, recorded_at, input_hash";
 
+async fn row(db: &sqlx::PgPool, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM inspections WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// One record by id.
 pub(crate) async fn get(
     db: &sqlx::PgPool,
     id: Uuid,
 ) -> Result<Option<StoredInspection>, HandoverError> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM inspections WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    row.map(Row::into_stored).transpose()
+    row(db, id).await?.map(Row::into_stored).transpose()
 }
 
 /// Records of `branch` for the change feed (a stored payload that no longer reads is left out:
@@ -129,31 +132,15 @@ pub(crate) async fn of_branch(
     branch: Uuid,
     select: super::BranchSelect<'_>,
 ) -> sqlx::Result<Vec<StoredInspection>> {
-    let rows: Vec<Row> = match select {
-        super::BranchSelect::After {
-            after,
-            since,
-            limit,
-        } => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM inspections WHERE branch_id = $1 AND id > $2 \
-                 AND recorded_at >= $3::date ORDER BY id LIMIT $4"
-            )))
-            .bind(branch)
-            .bind(after)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        super::BranchSelect::Ids(ids) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM inspections WHERE branch_id = $1 AND id = ANY($2) ORDER BY id"
-        )))
-        .bind(branch)
-        .bind(ids)
-        .fetch_all(db)
-        .await?,
-    };
+    let rows: Vec<Row> = select
+        .fetch(
+            db,
+            "inspections",
+            COLUMNS,
+            "recorded_at >= $3::date",
+            branch,
+        )
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| r.into_stored().ok())
@@ -167,13 +154,7 @@ pub(crate) async fn replay(
     id: Uuid,
     input_hash: &str,
 ) -> Result<Option<StoredInspection>, HandoverError> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM inspections WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    match row {
+    match row(db, id).await? {
         None => Ok(None),
         Some(row) if row.input_hash == input_hash => row.into_stored().map(Some),
         Some(_) => Err(HandoverError::IdReused),

@@ -6,7 +6,9 @@ use chrono::{Datelike, Days};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::support::{app_with, confirmed, files, inspection, move_period, today_wib};
+use super::support::{
+    app_with, assert_refused, confirmed, files, inspection, move_period, today_wib,
+};
 use crate::{fixtures::day, support::TestApp};
 
 /// A picked-up rental; its pickup record's hash.
@@ -54,11 +56,7 @@ async fn documents_are_numbered_gap_free_and_printed_once_per_handover() -> anyh
     // Before the handover there is nothing to print.
     let booking = confirmed(&app, avanzas[3], people[0], day(1), day(3)).await?;
     let (status, refused) = document(&app, booking, "surat-jalan").await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "invalid_state");
 
     let (first, hash) = picked_up(&app, avanzas[0], people[0], 1).await?;
     let (second, _) = picked_up(&app, avanzas[1], people[1], 2).await?;

@@ -5,7 +5,7 @@ use chrono::Days;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::support::{app, confirmed, files, inspection, move_period, today_wib};
+use super::support::{app, assert_refused, confirmed, files, inspection, move_period, today_wib};
 use crate::fixtures::{booking_body, day};
 
 #[tokio::test]
@@ -43,11 +43,7 @@ async fn a_rental_is_picked_up_returned_and_completed_with_a_record_each_time() 
             &json!({}),
         )
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "invalid_state");
     let back = files(&app, 2).await?;
     let (status, returned) = app
         .post(
@@ -123,21 +119,13 @@ async fn replays_are_answered_and_other_records_refused(
     let (status, refused) = app
         .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &other)
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("record_id_reused")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "record_id_reused");
     // A second pickup with a new record: the booking is already out.
     let fresh = json!({"inspection": inspection("PICKUP", booking, out, 42_100)});
     let (status, refused) = app
         .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &fresh)
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "invalid_state");
 
     Ok(())
 }
@@ -154,11 +142,7 @@ async fn an_early_pickup_needs_a_reason_and_holds_the_days_before() -> anyhow::R
     let (status, refused) = app
         .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("pickup_not_allowed")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "pickup_not_allowed");
     assert!(
         refused["detail"]
             .as_str()
@@ -189,11 +173,7 @@ async fn an_early_pickup_needs_a_reason_and_holds_the_days_before() -> anyhow::R
             &booking_body(avanzas[1], people[1], today, today + Days::new(1)),
         )
         .await?;
-    assert_eq!(
-        (status, taken["code"].as_str()),
-        (409, Some("booking_conflict")),
-        "{taken}"
-    );
+    assert_refused(status, &taken, 409, "booking_conflict");
     Ok(())
 }
 
@@ -262,11 +242,7 @@ async fn an_overdue_rental_blocks_its_asset_and_flags_the_next_booking() -> anyh
             &booking_body(avanzas[2], people[3], today, today + Days::new(1)),
         )
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("booking_conflict")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "booking_conflict");
     // ...and once it is back, the days free up again.
     let back = files(&app, 6).await?;
     let (status, returned) = app
@@ -307,11 +283,7 @@ async fn an_asset_in_maintenance_is_not_handed_over() -> anyhow::Result<()> {
             &json!({"inspection": inspection("PICKUP", booking, &files, 1)}),
         )
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("asset_in_maintenance")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "asset_in_maintenance");
     let (_, still) = app.get_json(&format!("/api/v1/bookings/{booking}")).await?;
     assert_eq!(still["status"], "CONFIRMED");
     Ok(())

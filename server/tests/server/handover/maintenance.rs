@@ -6,7 +6,7 @@ use chrono::Days;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::support::{app, confirmed, files, inspection, move_period, today_wib};
+use super::support::{app, assert_refused, confirmed, files, inspection, move_period, today_wib};
 use crate::{
     fixtures::{booking_body, day, overlapping_pairs},
     support::TestApp,
@@ -34,11 +34,7 @@ async fn maintenance_over_a_confirmed_booking_is_refused_or_moves_it_to_a_free_u
     let booking = confirmed(&app, avanzas[0], people[0], day(4), day(6)).await?;
 
     let (status, refused) = open(&app, avanzas[0], day(5), day(7), false).await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("maintenance_conflict")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "maintenance_conflict");
     assert!(
         refused["detail"]
             .as_str()
@@ -58,11 +54,7 @@ async fn maintenance_over_a_confirmed_booking_is_refused_or_moves_it_to_a_free_u
         others.push(confirmed(&app, *unit, people[i % people.len()], day(4), day(6)).await?);
     }
     let (status, refused) = open(&app, avanzas[0], day(5), day(7), true).await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("maintenance_conflict")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "maintenance_conflict");
     let (_, still) = app.get_json(&format!("/api/v1/bookings/{booking}")).await?;
     assert_eq!(still["asset_id"], avanzas[0].to_string());
 
@@ -111,11 +103,7 @@ async fn a_block_is_kept_then_freed_by_closing(
             &booking_body(unit, customer, day(6), day(8)),
         )
         .await?;
-    assert_eq!(
-        (status, taken["code"].as_str()),
-        (409, Some("booking_conflict")),
-        "{taken}"
-    );
+    assert_refused(status, &taken, 409, "booking_conflict");
     assert_eq!(overlapping_pairs(&app.db).await?, 0);
 
     // Closed with its cost: the unused workshop days free up.
@@ -171,11 +159,7 @@ async fn an_asset_in_the_workshop_is_not_handed_over() -> anyhow::Result<()> {
     let (status, refused) = app
         .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("asset_in_maintenance")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "asset_in_maintenance");
     Ok(())
 }
 

@@ -7,7 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::support::{
-    app, app_with, confirmed, files, inspection, jpeg, move_period, sha256_hex, today_wib, upload,
+    app, app_with, assert_refused, confirmed, files, inspection, jpeg, move_period, sha256_hex,
+    today_wib, upload,
 };
 use crate::fixtures::day;
 
@@ -53,11 +54,7 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
     let (status, refused) = app
         .post(&format!("/api/v1/uploads/{id}/complete"), None, &json!({}))
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("upload_incomplete")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "upload_incomplete");
     // Other bytes than declared: refused, removed, still pending.
     let mut wrong = photo.clone();
     wrong[30_000] ^= 0xFF;
@@ -70,11 +67,7 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
     let (status, refused) = app
         .post(&format!("/api/v1/uploads/{id}/complete"), None, &json!({}))
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (422, Some("checksum_mismatch")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 422, "checksum_mismatch");
     let today = today_wib();
     let booking = confirmed(&app, avanzas[0], people[0], day(1), day(3)).await?;
     move_period(&app, booking, today, today + Days::new(2)).await?;
@@ -84,11 +77,7 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
     let (status, refused) = app
         .post(&format!("/api/v1/bookings/{booking}/pickup"), None, &body)
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("upload_incomplete")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "upload_incomplete");
     // The right bytes: complete, usable, and verified by reading them back from the bucket.
     let put = reqwest::Client::new()
         .put(&put_url)
@@ -131,11 +120,7 @@ async fn a_server_storing_files_itself_offers_no_presigned_urls() -> anyhow::Res
             &json!({"content_type": "image/jpeg", "size_bytes": photo.len(), "sha256": sha256_hex(&photo)}),
         )
         .await?;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (409, Some("conflict")),
-        "{refused}"
-    );
+    assert_refused(status, &refused, 409, "conflict");
     assert!(
         refused["detail"]
             .as_str()

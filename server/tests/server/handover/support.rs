@@ -191,3 +191,13 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
             out
         })
 }
+
+/// Asserts an answer is the refusal a user would see: this status and this stable code.
+#[track_caller]
+pub(crate) fn assert_refused(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (expected_status, Some(code)),
+        "{body}"
+    );
+}
