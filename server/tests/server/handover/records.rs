@@ -48,6 +48,21 @@ async fn two_records(
     Ok(records)
 }
 
+/// Runs `sql` on record `id` as someone with database access who switches the append-only
+/// guard off (and on again) would.
+async fn bypassing_append_only(app: &TestApp, sql: &'static str, id: Uuid) -> anyhow::Result<()> {
+    let mut tx = app.db.begin().await?;
+    sqlx::query("ALTER TABLE inspections DISABLE TRIGGER inspections_append_only")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    sqlx::query("ALTER TABLE inspections ENABLE TRIGGER inspections_append_only")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn verify(app: &TestApp, id: &str) -> anyhow::Result<Value> {
     let (status, verification) = app
         .get_json(&format!("/api/v1/inspections/{id}/verify"))
@@ -142,18 +157,12 @@ async fn one_changed_field_of_the_stored_json_is_named() -> anyhow::Result<()> {
     let (app, avanzas, people) = app().await?;
     let records = two_records(&app, avanzas[1], people[0], 30).await?;
     // Someone with database access bypasses the append-only guard and lowers the odometer.
-    let mut tx = app.db.begin().await?;
-    sqlx::query("ALTER TABLE inspections DISABLE TRIGGER inspections_append_only")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE inspections SET payload = jsonb_set(payload, '{odometer_km}', '6500') WHERE id = $1")
-        .bind(records[1].0.parse::<Uuid>()?)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("ALTER TABLE inspections ENABLE TRIGGER inspections_append_only")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    bypassing_append_only(
+        &app,
+        "UPDATE inspections SET payload = jsonb_set(payload, '{odometer_km}', '6500') WHERE id = $1",
+        records[1].0.parse()?,
+    )
+    .await?;
 
     let verification = verify(&app, &records[1].0).await?;
     assert_eq!(verification["verified"], false);
@@ -181,18 +190,12 @@ async fn a_record_deleted_from_the_chain_is_named() -> anyhow::Result<()> {
     let (app, avanzas, people) = app().await?;
     let mut records = two_records(&app, avanzas[2], people[0], 40).await?;
     records.extend(two_records(&app, avanzas[2], people[1], 60).await?);
-    let mut tx = app.db.begin().await?;
-    sqlx::query("ALTER TABLE inspections DISABLE TRIGGER inspections_append_only")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM inspections WHERE id = $1")
-        .bind(records[1].0.parse::<Uuid>()?)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("ALTER TABLE inspections ENABLE TRIGGER inspections_append_only")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    bypassing_append_only(
+        &app,
+        "DELETE FROM inspections WHERE id = $1",
+        records[1].0.parse()?,
+    )
+    .await?;
 
     // Any record of the asset names the missing place in its chain.
     for (id, _) in [&records[0], &records[3]] {
