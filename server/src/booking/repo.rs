@@ -216,6 +216,11 @@ pub(crate) struct LockedAsset {
 }
 
 impl LockedAsset {
+    /// The asset locked.
+    pub(crate) fn asset_id(&self) -> Uuid {
+        self.asset_id
+    }
+
     pub(crate) fn change(
         &self,
         freed: Vec<(NaiveDate, NaiveDate)>,

@@ -32,30 +32,39 @@ struct Held {
     asset_status: AssetStatus,
 }
 
-/// Locks the booking's asset (bumping its calendar version) and then the booking.
+/// Locks the booking's asset (bumping its calendar version) and then the booking. A booking
+/// moved to another unit between the two (a work order making room) is locked again on its new
+/// unit.
 async fn lock(
     tx: &mut Transaction<'_, Postgres>,
     id: Uuid,
 ) -> Result<(crate::booking::repo::LockedAsset, Held), HandoverError> {
-    let asset: Option<Uuid> = sqlx::query_scalar("SELECT asset_id FROM bookings WHERE id = $1")
+    for _ in 0..3 {
+        let asset: Option<Uuid> = sqlx::query_scalar("SELECT asset_id FROM bookings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let asset = asset.ok_or(HandoverError::NotFound("Booking"))?;
+        let locked = lock_asset(tx, asset, None)
+            .await?
+            .ok_or(HandoverError::NotFound("Booking"))?;
+        let held: Held = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns}, lower(b.occupied) AS occupied_start, br.time_zone, a.status AS asset_status \
+             FROM bookings b JOIN assets a ON a.id = b.asset_id JOIN branches br ON br.id = b.branch_id \
+             WHERE b.id = $1 FOR UPDATE OF b",
+            columns = prefixed(BOOKING_COLUMNS, "b")
+        )))
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await?;
-    let asset = asset.ok_or(HandoverError::NotFound("Booking"))?;
-    let locked = lock_asset(tx, asset, None)
         .await?
         .ok_or(HandoverError::NotFound("Booking"))?;
-    let held: Held = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns}, lower(b.occupied) AS occupied_start, br.time_zone, a.status AS asset_status \
-         FROM bookings b JOIN assets a ON a.id = b.asset_id JOIN branches br ON br.id = b.branch_id \
-         WHERE b.id = $1 FOR UPDATE OF b",
-        columns = prefixed(BOOKING_COLUMNS, "b")
+        if held.row.asset_id == locked.asset_id() {
+            return Ok((locked, held));
+        }
+    }
+    Err(HandoverError::Storage(anyhow::anyhow!(
+        "booking {id} kept moving between units while it was being handed over"
     )))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(HandoverError::NotFound("Booking"))?;
-    Ok((locked, held))
 }
 
 /// `BOOKING_COLUMNS` with each bare column qualified by `alias` (the list mixes bare columns

@@ -8,7 +8,7 @@
 
 use chrono::{NaiveDate, Utc};
 use sentra_domain::{
-    BranchTimeZone,
+    BookingStatus, BranchTimeZone,
     maintenance::{self, Interval, ServiceState},
 };
 use sentra_protocol::{
@@ -23,7 +23,7 @@ use crate::{
     auth::Principal,
     booking::{
         projection::AssetChange,
-        repo::{HOLDING, lock_asset},
+        repo::{HOLDING, StatusChange, lock_asset},
     },
 };
 
@@ -225,8 +225,30 @@ impl Handovers {
     }
 
     /// Opens a work order for `[start, end)` and blocks those days; see the module doc for the
-    /// bookings already there.
+    /// bookings already there. Moving bookings locks a second unit; two work orders moving
+    /// bookings towards each other's units can deadlock in Postgres, which then undoes one of
+    /// them: that one runs again (a few times at most).
     pub async fn open_work_order(
+        &self,
+        principal: &Principal,
+        asset: Uuid,
+        request: &OpenWorkOrderRequest,
+    ) -> Result<WorkOrder, HandoverError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.open_work_order_once(principal, asset, request).await {
+                Err(HandoverError::Database(e))
+                    if tries < 3 && crate::db::has_sqlstate(&e, &["40P01"]) =>
+                {
+                    tracing::info!(error = %e, "work order collided with another; trying again");
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn open_work_order_once(
         &self,
         principal: &Principal,
         asset: Uuid,
@@ -244,14 +266,29 @@ impl Handovers {
         };
         let zone: BranchTimeZone = zone.parse().unwrap_or(BranchTimeZone::Wib);
         check_order(request, zone.local_date_of(Utc::now()))?;
+        if let Some(plan) = request.plan_id {
+            let applies: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM maintenance_plans p JOIN assets a ON a.id = $2 \
+                 WHERE p.id = $1 AND (p.asset_id = a.id OR p.sku_id = a.sku_id))",
+            )
+            .bind(plan)
+            .bind(asset)
+            .fetch_one(&self.db)
+            .await?;
+            if !applies {
+                return Err(HandoverError::Invalid(
+                    "plan_id: no service plan of this unit or its model".to_owned(),
+                ));
+            }
+        }
         let mut tx = self.db.begin().await?;
         let locked = lock_asset(&mut tx, asset, None)
             .await?
             .ok_or(HandoverError::NotFound("Asset"))?;
         let range = (request.start, request.end);
-        let holding: Vec<(Uuid, String, NaiveDate, NaiveDate)> =
+        let holding: Vec<(Uuid, String, String, NaiveDate, NaiveDate)> =
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT id, status, lower(occupied), upper(occupied) FROM bookings \
+                "SELECT id, kind, status, lower(occupied), upper(occupied) FROM bookings \
              WHERE asset_id = $1 AND status IN {HOLDING} AND occupied && daterange($2, $3, '[)') \
              ORDER BY lower(occupied) FOR UPDATE"
             )))
@@ -260,18 +297,22 @@ impl Handovers {
             .bind(range.1)
             .fetch_all(&mut *tx)
             .await?;
-        if !holding.is_empty() && !request.reassign {
+        // Another work order's days are never moved: only rentals can go to another unit.
+        let blocked_by_workshop = holding.iter().any(|h| h.1 != "RENTAL");
+        if !holding.is_empty() && (!request.reassign || blocked_by_workshop) {
             return Err(MaintenanceError::Conflict(holding.iter().map(|h| h.0).collect()).into());
         }
         let mut changes = Vec::new();
         let mut moved = Vec::new();
-        for (booking, status, from, to) in &holding {
+        let mut freed = Vec::new();
+        for (booking, _, status, from, to) in &holding {
             if status == "ACTIVE" {
                 return Err(MaintenanceError::RentalUnderWay(*booking).into());
             }
             let (target, change) =
                 Self::move_booking(&mut tx, asset, *booking, (*from, *to)).await?;
             changes.push(change);
+            freed.push((*booking, (*from, *to)));
             moved.push(ReassignedBooking {
                 booking_id: *booking,
                 from_asset_id: asset,
@@ -279,8 +320,13 @@ impl Handovers {
             });
         }
         let row = Self::insert_order(&mut tx, principal, asset, branch, request, &moved).await?;
+        // The moved bookings' days outside the workshop's are free on this unit now.
+        for (booking, days) in &freed {
+            locked.enqueue_freed(&mut tx, *booking, *days).await?;
+        }
         tx.commit().await?;
-        changes.push(locked.change(Vec::new(), Some(range)));
+        let freed_days = freed.iter().map(|(_, days)| *days).collect();
+        changes.push(locked.change(freed_days, Some(range)));
         self.bookings.projection().publish(&changes).await;
         tracing::info!(work_order = %row.id, asset = %asset, moved = moved.len(), "work order opened");
         Ok(row.to_dto())
@@ -422,23 +468,41 @@ impl Handovers {
         let Some(row) = row else {
             return Err(HandoverError::InvalidWorkOrder);
         };
-        // The block ends with today (the asset is back); later days free up.
-        let shrunk: Option<(NaiveDate, NaiveDate)> = sqlx::query_as(
-            "UPDATE bookings SET period = daterange(lower(period), greatest(lower(period) + 1, $2::date + 1), '[)'), \
-               updated_at = now() \
-             WHERE id = $1 AND upper(period) > greatest(lower(period) + 1, $2::date + 1) \
-             RETURNING upper(period), $3::date",
-        )
-        .bind(row.block_booking_id)
-        .bind(today)
-        .bind(row.end_date)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // The block ends with today (the asset is back): later days free up; closed before it
+        // began, the whole block goes (a work order called off).
+        let freed: Option<(NaiveDate, NaiveDate)> = if today < row.start_date {
+            let cancel = StatusChange::new(&[BookingStatus::Confirmed], BookingStatus::Cancelled)?;
+            sqlx::query_as(
+                "UPDATE bookings SET status = $2, updated_at = now() \
+                 WHERE id = $1 AND status = ANY($3) RETURNING lower(period), upper(period)",
+            )
+            .bind(row.block_booking_id)
+            .bind(cancel.to)
+            .bind(&cancel.from)
+            .fetch_optional(&mut *tx)
+            .await?
+        } else {
+            sqlx::query_as(
+                "UPDATE bookings SET period = daterange(lower(period), $2::date + 1, '[)'), \
+                   updated_at = now() \
+                 WHERE id = $1 AND upper(period) > $2::date + 1 \
+                 RETURNING upper(period), $3::date",
+            )
+            .bind(row.block_booking_id)
+            .bind(today)
+            .bind(row.end_date)
+            .fetch_optional(&mut *tx)
+            .await?
+        };
+        if let Some(days) = freed {
+            locked
+                .enqueue_freed(&mut tx, row.block_booking_id, days)
+                .await?;
+        }
         tx.commit().await?;
-        let freed: Vec<(NaiveDate, NaiveDate)> = shrunk.into_iter().collect();
         self.bookings
             .projection()
-            .publish(&[locked.change(freed, None)])
+            .publish(&[locked.change(freed.into_iter().collect(), None)])
             .await;
         Ok(row.to_dto())
     }

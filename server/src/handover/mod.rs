@@ -131,6 +131,18 @@ impl BranchSelect<'_> {
     }
 }
 
+/// Where an inspection was taken, which decides its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Online, now (the server's clock).
+    Now,
+    /// On a desktop, possibly offline, at the time it says (pushed through sync).
+    OnDevice,
+}
+
+/// The oldest an offline record's time may be.
+const OFFLINE_AT_MOST: chrono::TimeDelta = chrono::TimeDelta::days(14);
+
 /// How far in the future an offline record's time may lie (device clocks drift).
 const CLOCK_SKEW: Duration = Duration::from_mins(5);
 
@@ -169,13 +181,23 @@ impl Handovers {
         }
     }
 
-    /// When the record was made: the client's time (offline records), never in the future.
-    fn record_time(input: &InspectionInput) -> Result<DateTime<Utc>, HandoverError> {
+    /// When the record was made: now for a record made online (whatever the client's clock
+    /// says, so a handover cannot be backdated past the rules); the device's time for one taken
+    /// offline, neither in the future nor older than [`OFFLINE_AT_MOST`].
+    fn record_time(input: &InspectionInput, taken: Taken) -> Result<DateTime<Utc>, HandoverError> {
         let now = Utc::now();
+        let Taken::OnDevice = taken else {
+            return Ok(now);
+        };
         let at = input.recorded_at.unwrap_or(now);
         if at > now + CLOCK_SKEW {
             return Err(HandoverError::Invalid(
                 "recorded_at lies in the future; check the device's clock".to_owned(),
+            ));
+        }
+        if now - at > OFFLINE_AT_MOST {
+            return Err(HandoverError::Invalid(
+                "recorded_at: more than 14 days ago; record the inspection online".to_owned(),
             ));
         }
         Ok(at)
@@ -187,12 +209,13 @@ impl Handovers {
         principal: &Principal,
         booking: Uuid,
         request: &PickupRequest,
+        taken: Taken,
     ) -> Result<Handover, HandoverError> {
         self.handover(
             principal,
             booking,
             &request.inspection,
-            InspectionKind::Pickup,
+            (InspectionKind::Pickup, taken),
             request.early_reason.as_deref(),
         )
         .await
@@ -204,12 +227,13 @@ impl Handovers {
         principal: &Principal,
         booking: Uuid,
         request: &ReturnRequest,
+        taken: Taken,
     ) -> Result<Handover, HandoverError> {
         self.handover(
             principal,
             booking,
             &request.inspection,
-            InspectionKind::Return,
+            (InspectionKind::Return, taken),
             None,
         )
         .await
@@ -220,7 +244,7 @@ impl Handovers {
         principal: &Principal,
         booking: Uuid,
         input: &InspectionInput,
-        kind: InspectionKind,
+        (kind, taken): (InspectionKind, Taken),
         early_reason: Option<&str>,
     ) -> Result<Handover, HandoverError> {
         if input.kind != kind || input.booking_id.is_some_and(|b| b != booking) {
@@ -228,7 +252,7 @@ impl Handovers {
                 "inspection: a {kind} record of this booking is expected"
             )));
         }
-        let row = self.booking_for(principal, booking).await?;
+        self.booking_for(principal, booking).await?;
         let input_hash = records::input_hash(input, Some(booking));
         if let Some(existing) = records::replay(&self.db, input.id, &input_hash).await? {
             let booking = crate::booking::repo::get(&self.db, booking)
@@ -239,7 +263,7 @@ impl Handovers {
                 inspection: existing,
             });
         }
-        let at = Self::record_time(input)?;
+        let at = Self::record_time(input, taken)?;
         let mut tx = self.db.begin().await?;
         let changed = match kind {
             InspectionKind::Pickup => lifecycle::pick_up(&mut tx, booking, at, early_reason).await,
@@ -259,7 +283,7 @@ impl Handovers {
             Err(e) => return Err(e),
         };
         let context = records::Context {
-            asset_id: row.asset_id,
+            asset_id: updated.asset_id,
             branch_id: updated.branch_id,
             booking_id: Some(booking),
             inspector: principal.id,
@@ -307,6 +331,7 @@ impl Handovers {
         &self,
         principal: &Principal,
         input: &InspectionInput,
+        taken: Taken,
     ) -> Result<StoredInspection, HandoverError> {
         let (asset_id, branch_id) = match (input.booking_id, input.asset_id) {
             (Some(booking), asset) => {
@@ -364,7 +389,7 @@ impl Handovers {
             branch_id,
             booking_id: input.booking_id,
             inspector: principal.id,
-            recorded_at: Self::record_time(input)?,
+            recorded_at: Self::record_time(input, taken)?,
             input_hash,
         };
         let mut tx = self.db.begin().await?;

@@ -97,7 +97,10 @@ pub async fn pickup(
     ApiJson(request): ApiJson<PickupRequest>,
 ) -> Result<Json<Handover>, AppError> {
     let id = path_id(&id, "Booking")?;
-    let done = state.handovers.pick_up(&principal, id, &request).await?;
+    let done = state
+        .handovers
+        .pick_up(&principal, id, &request, handover::Taken::Now)
+        .await?;
     Ok(Json(handover_dto(&done)))
 }
 
@@ -114,7 +117,10 @@ pub async fn take_back(
     ApiJson(request): ApiJson<ReturnRequest>,
 ) -> Result<Json<Handover>, AppError> {
     let id = path_id(&id, "Booking")?;
-    let done = state.handovers.take_back(&principal, id, &request).await?;
+    let done = state
+        .handovers
+        .take_back(&principal, id, &request, handover::Taken::Now)
+        .await?;
     Ok(Json(handover_dto(&done)))
 }
 
@@ -145,7 +151,10 @@ pub async fn record(
     principal: Principal,
     ApiJson(input): ApiJson<InspectionInput>,
 ) -> Result<(StatusCode, Json<Inspection>), AppError> {
-    let stored = state.handovers.record(&principal, &input).await?;
+    let stored = state
+        .handovers
+        .record(&principal, &input, handover::Taken::Now)
+        .await?;
     Ok((StatusCode::CREATED, Json(stored.to_dto())))
 }
 

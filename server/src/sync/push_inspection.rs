@@ -12,7 +12,11 @@ use sentra_protocol::{
 use uuid::Uuid;
 
 use super::{AuthenticatedDevice, Sync, SyncError, push::result};
-use crate::{auth::Principal, booking::repo, handover::HandoverError};
+use crate::{
+    auth::Principal,
+    booking::repo,
+    handover::{HandoverError, Taken},
+};
 
 impl Sync {
     /// Carries out one pushed inspection for `device`'s branch.
@@ -45,7 +49,7 @@ impl Sync {
                     early_reason: early_reason.map(str::to_owned),
                 };
                 self.handovers
-                    .pick_up(principal, booking, &request)
+                    .pick_up(principal, booking, &request, Taken::OnDevice)
                     .await
                     .map(|h| (Some(h.booking), h.inspection))
             }
@@ -54,13 +58,13 @@ impl Sync {
                     inspection: input.clone(),
                 };
                 self.handovers
-                    .take_back(principal, booking, &request)
+                    .take_back(principal, booking, &request, Taken::OnDevice)
                     .await
                     .map(|h| (Some(h.booking), h.inspection))
             }
             _ => self
                 .handovers
-                .record(principal, input)
+                .record(principal, input, Taken::OnDevice)
                 .await
                 .map(|stored| (None, stored)),
         };

@@ -312,3 +312,25 @@ async fn the_same_pickup_sent_twice_at_once_is_one_handover() -> anyhow::Result<
     assert_eq!(stored, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_online_handover_cannot_be_backdated() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    // The rental's period ended yesterday; the counter's request claims it was taken two days
+    // ago, when it was still allowed. Online, the server's clock decides.
+    let booking = confirmed(&app, avanzas[3], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today - Days::new(3), today).await?;
+    let refs = files(&app, 8).await?;
+    let mut body = inspection("PICKUP", booking, &refs, 1_000);
+    body["recorded_at"] = json!(chrono::Utc::now() - chrono::Duration::days(2));
+    let (status, refused) = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/pickup"),
+            None,
+            &json!({"inspection": body}),
+        )
+        .await?;
+    assert_refused(status, &refused, 409, "pickup_not_allowed");
+    Ok(())
+}

@@ -7,9 +7,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::support::{app, assert_refused, confirmed, files, inspection, move_period, today_wib};
+use sentra_protocol::{PushAction, PushOperation, PushOutcome, PushRequest};
+
 use crate::{
     fixtures::{booking_body, day, overlapping_pairs},
     support::TestApp,
+    sync::desk::{Desktop, JAKARTA_ADMIN},
 };
 
 async fn open(
@@ -178,21 +181,35 @@ async fn services_fall_due_by_days_or_by_the_kilometres_handovers_recorded() -> 
         )
         .await?;
     assert_eq!(status, 422, "{refused}");
-    // Unit 1 was driven 4,800 km in 30 days of handovers: its 5,000 km service is days away.
+    // Unit 1 was driven 4,800 km in 10 days: picked up 10 days ago (recorded on the counter PC
+    // offline and pushed since), back today; its 5,000 km service is a day away.
     let today = today_wib();
     let booking = confirmed(&app, avanzas[1], people[0], day(1), day(3)).await?;
-    move_period(&app, booking, today - Days::new(30), today + Days::new(1)).await?;
+    move_period(&app, booking, today - Days::new(10), today + Days::new(1)).await?;
     let refs = files(&app, 4).await?;
     let mut body = inspection("PICKUP", booking, &refs, 100);
-    body["recorded_at"] = json!(chrono::Utc::now() - chrono::Duration::days(30));
-    let (status, out) = app
-        .post(
-            &format!("/api/v1/bookings/{booking}/pickup"),
-            None,
-            &json!({"inspection": body}),
+    body["recorded_at"] = json!(chrono::Utc::now() - chrono::Duration::days(10));
+    let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
+    let pushed = desk
+        .api
+        .sync_push(
+            &desk.token,
+            &PushRequest {
+                operations: vec![PushOperation {
+                    op_id: Uuid::new_v4(),
+                    action: PushAction::RecordInspection {
+                        inspection: serde_json::from_value(body)?,
+                        early_reason: None,
+                    },
+                }],
+            },
         )
         .await?;
-    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        pushed.results[0].outcome,
+        PushOutcome::Applied,
+        "{pushed:?}"
+    );
     let back = files(&app, 5).await?;
     let (status, out) = app
         .post(
@@ -213,7 +230,7 @@ async fn services_fall_due_by_days_or_by_the_kilometres_handovers_recorded() -> 
     assert_eq!(unit["state"], "DUE_SOON", "{unit}");
     assert_eq!(unit["due_km"], 5000);
     assert_eq!(unit["odometer_km"], 4900);
-    // 100 km to go at 160 km a day: tomorrow.
+    // 100 km to go at 480 km a day: tomorrow.
     assert_eq!(unit["due_date"], (today + Days::new(1)).to_string());
     assert!(
         due.iter().all(|d| d["asset_id"] != avanzas[0].to_string()),
