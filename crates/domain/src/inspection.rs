@@ -95,6 +95,8 @@ pub struct Signatures {
 pub struct InspectionRecord {
     pub id: Uuid,
     pub asset_id: Uuid,
+    /// Where the handover happened.
+    pub branch_id: Uuid,
     pub booking_id: Option<Uuid>,
     pub kind: InspectionKind,
     /// The record this one corrects (records are never changed; a correction is a new record).

@@ -260,7 +260,11 @@ impl Handovers {
                 return Err(e.into());
             }
         };
-        tx.commit().await?;
+        if let Err(e) = tx.commit().await {
+            // Not recorded (and its number not taken): the stored PDF must not linger.
+            let _ = self.storage.delete(&key).await;
+            return Err(e.into());
+        }
         tracing::info!(document = %row.id, number = %row.number, "document issued");
         Ok((row.to_dto(), true))
     }

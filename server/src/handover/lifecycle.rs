@@ -273,10 +273,11 @@ pub(crate) async fn next_booking(
 /// transaction, decided against Postgres under the asset's lock.
 pub(crate) async fn extend_overdue(
     db: &PgPool,
+    branch: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<AssetChange>> {
     let mut changes = Vec::new();
-    for rental in active_ending(db, None, now).await? {
+    for rental in active_ending(db, branch, now).await? {
         let wanted = handover::overrun_days(rental.row.end_date, rental.time_zone, now);
         if i64::from(wanted) <= i64::from(rental.overrun_days) {
             continue;

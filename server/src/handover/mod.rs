@@ -437,9 +437,13 @@ impl Handovers {
         }
     }
 
-    /// Grows overdue rentals' occupancy and publishes it to the calendar.
-    pub async fn extend_overdue(&self, now: DateTime<Utc>) -> sqlx::Result<usize> {
-        let changes = lifecycle::extend_overdue(&self.db, now).await?;
+    /// Grows overdue rentals' occupancy (of one branch, or all) and publishes it.
+    pub async fn extend_overdue(
+        &self,
+        branch: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<usize> {
+        let changes = lifecycle::extend_overdue(&self.db, branch, now).await?;
         self.bookings.projection().publish(&changes).await;
         Ok(changes.len())
     }
@@ -451,7 +455,7 @@ pub async fn run_overdue_sweeper(handovers: Handovers, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match handovers.extend_overdue(Utc::now()).await {
+        match handovers.extend_overdue(None, Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rentals = n, "overdue rentals keep their assets"),
             Err(e) => tracing::warn!(error = %e, "the overdue sweep failed; trying again later"),

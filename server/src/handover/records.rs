@@ -260,6 +260,7 @@ pub(crate) async fn insert(
     let record = InspectionRecord {
         id: input.id,
         asset_id: context.asset_id,
+        branch_id: context.branch_id,
         booking_id: context.booking_id,
         kind: input.kind,
         corrects: input.corrects,

@@ -27,6 +27,13 @@ struct Stored {
     odometer_km: i32,
     fuel_eighths: i16,
     kind: String,
+    branch_id: Uuid,
+    booking_id: Option<Uuid>,
+    corrects: Option<Uuid>,
+    damage_count: i32,
+    inspector_id: Uuid,
+    device_id: Option<Uuid>,
+    recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn finding(
@@ -56,7 +63,8 @@ impl Handovers {
     pub async fn verify(&self, id: Uuid) -> Result<Verification, HandoverError> {
         let stored: Stored = sqlx::query_as(
             "SELECT id, asset_id, payload, member_hashes, tamper_proof_hash, prev_hash, seq, \
-                    odometer_km, fuel_eighths, kind FROM inspections WHERE id = $1",
+                    odometer_km, fuel_eighths, kind, branch_id, booking_id, corrects, damage_count, \
+                    inspector_id, device_id, recorded_at FROM inspections WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.db)
@@ -101,17 +109,41 @@ impl Handovers {
     /// The typed columns repeat payload members: they must agree.
     fn columns(stored: &Stored, findings: &mut Vec<VerificationFinding>) {
         let payload = &stored.payload;
+        let id = |v: Option<Uuid>| v.map_or(Value::Null, |v| Value::from(v.to_string()));
+        let damages = payload
+            .get("damages")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let checks = [
             ("odometer_km", Value::from(stored.odometer_km)),
             ("fuel_eighths", Value::from(stored.fuel_eighths)),
             ("kind", Value::from(stored.kind.clone())),
             ("seq", Value::from(stored.seq)),
             ("asset_id", Value::from(stored.asset_id.to_string())),
+            ("branch_id", Value::from(stored.branch_id.to_string())),
+            ("booking_id", id(stored.booking_id)),
+            ("corrects", id(stored.corrects)),
+            ("inspector_id", Value::from(stored.inspector_id.to_string())),
+            ("device_id", id(stored.device_id)),
+            (
+                "recorded_at",
+                Value::from(inspection::record_time(stored.recorded_at)),
+            ),
             (
                 "prev_hash",
                 stored.prev_hash.clone().map_or(Value::Null, Value::from),
             ),
         ];
+        if usize::try_from(stored.damage_count).ok() != Some(damages) {
+            findings.push(finding(
+                "column_differs",
+                "damages",
+                format!(
+                    "the record has {damages} damage marks, the table says {}",
+                    stored.damage_count
+                ),
+            ));
+        }
         for (member, column) in checks {
             let in_payload = payload.get(member).cloned().unwrap_or(Value::Null);
             if in_payload != column {
@@ -173,21 +205,29 @@ impl Handovers {
                     subject,
                     format!("the {who}'s signature is gone from storage"),
                 )),
-                Some(plain) if super::records::sha256_hex(&plain) != expected => {
+                Some(None) => findings.push(finding(
+                    "signature_altered",
+                    subject,
+                    format!(
+                        "the {who}'s stored signature no longer decrypts: its bytes were changed"
+                    ),
+                )),
+                Some(Some(plain)) if super::records::sha256_hex(&plain) != expected => {
                     findings.push(finding(
                         "signature_altered",
                         subject,
                         format!("the {who}'s signature differs from the one recorded"),
                     ));
                 }
-                Some(_) => {}
+                Some(Some(_)) => {}
             }
         }
         Ok(checked)
     }
 
-    /// A signature's plain bytes (`None`: missing, or no longer decrypts).
-    async fn signature_bytes(&self, key: &str) -> Result<Option<Vec<u8>>, HandoverError> {
+    /// A signature's plain bytes: `None` when it is gone (object or key), `Some(None)` when its
+    /// stored bytes no longer decrypt (altered).
+    async fn signature_bytes(&self, key: &str) -> Result<Option<Option<Vec<u8>>>, HandoverError> {
         let wrapped: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT wrapped_key FROM uploads WHERE object_key = $1")
                 .bind(key)
@@ -201,7 +241,7 @@ impl Handovers {
             ciphertext,
             wrapped_key,
         };
-        Ok(self.vault.open(key, &sealed).ok())
+        Ok(Some(self.vault.open(key, &sealed).ok()))
     }
 
     /// The asset's chain from its first record to its newest.

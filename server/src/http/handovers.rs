@@ -218,7 +218,7 @@ pub async fn verify_page(
          JOIN skus s ON s.id = a.sku_id JOIN branches b ON b.id = $2 WHERE a.id = $1",
     )
     .bind(stored.record.asset_id)
-    .bind(stored.branch_id)
+    .bind(stored.record.branch_id)
     .fetch_one(&state.db)
     .await?;
     let facts = page::AssetFacts {
@@ -368,8 +368,9 @@ pub async fn overdue(
 ) -> Result<Json<OverdueList>, AppError> {
     let branch = branch_of(&state, &principal, &code).await?;
     let now = Utc::now();
-    // The list is also the moment to catch up on occupancy (the sweeper does it periodically).
-    state.handovers.extend_overdue(now).await?;
+    // The list is also the moment to catch up on this branch's occupancy (the sweeper does all
+    // branches periodically).
+    state.handovers.extend_overdue(Some(branch), now).await?;
     let mut items = Vec::new();
     for rental in lifecycle::active_ending(&state.db, Some(branch), now).await? {
         let row = &rental.row;

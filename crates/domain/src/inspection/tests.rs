@@ -29,6 +29,7 @@ fn record() -> InspectionRecord {
     InspectionRecord {
         id: Uuid::from_u128(1),
         asset_id: Uuid::from_u128(2),
+        branch_id: Uuid::from_u128(5),
         booking_id: Some(Uuid::from_u128(3)),
         kind: InspectionKind::Pickup,
         corrects: None,

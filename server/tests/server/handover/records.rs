@@ -319,3 +319,32 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     found
 }
+
+#[tokio::test]
+async fn a_changed_byte_of_an_encrypted_signature_is_named() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let records = two_records(&app, avanzas[3], people[0], 90).await?;
+    let payload: serde_json::Value =
+        sqlx::query_scalar("SELECT payload FROM inspections WHERE id = $1")
+            .bind(records[0].0.parse::<Uuid>()?)
+            .fetch_one(&app.db)
+            .await?;
+    let key = payload["signatures"]["customer"]["object_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = app.storage_dir().join(&key);
+    let mut bytes = std::fs::read(&path)?;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&path, &bytes)?;
+    let verification = verify(&app, &records[0].0).await?;
+    assert_eq!(
+        codes(&verification),
+        [(
+            "signature_altered".to_owned(),
+            "signatures.customer".to_owned()
+        )]
+    );
+    Ok(())
+}
