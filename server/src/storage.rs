@@ -209,6 +209,23 @@ impl Storage {
         Ok(Some(url.to_string()))
     }
 
+    /// The size of the object under `key`, or `None` when there is none (reads no bytes).
+    pub async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        match self.store.head(&self.path(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading object {key}")),
+        }
+    }
+
+    /// Copies the object under `from` to `to` (replacing any object there).
+    pub async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        self.store
+            .copy(&self.path(from), &self.path(to))
+            .await
+            .with_context(|| format!("copying object {from} to {to}"))
+    }
+
     /// The object under `key`, or `None` when there is none.
     pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         match self.store.get(&self.path(key)).await {

@@ -6,8 +6,9 @@
 //! A signature is small: it is read whole, encrypted like a KTP image, then stored.
 //!
 //! With S3, a photo can also go straight to the bucket: the client asks for a presigned URL
-//! (declaring the size and SHA-256), puts the bytes, and asks to complete; the server reads the
-//! object back and accepts it only if it matches what was declared.
+//! (declaring the size and SHA-256), puts the bytes under a staging key, and asks to complete;
+//! the server checks the size, reads the object back, and only if it matches what was declared
+//! copies it to the key records refer to (which no URL can write) and removes the staging copy.
 
 use chrono::{DateTime, Utc};
 use sentra_protocol::{PresignRequest, PresignedUpload, Upload, UploadPurpose};
@@ -35,6 +36,11 @@ pub fn sniff(first: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Where a presigned upload's bytes land before they are checked.
+fn staging_key(key: &str) -> String {
+    format!("staging/{key}")
 }
 
 /// The limit for a purpose.
@@ -193,7 +199,11 @@ impl Handovers {
         }
         let id = Uuid::now_v7();
         let key = format!("handover/{branch}/{id}");
-        let Some(url) = self.storage.presigned_put(&key, PRESIGN_VALID).await? else {
+        let Some(url) = self
+            .storage
+            .presigned_put(&staging_key(&key), PRESIGN_VALID)
+            .await?
+        else {
             return Err(HandoverError::Unsupported(
                 "files are stored by this server, not in S3: upload through POST /api/v1/uploads",
             ));
@@ -271,33 +281,46 @@ impl Handovers {
         if status == "COMPLETE" {
             return Ok(done(sha, size));
         }
+        // The staging copy, or (completion interrupted after the copy) the final one.
+        let staging = staging_key(&key);
+        let (source, stored_size) = match self.storage.size(&staging).await? {
+            Some(size) => (staging.clone(), size),
+            None => match self.storage.size(&key).await? {
+                Some(size) => (key.clone(), size),
+                None => {
+                    return Err(HandoverError::Upload(
+                        "nothing was put at the presigned URL yet".to_owned(),
+                    ));
+                }
+            },
+        };
+        let size_ok = declared_size.and_then(|s| u64::try_from(s).ok()) == Some(stored_size);
         let mut hasher = Sha256::new();
         let mut head = Vec::new();
-        let stored = self
-            .storage
-            .read_each(&key, |chunk| {
-                if head.len() < 16 {
-                    head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len())]);
-                }
-                hasher.update(chunk);
-            })
-            .await?;
-        let Some(stored_size) = stored else {
-            return Err(HandoverError::Upload(
-                "nothing was put at the presigned URL yet".to_owned(),
-            ));
-        };
+        if size_ok {
+            self.storage
+                .read_each(&source, |chunk| {
+                    if head.len() < 16 {
+                        head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len())]);
+                    }
+                    hasher.update(chunk);
+                })
+                .await?;
+        }
         let sha256 = hex(&hasher.finalize());
-        let size_ok = declared_size.and_then(|s| u64::try_from(s).ok()) == Some(stored_size);
         let type_ok = sniff(&head) == Some(content_type.as_str());
-        if declared_sha.as_deref() != Some(sha256.as_str()) || !size_ok || !type_ok {
+        if !size_ok || declared_sha.as_deref() != Some(sha256.as_str()) || !type_ok {
             // The bytes are not what was declared: they go, and the upload stays pending (the
             // client may put the right bytes and complete again).
-            self.storage.delete(&key).await?;
+            self.storage.delete(&source).await?;
             return Err(HandoverError::Checksum(
                 "the stored object does not match the declared SHA-256, size or type; put the file again"
                     .to_owned(),
             ));
+        }
+        if source == staging {
+            self.storage.copy(&staging, &key).await?;
+            self.storage.delete(&staging).await?;
         }
         sqlx::query(
             "UPDATE uploads SET status = 'COMPLETE', sha256 = $2, size_bytes = $3, completed_at = now() \

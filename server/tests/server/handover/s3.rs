@@ -106,6 +106,20 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
         .await?;
     assert_eq!(verification["verified"], true, "{verification}");
     assert_eq!(verification["files_checked"], 5);
+    // The URL is still valid for a while, but what it writes is not the checked photo.
+    let later = reqwest::Client::new()
+        .put(&put_url)
+        .body(jpeg(42, 40_000))
+        .send()
+        .await?;
+    assert!(later.status().is_success(), "{}", later.status());
+    let (_, verification) = app
+        .get_json(&format!("/api/v1/inspections/{record}/verify"))
+        .await?;
+    assert_eq!(
+        verification["verified"], true,
+        "the evidence cannot be replaced: {verification}"
+    );
     Ok(())
 }
 
