@@ -221,12 +221,13 @@ async fn files(
     Ok((photos, signatures))
 }
 
-/// Builds, checks, hashes and appends a record. The caller holds the asset's row lock.
-pub(crate) async fn insert(
+/// The asset's checklist template, after checking that a correction names a record of the
+/// same asset.
+async fn template_checked(
     tx: &mut Transaction<'_, Postgres>,
     input: &InspectionInput,
     context: &Context,
-) -> Result<StoredInspection, HandoverError> {
+) -> Result<Vec<ChecklistItem>, HandoverError> {
     let template: serde_json::Value = sqlx::query_scalar(
         "SELECT s.checklist FROM assets a JOIN skus s ON s.id = a.sku_id WHERE a.id = $1",
     )
@@ -246,6 +247,16 @@ pub(crate) async fn insert(
             ));
         }
     }
+    Ok(template)
+}
+
+/// Builds, checks, hashes and appends a record. The caller holds the asset's row lock.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    input: &InspectionInput,
+    context: &Context,
+) -> Result<StoredInspection, HandoverError> {
+    let template = template_checked(tx, input, context).await?;
     let (photos, signatures) = files(tx, input, context.branch_id).await?;
     let last: Option<(i32, String)> = sqlx::query_as(
         "SELECT seq, tamper_proof_hash FROM inspections WHERE asset_id = $1 ORDER BY seq DESC LIMIT 1",
