@@ -449,7 +449,8 @@ impl Handovers {
     }
 }
 
-/// Grows overdue rentals' occupancy every `interval`, for as long as the server runs.
+/// Every `interval`, for as long as the server runs: grows overdue rentals' occupancy and
+/// removes presigned uploads never completed.
 pub async fn run_overdue_sweeper(handovers: Handovers, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -459,6 +460,11 @@ pub async fn run_overdue_sweeper(handovers: Handovers, interval: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(rentals = n, "overdue rentals keep their assets"),
             Err(e) => tracing::warn!(error = %e, "the overdue sweep failed; trying again later"),
+        }
+        match handovers.sweep_pending_uploads().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(uploads = n, "uncompleted presigned uploads removed"),
+            Err(e) => tracing::warn!(error = %e, "the upload sweep failed; trying again later"),
         }
     }
 }

@@ -334,3 +334,28 @@ impl Handovers {
         Ok(done(Some(sha256), i64::try_from(stored_size).ok()))
     }
 }
+
+impl Handovers {
+    /// Forgets presigned uploads never completed within [`PENDING_KEPT`] (their URL expired long
+    /// ago): the row and any bytes put under the staging key. Answers how many went.
+    pub async fn sweep_pending_uploads(&self) -> Result<usize, HandoverError> {
+        let stale: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, object_key FROM uploads WHERE status = 'PENDING' AND created_at < now() - $1::interval \
+             ORDER BY created_at LIMIT 500",
+        )
+        .bind(format!("{} seconds", PENDING_KEPT.as_secs()))
+        .fetch_all(&self.db)
+        .await?;
+        for (id, key) in &stale {
+            self.storage.delete(&staging_key(key)).await?;
+            sqlx::query("DELETE FROM uploads WHERE id = $1 AND status = 'PENDING'")
+                .bind(id)
+                .execute(&self.db)
+                .await?;
+        }
+        Ok(stale.len())
+    }
+}
+
+/// How long an uncompleted presigned upload is kept.
+pub const PENDING_KEPT: std::time::Duration = std::time::Duration::from_hours(1);
