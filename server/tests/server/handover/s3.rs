@@ -50,35 +50,7 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
     let put_url = presigned["url"].as_str().unwrap_or_default().to_owned();
     assert!(put_url.starts_with(&endpoint), "{put_url}");
 
-    // A presigned upload never completed is removed after an hour, bytes and all.
-    let (status, abandoned) = app
-        .post(
-            "/api/v1/uploads/presign?branch=JKT01",
-            None,
-            &json!({"content_type": "image/jpeg", "size_bytes": photo.len(), "sha256": sha256_hex(&photo)}),
-        )
-        .await?;
-    assert_eq!(status, 201, "{abandoned}");
-    let put = reqwest::Client::new()
-        .put(abandoned["url"].as_str().unwrap_or_default())
-        .body(photo.clone())
-        .send()
-        .await?;
-    assert!(put.status().is_success());
-    let abandoned_id: Uuid = serde_json::from_value(abandoned["upload"]["id"].clone())?;
-    sqlx::query("UPDATE uploads SET created_at = now() - interval '2 hours' WHERE id = $1")
-        .bind(abandoned_id)
-        .execute(&app.db)
-        .await?;
-    assert_eq!(app.state.handovers.sweep_pending_uploads().await?, 1);
-    let (status, gone) = app
-        .post(
-            &format!("/api/v1/uploads/{abandoned_id}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
-    assert_refused(status, &gone, 404, "not_found");
+    an_abandoned_presigned_upload_is_removed(&app, &photo).await?;
 
     // Nothing put yet: not complete, and a record cannot use it.
     let (status, refused) = app
@@ -150,6 +122,43 @@ async fn photos_go_to_s3_streamed_or_presigned_and_are_checked_on_completion() -
         verification["verified"], true,
         "the evidence cannot be replaced: {verification}"
     );
+    Ok(())
+}
+
+/// A presigned upload never completed is removed after an hour, bytes and all.
+async fn an_abandoned_presigned_upload_is_removed(
+    app: &crate::support::TestApp,
+    photo: &[u8],
+) -> anyhow::Result<()> {
+    let (status, abandoned) = app
+        .post(
+            "/api/v1/uploads/presign?branch=JKT01",
+            None,
+            &json!({"content_type": "image/jpeg", "size_bytes": photo.len(), "sha256": sha256_hex(photo)}),
+        )
+        .await?;
+    assert_eq!(status, 201, "{abandoned}");
+    let put = reqwest::Client::new()
+        .put(abandoned["url"].as_str().unwrap_or_default())
+        .body(photo.to_vec())
+        .send()
+        .await?;
+    assert!(put.status().is_success());
+    let abandoned_id: Uuid = serde_json::from_value(abandoned["upload"]["id"].clone())?;
+    sqlx::query("UPDATE uploads SET created_at = now() - interval '2 hours' WHERE id = $1")
+        .bind(abandoned_id)
+        .execute(&app.db)
+        .await?;
+    assert_eq!(app.state.handovers.sweep_pending_uploads().await?, 1);
+    let (status, gone) = app
+        .post(
+            &format!("/api/v1/uploads/{abandoned_id}/complete"),
+            None,
+            &json!({}),
+        )
+        .await?;
+    assert_refused(status, &gone, 404, "not_found");
+
     Ok(())
 }
 
