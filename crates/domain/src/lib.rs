@@ -1,9 +1,11 @@
 //! The `SentraRental` domain: the vocabulary shared by the server, the wire protocol and the
 //! branch desktop app.
 //!
-//! It owns the named states (booking, asset, KYC, waitlist, roles), Rupiah amounts, branch time zones and rental date ranges, the
-//! booking lifecycle, the Indonesian NIK, and canonical JSON with the evidence hashes built on
-//! it. Invalid values are unrepresentable: anything that can be wrong is built by a constructor
+//! It owns the named states (booking, asset, KYC, waitlist, roles), Rupiah amounts, branch time
+//! zones and rental date ranges, the booking lifecycle and the rental's handovers (pickup, return,
+//! overdue), inspection records with their tamper-proof hash, maintenance projections, deposit
+//! holds and their ledger, the Indonesian NIK, and canonical JSON with the evidence hashes built
+//! on it. Invalid values are unrepresentable: anything that can be wrong is built by a constructor
 //! that returns `Result`.
 //!
 //! The crate is pure on purpose: no I/O, no async runtime, no database or network access, and
@@ -25,6 +27,7 @@ pub mod membership;
 pub mod money;
 pub mod names;
 pub mod nik;
+pub mod payment;
 pub mod waitlist;
 
 pub use access::{Role, SubjectKind};
