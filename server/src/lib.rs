@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod kyc;
 pub mod metrics;
+pub mod payments;
 pub mod state;
 pub mod storage;
 pub mod sync;
