@@ -255,13 +255,7 @@ impl Handovers {
         self.booking_for(principal, booking).await?;
         let input_hash = records::input_hash(input, Some(booking));
         if let Some(existing) = records::replay(&self.db, input.id, &input_hash).await? {
-            let booking = crate::booking::repo::get(&self.db, booking)
-                .await?
-                .ok_or(HandoverError::NotFound("Booking"))?;
-            return Ok(Handover {
-                booking,
-                inspection: existing,
-            });
+            return self.with_booking(booking, existing).await;
         }
         let at = Self::record_time(input, taken)?;
         let mut tx = self.db.begin().await?;
@@ -276,7 +270,7 @@ impl Handovers {
                 // its record; this one is its replay.
                 drop(tx);
                 return match records::replay(&self.db, input.id, &input_hash).await? {
-                    Some(_) => self.replayed(booking, input, &input_hash).await,
+                    Some(existing) => self.with_booking(booking, existing).await,
                     None => Err(refused),
                 };
             }
@@ -317,12 +311,21 @@ impl Handovers {
         let existing = records::replay(&self.db, input.id, input_hash)
             .await?
             .ok_or(HandoverError::IdReused)?;
+        self.with_booking(booking, existing).await
+    }
+
+    /// A stored record answered with its booking as it is now (a replay).
+    async fn with_booking(
+        &self,
+        booking: Uuid,
+        inspection: StoredInspection,
+    ) -> Result<Handover, HandoverError> {
         let booking = crate::booking::repo::get(&self.db, booking)
             .await?
             .ok_or(HandoverError::NotFound("Booking"))?;
         Ok(Handover {
             booking,
-            inspection: existing,
+            inspection,
         })
     }
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use sentra_domain::{BranchTimeZone, InspectionKind};
 use sentra_protocol::Verification;
 
-use super::StoredInspection;
+use super::{HandoverError, Handovers, StoredInspection};
 
 /// What the page shows about the asset.
 #[derive(Debug)]
@@ -126,6 +126,41 @@ pub fn render(
         esc(&stored.tamper_proof_hash)
     );
     page("Verifikasi serah terima / Handover verification", &body)
+}
+
+impl Handovers {
+    /// The page for the record with tamper-proof hash `hash`, verified now; `None` when no record
+    /// has it (or it is not a hash).
+    pub async fn verify_page(&self, hash: &str) -> Result<Option<String>, HandoverError> {
+        let hash = hash.to_ascii_lowercase();
+        let well_formed = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        if !well_formed {
+            return Ok(None);
+        }
+        let Some(id) = self.inspection_id_by_hash(&hash).await? else {
+            return Ok(None);
+        };
+        let verification = self.verify(id).await?;
+        let stored = super::records::get(&self.db, id)
+            .await?
+            .ok_or(HandoverError::NotFound("Inspection"))?;
+        let (plate_or_serial, sku_name, branch_name, zone): (String, String, String, String) =
+            sqlx::query_as(
+                "SELECT a.plate_or_serial, s.name, b.name, b.time_zone FROM assets a \
+                 JOIN skus s ON s.id = a.sku_id JOIN branches b ON b.id = $2 WHERE a.id = $1",
+            )
+            .bind(stored.record.asset_id)
+            .bind(stored.record.branch_id)
+            .fetch_one(&self.db)
+            .await?;
+        let facts = AssetFacts {
+            plate_or_serial,
+            sku_name,
+            branch_name,
+            time_zone: zone.parse().unwrap_or(BranchTimeZone::Wib),
+        };
+        Ok(Some(render(&stored, &facts, &verification)))
+    }
 }
 
 /// The page for a hash no record has.

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiQuery, path_id};
 use crate::{
     auth::{Principal, Role},
+    booking::availability::SearchError,
     error::AppError,
     handover::{self, HandoverError, lifecycle, page},
     state::AppState,
@@ -199,42 +200,11 @@ pub async fn verify_page(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    let hash = hash.to_ascii_lowercase();
-    let well_formed = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
-    let id = if well_formed {
-        state.handovers.inspection_id_by_hash(&hash).await?
-    } else {
-        None
+    let page = match state.handovers.verify_page(&hash).await? {
+        Some(html) => (StatusCode::OK, no_store(), Html(html)),
+        None => (StatusCode::NOT_FOUND, no_store(), Html(page::unknown())),
     };
-    let Some(id) = id else {
-        return Ok((StatusCode::NOT_FOUND, no_store(), Html(page::unknown())).into_response());
-    };
-    let verification = state.handovers.verify(id).await?;
-    let stored = handover::records::get(&state.db, id)
-        .await?
-        .ok_or(HandoverError::NotFound("Inspection"))?;
-    let facts: (String, String, String, String) = sqlx::query_as(
-        "SELECT a.plate_or_serial, s.name, b.name, b.time_zone FROM assets a \
-         JOIN skus s ON s.id = a.sku_id JOIN branches b ON b.id = $2 WHERE a.id = $1",
-    )
-    .bind(stored.record.asset_id)
-    .bind(stored.record.branch_id)
-    .fetch_one(&state.db)
-    .await?;
-    let facts = page::AssetFacts {
-        plate_or_serial: facts.0,
-        sku_name: facts.1,
-        branch_name: facts.2,
-        time_zone: facts
-            .3
-            .parse()
-            .unwrap_or(sentra_domain::BranchTimeZone::Wib),
-    };
-    Ok((
-        no_store(),
-        Html(page::render(&stored, &facts, &verification)),
-    )
-        .into_response())
+    Ok(page.into_response())
 }
 
 fn no_store() -> [(header::HeaderName, &'static str); 1] {
@@ -251,14 +221,16 @@ pub struct UploadQuery {
     pub purpose: Option<UploadPurpose>,
 }
 
-async fn branch_of(state: &AppState, principal: &Principal, code: &str) -> Result<Uuid, AppError> {
-    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&state.db)
-        .await?;
-    match id {
-        Some(id) if principal.can_access_branch(id) => Ok(id),
-        _ => Err(AppError::not_found("Branch")),
+/// The id of the branch with `code`, if the caller works there (else "not found").
+pub(super) async fn branch_of(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+) -> Result<Uuid, AppError> {
+    match state.availability.branch(code).await {
+        Ok(branch) if principal.can_access_branch(branch.id) => Ok(branch.id),
+        Ok(_) | Err(SearchError::UnknownBranch) => Err(AppError::not_found("Branch")),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -121,12 +121,6 @@ pub async fn overview(
     principal: Principal,
     Path(code): Path<String>,
 ) -> Result<Json<MaintenanceOverview>, AppError> {
-    let branch: Option<Uuid> = sqlx::query_scalar("SELECT id FROM branches WHERE code = $1")
-        .bind(&code)
-        .fetch_optional(&state.db)
-        .await?;
-    let branch = branch
-        .filter(|b| principal.can_access_branch(*b))
-        .ok_or_else(|| AppError::not_found("Branch"))?;
+    let branch = super::handovers::branch_of(&state, &principal, &code).await?;
     Ok(Json(state.handovers.maintenance_overview(branch).await?))
 }
