@@ -109,10 +109,22 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         bookings: bookings.clone(),
         public_url: config.public_url.clone(),
     };
+    let payments = payments::Payments {
+        db: db.clone(),
+        bookings: bookings.clone(),
+        gateways: Arc::new(payments::gateways(&config.payments, &config.public_url)?),
+        config: Arc::new(config.payments.clone()),
+        storage: kyc.storage.clone(),
+    };
+    payments
+        .schedule_reconciliation()
+        .await
+        .context("scheduling the payments reconciliation")?;
     let sync = sync::Sync::new(db.clone(), bookings.clone(), handovers.clone());
     let state = AppState {
         kyc,
         handovers,
+        payments,
         rate_limiter: http::rate_limit::RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
@@ -210,6 +222,7 @@ impl Server {
             let workers = jobs::Workers {
                 bookings: state.bookings,
                 kyc: state.kyc,
+                payments: state.payments,
                 metrics: Some(state.metrics),
             };
             jobs::run(workers, state.db, state.config.expiry_sweep_interval).await;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub kyc: crate::kyc::Kyc,
     /// Pickups, returns and their tamper-proof records.
     pub handovers: crate::handover::Handovers,
+    /// Deposit holds, the bill at return, webhooks and reports.
+    pub payments: crate::payments::Payments,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The configuration read at start-up.

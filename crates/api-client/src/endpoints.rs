@@ -134,6 +134,20 @@ endpoints! {
     OPEN_WORK_ORDER = Post "/api/v1/assets/{id}/work-orders";
     CLOSE_WORK_ORDER = Post "/api/v1/work-orders/{id}/close";
     MAINTENANCE_OVERVIEW = Get "/api/v1/branches/{code}/maintenance";
+
+    PAYMENT_QUOTE = Get "/api/v1/bookings/{id}/quote";
+    START_PAYMENT = Post "/api/v1/bookings/{id}/payment";
+    BOOKING_PAYMENT = Get "/api/v1/bookings/{id}/payment";
+    COUNTER_PAYMENT = Post "/api/v1/bookings/{id}/counter-payment";
+    CHARGES = Get "/api/v1/bookings/{id}/charges";
+    ADD_DAMAGE = Post "/api/v1/bookings/{id}/charges";
+    REMOVE_DAMAGE = Delete "/api/v1/bookings/{id}/charges/{line}";
+    CONFIRM_CHARGES = Post "/api/v1/bookings/{id}/charges/confirm";
+    INVOICE = Get "/api/v1/bookings/{id}/invoice";
+    MIDTRANS_WEBHOOK = Post "/api/v1/payments/webhooks/midtrans";
+    XENDIT_WEBHOOK = Post "/api/v1/payments/webhooks/xendit";
+    PAYMENTS_REPORT = Get "/api/v1/payments/report";
+    RECONCILE_PAYMENTS = Post "/api/v1/payments/reconcile";
 }
 
 #[cfg(test)]

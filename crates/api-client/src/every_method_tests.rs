@@ -22,6 +22,8 @@ use sentra_protocol::{
 use crate::{ApiClient, endpoints};
 
 const CODE: &str = "SKU-CODE";
+/// A charge line's id (a second id in one path).
+const LINE: &str = "00000000-0000-0000-0000-0000000000aa";
 
 /// `(METHOD, path)` of each request the stub received, in order.
 type Requests = Arc<Mutex<Vec<(String, String)>>>;
@@ -78,6 +80,7 @@ fn template(path: &str) -> String {
             "ktp" if i > 0 && path.contains("/documents/") => "{kind}".to_owned(),
             "ab12" if path.starts_with("/v/") => "{hash}".to_owned(),
             "surat-jalan" if path.contains("/documents/") => "{kind}".to_owned(),
+            s if s == LINE => "{line}".to_owned(),
             other => other.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -244,4 +247,35 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     };
     let _ = api.close_work_order(id, &close).await;
     let _ = api.maintenance_overview(CODE).await;
+    let _ = api.payment_quote(id).await;
+    let start = sentra_protocol::StartPaymentRequest {
+        method: sentra_domain::payment::PaymentMethod::Card,
+        card_token: Some("tok".to_owned()),
+        gopay_account_id: None,
+        gopay_payment_option_token: None,
+    };
+    let _ = api.start_payment(id, &start).await;
+    let _ = api.booking_payment(id).await;
+    let counter = sentra_protocol::CounterPaymentRequest {
+        method: sentra_domain::payment::PaymentMethod::Cash,
+        reference: None,
+    };
+    let _ = api.counter_payment(id, &counter).await;
+    let _ = api.charges(id).await;
+    let damage = sentra_protocol::AddDamageRequest {
+        description: String::new(),
+        amount: sentra_domain::Money::ZERO,
+        reason: String::new(),
+        inspection_id: id,
+    };
+    let _ = api.add_damage(id, &damage).await;
+    let _ = api
+        .remove_damage(id, LINE.parse().expect("a uuid"))
+        .await;
+    let _ = api.confirm_charges(id, sentra_domain::Money::ZERO).await;
+    let _ = api.invoice_pdf(id).await;
+    let _ = api.midtrans_webhook(&serde_json::json!({})).await;
+    let _ = api.xendit_webhook("token", &serde_json::json!({})).await;
+    let _ = api.payments_report().await;
+    let _ = api.reconcile_payments().await;
 }

@@ -26,6 +26,7 @@ mod inventory;
 mod kyc;
 mod maintenance;
 mod operations;
+mod payments;
 mod sync;
 mod transport;
 

@@ -9,6 +9,18 @@ pub enum JobKind {
     UnitFreed,
     /// A verification's retention period is over: delete its raw images.
     KycPurge,
+    /// A payment hold may have moved at its provider (a webhook came, or an answer was lost):
+    /// ask the provider and catch up.
+    PaymentSync,
+    /// A hold is no longer needed (rental completed, booking cancelled or lapsed): void or
+    /// release it at the provider.
+    HoldRelease,
+    /// A card hold is about to lapse during a long rental: apply the policy and tell staff.
+    HoldLapseGuard,
+    /// A confirmed bill still waits for its capture to be recorded.
+    SettlementCapture,
+    /// Compare yesterday's ledger with each provider's status and list the differences.
+    PaymentsReconcile,
 }
 
 /// A `jobs.kind` this version does not know (written by a newer server, or by hand).
@@ -18,13 +30,26 @@ pub struct UnknownJobKind(pub String);
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 2] = [JobKind::UnitFreed, JobKind::KycPurge];
+    pub const ALL: [JobKind; 7] = [
+        JobKind::UnitFreed,
+        JobKind::KycPurge,
+        JobKind::PaymentSync,
+        JobKind::HoldRelease,
+        JobKind::HoldLapseGuard,
+        JobKind::SettlementCapture,
+        JobKind::PaymentsReconcile,
+    ];
 
     /// The name stored in `jobs.kind`.
     pub const fn as_str(self) -> &'static str {
         match self {
             JobKind::UnitFreed => "unit_freed",
             JobKind::KycPurge => "kyc_purge",
+            JobKind::PaymentSync => "payment_sync",
+            JobKind::HoldRelease => "hold_release",
+            JobKind::HoldLapseGuard => "hold_lapse_guard",
+            JobKind::SettlementCapture => "settlement_capture",
+            JobKind::PaymentsReconcile => "payments_reconcile",
         }
     }
 }

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod booking;
 pub mod calendar;
+pub mod charges;
 pub mod evidence;
 pub mod handover;
 pub mod inspection;

@@ -46,6 +46,29 @@ impl HoldStatus {
     }
 }
 
+crate::stored_enum! {
+    /// Who holds the money.
+    pub enum PaymentProvider as "payment provider" {
+        /// Midtrans Core API (card pre-authorisation, GoPay pre-authorisation).
+        Midtrans = "midtrans",
+        /// Xendit Payments API v3 (card, manual capture).
+        Xendit = "xendit",
+        /// Cash or a bank transfer kept by the branch, with numbered receipts.
+        Manual = "manual",
+    }
+}
+
+crate::stored_enum! {
+    /// How the customer pays.
+    pub enum PaymentMethod as "payment method" {
+        Card = "card",
+        /// GoPay tokenisation with `pre_auth` (Midtrans only; held 15 minutes by default).
+        Gopay = "gopay",
+        Cash = "cash",
+        Transfer = "transfer",
+    }
+}
+
 /// One movement of a hold, as the ledger records it (amounts are never negative).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "entry", content = "amount", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -66,6 +89,8 @@ pub enum HoldError {
     NotPositive,
     #[error("{asked} is more than the {held} still held")]
     AboveHold { asked: Money, held: Money },
+    #[error("the provider captured {theirs}, the ledger says {ours}")]
+    CapturedDiffers { ours: Money, theirs: Money },
 }
 
 /// A hold and what has happened to it.
@@ -162,6 +187,111 @@ impl Hold {
         let mut next = self.to(status)?;
         next.returned = Money::from_rupiah(self.returned.rupiah() + held.rupiah());
         Ok((next, entry(held)))
+    }
+}
+
+/// Where a hold stands at the provider, as its status answer or webhook says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RemoteState {
+    /// Waiting for the customer (3-D Secure, an app approval).
+    Pending,
+    /// Held, not captured.
+    Authorised,
+    /// Captured (settled or not); the provider frees the uncaptured rest.
+    Captured,
+    /// Called off (by us, or by the provider when a pre-authorisation ran out of time).
+    Cancelled,
+    /// Lapsed at the provider.
+    Expired,
+    /// Refused (declined, fraud, failed).
+    Failed,
+}
+
+/// What the provider reports about a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remote {
+    pub state: RemoteState,
+    /// The amount authorised (zero when unknown: the hold's own amount is used).
+    pub authorised: Money,
+    /// The amount captured so far.
+    pub captured: Money,
+}
+
+/// What a provider's "cancelled" means for a hold still authorised: whether we asked for it
+/// (before use: voided; after the rental: released) or the provider let it run out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelMeaning {
+    Voided,
+    Released,
+    Lapsed,
+}
+
+impl Hold {
+    /// The steps that bring this hold up to what the provider reports, in order (none when the
+    /// report is not ahead of it: an old or repeated report never takes a hold back).
+    ///
+    /// A report the hold cannot follow (captured more than held, a capture after the hold
+    /// ended) is an error for the reconciliation report, and changes nothing.
+    pub fn catch_up(
+        self,
+        remote: &Remote,
+        cancelled: CancelMeaning,
+    ) -> Result<Vec<(Hold, Option<LedgerEntry>)>, HoldError> {
+        let mut steps = Vec::new();
+        let mut hold = self;
+        let authorised = if remote.authorised > Money::ZERO {
+            remote.authorised
+        } else {
+            self.authorised
+        };
+        let ahead_of_pending = matches!(
+            remote.state,
+            RemoteState::Authorised | RemoteState::Captured
+        ) || (matches!(remote.state, RemoteState::Cancelled) && remote.captured > Money::ZERO);
+        if hold.status == HoldStatus::Pending && ahead_of_pending {
+            let (next, entry) = hold.authorise(authorised)?;
+            steps.push((next, Some(entry)));
+            hold = next;
+        }
+        match (hold.status, remote.state) {
+            (HoldStatus::Pending, RemoteState::Failed) => {
+                let next = hold.fail()?;
+                steps.push((next, None));
+            }
+            (HoldStatus::Pending, RemoteState::Cancelled) if cancelled == CancelMeaning::Voided => {
+                let (next, entry) = hold.void()?;
+                steps.push((next, Some(entry)));
+            }
+            (HoldStatus::Pending, RemoteState::Expired | RemoteState::Cancelled) => {
+                let (next, entry) = hold.expire()?;
+                steps.push((next, Some(entry)));
+            }
+            (HoldStatus::Authorised, RemoteState::Captured) => {
+                let (next, entry) = hold.capture(remote.captured)?;
+                steps.push((next, Some(entry)));
+            }
+            (HoldStatus::Authorised, RemoteState::Expired) => {
+                let (next, entry) = hold.expire()?;
+                steps.push((next, Some(entry)));
+            }
+            (HoldStatus::Authorised, RemoteState::Cancelled) => {
+                let (next, entry) = match cancelled {
+                    CancelMeaning::Voided => hold.void()?,
+                    CancelMeaning::Released => hold.release()?,
+                    CancelMeaning::Lapsed => hold.expire()?,
+                };
+                steps.push((next, Some(entry)));
+            }
+            (HoldStatus::Captured, RemoteState::Captured) if remote.captured != hold.captured => {
+                return Err(HoldError::CapturedDiffers {
+                    ours: hold.captured,
+                    theirs: remote.captured,
+                });
+            }
+            _ => {}
+        }
+        Ok(steps)
     }
 }
 

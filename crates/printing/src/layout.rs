@@ -12,7 +12,7 @@ pub const MARGIN_MM: f64 = 18.0;
 const FOOTER_MM: f64 = 12.0;
 
 /// Line height for a font size, in millimetres.
-fn line_mm(size_pt: f64) -> f64 {
+pub fn line_mm(size_pt: f64) -> f64 {
     size_pt * 1.35 / crate::pdf::PT_PER_MM
 }
 
@@ -56,6 +56,11 @@ impl Flow {
     /// The cursor (top of the next block).
     pub fn y(&self) -> f64 {
         self.y_mm
+    }
+
+    /// How many pages the document has so far (grows when a block starts a new page).
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
     }
 
     /// Makes sure `height_mm` fits below the cursor, starting a new page if not.

@@ -5,10 +5,12 @@
 //! It owns the catalogue of printable documents, the pages and their PDF written with `printpdf`
 //! in the shipped, embedded fonts ([`pdf`], [`fonts`]), flowing text over A4 pages ([`layout`]),
 //! the print preview drawn from the same page ([`preview`]) and the renderers: the asset QR
-//! label ([`label`]), the surat jalan and the rental agreement ([`documents`]).
+//! label ([`label`]), the surat jalan and the rental agreement ([`documents`]) and the deposit
+//! invoice ([`invoice`]).
 
 pub mod documents;
 pub mod fonts;
+pub mod invoice;
 pub mod label;
 pub mod layout;
 pub mod pdf;
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 pub use documents::{
     RentalDocument, draw_agreement, draw_surat_jalan, render_agreement, render_surat_jalan,
 };
+pub use invoice::{Invoice, InvoiceLine, draw_invoice, render_invoice};
 pub use label::{AssetLabel, LabelTemplate, draw_asset_label, render_asset_label};
 
 /// Why a document could not be rendered.
@@ -42,14 +45,17 @@ pub enum DocumentKind {
     RentalAgreement,
     /// The QR label stuck on an asset.
     AssetLabel,
+    /// Faktur / rincian biaya sewa: the bill at return and what became of the deposit hold.
+    Invoice,
 }
 
 impl DocumentKind {
     /// Every document kind.
-    pub const ALL: [DocumentKind; 3] = [
+    pub const ALL: [DocumentKind; 4] = [
         DocumentKind::SuratJalan,
         DocumentKind::RentalAgreement,
         DocumentKind::AssetLabel,
+        DocumentKind::Invoice,
     ];
 
     /// The template's directory name under `printer-templates/`.
@@ -58,6 +64,7 @@ impl DocumentKind {
             DocumentKind::SuratJalan => "surat-jalan",
             DocumentKind::RentalAgreement => "rental-agreement",
             DocumentKind::AssetLabel => "asset-label",
+            DocumentKind::Invoice => "invoice",
         }
     }
 

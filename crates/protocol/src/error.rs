@@ -121,6 +121,17 @@ error_codes! {
     /// Maintenance over days with confirmed bookings: `detail` names them; send `reassign` to
     /// move them to another free unit, or pick other days.
     MaintenanceConflict = ("maintenance_conflict", 409, "Bookings hold the asset on these days"),
+    /// The payment was authorised after the booking's payment window lapsed: the hold was
+    /// voided at once and nothing is charged.
+    PaymentWindowLapsed = ("payment_window_lapsed", 409, "The payment window lapsed; the hold was voided"),
+    /// The provider refused the authorisation (`detail` gives its reason).
+    PaymentDeclined = ("payment_declined", 402, "The payment was declined"),
+    /// This branch takes deposits at the counter (cash or transfer), not online.
+    PayAtCounter = ("pay_at_counter", 409, "This branch takes the deposit at the counter"),
+    /// A held deposit must be settled (the return's charges confirmed) before completion.
+    ChargesNotSettled = ("charges_not_settled", 409, "Confirm the return's charges first"),
+    /// The charges changed since staff saw them: read them again and confirm the new total.
+    ChargesChanged = ("charges_changed", 409, "The charges changed since they were shown"),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -29,6 +29,7 @@ pub mod handover;
 pub mod health;
 pub mod inventory;
 pub mod kyc;
+pub mod payment;
 pub mod sync;
 pub mod waitlist;
 
@@ -62,6 +63,11 @@ pub use inventory::{
 pub use kyc::{
     AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,
     KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
+};
+pub use payment::{
+    AddDamageRequest, BookingPayment, ChargeLine, Charges, ConfirmChargesRequest,
+    CounterPaymentRequest, DayTotals, HoldMovement, OpenHold, PaymentHold, PaymentQuote,
+    PaymentsReport, Reconciliation, ReconciliationDifference, Settlement, StartPaymentRequest,
 };
 pub use sync::{
     CounterCustomer, Device, DeviceList, DeviceQuery, DeviceRegistration, PushAction,

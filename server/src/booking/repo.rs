@@ -413,6 +413,22 @@ pub async fn confirm(
     {
         return Ok(Decided::Elsewhere);
     }
+    let Some(row) = confirm_in(&mut tx, id, hold_token).await? else {
+        // Nothing confirmed: roll back (and with it the device's claim, if any).
+        return Ok(Decided::Done(None));
+    };
+    tx.commit().await?;
+    Ok(Decided::Done(Some(row)))
+}
+
+/// Confirms a pending booking fenced by its hold token, inside the caller's transaction (a
+/// payment's authorisation and the confirmation commit together). `None`: not confirmed (the
+/// window lapsed, the token differs, or it is not pending); the caller rolls back.
+pub async fn confirm_in(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    hold_token: Uuid,
+) -> sqlx::Result<Option<BookingRow>> {
     // The entry first (the lock order): a customer leaving the waitlist at this moment either
     // goes first (and cancels the unpaid offer) or sees the entry fulfilled.
     let entry: Option<Uuid> = sqlx::query_scalar(
@@ -434,8 +450,7 @@ pub async fn confirm(
     .fetch_optional(&mut *tx)
     .await?;
     if row.is_none() {
-        // Nothing confirmed: roll back (and with it the device's claim, if any).
-        return Ok(Decided::Done(None));
+        return Ok(None);
     }
     if let Some(entry) = entry {
         sqlx::query("UPDATE waitlist SET status = $2, updated_at = now() WHERE id = $1")
@@ -444,8 +459,7 @@ pub async fn confirm(
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
-    Ok(Decided::Done(row))
+    Ok(row)
 }
 
 /// The outcome of a write that a device's claim may have pre-empted.

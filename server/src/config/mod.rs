@@ -8,6 +8,8 @@ use std::{fmt, net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
 
+pub use payments::PaymentsConfig;
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -83,6 +85,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// How identity documents are verified.
     pub kyc: KycConfig,
+    /// Deposit holds: providers per branch and their keys.
+    pub payments: PaymentsConfig,
 }
 
 /// `SENTRA_STORAGE_URL` and the S3 settings.
@@ -146,6 +150,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
+mod payments;
 mod reader;
 mod variables;
 
@@ -225,6 +230,7 @@ impl Config {
             data_key: r.data_key("SENTRA_DATA_KEY"),
             storage: read_storage(&mut r),
             kyc: read_kyc(&mut r),
+            payments: payments::read(&mut r),
         };
         if config.kyc.provider == KycProviderKind::Verihubs
             && (config.kyc.verihubs_app_id.is_empty()

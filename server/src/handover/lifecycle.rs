@@ -190,7 +190,7 @@ pub(crate) async fn complete(db: &PgPool, id: Uuid) -> Result<BookingRow, Handov
     let change = StatusChange::new(&[BookingStatus::Returned], BookingStatus::Completed)?;
     let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE bookings SET status = $2, completed_at = now(), updated_at = now() \
-         WHERE id = $1 AND status = ANY($3) RETURNING {BOOKING_COLUMNS}"
+         WHERE id = $1 AND status = ANY($3) AND NOT ({UNSETTLED}) RETURNING {BOOKING_COLUMNS}"
     )))
     .bind(id)
     .bind(change.to)
@@ -203,11 +203,21 @@ pub(crate) async fn complete(db: &PgPool, id: Uuid) -> Result<BookingRow, Handov
     let current = crate::booking::repo::get(db, id)
         .await?
         .ok_or(HandoverError::NotFound("Booking"))?;
+    if current.status == BookingStatus::Returned {
+        return Err(HandoverError::ChargesNotSettled);
+    }
     Err(HandoverError::InvalidState {
         status: current.status,
         action: "completed",
     })
 }
+
+/// Whether booking `$1` still has a deposit held whose bill is not settled (it cannot be
+/// completed before: completion releases the hold).
+const UNSETTLED: &str = "EXISTS (SELECT 1 FROM payment_holds h WHERE h.booking_id = $1 \
+    AND h.purpose = 'DEPOSIT' AND h.status IN ('AUTHORISED', 'CAPTURED') \
+    AND NOT EXISTS (SELECT 1 FROM charge_settlements s WHERE s.booking_id = $1 \
+                    AND s.status = 'SETTLED'))";
 
 /// An ACTIVE rental that may be overdue, with what the overrun rule needs.
 #[derive(Debug, sqlx::FromRow)]

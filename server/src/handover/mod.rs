@@ -71,6 +71,9 @@ pub enum HandoverError {
     TooLarge { limit: u64 },
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The deposit is still held and the return's charges are not confirmed.
+    #[error("the return's charges are not confirmed yet")]
+    ChargesNotSettled,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -72,6 +72,11 @@ impl From<HandoverError> for AppError {
                 format!("The file is larger than {} KiB", limit / 1024),
             ),
             HandoverError::Unsupported(message) => AppError::new(ErrorCode::Conflict, message),
+            HandoverError::ChargesNotSettled => AppError::new(
+                ErrorCode::ChargesNotSettled,
+                "The deposit is still held: confirm the return's charges (POST \
+                 /api/v1/bookings/{id}/charges/confirm) before completing the rental",
+            ),
             HandoverError::Database(e) => AppError::from(e),
             HandoverError::Storage(e) => AppError::Internal(e),
         }

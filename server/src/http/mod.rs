@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod kyc;
 pub mod maintenance;
 pub mod openapi;
+pub mod payments;
 pub mod policy;
 pub mod rate_limit;
 pub mod sync;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
         .merge(handover_routes())
+        .merge(payment_routes())
         .route("/api/v1/auth/staff/login", post(auth::staff_login))
         .route("/api/v1/auth/customer/login", post(auth::customer_login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
@@ -154,6 +156,43 @@ fn kyc_routes() -> Router<AppState> {
 }
 
 /// Pickups, returns, inspection records, their verification, uploads and overdue rentals.
+fn payment_routes() -> Router<AppState> {
+    use axum::routing::delete;
+    Router::new()
+        .route("/api/v1/bookings/{id}/quote", get(payments::quote))
+        .route(
+            "/api/v1/bookings/{id}/payment",
+            get(payments::view).post(payments::start),
+        )
+        .route(
+            "/api/v1/bookings/{id}/counter-payment",
+            post(payments::counter),
+        )
+        .route(
+            "/api/v1/bookings/{id}/charges",
+            get(payments::charges).post(payments::add_damage),
+        )
+        .route(
+            "/api/v1/bookings/{id}/charges/confirm",
+            post(payments::confirm_charges),
+        )
+        .route(
+            "/api/v1/bookings/{id}/charges/{line}",
+            delete(payments::remove_damage),
+        )
+        .route("/api/v1/bookings/{id}/invoice", get(payments::invoice))
+        .route(
+            "/api/v1/payments/webhooks/midtrans",
+            post(payments::midtrans_webhook),
+        )
+        .route(
+            "/api/v1/payments/webhooks/xendit",
+            post(payments::xendit_webhook),
+        )
+        .route("/api/v1/payments/report", get(payments::report))
+        .route("/api/v1/payments/reconcile", post(payments::reconcile))
+}
+
 fn handover_routes() -> Router<AppState> {
     // A photo of up to 10 MiB plus the multipart framing; the handler refuses more itself.
     let upload_limit = axum::extract::DefaultBodyLimit::max(11 * 1024 * 1024);

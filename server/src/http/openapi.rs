@@ -11,7 +11,8 @@ use sentra_protocol::{
 };
 
 use super::{
-    auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance, sync,
+    auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance, payments,
+    sync,
     waitlist,
 };
 
@@ -42,9 +43,20 @@ use super::{
         handovers::inspection, handovers::verify, handovers::verify_page, handovers::upload,
         handovers::presign, handovers::complete_upload, handovers::overdue,
         handovers::document, handovers::document_pdf, maintenance::create_plan, maintenance::plans,
-        maintenance::open_work_order, maintenance::close_work_order, maintenance::overview
+        maintenance::open_work_order, maintenance::close_work_order, maintenance::overview,
+        payments::quote, payments::start, payments::view, payments::counter, payments::charges,
+        payments::add_damage, payments::remove_damage, payments::confirm_charges, payments::invoice,
+        payments::midtrans_webhook, payments::xendit_webhook, payments::report, payments::reconcile
     ),
-    components(schemas(sentra_protocol::Handover, sentra_protocol::Inspection,
+    components(schemas(sentra_protocol::PaymentQuote, sentra_protocol::StartPaymentRequest,
+        sentra_protocol::BookingPayment, sentra_protocol::PaymentHold, sentra_protocol::HoldMovement,
+        sentra_protocol::CounterPaymentRequest, sentra_protocol::Charges, sentra_protocol::ChargeLine,
+        sentra_protocol::AddDamageRequest, sentra_protocol::ConfirmChargesRequest, sentra_protocol::Settlement,
+        sentra_protocol::PaymentsReport, sentra_protocol::OpenHold, sentra_protocol::DayTotals,
+        sentra_protocol::Reconciliation, sentra_protocol::ReconciliationDifference,
+        sentra_domain::payment::HoldStatus, sentra_domain::payment::PaymentMethod,
+        sentra_domain::payment::PaymentProvider, sentra_domain::charges::ChargeKind,
+        sentra_protocol::Handover, sentra_protocol::Inspection,
         sentra_protocol::InspectionInput, sentra_protocol::PhotoInput, sentra_protocol::PickupRequest,
         sentra_protocol::ReturnRequest, sentra_protocol::RecordFile, sentra_protocol::Verification,
         sentra_protocol::VerificationFinding, sentra_protocol::Upload, sentra_protocol::UploadPurpose,

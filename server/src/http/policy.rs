@@ -69,6 +69,41 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/bookings/{id}/confirm",
         Access::Roles(ADMINS),
     ),
+    // Payments: the customer pays online; staff take counter deposits and settle the bill;
+    // providers call the webhooks (verified by signature or token, not by a login).
+    ("GET", "/api/v1/bookings/{id}/quote", Access::Authenticated),
+    ("GET", "/api/v1/bookings/{id}/payment", Access::Authenticated),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/payment",
+        Access::Roles(CUSTOMERS),
+    ),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/counter-payment",
+        Access::Roles(ADMINS),
+    ),
+    ("GET", "/api/v1/bookings/{id}/charges", Access::Roles(STAFF)),
+    ("POST", "/api/v1/bookings/{id}/charges", Access::Roles(STAFF)),
+    (
+        "DELETE",
+        "/api/v1/bookings/{id}/charges/{line}",
+        Access::Roles(STAFF),
+    ),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/charges/confirm",
+        Access::Roles(ADMINS),
+    ),
+    ("GET", "/api/v1/bookings/{id}/invoice", Access::Authenticated),
+    (
+        "POST",
+        "/api/v1/payments/webhooks/midtrans",
+        Access::Public,
+    ),
+    ("POST", "/api/v1/payments/webhooks/xendit", Access::Public),
+    ("GET", "/api/v1/payments/report", Access::Roles(HQ)),
+    ("POST", "/api/v1/payments/reconcile", Access::Roles(HQ)),
     ("POST", "/api/v1/customers", Access::Public),
     ("GET", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
     ("PATCH", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),

@@ -15,5 +15,8 @@
 pub mod queue;
 pub mod runner;
 
-pub use queue::{Job, KycPurge, UnitFreed, enqueue};
+pub use queue::{
+    HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile, SettlementCapture,
+    UnitFreed, enqueue,
+};
 pub use runner::{Workers, run, run_due};

@@ -58,3 +58,52 @@ pub struct KycPurge {
 impl Job for KycPurge {
     const KIND: JobKind = JobKind::KycPurge;
 }
+
+/// A payment hold may have moved at its provider: ask it and catch up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentSync {
+    pub hold_id: Uuid,
+}
+
+impl Job for PaymentSync {
+    const KIND: JobKind = JobKind::PaymentSync;
+}
+
+/// A hold is no longer needed: void or release it at its provider. Also enqueued by the
+/// database when a booking ends (`bookings_let_holds_go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HoldRelease {
+    pub hold_id: Uuid,
+}
+
+impl Job for HoldRelease {
+    const KIND: JobKind = JobKind::HoldRelease;
+}
+
+/// A card hold is about to lapse: tell staff if the rental still needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HoldLapseGuard {
+    pub hold_id: Uuid,
+}
+
+impl Job for HoldLapseGuard {
+    const KIND: JobKind = JobKind::HoldLapseGuard;
+}
+
+/// A confirmed bill waits for its capture to be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SettlementCapture {
+    pub settlement_id: Uuid,
+}
+
+impl Job for SettlementCapture {
+    const KIND: JobKind = JobKind::SettlementCapture;
+}
+
+/// The daily comparison of the ledger with each provider (it schedules the next run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentsReconcile {}
+
+impl Job for PaymentsReconcile {
+    const KIND: JobKind = JobKind::PaymentsReconcile;
+}

@@ -6,11 +6,15 @@ use std::{sync::Arc, time::Instant};
 use sentra_domain::JobKind;
 use sqlx::PgPool;
 
-use super::queue::{Job, KycPurge, UnitFreed};
+use super::queue::{
+    HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile, SettlementCapture,
+    UnitFreed,
+};
 use crate::{
     booking::{BookingService, waitlist},
     kyc::Kyc,
     metrics::Metrics,
+    payments::Payments,
 };
 
 /// What jobs need to do their work.
@@ -18,6 +22,7 @@ use crate::{
 pub struct Workers {
     pub bookings: BookingService,
     pub kyc: Kyc,
+    pub payments: Payments,
     /// Where each job's outcome and duration are counted (absent in tests that do not care).
     pub metrics: Option<Arc<Metrics>>,
 }
@@ -44,6 +49,36 @@ impl Perform for KycPurge {
     }
 }
 
+impl Perform for PaymentSync {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.payments.sync(self.hold_id).await
+    }
+}
+
+impl Perform for HoldRelease {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.payments.release(self.hold_id).await
+    }
+}
+
+impl Perform for HoldLapseGuard {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.payments.lapse_guard(self.hold_id).await
+    }
+}
+
+impl Perform for SettlementCapture {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        Ok(workers.payments.finish_settlement(self.settlement_id).await?)
+    }
+}
+
+impl Perform for PaymentsReconcile {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.payments.reconcile(true).await.map(|_| ())
+    }
+}
+
 /// Reads the payload as `J` and runs its handler.
 async fn decode_and_perform<J: Perform>(
     payload: serde_json::Value,
@@ -64,6 +99,17 @@ async fn perform(
     match kind.parse::<JobKind>()? {
         JobKind::UnitFreed => decode_and_perform::<UnitFreed>(payload, workers, db).await,
         JobKind::KycPurge => decode_and_perform::<KycPurge>(payload, workers, db).await,
+        JobKind::PaymentSync => decode_and_perform::<PaymentSync>(payload, workers, db).await,
+        JobKind::HoldRelease => decode_and_perform::<HoldRelease>(payload, workers, db).await,
+        JobKind::HoldLapseGuard => {
+            decode_and_perform::<HoldLapseGuard>(payload, workers, db).await
+        }
+        JobKind::SettlementCapture => {
+            decode_and_perform::<SettlementCapture>(payload, workers, db).await
+        }
+        JobKind::PaymentsReconcile => {
+            decode_and_perform::<PaymentsReconcile>(payload, workers, db).await
+        }
     }
 }
 

@@ -126,6 +126,7 @@ impl TestApp {
         let workers = sentra_server::jobs::Workers {
             bookings: self.state.bookings.clone(),
             kyc: self.state.kyc.clone(),
+            payments: self.state.payments.clone(),
             metrics: Some(self.state.metrics.clone()),
         };
         sentra_server::jobs::run_due(&workers, &self.db).await

@@ -103,3 +103,66 @@ proptest! {
         }
     }
 }
+
+fn remote(state: RemoteState, authorised: i64, captured: i64) -> Remote {
+    Remote {
+        state,
+        authorised: rp(authorised),
+        captured: rp(captured),
+    }
+}
+
+#[test]
+fn a_hold_catches_up_with_the_provider_and_never_goes_back() {
+    // A capture webhook seen before the authorisation one: both steps, in order.
+    let steps = Hold::pending()
+        .catch_up(
+            &remote(RemoteState::Captured, 900_000, 400_000),
+            CancelMeaning::Lapsed,
+        )
+        .expect("followed");
+    let entries: Vec<_> = steps.iter().filter_map(|(_, e)| *e).collect();
+    assert_eq!(
+        entries,
+        [
+            LedgerEntry::Authorised(rp(900_000)),
+            LedgerEntry::Captured(rp(400_000))
+        ]
+    );
+    let captured = steps.last().expect("a step").0;
+    // The late authorisation webhook then changes nothing.
+    assert_eq!(
+        captured.catch_up(
+            &remote(RemoteState::Authorised, 900_000, 0),
+            CancelMeaning::Lapsed
+        ),
+        Ok(vec![])
+    );
+    // A provider that captured something else is reported, not followed.
+    assert!(matches!(
+        captured.catch_up(
+            &remote(RemoteState::Captured, 900_000, 500_000),
+            CancelMeaning::Lapsed
+        ),
+        Err(HoldError::CapturedDiffers { .. })
+    ));
+    // A cancel means what we asked for.
+    let (held, _) = Hold::pending().authorise(rp(900_000)).expect("authorised");
+    for (meaning, status) in [
+        (CancelMeaning::Voided, HoldStatus::Voided),
+        (CancelMeaning::Released, HoldStatus::Released),
+        (CancelMeaning::Lapsed, HoldStatus::Expired),
+    ] {
+        let steps = held
+            .catch_up(&remote(RemoteState::Cancelled, 900_000, 0), meaning)
+            .expect("followed");
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].0.status, status);
+    }
+    assert_eq!(
+        Hold::pending()
+            .catch_up(&remote(RemoteState::Failed, 0, 0), CancelMeaning::Voided)
+            .map(|s| s.iter().map(|(h, _)| h.status).collect::<Vec<_>>()),
+        Ok(vec![HoldStatus::Failed])
+    );
+}
