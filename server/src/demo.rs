@@ -233,12 +233,15 @@ pub async fn seed(db: &PgPool) -> anyhow::Result<SeedOutcome> {
         let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO skus (id, code, name, category, daily_rate_idr, deposit_idr, turnaround_buffer_days, \
-             late_grace_minutes, late_fee_per_hour_idr, late_fee_daily_cap_idr, checklist) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 60, $5 / 10, $5, $8)",
+             late_grace_minutes, late_fee_per_hour_idr, late_fee_daily_cap_idr, checklist, \
+             fuel_per_eighth_idr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 60, $5 / 10, $5, $8, $9)",
         )
         .bind(id).bind(s.code).bind(s.name).bind(s.category)
         .bind(s.daily_rate_idr).bind(s.deposit_idr).bind(s.buffer_days)
         .bind(sqlx::types::Json(checklist(s.category)))
+        // An eighth of a tank: about 5.6 l of a car's 45 l, 0.7 l of a scooter's 5.5 l.
+        .bind(match s.category { "car" => 75_000_i64, "motorbike" => 10_000, _ => 0 })
         .execute(&mut *tx).await?;
         sku_ids.insert(s.code, id);
     }

@@ -40,6 +40,12 @@ mod kyc {
     mod review;
 }
 mod partitions;
+mod payments {
+    pub(crate) mod fake_midtrans;
+    pub(crate) mod fake_xendit;
+    mod midtrans;
+    pub(crate) mod support;
+}
 mod schemathesis;
 mod support;
 pub(crate) mod sync {
