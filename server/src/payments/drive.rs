@@ -103,6 +103,16 @@ impl Payments {
                     self.record(hold_id, &report, "webhook").await?;
                 }
                 Err(GatewayError::NoRemoteState) => {}
+                Err(GatewayError::NotFound) if row.status() == HoldStatus::Pending => {
+                    // The request never reached the provider (this check runs a minute after
+                    // it was sent): nothing is held, and the customer may pay again.
+                    let report = Report {
+                        state: RemoteState::Failed,
+                        failure: Some("the provider never received the payment".to_owned()),
+                        ..Report::nothing()
+                    };
+                    self.record(hold_id, &report, "job").await?;
+                }
                 Err(e) => return Err(e.into()),
             }
         }

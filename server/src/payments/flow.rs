@@ -137,24 +137,26 @@ impl Payments {
         }
         let instrument = instrument(request)?;
         let settlement = self.settlement_of(booking).await?;
-        let (purpose, amount) = match (&settlement, facts.status()) {
+        let (purpose, amount) = match &settlement {
             // The bill left something above the hold: a new payment, taken at once.
-            (Some(s), _) if s.outstanding > Money::ZERO => (CHARGE, s.outstanding),
-            (None, BookingStatus::PendingPayment) => (DEPOSIT, facts.quote()?.hold),
-            (_, status) => {
-                return Err(PaymentError::InvalidState {
-                    status,
-                    action: "paid",
-                });
-            }
+            Some(s) if s.outstanding > Money::ZERO => (CHARGE, s.outstanding),
+            _ => (DEPOSIT, facts.quote()?.hold),
         };
         let mut tx = self.db.begin().await?;
         if let Some(live) = holds::live_locked(&mut tx, booking, purpose).await? {
             // Asked again (a double click, a retry): the same hold answers.
             return Ok(live);
         }
-        if purpose == DEPOSIT && facts.expires_at.is_none_or(|at| at <= Utc::now()) {
-            return Err(PaymentError::WindowClosed);
+        if purpose == DEPOSIT {
+            if facts.status() != BookingStatus::PendingPayment {
+                return Err(PaymentError::InvalidState {
+                    status: facts.status(),
+                    action: "paid",
+                });
+            }
+            if facts.expires_at.is_none_or(|at| at <= Utc::now()) {
+                return Err(PaymentError::WindowClosed);
+            }
         }
         let id = Uuid::now_v7();
         let order_id = format!("SR-{}", id.simple());
@@ -285,6 +287,11 @@ impl Payments {
             }
             None if facts.status() == BookingStatus::PendingPayment => (DEPOSIT, facts.quote()?.hold),
             None => {
+                // Recorded again (a double click): the same deposit answers.
+                let mut tx = self.db.begin().await?;
+                if let Some(live) = holds::live_locked(&mut tx, booking, DEPOSIT).await? {
+                    return Ok(live);
+                }
                 return Err(PaymentError::InvalidState {
                     status: facts.status(),
                     action: "paid at the counter",

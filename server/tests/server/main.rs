@@ -41,10 +41,13 @@ mod kyc {
 }
 mod partitions;
 mod payments {
+    mod counter;
     pub(crate) mod fake_midtrans;
     pub(crate) mod fake_xendit;
-    mod midtrans;
+    mod faults;
+    pub(crate) mod midtrans;
     pub(crate) mod support;
+    mod webhooks;
 }
 mod schemathesis;
 mod support;

@@ -441,8 +441,8 @@ impl FakeXendit {
         })
     }
 
-    /// POSTs `body` to `target_url` as Xendit does (JSON, `x-callback-token: token`, 30 s
-    /// timeout) and returns the HTTP status.
+    /// POSTs `body` to `target_url` as Xendit does (JSON, `x-callback-token: token`, a
+    /// `webhook-id` per event, 30 s timeout) and returns the HTTP status.
     pub(crate) async fn deliver(
         target_url: &str,
         body: &Value,
@@ -454,12 +454,24 @@ impl FakeXendit {
         let response = client
             .post(target_url)
             .header("x-callback-token", token)
-            .header("webhook-id", uuid::Uuid::new_v4().to_string())
+            // The same event delivered again carries the same id (a retry, a duplicate).
+            .header("webhook-id", webhook_id(body))
             .json(body)
             .send()
             .await?;
         Ok(response.status().as_u16())
     }
+}
+
+/// A delivery's id: the same for the same event body.
+fn webhook_id(body: &Value) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(body.to_string().as_bytes());
+    digest.iter().take(16).fold(String::from("wh-"), |mut out, b| {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// Checks the fixed fields of a manual-capture card payment request.

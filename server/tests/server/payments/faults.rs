@@ -1,0 +1,143 @@
+//! Provider faults through the real clients: an authorisation whose answer is lost is found by
+//! the status check, a capture refused with 412 or answered with 5xx is recovered by the job
+//! (captured once), a release that fails is retried, and a bank that cannot void an uncaptured
+//! hold is handled: staff are told and the ledger follows the lapse.
+
+use serde_json::json;
+
+use super::{
+    fake_midtrans::Fault,
+    support::{Provider, Rig, rig, rp},
+};
+
+/// Makes every waiting job due now (the test's clock) and runs them.
+async fn run_waiting_jobs(rig: &Rig) -> anyhow::Result<()> {
+    sqlx::query("UPDATE jobs SET run_at = now()")
+        .execute(&rig.app.db)
+        .await?;
+    rig.settle_jobs().await
+}
+
+fn captures(rig: &Rig) -> usize {
+    rig.midtrans
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("POST /v2/capture"))
+        .count()
+}
+
+#[tokio::test]
+async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> anyhow::Result<()> {
+    let rig = rig(Provider::Midtrans, &[]).await?;
+    // The charge is made but its answer is lost (502): the hold waits, the check finds it.
+    rig.midtrans.fail_next("POST /v2/charge", Fault::AfterWork(502));
+    let booking = rig.book(0, 2).await?;
+    let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["holds"][0]["status"], "PENDING");
+    run_waiting_jobs(&rig).await?;
+    assert_eq!(rig.hold(booking).await?["status"], "AUTHORISED");
+
+    rig.pick_up(booking, 2).await?;
+    rig.take_back(booking, 6).await?;
+    let (_, charges) = rig
+        .app
+        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+        .await?;
+    let total = rp(&charges["total"]);
+    // 412 first, then the capture is made but answered 500: staff see CAPTURING.
+    rig.midtrans.fail_next("POST /v2/capture", Fault::Http(412));
+    let (status, capturing) = rig
+        .app
+        .post(
+            &format!("/api/v1/bookings/{booking}/charges/confirm"),
+            None,
+            &json!({"total": total}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{capturing}");
+    assert_eq!(capturing["status"], "CAPTURING");
+    rig.midtrans.fail_next("POST /v2/capture", Fault::AfterWork(500));
+    run_waiting_jobs(&rig).await?;
+    let (_, charges) = rig
+        .app
+        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+        .await?;
+    assert_eq!(charges["settlement"]["status"], "CAPTURING", "the 500 is retried later");
+    run_waiting_jobs(&rig).await?;
+    let (_, charges) = rig
+        .app
+        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+        .await?;
+    assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
+    let order = rig.hold(booking).await?["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(rig.midtrans.txn(&order).and_then(|t| t.captured), Some(total));
+    assert_eq!(captures(&rig), 3, "412, then a lost answer, then the same key again");
+
+    // The release fails once (5xx) and is retried.
+    rig.midtrans.fail_next("GET /v2/", Fault::Http(503));
+    let (status, _) = rig
+        .app
+        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .await?;
+    assert_eq!(status, 200);
+    rig.settle_jobs().await?;
+    assert_eq!(rig.hold(booking).await?["status"], "CAPTURED");
+    run_waiting_jobs(&rig).await?;
+    assert_eq!(rig.hold(booking).await?["status"], "RELEASED");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bank_that_cannot_void_an_uncaptured_hold_lets_it_lapse_and_staff_are_told()
+-> anyhow::Result<()> {
+    let rig = rig(Provider::Midtrans, &[("SENTRA_MIDTRANS_BANK", "bni")]).await?;
+    let booking = rig.book(1, 2).await?;
+    let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
+    let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = rig
+        .as_customer(reqwest::Method::POST, &format!("/api/v1/bookings/{booking}/cancel"), None)
+        .await?;
+    assert_eq!(status, 200);
+    rig.settle_jobs().await?;
+    let hold = rig.hold(booking).await?;
+    assert_eq!(hold["status"], "AUTHORISED", "BNI keeps the hold: {hold}");
+    let attention = hold["attention"].as_str().unwrap_or_default();
+    assert!(attention.contains("BNI"), "{attention}");
+    let (status, report) = rig.app.get_json("/api/v1/payments/report").await?;
+    assert_eq!(status, 200);
+    let open = report["open_holds"]
+        .as_array()
+        .and_then(|h| h.iter().find(|h| h["hold_id"] == hold["id"]))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(open["attention"], hold["attention"], "{report}");
+    assert!(open["lapses_at"].is_string());
+    // The bank lets it go after the hold's time: the ledger follows.
+    rig.midtrans.lapse(&order);
+    run_waiting_jobs(&rig).await?;
+    let hold = rig.hold(booking).await?;
+    assert_eq!(hold["status"], "EXPIRED");
+    assert_eq!(rp(&hold["returned"]), rp(&hold["authorised"]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_charge_that_never_reached_the_provider_fails_and_the_customer_pays_again()
+-> anyhow::Result<()> {
+    let rig = rig(Provider::Midtrans, &[]).await?;
+    rig.midtrans.fail_next("POST /v2/charge", Fault::Http(503));
+    let booking = rig.book(2, 2).await?;
+    let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["holds"][0]["status"], "PENDING");
+    run_waiting_jobs(&rig).await?;
+    assert_eq!(rig.hold(booking).await?["status"], "FAILED");
+    let (status, again) = rig.pay(booking, "tok-visa-4811").await?;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["holds"][1]["status"], "AUTHORISED");
+    Ok(())
+}
