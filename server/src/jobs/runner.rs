@@ -144,11 +144,13 @@ pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
                 done += 1;
             }
             Err(e) => {
-                // Back off exponentially, up to an hour; the error stays for operators.
+                // Back off exponentially, up to an hour, from the moment it failed (not from the
+                // transaction's start: the work may have taken long); the error stays for
+                // operators.
                 tracing::warn!(job = id, kind, error = %e, "job failed; will retry");
                 sqlx::query(
                     "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
-                     run_at = now() + make_interval(secs => least(3600, power(2, $3)::int)) WHERE id = $1",
+                     run_at = clock_timestamp() + make_interval(secs => least(3600, power(2, $3)::int)) WHERE id = $1",
                 )
                 .bind(id)
                 .bind(format!("{e:#}"))

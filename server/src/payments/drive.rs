@@ -96,6 +96,9 @@ impl Payments {
         let Some(row) = holds::get(&self.db, hold_id).await? else {
             return Ok(());
         };
+        if matches!(row.status(), HoldStatus::Failed | HoldStatus::Expired) {
+            return self.void_orphan(&row).await;
+        }
         if !row.status().is_final() {
             let gateway = self.gateway(row.provider())?;
             match gateway.status(&row.payment_ref()).await {
@@ -117,6 +120,23 @@ impl Payments {
             }
         }
         self.follow_up(hold_id).await
+    }
+
+    /// A hold we gave up on (failed: its request seemed lost) that the provider authorised
+    /// after all holds the customer's money for nothing: it is cancelled at the provider.
+    async fn void_orphan(&self, row: &HoldRow) -> anyhow::Result<()> {
+        let gateway = self.gateway(row.provider())?;
+        match gateway.status(&row.payment_ref()).await {
+            Ok(report) if report.state == RemoteState::Authorised => {
+                tracing::warn!(hold = %row.id, "an abandoned hold was authorised after all; cancelling it");
+                gateway
+                    .cancel(&row.payment_ref(), &format!("o-{}", row.id.simple()))
+                    .await?;
+                Ok(())
+            }
+            Ok(_) | Err(GatewayError::NotFound | GatewayError::NoRemoteState) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Does what a hold still needs: let it go if asked, take a separate charge.

@@ -148,6 +148,9 @@ impl Payments {
             return Ok(live);
         }
         if purpose == DEPOSIT {
+            if facts.status() == BookingStatus::Expired {
+                return Err(PaymentError::WindowClosed);
+            }
             if facts.status() != BookingStatus::PendingPayment {
                 return Err(PaymentError::InvalidState {
                     status: facts.status(),

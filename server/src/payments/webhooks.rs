@@ -101,7 +101,19 @@ impl Payments {
                 &captures.join(","),
             ]),
         };
-        self.store_event("xendit", &key, reference, &body).await
+        let stored = self.store_event("xendit", &key, reference, &body).await?;
+        // The payment's id, should the creation's answer have been lost.
+        if let Some(payment_id) = data["payment_id"].as_str() {
+            sqlx::query(
+                "UPDATE payment_holds SET provider_payment_id = $2 \
+                 WHERE order_id = $1 AND provider = 'xendit' AND provider_payment_id IS NULL",
+            )
+            .bind(reference)
+            .bind(payment_id)
+            .execute(&self.db)
+            .await?;
+        }
+        Ok(stored)
     }
 
     async fn store_event(

@@ -225,7 +225,12 @@ impl PaymentGateway for Xendit {
     }
 
     async fn status(&self, payment: &PaymentRef) -> Result<Report, GatewayError> {
-        let path = format!("/v3/payments/{}", self.payment_id(payment)?);
+        // Without the payment id (the creation's answer was lost, and no webhook told it yet)
+        // there is nothing to ask: the payment is unknown to us.
+        let Some(id) = payment.payment_id.as_deref() else {
+            return Err(GatewayError::NotFound);
+        };
+        let path = format!("/v3/payments/{id}");
         let answer = self.send(reqwest::Method::GET, &path, None, None).await?;
         report_of(&answer)
     }

@@ -45,7 +45,9 @@ mod payments {
     pub(crate) mod fake_midtrans;
     pub(crate) mod fake_xendit;
     mod faults;
+    mod logs;
     pub(crate) mod midtrans;
+    mod reports;
     pub(crate) mod support;
     mod webhooks;
 }

@@ -10,6 +10,9 @@ use super::{
     support::{Provider, Rig, rig, rp},
 };
 
+/// The server's own job loop runs at start-up only: the test drives the jobs.
+const QUIET: &[(&str, &str)] = &[("SENTRA_EXPIRY_SWEEP_MILLIS", "60000")];
+
 /// Makes every waiting job due now (the test's clock) and runs them.
 async fn run_waiting_jobs(rig: &Rig) -> anyhow::Result<()> {
     sqlx::query("UPDATE jobs SET run_at = now()")
@@ -28,7 +31,7 @@ fn captures(rig: &Rig) -> usize {
 
 #[tokio::test]
 async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> anyhow::Result<()> {
-    let rig = rig(Provider::Midtrans, &[]).await?;
+    let rig = rig(Provider::Midtrans, QUIET).await?;
     // The charge is made but its answer is lost (502): the hold waits, the check finds it.
     rig.midtrans.fail_next("POST /v2/charge", Fault::AfterWork(502));
     let booking = rig.book(0, 2).await?;
@@ -77,15 +80,15 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
     assert_eq!(rig.midtrans.txn(&order).and_then(|t| t.captured), Some(total));
     assert_eq!(captures(&rig), 3, "412, then a lost answer, then the same key again");
 
-    // The release fails once (5xx) and is retried.
-    rig.midtrans.fail_next("GET /v2/", Fault::Http(503));
+    // The release's status check times out once and is retried.
+    rig.midtrans.fail_next("GET /v2/", Fault::Timeout);
     let (status, _) = rig
         .app
         .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
         .await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
-    assert_eq!(rig.hold(booking).await?["status"], "CAPTURED");
+    assert_eq!(rig.hold(booking).await?["status"], "CAPTURED", "retried after a back-off");
     run_waiting_jobs(&rig).await?;
     assert_eq!(rig.hold(booking).await?["status"], "RELEASED");
     Ok(())
@@ -94,7 +97,11 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
 #[tokio::test]
 async fn a_bank_that_cannot_void_an_uncaptured_hold_lets_it_lapse_and_staff_are_told()
 -> anyhow::Result<()> {
-    let rig = rig(Provider::Midtrans, &[("SENTRA_MIDTRANS_BANK", "bni")]).await?;
+    let rig = rig(
+        Provider::Midtrans,
+        &[("SENTRA_MIDTRANS_BANK", "bni"), QUIET[0]],
+    )
+    .await?;
     let booking = rig.book(1, 2).await?;
     let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
     let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
@@ -128,7 +135,7 @@ async fn a_bank_that_cannot_void_an_uncaptured_hold_lets_it_lapse_and_staff_are_
 #[tokio::test]
 async fn a_charge_that_never_reached_the_provider_fails_and_the_customer_pays_again()
 -> anyhow::Result<()> {
-    let rig = rig(Provider::Midtrans, &[]).await?;
+    let rig = rig(Provider::Midtrans, QUIET).await?;
     rig.midtrans.fail_next("POST /v2/charge", Fault::Http(503));
     let booking = rig.book(2, 2).await?;
     let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
@@ -139,5 +146,63 @@ async fn a_charge_that_never_reached_the_provider_fails_and_the_customer_pays_ag
     let (status, again) = rig.pay(booking, "tok-visa-4811").await?;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["holds"][1]["status"], "AUTHORISED");
+    Ok(())
+}
+
+#[tokio::test]
+async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyhow::Result<()> {
+    use super::fake_xendit::{CALLBACK_TOKEN, FakeXendit, Fault as XenditFault};
+    let rig = rig(Provider::Xendit, QUIET).await?;
+    let booking = rig.book(3, 2).await?;
+    // A 500 before anything was held: the hold fails once checked, the customer pays again.
+    rig.xendit
+        .fail_next("POST /v3/payment_requests", XenditFault::Http(500));
+    let (_, first) = rig.pay(booking, "tok-xendit-visa").await?;
+    assert_eq!(first["holds"][0]["status"], "PENDING");
+    run_waiting_jobs(&rig).await?;
+    assert_eq!(rig.hold(booking).await?["status"], "FAILED");
+    // 3-D Secure, whose creation answer is lost (502): the webhook tells the payment's id.
+    rig.xendit
+        .fail_next("POST /v3/payment_requests", XenditFault::AfterWork(502));
+    let (_, second) = rig.pay(booking, "tok-3ds-xendit").await?;
+    let hold = second["holds"][1].clone();
+    assert_eq!(hold["status"], "PENDING");
+    let payment = rig
+        .xendit
+        .payment_id_of(hold["reference"].as_str().unwrap_or_default())
+        .expect("a Xendit payment");
+    rig.xendit.complete_3ds(&payment);
+    let url = format!("{}/api/v1/payments/webhooks/xendit", rig.app.base_url);
+    let note = rig.xendit.webhook(&payment, "payment.authorization");
+    assert_eq!(FakeXendit::deliver(&url, &note, CALLBACK_TOKEN).await?, 200);
+    rig.settle_jobs().await?;
+    assert_eq!(rig.payment(booking).await?["holds"][1]["status"], "AUTHORISED");
+
+    // The capture times out (the client gives up after 2 s): retried with the same key.
+    rig.pick_up(booking, 2).await?;
+    rig.take_back(booking, 6).await?;
+    let (_, charges) = rig
+        .app
+        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+        .await?;
+    let total = rp(&charges["total"]);
+    rig.xendit.fail_next("POST /v3/payments/", XenditFault::Timeout);
+    let (status, capturing) = rig
+        .app
+        .post(
+            &format!("/api/v1/bookings/{booking}/charges/confirm"),
+            None,
+            &json!({"total": total}),
+        )
+        .await?;
+    assert_eq!((status, capturing["status"].as_str()), (200, Some("CAPTURING")));
+    run_waiting_jobs(&rig).await?;
+    let (_, charges) = rig
+        .app
+        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+        .await?;
+    assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
+    let at_xendit = rig.xendit.payment(&payment).expect("the payment");
+    assert_eq!((at_xendit.captures.len(), at_xendit.captured), (1, total));
     Ok(())
 }

@@ -86,6 +86,10 @@ async fn midtrans_webhooks_forged_duplicated_and_reordered_leave_the_ledger_exac
     let captured = rig.midtrans.notification(&order);
     assert_eq!(FakeMidtrans::deliver(&url, &captured).await?, 200);
     assert_eq!(FakeMidtrans::deliver(&url, &captured).await?, 200);
+    // The next day the capture settles: still the same capture.
+    rig.midtrans.settle(&order);
+    let settled = rig.midtrans.notification(&order);
+    assert_eq!(FakeMidtrans::deliver(&url, &settled).await?, 200);
     rig.settle_jobs().await?;
     let hold = rig.hold(booking).await?;
     assert_eq!(hold["status"], "CAPTURED");
