@@ -23,6 +23,8 @@ CREATE TABLE payment_holds (
     authorised_idr        bigint NOT NULL DEFAULT 0 CHECK (authorised_idr >= 0),
     captured_idr          bigint NOT NULL DEFAULT 0 CHECK (captured_idr >= 0),
     returned_idr          bigint NOT NULL DEFAULT 0 CHECK (returned_idr >= 0),
+    -- Given back by refund after a capture (a deposit captured before its hold lapsed).
+    refunded_idr          bigint NOT NULL DEFAULT 0 CHECK (refunded_idr >= 0),
     -- Our reference at the provider: Midtrans order_id, Xendit reference_id, or the receipt
     -- number of a cash deposit (KW/<branch>/<year>/<6 digits>).
     order_id              text NOT NULL UNIQUE CHECK (order_id ~ '^[A-Za-z0-9/_.~-]{1,50}$'),
@@ -45,6 +47,7 @@ CREATE TABLE payment_holds (
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now(),
     CHECK (authorised_idr >= captured_idr + returned_idr),
+    CHECK (refunded_idr <= captured_idr),
     CHECK (authorised_idr <= amount_idr)
 );
 -- One live hold of each purpose per booking.
@@ -64,7 +67,8 @@ BEGIN
             USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.authorised_idr < OLD.authorised_idr OR NEW.captured_idr < OLD.captured_idr
-       OR NEW.returned_idr < OLD.returned_idr OR NEW.id <> OLD.id
+       OR NEW.returned_idr < OLD.returned_idr OR NEW.refunded_idr < OLD.refunded_idr
+       OR NEW.id <> OLD.id
        OR NEW.booking_id <> OLD.booking_id OR NEW.amount_idr <> OLD.amount_idr THEN
         RAISE EXCEPTION 'a hold''s amounts only grow' USING ERRCODE = 'check_violation';
     END IF;
@@ -79,7 +83,8 @@ CREATE TABLE payment_ledger (
     id            bigserial PRIMARY KEY,
     hold_id       uuid NOT NULL REFERENCES payment_holds (id),
     branch_id     uuid NOT NULL REFERENCES branches (id),
-    entry         text NOT NULL CHECK (entry IN ('AUTHORISED', 'CAPTURED', 'RELEASED', 'VOIDED', 'EXPIRED')),
+    entry         text NOT NULL CHECK (entry IN ('AUTHORISED', 'CAPTURED', 'RELEASED', 'VOIDED',
+                                                 'EXPIRED', 'REFUNDED')),
     amount_idr    bigint NOT NULL CHECK (amount_idr >= 0),
     status_after  text NOT NULL,
     -- Who moved it: the API call's answer, a webhook's job, a staff action, the reconciliation.
@@ -124,6 +129,9 @@ CREATE TABLE charge_settlements (
     capture_idr      bigint NOT NULL CHECK (capture_idr >= 0),
     outstanding_idr  bigint NOT NULL CHECK (outstanding_idr >= 0),
     released_idr     bigint NOT NULL CHECK (released_idr >= 0),
+    -- The hold was captured whole before it lapsed (a long rental): nothing more is captured,
+    -- and released_idr goes back as a refund.
+    precaptured      boolean NOT NULL DEFAULT false,
     CHECK (total_idr = capture_idr + outstanding_idr),
     -- CAPTURING until the provider answered; SETTLED once the ledger has the capture.
     status           text NOT NULL CHECK (status IN ('CAPTURING', 'SETTLED')),

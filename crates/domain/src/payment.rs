@@ -3,7 +3,7 @@
 //! damage justifies, and the rest released; or it fails, expires or is voided. The state never
 //! goes back, every change is a ledger entry in integer Rupiah, and the entries always balance:
 //! what was authorised is exactly what was captured, released, voided or expired, plus what is
-//! still held.
+//! still held; a refund gives back part of what was captured.
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,8 @@ pub enum LedgerEntry {
     Released(Money),
     Voided(Money),
     Expired(Money),
+    /// Given back after a capture (a deposit captured before its hold lapsed, then not needed).
+    Refunded(Money),
 }
 
 /// Why a hold cannot move as asked.
@@ -89,6 +91,8 @@ pub enum HoldError {
     NotPositive,
     #[error("{asked} is more than the {held} still held")]
     AboveHold { asked: Money, held: Money },
+    #[error("{asked} is more than the {refundable} that can be refunded")]
+    AboveRefundable { asked: Money, refundable: Money },
     #[error("the provider captured {theirs}, the ledger says {ours}")]
     CapturedDiffers { ours: Money, theirs: Money },
 }
@@ -101,6 +105,9 @@ pub struct Hold {
     pub captured: Money,
     /// Released, voided or expired: gone back to the customer.
     pub returned: Money,
+    /// Given back by refund after being captured.
+    #[serde(default)]
+    pub refunded: Money,
 }
 
 impl Hold {
@@ -111,6 +118,7 @@ impl Hold {
             authorised: Money::ZERO,
             captured: Money::ZERO,
             returned: Money::ZERO,
+            refunded: Money::ZERO,
         }
     }
 
@@ -166,6 +174,24 @@ impl Hold {
     /// Calls the hold off before any capture.
     pub fn void(self) -> Result<(Self, LedgerEntry), HoldError> {
         self.give_back(HoldStatus::Voided, LedgerEntry::Voided)
+    }
+
+    /// Refunds `amount` of what was captured (a deposit captured before its hold lapsed, then
+    /// not all needed) and ends the hold. Nothing may still be held.
+    pub fn refund(self, amount: Money) -> Result<(Self, LedgerEntry), HoldError> {
+        if amount.rupiah() <= 0 {
+            return Err(HoldError::NotPositive);
+        }
+        let refundable = Money::from_rupiah(self.captured.rupiah() - self.refunded.rupiah());
+        if amount > refundable || self.held() > Money::ZERO {
+            return Err(HoldError::AboveRefundable {
+                asked: amount,
+                refundable,
+            });
+        }
+        let mut next = self.to(HoldStatus::Released)?;
+        next.refunded = Money::from_rupiah(self.refunded.rupiah() + amount.rupiah());
+        Ok((next, LedgerEntry::Refunded(amount)))
     }
 
     /// The provider let the hold lapse.
@@ -298,7 +324,7 @@ impl Hold {
 /// Whether `entries` balance for `hold`: authorised = captured + returned + still held, and a
 /// final hold holds nothing.
 pub fn balances(hold: &Hold, entries: &[LedgerEntry]) -> bool {
-    let mut sums = [0_i64; 3];
+    let mut sums = [0_i64; 4];
     for entry in entries {
         match entry {
             LedgerEntry::Authorised(m) => sums[0] += m.rupiah(),
@@ -306,11 +332,14 @@ pub fn balances(hold: &Hold, entries: &[LedgerEntry]) -> bool {
             LedgerEntry::Released(m) | LedgerEntry::Voided(m) | LedgerEntry::Expired(m) => {
                 sums[2] += m.rupiah();
             }
+            LedgerEntry::Refunded(m) => sums[3] += m.rupiah(),
         }
     }
     sums[0] == hold.authorised.rupiah()
         && sums[1] == hold.captured.rupiah()
         && sums[2] == hold.returned.rupiah()
+        && sums[3] == hold.refunded.rupiah()
+        && sums[3] <= sums[1]
         && sums[0] == sums[1] + sums[2] + hold.held().rupiah()
         && (!hold.status.is_final() || hold.held() == Money::ZERO)
 }

@@ -108,6 +108,9 @@ pub struct PaymentHold {
     /// Released, voided or lapsed: back with the customer.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub returned: Money,
+    /// Refunded after a capture (a deposit captured before its hold lapsed).
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub refunded: Money,
     /// Still held.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub held: Money,

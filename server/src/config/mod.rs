@@ -8,7 +8,7 @@ use std::{fmt, net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
 
-pub use payments::PaymentsConfig;
+pub use payments::{LongRentalPolicy, PaymentsConfig};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

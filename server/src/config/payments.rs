@@ -1,5 +1,6 @@
 //! The payment settings: which provider each branch uses, the providers' addresses and keys
-//! (secrets, never printed), and how early staff hear of a card hold about to lapse.
+//! (secrets, never printed), and what happens to a card hold that would lapse during a long
+//! rental.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -7,6 +8,16 @@ use secrecy::{ExposeSecret, SecretString};
 use sentra_domain::payment::PaymentProvider;
 
 use super::reader::{Invalid, Reader};
+
+/// What happens when a card hold would lapse (about 7 days) before the rental is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongRentalPolicy {
+    /// Capture the whole hold before it lapses; what the bill does not need is refunded when
+    /// the bill is settled. Staff are told either way.
+    CaptureDeposit,
+    /// Only tell staff, who arrange a new deposit with the customer.
+    AlertStaff,
+}
 
 /// `SENTRA_PAYMENT_*`, `SENTRA_MIDTRANS_*`, `SENTRA_XENDIT_*`.
 #[derive(Debug, Clone)]
@@ -30,7 +41,9 @@ pub struct PaymentsConfig {
     pub xendit_secret_key: SecretString,
     /// `SENTRA_XENDIT_CALLBACK_TOKEN`: what Xendit's webhooks carry in `x-callback-token`.
     pub xendit_callback_token: SecretString,
-    /// `SENTRA_HOLD_LAPSE_LEAD_HOURS`: how long before a card hold lapses staff are told.
+    /// `SENTRA_LONG_RENTAL_POLICY`: `capture_deposit` (default) or `alert_staff`.
+    pub long_rental_policy: LongRentalPolicy,
+    /// `SENTRA_HOLD_LAPSE_LEAD_HOURS`: how long before a card hold lapses the policy applies.
     pub lapse_lead: Duration,
 }
 
@@ -96,6 +109,13 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Paym
         xendit_url: r.parsed("SENTRA_XENDIT_URL", "https://api.xendit.co", http_url),
         xendit_secret_key: secret(r, "SENTRA_XENDIT_SECRET_KEY"),
         xendit_callback_token: secret(r, "SENTRA_XENDIT_CALLBACK_TOKEN"),
+        long_rental_policy: r.parsed("SENTRA_LONG_RENTAL_POLICY", "capture_deposit", |v| {
+            match v {
+                "capture_deposit" => Ok(LongRentalPolicy::CaptureDeposit),
+                "alert_staff" => Ok(LongRentalPolicy::AlertStaff),
+                _ => Err(Invalid::from("expected capture_deposit or alert_staff")),
+            }
+        }),
         lapse_lead: r.seconds("SENTRA_HOLD_LAPSE_LEAD_HOURS", "24", 1, 144) * 3600,
     };
     let in_use = config.providers_in_use();

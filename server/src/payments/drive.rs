@@ -2,8 +2,8 @@
 //! retried with back-off): catch up with the provider's status ([`Payments::sync`]), record an
 //! answer and its consequences ([`Payments::record`]: an authorised deposit confirms its
 //! booking in the same transaction, or is voided at once when the payment window lapsed), let a
-//! hold go once its booking ended ([`Payments::release`]), capture a separate charge, and warn
-//! staff before a card hold lapses ([`Payments::lapse_guard`]).
+//! hold go once its booking ended ([`Payments::release`]), capture a separate charge, and act
+//! before a long rental's card hold lapses ([`Payments::lapse_guard`]).
 
 use chrono::Utc;
 use sentra_domain::{
@@ -17,7 +17,10 @@ use super::{
     gateway::{GatewayError, Report, lapses_at},
     holds::{self, CHARGE, DEPOSIT, HoldRow},
 };
-use crate::jobs::{self, HoldLapseGuard, HoldRelease, PaymentSync};
+use crate::{
+    config::LongRentalPolicy,
+    jobs::{self, HoldLapseGuard, HoldRelease, PaymentSync},
+};
 
 /// What recording a provider's answer did.
 #[derive(Debug)]
@@ -256,8 +259,9 @@ impl Payments {
         Ok(())
     }
 
-    /// A card hold lapses soon: if the rental still needs it, staff are told (reports and the
-    /// booking's payment show it) so they arrange a new deposit before it goes.
+    /// A card hold lapses soon while the rental still needs it: by the configured policy the
+    /// whole hold is captured (and what the bill does not need refunded at settlement), or
+    /// staff only are told to arrange a new deposit. Staff see it in the reports either way.
     pub async fn lapse_guard(&self, hold_id: Uuid) -> anyhow::Result<()> {
         let Some(row) = holds::get(&self.db, hold_id).await? else {
             return Ok(());
@@ -265,30 +269,57 @@ impl Payments {
         if row.status() != HoldStatus::Authorised || row.cancel_asked.is_some() {
             return Ok(());
         }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
-                .bind(row.booking_id)
-                .fetch_optional(&self.db)
-                .await?;
-        let still_needed = status.and_then(|s| s.parse::<BookingStatus>().ok()).is_some_and(|s| {
-            matches!(
-                s,
-                BookingStatus::Confirmed | BookingStatus::Active | BookingStatus::Returned
-            )
+        // The booking's row stays locked while the policy applies, so a bill confirmed at the
+        // same moment waits and then sees the capture (and a confirmed bill stops the guard).
+        let mut guard = self.db.begin().await?;
+        let status: Option<(String, bool)> = sqlx::query_as(
+            "SELECT b.status, EXISTS (SELECT 1 FROM charge_settlements s WHERE s.booking_id = b.id) \
+             FROM bookings b WHERE b.id = $1 FOR UPDATE",
+        )
+        .bind(row.booking_id)
+        .fetch_optional(&mut *guard)
+        .await?;
+        let still_needed = status.is_some_and(|(status, billed)| {
+            !billed
+                && status.parse::<BookingStatus>().is_ok_and(|s| {
+                    matches!(
+                        s,
+                        BookingStatus::Confirmed | BookingStatus::Active | BookingStatus::Returned
+                    )
+                })
         });
         if !still_needed {
             return Ok(());
         }
-        let note = format!(
-            "Otorisasi kartu {} berakhir pada {} (UTC): minta jaminan baru dari pelanggan \
-             sebelum itu.",
-            Money::from_rupiah(row.authorised_idr),
-            row.lapses_at
-                .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
-        );
-        let mut tx = self.db.begin().await?;
-        holds::set_attention(&mut tx, row.id, Some(&note)).await?;
-        tx.commit().await?;
+        let lapses = row
+            .lapses_at
+            .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string());
+        let amount = Money::from_rupiah(row.authorised_idr);
+        let note = if self.config.long_rental_policy == LongRentalPolicy::CaptureDeposit {
+            let gateway = self.gateway(row.provider())?;
+            let payment = row.payment_ref();
+            let report = match gateway
+                .capture(&payment, row.hold().held(), &format!("g-{}", row.id.simple()))
+                .await
+            {
+                Ok(report) => report,
+                Err(GatewayError::NotAllowed(_)) => gateway.status(&payment).await?,
+                Err(e) => return Err(e.into()),
+            };
+            self.record(hold_id, &report, "job").await?;
+            format!(
+                "Otorisasi kartu {amount} berakhir pada {lapses} (UTC): jaminan ditarik penuh \
+                 agar tidak hilang; yang tidak terpakai dikembalikan (refund) saat tagihan \
+                 dikonfirmasi."
+            )
+        } else {
+            format!(
+                "Otorisasi kartu {amount} berakhir pada {lapses} (UTC): minta jaminan baru dari \
+                 pelanggan sebelum itu."
+            )
+        };
+        holds::set_attention(&mut guard, row.id, Some(&note)).await?;
+        guard.commit().await?;
         tracing::warn!(hold = %row.id, "a card hold lapses soon during a rental");
         Ok(())
     }

@@ -113,7 +113,8 @@ impl Payments {
             hold: q.hold,
             provider,
             methods: match provider {
-                PaymentProvider::Midtrans => vec![PaymentMethod::Card, PaymentMethod::Gopay],
+                // GoPay holds last 15 minutes: for the bill above the deposit only.
+                PaymentProvider::Midtrans => vec![PaymentMethod::Card],
                 PaymentProvider::Xendit => vec![PaymentMethod::Card],
                 PaymentProvider::Manual => vec![],
             },
@@ -148,6 +149,13 @@ impl Payments {
             return Ok(live);
         }
         if purpose == DEPOSIT {
+            if instrument.method() == PaymentMethod::Gopay {
+                return Err(PaymentError::Invalid(
+                    "a GoPay hold lasts 15 minutes and cannot be captured in part: pay the \
+                     deposit by card (GoPay pays a bill above the deposit)"
+                        .to_owned(),
+                ));
+            }
             if facts.status() == BookingStatus::Expired {
                 return Err(PaymentError::WindowClosed);
             }

@@ -3,6 +3,8 @@
 //! error type whatever the provider. Implementations: [`super::midtrans::Midtrans`],
 //! [`super::xendit::Xendit`] and [`Counter`] (cash or transfer kept at the branch).
 //!
+//! Refunds give back part of a payment captured early (a long rental's deposit).
+//!
 //! Every mutating call carries an idempotency key derived from our own ids, so a retry after a
 //! lost answer cannot hold or capture twice.
 
@@ -140,6 +142,15 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
 
     /// What the provider says now.
     async fn status(&self, payment: &PaymentRef) -> Result<Report, GatewayError>;
+
+    /// Gives back `amount` of a captured payment (once settled at the provider). `key` makes a
+    /// retry a no-op.
+    async fn refund(
+        &self,
+        payment: &PaymentRef,
+        amount: Money,
+        key: &str,
+    ) -> Result<(), GatewayError>;
 }
 
 /// Cash or a bank transfer kept at the branch: staff count it, so each operation succeeds as
@@ -187,6 +198,15 @@ impl PaymentGateway for Counter {
 
     async fn status(&self, _payment: &PaymentRef) -> Result<Report, GatewayError> {
         Err(GatewayError::NoRemoteState)
+    }
+
+    async fn refund(
+        &self,
+        _payment: &PaymentRef,
+        _amount: Money,
+        _key: &str,
+    ) -> Result<(), GatewayError> {
+        Ok(())
     }
 }
 

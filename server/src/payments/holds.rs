@@ -28,6 +28,7 @@ pub struct HoldRow {
     pub authorised_idr: i64,
     pub captured_idr: i64,
     pub returned_idr: i64,
+    pub refunded_idr: i64,
     pub order_id: String,
     pub provider_payment_id: Option<String>,
     pub action_url: Option<String>,
@@ -40,7 +41,7 @@ pub struct HoldRow {
 }
 
 pub const HOLD_COLUMNS: &str = "id, booking_id, branch_id, customer_id, provider, method, \
-    purpose, status, amount_idr, authorised_idr, captured_idr, returned_idr, order_id, \
+    purpose, status, amount_idr, authorised_idr, captured_idr, returned_idr, refunded_idr, order_id, \
     provider_payment_id, action_url, bank, lapses_at, cancel_asked, attention, return_receipt, \
     created_at";
 
@@ -69,6 +70,7 @@ impl HoldRow {
             authorised: Money::from_rupiah(self.authorised_idr),
             captured: Money::from_rupiah(self.captured_idr),
             returned: Money::from_rupiah(self.returned_idr),
+            refunded: Money::from_rupiah(self.refunded_idr),
         }
     }
 
@@ -102,6 +104,7 @@ impl HoldRow {
             authorised: hold.authorised,
             captured: hold.captured,
             returned: hold.returned,
+            refunded: hold.refunded,
             held: hold.held(),
             reference: self.order_id.clone(),
             action_url: self.action_url.clone(),
@@ -196,6 +199,7 @@ pub async fn ledger_balances(conn: &mut PgConnection, row: &HoldRow) -> sqlx::Re
                 "RELEASED" => LedgerEntry::Released(m),
                 "VOIDED" => LedgerEntry::Voided(m),
                 "EXPIRED" => LedgerEntry::Expired(m),
+                "REFUNDED" => LedgerEntry::Refunded(m),
                 _ => return None,
             })
         })
@@ -210,6 +214,7 @@ fn entry_name(entry: LedgerEntry) -> (&'static str, Money) {
         LedgerEntry::Released(m) => ("RELEASED", m),
         LedgerEntry::Voided(m) => ("VOIDED", m),
         LedgerEntry::Expired(m) => ("EXPIRED", m),
+        LedgerEntry::Refunded(m) => ("REFUNDED", m),
     }
 }
 
@@ -243,13 +248,15 @@ pub async fn write_steps(
     }
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE payment_holds SET status = $2, authorised_idr = $3, captured_idr = $4, \
-         returned_idr = $5, updated_at = now() WHERE id = $1 RETURNING {HOLD_COLUMNS}"
+         returned_idr = $5, refunded_idr = $6, updated_at = now() WHERE id = $1 \
+         RETURNING {HOLD_COLUMNS}"
     )))
     .bind(row.id)
     .bind(last.status.as_str())
     .bind(last.authorised.rupiah())
     .bind(last.captured.rupiah())
     .bind(last.returned.rupiah())
+    .bind(last.refunded.rupiah())
     .fetch_one(conn)
     .await
 }

@@ -9,6 +9,7 @@
 //!   the acquiring bank: BNI and Mandiri cannot, so `credit_card.bank` routes holds to the
 //!   configured bank).
 //! - Status: `GET /v2/{order_id}/status`.
+//! - Refund (of a settled capture): `POST /v2/{order_id}/refund` with a `refund_key`.
 //!
 //! Basic auth with the server key as the user name; `Idempotency-Key` (at most 46 characters)
 //! on every POST. Answers carry a `status_code` in the body ("200", "201" pending, "202"
@@ -125,7 +126,8 @@ pub fn report_of(answer: &Value) -> Result<Report, GatewayError> {
         ("authorize", "accept") => RemoteState::Authorised,
         // A challenged authorisation is neither held nor refused until it is reviewed.
         ("authorize", _) | ("pending", _) => RemoteState::Pending,
-        ("capture" | "settlement", _) => RemoteState::Captured,
+        // A refund follows a settled capture: what was captured stays captured.
+        ("capture" | "settlement" | "refund" | "partial_refund", _) => RemoteState::Captured,
         ("cancel", _) => RemoteState::Cancelled,
         ("expire", _) => RemoteState::Expired,
         ("deny" | "failure", _) => RemoteState::Failed,
@@ -277,6 +279,28 @@ impl PaymentGateway for Midtrans {
             .await?;
         match code {
             200..=202 => report_of(&answer),
+            _ => Err(GatewayError::Refused(format!(
+                "{code} {}",
+                answer["status_message"].as_str().unwrap_or("")
+            ))),
+        }
+    }
+
+    async fn refund(
+        &self,
+        payment: &PaymentRef,
+        amount: Money,
+        key: &str,
+    ) -> Result<(), GatewayError> {
+        // Only a settled capture can be refunded (before that Midtrans answers 412).
+        let path = format!("/v2/{}/refund", payment.order_id);
+        let body = json!({"refund_key": key, "amount": amount.rupiah(),
+                          "reason": "Sisa jaminan sewa dikembalikan"});
+        let (code, answer) = self
+            .send(reqwest::Method::POST, &path, Some(&body), Some(key))
+            .await?;
+        match code {
+            200 | 201 => Ok(()),
             _ => Err(GatewayError::Refused(format!(
                 "{code} {}",
                 answer["status_message"].as_str().unwrap_or("")

@@ -109,12 +109,13 @@ pub(super) struct SettlementRow {
     capture_idr: i64,
     outstanding_idr: i64,
     released_idr: i64,
+    precaptured: bool,
     status: String,
     invoice_number: Option<String>,
 }
 
 const SETTLEMENT_COLUMNS: &str = "id, booking_id, branch_id, hold_id, total_idr, capture_idr, \
-    outstanding_idr, released_idr, status, invoice_number";
+    outstanding_idr, released_idr, precaptured, status, invoice_number";
 
 impl SettlementRow {
     fn to_dto(&self) -> Settlement {
@@ -244,15 +245,12 @@ impl Payments {
         let mut conn = self.db.acquire().await?;
         let (lines, settlement) = bill(&mut conn, booking).await?;
         let total = sum(&lines)?;
-        let held = match holds::of_booking(&mut *conn, booking)
+        let held = holds::of_booking(&mut *conn, booking)
             .await?
             .into_iter()
             .rev()
             .find(|h| h.purpose == DEPOSIT && !h.status().is_final())
-        {
-            Some(hold) => hold.hold().held(),
-            None => Money::ZERO,
-        };
+            .map_or(Money::ZERO, |hold| covers(&hold));
         let (capture, outstanding) = match &settlement {
             Some(s) => (
                 Money::from_rupiah(s.capture_idr),
@@ -396,15 +394,23 @@ impl Payments {
         let hold = hold.filter(|h| {
             matches!(h.status(), HoldStatus::Authorised | HoldStatus::Captured)
         });
-        let held = hold.as_ref().map_or(Money::ZERO, |h| h.hold().held());
+        let held = hold.as_ref().map_or(Money::ZERO, covers);
         let (capture, outstanding) = cover(total, held);
-        let authorised = hold.as_ref().map_or(0, |h| h.authorised_idr);
-        let released = (authorised - capture.rupiah()).max(0);
+        // Captured whole before it lapsed: the rest is refunded. Else the uncaptured rest is
+        // released.
+        let precaptured = hold
+            .as_ref()
+            .is_some_and(|h| h.status() == HoldStatus::Captured);
+        let released = if precaptured {
+            held.rupiah() - capture.rupiah()
+        } else {
+            (hold.as_ref().map_or(0, |h| h.authorised_idr) - capture.rupiah()).max(0)
+        };
         let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO charge_settlements (id, booking_id, branch_id, hold_id, total_idr, \
-               capture_idr, outstanding_idr, released_idr, status, confirmed_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'CAPTURING', $9)",
+               capture_idr, outstanding_idr, released_idr, precaptured, status, confirmed_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'CAPTURING', $10)",
         )
         .bind(id)
         .bind(booking)
@@ -414,6 +420,7 @@ impl Payments {
         .bind(capture.rupiah())
         .bind(outstanding.rupiah())
         .bind(released)
+        .bind(precaptured)
         .bind(principal.id)
         .execute(&mut *tx)
         .await?;
@@ -473,7 +480,9 @@ impl Payments {
             return Ok(());
         }
         let capture = Money::from_rupiah(settlement.capture_idr);
-        if let Some(hold_id) = settlement.hold_id
+        if settlement.precaptured {
+            self.refund_rest(&settlement).await?;
+        } else if let Some(hold_id) = settlement.hold_id
             && capture > Money::ZERO
         {
             let hold = holds::get(&self.db, hold_id)
@@ -506,6 +515,53 @@ impl Payments {
             }
         }
         self.issue_invoice(&settlement).await
+    }
+}
+
+/// What a deposit hold can cover: what it still holds, or, captured whole before it lapsed,
+/// what was captured and not refunded.
+fn covers(hold: &holds::HoldRow) -> Money {
+    let h = hold.hold();
+    if h.status == HoldStatus::Captured {
+        Money::from_rupiah(h.captured.rupiah() - h.refunded.rupiah())
+    } else {
+        h.held()
+    }
+}
+
+impl Payments {
+    /// A deposit captured before its hold lapsed: what the bill did not need is refunded
+    /// (once: the key is the settlement's id; before the capture settles the provider refuses,
+    /// and the job tries again).
+    async fn refund_rest(&self, settlement: &SettlementRow) -> Result<(), PaymentError> {
+        let Some(hold_id) = settlement.hold_id else {
+            return Ok(());
+        };
+        let hold = holds::get(&self.db, hold_id)
+            .await?
+            .ok_or(PaymentError::NotFound("Hold"))?;
+        if hold.status() != HoldStatus::Captured {
+            return Ok(());
+        }
+        let amount = Money::from_rupiah(settlement.released_idr);
+        if amount > Money::ZERO {
+            self.gateway(hold.provider())?
+                .refund(&hold.payment_ref(), amount, &format!("f-{}", settlement.id.simple()))
+                .await?;
+        }
+        let mut tx = self.db.begin().await?;
+        if let Some(locked) = holds::lock(&mut tx, hold_id).await?
+            && locked.status() == HoldStatus::Captured
+        {
+            let step = if amount > Money::ZERO {
+                locked.hold().refund(amount)?
+            } else {
+                locked.hold().release()?
+            };
+            holds::write_steps(&mut tx, &locked, &[(step.0, Some(step.1))], "api").await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //!   uncaptured amount).
 //! - Cancel: `POST /v3/payments/{payment_id}/cancel` (only while `AUTHORIZED`).
 //! - Status: `GET /v3/payments/{payment_id}`.
+//! - Refund: `POST /v3/refunds` with the `payment_id` and our `reference_id`.
 //!
 //! Basic auth with the secret key as the user name, the `api-version` header, and an
 //! `idempotency-key` on every POST. Errors carry an `error_code`.
@@ -222,6 +223,31 @@ impl PaymentGateway for Xendit {
             .send(reqwest::Method::POST, &path, None, Some(key))
             .await?;
         report_of(&answer)
+    }
+
+    async fn refund(
+        &self,
+        payment: &PaymentRef,
+        amount: Money,
+        key: &str,
+    ) -> Result<(), GatewayError> {
+        let body = json!({
+            "reference_id": key,
+            "payment_id": self.payment_id(payment)?,
+            "amount": amount.rupiah(),
+            "reason": "REQUESTED_BY_CUSTOMER",
+            "metadata": {"order_id": payment.order_id},
+        });
+        let answer = self
+            .send(reqwest::Method::POST, "/v3/refunds", Some(&body), Some(key))
+            .await?;
+        match answer["status"].as_str() {
+            Some("SUCCEEDED" | "PENDING") => Ok(()),
+            other => Err(GatewayError::Refused(format!(
+                "the refund is {}",
+                other.unwrap_or("unknown")
+            ))),
+        }
     }
 
     async fn status(&self, payment: &PaymentRef) -> Result<Report, GatewayError> {

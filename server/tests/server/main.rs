@@ -46,6 +46,7 @@ mod payments {
     pub(crate) mod fake_xendit;
     mod faults;
     mod logs;
+    mod long;
     pub(crate) mod midtrans;
     mod reports;
     pub(crate) mod support;

@@ -5,7 +5,8 @@
 //! decides: `tok-decline…` fails with `CARD_DECLINED`, `tok-3ds…` requires a `REDIRECT_CUSTOMER`
 //! action, any other is `AUTHORIZED`; `GET /v3/payments/{id}`; `POST /v3/payments/{id}/capture`
 //! (one capture, at most the uncaptured amount; the rest is released);
-//! `POST /v3/payments/{id}/cancel` (only while `AUTHORIZED`); `idempotency-key` replay of
+//! `POST /v3/payments/{id}/cancel` (only while `AUTHORIZED`); `POST /v3/refunds` (of a
+//! `SUCCEEDED` payment, idempotent by `reference_id`); `idempotency-key` replay of
 //! successful answers; v3 webhooks carrying `x-callback-token`.
 //!
 //! Failure modes ([`FakeXendit::fail_next`]): an error status without doing the work
@@ -32,6 +33,10 @@ use axum::{
 use base64::Engine as _;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
+
+mod work;
+
+use work::{capture_work, create_work, refund_work};
 
 pub(crate) const SECRET_KEY: &str = "xnd_development_sentra_test_0123456789";
 pub(crate) const CALLBACK_TOKEN: &str = "sentra-xendit-callback-token-test";
@@ -76,6 +81,8 @@ pub(crate) struct Payment {
     pub(crate) request_amount: i64,
     pub(crate) captured: i64,
     pub(crate) captures: Vec<Capture>,
+    /// Refunded after the capture.
+    pub(crate) refunded: i64,
     pub(crate) failure_code: Option<String>,
     /// Every status the payment has had, in order.
     pub(crate) history: Vec<String>,
@@ -96,6 +103,8 @@ pub(crate) struct XenditWorld {
     pub(crate) faults: Vec<(String, Fault)>,
     /// Successful answers (status, body) by `idempotency-key`, across endpoints.
     pub(crate) idempotent: HashMap<String, (u16, Value)>,
+    /// Refunds made, as answered.
+    pub(crate) refunds: Vec<Value>,
 }
 
 /// The running fake. Stops when dropped.
@@ -239,6 +248,7 @@ enum Op {
     Get(String),
     Capture(String, Bytes),
     Cancel(String),
+    Refund(Bytes),
 }
 
 impl Op {
@@ -249,6 +259,7 @@ impl Op {
             Op::Get(id) => format!("GET /v3/payments/{id}"),
             Op::Capture(id, _) => format!("POST /v3/payments/{id}/capture"),
             Op::Cancel(id) => format!("POST /v3/payments/{id}/cancel"),
+            Op::Refund(_) => "POST /v3/refunds".to_owned(),
         }
     }
 
@@ -260,6 +271,7 @@ impl Op {
                 None => not_found(),
             },
             Op::Capture(id, raw) => capture_work(world, id, raw),
+            Op::Refund(raw) => refund_work(world, raw),
             Op::Cancel(id) => {
                 let Some(payment) = world.payments.get_mut(id) else {
                     return not_found();
@@ -349,6 +361,7 @@ impl FakeXendit {
             .route("/v3/payments/{payment_id}", get(fetch))
             .route("/v3/payments/{payment_id}/capture", post(capture))
             .route("/v3/payments/{payment_id}/cancel", post(cancel))
+            .route("/v3/refunds", post(refund))
             .with_state(Ctx {
                 world: world.clone(),
                 url: url.clone(),
@@ -474,141 +487,6 @@ fn webhook_id(body: &Value) -> String {
     })
 }
 
-/// Checks the fixed fields of a manual-capture card payment request.
-fn check_request(body: &Value) -> Result<(), Reply> {
-    if !body.is_object() {
-        return Err(invalid("request body must be a JSON object"));
-    }
-    for (field, expected) in [
-        ("type", "PAY"),
-        ("country", "ID"),
-        ("currency", "IDR"),
-        ("capture_method", "MANUAL"),
-        ("channel_code", "CARDS"),
-    ] {
-        if body[field].as_str() != Some(expected) {
-            return Err(invalid(&format!("{field} must be {expected}")));
-        }
-    }
-    if !body["channel_properties"].is_object() {
-        return Err(invalid("channel_properties is required for CARDS"));
-    }
-    Ok(())
-}
-
-fn create_work(world: &mut XenditWorld, base_url: &str, raw: &[u8]) -> Reply {
-    let body = serde_json::from_slice::<Value>(raw).unwrap_or_default();
-    if let Err(refused) = check_request(&body) {
-        return refused;
-    }
-    let Some(reference_id) = body["reference_id"].as_str().filter(|id| !id.is_empty()) else {
-        return invalid("reference_id is required");
-    };
-    let Some(request_amount) = idr(&body["request_amount"]) else {
-        return invalid("request_amount must be a positive whole IDR amount");
-    };
-    let properties = &body["channel_properties"];
-    let token = properties["payment_token_id"]
-        .as_str()
-        .or_else(|| body["payment_token_id"].as_str());
-    if token.is_none() && !properties["card_details"].is_object() {
-        return invalid("channel_properties needs payment_token_id or card_details");
-    }
-    if world
-        .payments
-        .values()
-        .any(|payment| payment.reference_id == reference_id)
-    {
-        return error(409, "DUPLICATE_ERROR", "reference_id has already been used");
-    }
-    let token = token.unwrap_or_default();
-    let (status, failure_code) = if token.starts_with("tok-decline") {
-        ("FAILED", Some("CARD_DECLINED".to_owned()))
-    } else if token.starts_with("tok-3ds") {
-        ("REQUIRES_ACTION", None)
-    } else {
-        ("AUTHORIZED", None)
-    };
-    let created = now();
-    let payment = Payment {
-        payment_id: format!("py-{}", uuid::Uuid::new_v4()),
-        payment_request_id: format!("pr-{}", uuid::Uuid::new_v4()),
-        reference_id: reference_id.to_owned(),
-        status: status.to_owned(),
-        request_amount,
-        captured: 0,
-        captures: Vec::new(),
-        failure_code,
-        history: vec![status.to_owned()],
-        description: body["description"].clone(),
-        metadata: body["metadata"].clone(),
-        created: created.clone(),
-        updated: created,
-    };
-    let actions = if status == "REQUIRES_ACTION" {
-        let url = format!("{base_url}/3ds/{}", payment.payment_id);
-        json!([{"type": "REDIRECT_CUSTOMER", "descriptor": "WEB_URL", "value": url}])
-    } else {
-        json!([])
-    };
-    let mut channel_properties = properties.clone();
-    if let Some(properties) = channel_properties.as_object_mut() {
-        properties.remove("card_details");
-    }
-    let mut answer = json!({
-        "payment_request_id": payment.payment_request_id,
-        "reference_id": payment.reference_id,
-        "business_id": BUSINESS_ID,
-        "latest_payment_id": payment.payment_id,
-        "type": "PAY",
-        "country": "ID",
-        "currency": "IDR",
-        "request_amount": request_amount,
-        "capture_method": "MANUAL",
-        "channel_code": "CARDS",
-        "channel_properties": channel_properties,
-        "status": status,
-        "actions": actions,
-        "description": payment.description,
-        "metadata": payment.metadata,
-        "created": payment.created,
-        "updated": payment.updated,
-    });
-    if let Some(code) = &payment.failure_code {
-        answer["failure_code"] = json!(code);
-    }
-    world.payments.insert(payment.payment_id.clone(), payment);
-    (201, answer)
-}
-
-fn capture_work(world: &mut XenditWorld, payment_id: &str, raw: &[u8]) -> Reply {
-    let body = serde_json::from_slice::<Value>(raw).unwrap_or_default();
-    let Some(amount) = idr(&body["capture_amount"]) else {
-        return invalid("capture_amount must be a positive whole IDR amount");
-    };
-    let Some(payment) = world.payments.get_mut(payment_id) else {
-        return not_found();
-    };
-    if payment.status != "AUTHORIZED" {
-        return ineligible(&payment.status);
-    }
-    if amount > payment.request_amount - payment.captured {
-        return error(
-            400,
-            "CAPTURE_AMOUNT_EXCEEDED",
-            "Capture amount must be less than or equal to uncaptured authorization amount",
-        );
-    }
-    payment.captured += amount;
-    payment.captures.push(Capture {
-        capture_id: format!("cap-{}", uuid::Uuid::new_v4()),
-        capture_amount: amount,
-        capture_timestamp: now(),
-    });
-    moved(payment, "SUCCEEDED");
-    (200, payment_json(payment, "SUCCEEDED"))
-}
-
 async fn create(ctx: State<Ctx>, headers: HeaderMap, raw: Bytes) -> Answer {
     serve(ctx, headers, Op::Create(raw)).await
 }
@@ -628,4 +506,8 @@ async fn capture(
 
 async fn cancel(ctx: State<Ctx>, Path(id): Path<String>, headers: HeaderMap) -> Answer {
     serve(ctx, headers, Op::Cancel(id)).await
+}
+
+async fn refund(ctx: State<Ctx>, headers: HeaderMap, raw: Bytes) -> Answer {
+    serve(ctx, headers, Op::Refund(raw)).await
 }
