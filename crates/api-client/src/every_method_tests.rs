@@ -269,9 +269,7 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
         inspection_id: id,
     };
     let _ = api.add_damage(id, &damage).await;
-    let _ = api
-        .remove_damage(id, LINE.parse().expect("a uuid"))
-        .await;
+    let _ = api.remove_damage(id, LINE.parse().expect("a uuid")).await;
     let _ = api.confirm_charges(id, sentra_domain::Money::ZERO).await;
     let _ = api.invoice_pdf(id).await;
     let _ = api.midtrans_webhook(&serde_json::json!({})).await;

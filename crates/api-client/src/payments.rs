@@ -76,7 +76,11 @@ impl ApiClient {
     }
 
     /// `POST /api/v1/bookings/{id}/charges/confirm` with the total staff saw.
-    pub async fn confirm_charges(&self, booking: Uuid, total: Money) -> Result<Settlement, ApiError> {
+    pub async fn confirm_charges(
+        &self,
+        booking: Uuid,
+        total: Money,
+    ) -> Result<Settlement, ApiError> {
         let request = self
             .request(endpoints::CONFIRM_CHARGES, &[&booking.to_string()])?
             .json(&ConfirmChargesRequest { total });

@@ -103,7 +103,10 @@ pub fn computed_charges(facts: &ReturnFacts) -> Vec<Charge> {
     {
         lines.push(Charge {
             kind: ChargeKind::ExtraDays,
-            description: format!("Tambahan {} hari (ambil lebih awal) × {rate}", facts.early_days),
+            description: format!(
+                "Tambahan {} hari (ambil lebih awal) × {rate}",
+                facts.early_days
+            ),
             amount: extra,
         });
     }
@@ -163,7 +166,10 @@ mod tests {
     };
 
     fn facts(late_minutes: i64, fuel_in: u8) -> ReturnFacts {
-        let due_at = Utc.with_ymd_and_hms(2026, 12, 4, 5, 0, 0).single().expect("time");
+        let due_at = Utc
+            .with_ymd_and_hms(2026, 12, 4, 5, 0, 0)
+            .single()
+            .expect("time");
         ReturnFacts {
             daily_rate: rp(350_000),
             booked_days: 3,

@@ -49,7 +49,7 @@ impl HoldStatus {
 crate::stored_enum! {
     /// Who holds the money.
     pub enum PaymentProvider as "payment provider" {
-        /// Midtrans Core API (card pre-authorisation, GoPay pre-authorisation).
+        /// Midtrans Core API (card pre-authorisation, `GoPay` pre-authorisation).
         Midtrans = "midtrans",
         /// Xendit Payments API v3 (card, manual capture).
         Xendit = "xendit",
@@ -62,7 +62,7 @@ crate::stored_enum! {
     /// How the customer pays.
     pub enum PaymentMethod as "payment method" {
         Card = "card",
-        /// GoPay tokenisation with `pre_auth` (Midtrans only; held 15 minutes by default).
+        /// `GoPay` tokenisation with `pre_auth` (Midtrans only; held 15 minutes by default).
         Gopay = "gopay",
         Cash = "cash",
         Transfer = "transfer",
@@ -274,7 +274,8 @@ impl Hold {
         let ahead_of_pending = matches!(
             remote.state,
             RemoteState::Authorised | RemoteState::Captured
-        ) || (matches!(remote.state, RemoteState::Cancelled) && remote.captured > Money::ZERO);
+        ) || (matches!(remote.state, RemoteState::Cancelled)
+            && remote.captured > Money::ZERO);
         if hold.status == HoldStatus::Pending && ahead_of_pending {
             let (next, entry) = hold.authorise(authorised)?;
             steps.push((next, Some(entry)));
@@ -289,16 +290,13 @@ impl Hold {
                 let (next, entry) = hold.void()?;
                 steps.push((next, Some(entry)));
             }
-            (HoldStatus::Pending, RemoteState::Expired | RemoteState::Cancelled) => {
+            (HoldStatus::Pending, RemoteState::Expired | RemoteState::Cancelled)
+            | (HoldStatus::Authorised, RemoteState::Expired) => {
                 let (next, entry) = hold.expire()?;
                 steps.push((next, Some(entry)));
             }
             (HoldStatus::Authorised, RemoteState::Captured) => {
                 let (next, entry) = hold.capture(remote.captured)?;
-                steps.push((next, Some(entry)));
-            }
-            (HoldStatus::Authorised, RemoteState::Expired) => {
-                let (next, entry) = hold.expire()?;
                 steps.push((next, Some(entry)));
             }
             (HoldStatus::Authorised, RemoteState::Cancelled) => {

@@ -141,15 +141,12 @@ fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let tail = &rest[open..];
-        match pairs.iter().find(|(key, _)| tail.starts_with(key)) {
-            Some((key, value)) => {
-                out.push_str(value);
-                rest = &tail[key.len()..];
-            }
-            None => {
-                out.push('{');
-                rest = &tail[1..];
-            }
+        if let Some((key, value)) = pairs.iter().find(|(key, _)| tail.starts_with(key)) {
+            out.push_str(value);
+            rest = &tail[key.len()..];
+        } else {
+            out.push('{');
+            rest = &tail[1..];
         }
     }
     out.push_str(rest);

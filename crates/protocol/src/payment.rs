@@ -48,7 +48,7 @@ pub struct StartPaymentRequest {
     /// Xendit `payment_token_id`). Never a card number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_token: Option<String>,
-    /// GoPay tokenisation: the linked account and its payment option token.
+    /// `GoPay` tokenisation: the linked account and its payment option token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gopay_account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

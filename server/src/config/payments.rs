@@ -79,9 +79,8 @@ fn http_url(v: &str) -> Result<String, Invalid> {
 }
 
 pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> PaymentsConfig {
-    let secret = |r: &Reader<'_, F>, name: &str| {
-        SecretString::from((r.lookup)(name).unwrap_or_default())
-    };
+    let secret =
+        |r: &Reader<'_, F>, name: &str| SecretString::from((r.lookup)(name).unwrap_or_default());
     let config = PaymentsConfig {
         default_provider: r.parsed("SENTRA_PAYMENT_PROVIDER", "manual", provider),
         branch_providers: r.parsed("SENTRA_PAYMENT_PROVIDERS", "", |v| {
@@ -109,22 +108,23 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Paym
         xendit_url: r.parsed("SENTRA_XENDIT_URL", "https://api.xendit.co", http_url),
         xendit_secret_key: secret(r, "SENTRA_XENDIT_SECRET_KEY"),
         xendit_callback_token: secret(r, "SENTRA_XENDIT_CALLBACK_TOKEN"),
-        long_rental_policy: r.parsed("SENTRA_LONG_RENTAL_POLICY", "capture_deposit", |v| {
-            match v {
+        long_rental_policy: r.parsed(
+            "SENTRA_LONG_RENTAL_POLICY",
+            "capture_deposit",
+            |v| match v {
                 "capture_deposit" => Ok(LongRentalPolicy::CaptureDeposit),
                 "alert_staff" => Ok(LongRentalPolicy::AlertStaff),
                 _ => Err(Invalid::from("expected capture_deposit or alert_staff")),
-            }
-        }),
+            },
+        ),
         lapse_lead: r.seconds("SENTRA_HOLD_LAPSE_LEAD_HOURS", "24", 1, 144) * 3600,
     };
     let in_use = config.providers_in_use();
     if in_use.contains(&PaymentProvider::Midtrans)
         && config.midtrans_server_key.expose_secret().is_empty()
     {
-        r.problems.push(
-            "SENTRA_MIDTRANS_SERVER_KEY: required when a branch uses midtrans".to_owned(),
-        );
+        r.problems
+            .push("SENTRA_MIDTRANS_SERVER_KEY: required when a branch uses midtrans".to_owned());
     }
     if in_use.contains(&PaymentProvider::Xendit)
         && (config.xendit_secret_key.expose_secret().is_empty()

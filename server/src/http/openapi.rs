@@ -11,9 +11,8 @@ use sentra_protocol::{
 };
 
 use super::{
-    auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance, payments,
-    sync,
-    waitlist,
+    auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance,
+    payments, sync, waitlist,
 };
 
 /// The API description, built from the handlers' annotations.

@@ -131,7 +131,10 @@ pub async fn counter(
     ApiJson(request): ApiJson<CounterPaymentRequest>,
 ) -> Result<Json<BookingPayment>, AppError> {
     let id = path_id(&id, "Booking")?;
-    state.payments.counter_payment(&principal, id, &request).await?;
+    state
+        .payments
+        .counter_payment(&principal, id, &request)
+        .await?;
     Ok(Json(state.payments.view(&principal, id).await?))
 }
 
@@ -291,7 +294,13 @@ pub async fn xendit_webhook(
     responses((status = 200, body = PaymentsReport)))]
 #[tracing::instrument(name = "http.payments.report", skip_all)]
 pub async fn report(State(state): State<AppState>) -> Result<Json<PaymentsReport>, AppError> {
-    Ok(Json(state.payments.report(31).await.map_err(AppError::Internal)?))
+    Ok(Json(
+        state
+            .payments
+            .report(31)
+            .await
+            .map_err(AppError::Internal)?,
+    ))
 }
 
 /// HQ: compares the ledger with every provider now and lists the differences.

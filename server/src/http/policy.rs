@@ -72,7 +72,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
     // Payments: the customer pays online; staff take counter deposits and settle the bill;
     // providers call the webhooks (verified by signature or token, not by a login).
     ("GET", "/api/v1/bookings/{id}/quote", Access::Authenticated),
-    ("GET", "/api/v1/bookings/{id}/payment", Access::Authenticated),
+    (
+        "GET",
+        "/api/v1/bookings/{id}/payment",
+        Access::Authenticated,
+    ),
     (
         "POST",
         "/api/v1/bookings/{id}/payment",
@@ -84,7 +88,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(ADMINS),
     ),
     ("GET", "/api/v1/bookings/{id}/charges", Access::Roles(STAFF)),
-    ("POST", "/api/v1/bookings/{id}/charges", Access::Roles(STAFF)),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/charges",
+        Access::Roles(STAFF),
+    ),
     (
         "DELETE",
         "/api/v1/bookings/{id}/charges/{line}",
@@ -95,12 +103,12 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/bookings/{id}/charges/confirm",
         Access::Roles(ADMINS),
     ),
-    ("GET", "/api/v1/bookings/{id}/invoice", Access::Authenticated),
     (
-        "POST",
-        "/api/v1/payments/webhooks/midtrans",
-        Access::Public,
+        "GET",
+        "/api/v1/bookings/{id}/invoice",
+        Access::Authenticated,
     ),
+    ("POST", "/api/v1/payments/webhooks/midtrans", Access::Public),
     ("POST", "/api/v1/payments/webhooks/xendit", Access::Public),
     ("GET", "/api/v1/payments/report", Access::Roles(HQ)),
     ("POST", "/api/v1/payments/reconcile", Access::Roles(HQ)),

@@ -69,7 +69,10 @@ impl Perform for HoldLapseGuard {
 
 impl Perform for SettlementCapture {
     async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
-        Ok(workers.payments.finish_settlement(self.settlement_id).await?)
+        Ok(workers
+            .payments
+            .finish_settlement(self.settlement_id)
+            .await?)
     }
 }
 
@@ -101,9 +104,7 @@ async fn perform(
         JobKind::KycPurge => decode_and_perform::<KycPurge>(payload, workers, db).await,
         JobKind::PaymentSync => decode_and_perform::<PaymentSync>(payload, workers, db).await,
         JobKind::HoldRelease => decode_and_perform::<HoldRelease>(payload, workers, db).await,
-        JobKind::HoldLapseGuard => {
-            decode_and_perform::<HoldLapseGuard>(payload, workers, db).await
-        }
+        JobKind::HoldLapseGuard => decode_and_perform::<HoldLapseGuard>(payload, workers, db).await,
         JobKind::SettlementCapture => {
             decode_and_perform::<SettlementCapture>(payload, workers, db).await
         }

@@ -154,7 +154,11 @@ impl Payments {
             let gateway = self.gateway(row.provider())?;
             let amount = row.hold().held();
             let report = match gateway
-                .capture(&row.payment_ref(), amount, &format!("c-{}", row.id.simple()))
+                .capture(
+                    &row.payment_ref(),
+                    amount,
+                    &format!("c-{}", row.id.simple()),
+                )
                 .await
             {
                 Ok(report) => report,
@@ -291,15 +295,20 @@ impl Payments {
         if !still_needed {
             return Ok(());
         }
-        let lapses = row
-            .lapses_at
-            .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string());
+        let lapses = row.lapses_at.map_or_else(
+            || "-".to_owned(),
+            |at| at.format("%Y-%m-%d %H:%M").to_string(),
+        );
         let amount = Money::from_rupiah(row.authorised_idr);
         let note = if self.config.long_rental_policy == LongRentalPolicy::CaptureDeposit {
             let gateway = self.gateway(row.provider())?;
             let payment = row.payment_ref();
             let report = match gateway
-                .capture(&payment, row.hold().held(), &format!("g-{}", row.id.simple()))
+                .capture(
+                    &payment,
+                    row.hold().held(),
+                    &format!("g-{}", row.id.simple()),
+                )
                 .await
             {
                 Ok(report) => report,

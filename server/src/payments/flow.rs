@@ -1,4 +1,4 @@
-//! The customer's side: the quote of a booking, starting its payment (a card or GoPay hold at
+//! The customer's side: the quote of a booking, starting its payment (a card or `GoPay` hold at
 //! the branch's provider), and everything the booking's payment went through. And the
 //! counter's side: a deposit (or the bill's remainder) paid in cash or by transfer, with a
 //! numbered receipt (`KW/<branch>/<year>/<6 digits>`).
@@ -113,9 +113,9 @@ impl Payments {
             hold: q.hold,
             provider,
             methods: match provider {
-                // GoPay holds last 15 minutes: for the bill above the deposit only.
-                PaymentProvider::Midtrans => vec![PaymentMethod::Card],
-                PaymentProvider::Xendit => vec![PaymentMethod::Card],
+                // Deposits by card (`GoPay` holds last 15 minutes: for a bill above the
+                // deposit only; Xendit holds cards only).
+                PaymentProvider::Midtrans | PaymentProvider::Xendit => vec![PaymentMethod::Card],
                 PaymentProvider::Manual => vec![],
             },
             pay_before: facts.expires_at,
@@ -282,7 +282,10 @@ impl Payments {
         booking: Uuid,
         request: &CounterPaymentRequest,
     ) -> Result<HoldRow, PaymentError> {
-        if !matches!(request.method, PaymentMethod::Cash | PaymentMethod::Transfer) {
+        if !matches!(
+            request.method,
+            PaymentMethod::Cash | PaymentMethod::Transfer
+        ) {
             return Err(PaymentError::Invalid(
                 "the counter takes cash or transfer".to_owned(),
             ));
@@ -296,7 +299,9 @@ impl Payments {
                     "the bill is settled; nothing is owed".to_owned(),
                 ));
             }
-            None if facts.status() == BookingStatus::PendingPayment => (DEPOSIT, facts.quote()?.hold),
+            None if facts.status() == BookingStatus::PendingPayment => {
+                (DEPOSIT, facts.quote()?.hold)
+            }
             None => {
                 // Recorded again (a double click): the same deposit answers.
                 let mut tx = self.db.begin().await?;
@@ -315,7 +320,15 @@ impl Payments {
         if let Some(live) = holds::live_locked(&mut tx, booking, purpose).await? {
             return Ok(live);
         }
-        let receipt = super::settle::next_number(&mut tx, facts.branch_id, "RECEIPT", "KW", &facts.branch_code, year).await?;
+        let receipt = super::settle::next_number(
+            &mut tx,
+            facts.branch_id,
+            "RECEIPT",
+            "KW",
+            &facts.branch_code,
+            year,
+        )
+        .await?;
         let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO payment_holds (id, booking_id, branch_id, customer_id, provider, method, \
@@ -364,8 +377,7 @@ fn instrument(request: &StartPaymentRequest) -> Result<Instrument, PaymentError>
                 payment_option_token,
             }),
             _ => Err(PaymentError::Invalid(
-                "gopay_account_id and gopay_payment_option_token are required for GoPay"
-                    .to_owned(),
+                "gopay_account_id and gopay_payment_option_token are required for GoPay".to_owned(),
             )),
         },
         PaymentMethod::Cash | PaymentMethod::Transfer => Err(PaymentError::PayAtCounter),
@@ -404,9 +416,7 @@ fn message(
             "Batas waktu pembayaran terlewat: penahanan dana dibatalkan dan tidak ada biaya."
                 .to_owned()
         }
-        (Some(HoldStatus::Failed), _) => {
-            "Pembayaran ditolak; silakan coba kartu lain.".to_owned()
-        }
+        (Some(HoldStatus::Failed), _) => "Pembayaran ditolak; silakan coba kartu lain.".to_owned(),
         (Some(HoldStatus::Expired), _) => "Penahanan dana telah berakhir.".to_owned(),
         (Some(HoldStatus::Released | HoldStatus::Voided), _) => {
             "Penahanan dana telah dilepas.".to_owned()

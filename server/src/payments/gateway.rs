@@ -22,7 +22,7 @@ pub enum Instrument {
     /// A token from the provider's card tokenisation in the customer's browser (Midtrans
     /// `token_id`, Xendit `payment_token_id`).
     Card { token: String },
-    /// A linked GoPay account (Midtrans GoPay tokenisation).
+    /// A linked `GoPay` account (Midtrans `GoPay` tokenisation).
     Gopay {
         account_id: String,
         payment_option_token: String,
@@ -284,8 +284,14 @@ mod tests {
             rupiah_of(&json!("145000.00")),
             Some(Money::from_rupiah(145_000))
         );
-        assert_eq!(rupiah_of(&json!(250000)), Some(Money::from_rupiah(250_000)));
-        assert_eq!(rupiah_of(&json!("250000")), Some(Money::from_rupiah(250_000)));
+        assert_eq!(
+            rupiah_of(&json!(250_000)),
+            Some(Money::from_rupiah(250_000))
+        );
+        assert_eq!(
+            rupiah_of(&json!("250000")),
+            Some(Money::from_rupiah(250_000))
+        );
         assert_eq!(rupiah_of(&json!("145000.50")), None);
         assert_eq!(rupiah_of(&json!("abc")), None);
     }

@@ -270,7 +270,9 @@ pub async fn apply_in(
     report: &Report,
     source: &str,
 ) -> Result<HoldRow, super::PaymentError> {
-    let steps = row.hold().catch_up(&report.remote(), row.cancel_meaning())?;
+    let steps = row
+        .hold()
+        .catch_up(&report.remote(), row.cancel_meaning())?;
     let row = write_steps(conn, row, &steps, source).await?;
     let updated: HoldRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE payment_holds SET provider_payment_id = coalesce(provider_payment_id, $2), \

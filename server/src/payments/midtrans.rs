@@ -1,7 +1,7 @@
 //! The Midtrans Core API client (reference: shared/reference payments-kyc.md §1).
 //!
 //! - Authorise: `POST /v2/charge` with `credit_card.type = "authorize"` and the card token from
-//!   Midtrans' tokenisation in the customer's browser (held 7 days), or GoPay tokenisation with
+//!   Midtrans' tokenisation in the customer's browser (held 7 days), or `GoPay` tokenisation with
 //!   `gopay.pre_auth = true` (held 15 minutes; no partial capture).
 //! - Capture: `POST /v2/capture` with the `transaction_id` and an optional partial
 //!   `gross_amount` (one capture; the issuer frees the uncaptured rest).
@@ -89,10 +89,9 @@ impl Midtrans {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unavailable(format!("midtrans {path}: {}", e.without_url())))?;
+        let response = request.send().await.map_err(|e| {
+            GatewayError::Unavailable(format!("midtrans {path}: {}", e.without_url()))
+        })?;
         let http_status = response.status().as_u16();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         let code = answer["status_code"]
@@ -125,7 +124,7 @@ pub fn report_of(answer: &Value) -> Result<Report, GatewayError> {
     let state = match (status, fraud) {
         ("authorize", "accept") => RemoteState::Authorised,
         // A challenged authorisation is neither held nor refused until it is reviewed.
-        ("authorize", _) | ("pending", _) => RemoteState::Pending,
+        ("authorize" | "pending", _) => RemoteState::Pending,
         // A refund follows a settled capture: what was captured stays captured.
         ("capture" | "settlement" | "refund" | "partial_refund", _) => RemoteState::Captured,
         ("cancel", _) => RemoteState::Cancelled,
@@ -137,16 +136,23 @@ pub fn report_of(answer: &Value) -> Result<Report, GatewayError> {
             )));
         }
     };
-    let action_url = answer["redirect_url"].as_str().map(str::to_owned).or_else(|| {
-        answer["actions"].as_array().and_then(|actions| {
-            actions
-                .iter()
-                .find(|a| a["name"].as_str().is_some_and(|n| n.contains("verification")))
-                .or_else(|| actions.first())
-                .and_then(|a| a["url"].as_str())
-                .map(str::to_owned)
-        })
-    });
+    let action_url = answer["redirect_url"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| {
+            answer["actions"].as_array().and_then(|actions| {
+                actions
+                    .iter()
+                    .find(|a| {
+                        a["name"]
+                            .as_str()
+                            .is_some_and(|n| n.contains("verification"))
+                    })
+                    .or_else(|| actions.first())
+                    .and_then(|a| a["url"].as_str())
+                    .map(str::to_owned)
+            })
+        });
     Ok(Report {
         state,
         authorised: if state == RemoteState::Captured {
@@ -180,8 +186,8 @@ impl PaymentGateway for Midtrans {
     fn hold_lifetime(&self, method: PaymentMethod) -> Option<Duration> {
         match method {
             // "reserved fund will be released after seven days if there is no capture action"
-            PaymentMethod::Card => Some(Duration::from_secs(7 * 86_400)),
-            PaymentMethod::Gopay => Some(Duration::from_secs(15 * 60)),
+            PaymentMethod::Card => Some(Duration::from_hours(7 * 24)),
+            PaymentMethod::Gopay => Some(Duration::from_mins(15)),
             PaymentMethod::Cash | PaymentMethod::Transfer => None,
         }
     }
@@ -262,8 +268,7 @@ impl PaymentGateway for Midtrans {
             )),
             _ => {
                 let message = answer["status_message"].as_str().unwrap_or("").to_owned();
-                if message.to_lowercase().contains("exceed") || message.contains("gross_amount")
-                {
+                if message.to_lowercase().contains("exceed") || message.contains("gross_amount") {
                     Err(GatewayError::AboveHold(message))
                 } else {
                     Err(GatewayError::Refused(format!("{code} {message}")))

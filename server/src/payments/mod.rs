@@ -85,7 +85,10 @@ impl From<sentra_domain::payment::HoldError> for PaymentError {
 
 impl Payments {
     /// The client of `provider` (the counter is always there).
-    pub fn gateway(&self, provider: PaymentProvider) -> Result<Arc<dyn PaymentGateway>, PaymentError> {
+    pub fn gateway(
+        &self,
+        provider: PaymentProvider,
+    ) -> Result<Arc<dyn PaymentGateway>, PaymentError> {
         self.gateways.get(&provider).cloned().ok_or_else(|| {
             PaymentError::Storage(anyhow::anyhow!("no {provider} client is configured"))
         })

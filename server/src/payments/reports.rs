@@ -18,6 +18,19 @@ use crate::jobs::{self, PaymentsReconcile};
 /// How often the reconciliation runs.
 pub const RECONCILE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
+/// A hold still holding money, as the report reads it.
+#[derive(Debug, sqlx::FromRow)]
+struct OpenRow {
+    branch_code: String,
+    hold_id: uuid::Uuid,
+    booking_id: uuid::Uuid,
+    provider: String,
+    status: String,
+    held: i64,
+    lapses_at: Option<DateTime<Utc>>,
+    attention: Option<String>,
+}
+
 /// What the provider's state means in our terms (for comparing).
 fn expected(remote: RemoteState) -> &'static [HoldStatus] {
     match remote {
@@ -25,7 +38,11 @@ fn expected(remote: RemoteState) -> &'static [HoldStatus] {
         RemoteState::Authorised => &[HoldStatus::Authorised],
         // After a capture the rest is freed: captured, or released once confirmed.
         RemoteState::Captured => &[HoldStatus::Captured, HoldStatus::Released],
-        RemoteState::Cancelled => &[HoldStatus::Voided, HoldStatus::Released, HoldStatus::Expired],
+        RemoteState::Cancelled => &[
+            HoldStatus::Voided,
+            HoldStatus::Released,
+            HoldStatus::Expired,
+        ],
         RemoteState::Expired => &[HoldStatus::Expired, HoldStatus::Voided],
         RemoteState::Failed => &[HoldStatus::Failed],
     }
@@ -34,16 +51,16 @@ fn expected(remote: RemoteState) -> &'static [HoldStatus] {
 impl Payments {
     /// The report: open holds, daily totals over the last `days` days, the latest reconciliation.
     pub async fn report(&self, days: u32) -> anyhow::Result<PaymentsReport> {
-        let open: Vec<(String, uuid::Uuid, uuid::Uuid, String, String, i64, Option<DateTime<Utc>>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT br.code, h.id, h.booking_id, h.provider, h.status, \
-                        h.authorised_idr - h.captured_idr - h.returned_idr, h.lapses_at, h.attention \
-                 FROM payment_holds h JOIN branches br ON br.id = h.branch_id \
-                 WHERE h.status IN ('AUTHORISED', 'CAPTURED') \
-                 ORDER BY br.code, h.lapses_at NULLS LAST, h.created_at",
-            )
-            .fetch_all(&self.db)
-            .await?;
+        let open: Vec<OpenRow> = sqlx::query_as(
+            "SELECT br.code AS branch_code, h.id AS hold_id, h.booking_id, h.provider, h.status, \
+                    h.authorised_idr - h.captured_idr - h.returned_idr AS held, h.lapses_at, \
+                    h.attention \
+             FROM payment_holds h JOIN branches br ON br.id = h.branch_id \
+             WHERE h.status IN ('AUTHORISED', 'CAPTURED') \
+             ORDER BY br.code, h.lapses_at NULLS LAST, h.created_at",
+        )
+        .fetch_all(&self.db)
+        .await?;
         let totals: Vec<(chrono::NaiveDate, String, i64, i64, i64)> = sqlx::query_as(
             "SELECT (l.created_at AT TIME ZONE br.time_zone)::date AS day, br.code, \
                     coalesce(sum(l.amount_idr) FILTER (WHERE l.entry = 'AUTHORISED'), 0)::bigint, \
@@ -64,26 +81,29 @@ impl Payments {
         Ok(PaymentsReport {
             open_holds: open
                 .into_iter()
-                .map(|(branch_code, hold_id, booking_id, provider, status, held, lapses_at, attention)| OpenHold {
-                    branch_code,
-                    hold_id,
-                    booking_id,
-                    provider: PaymentProvider::parse(&provider).unwrap_or(PaymentProvider::Manual),
-                    status: HoldStatus::parse(&status).unwrap_or(HoldStatus::Authorised),
-                    held: Money::from_rupiah(held),
-                    lapses_at,
-                    attention,
+                .map(|row| OpenHold {
+                    branch_code: row.branch_code,
+                    hold_id: row.hold_id,
+                    booking_id: row.booking_id,
+                    provider: PaymentProvider::parse(&row.provider)
+                        .unwrap_or(PaymentProvider::Manual),
+                    status: HoldStatus::parse(&row.status).unwrap_or(HoldStatus::Authorised),
+                    held: Money::from_rupiah(row.held),
+                    lapses_at: row.lapses_at,
+                    attention: row.attention,
                 })
                 .collect(),
             days: totals
                 .into_iter()
-                .map(|(day, branch_code, authorised, captured, returned)| DayTotals {
-                    day,
-                    branch_code,
-                    authorised: Money::from_rupiah(authorised),
-                    captured: Money::from_rupiah(captured),
-                    returned: Money::from_rupiah(returned),
-                })
+                .map(
+                    |(day, branch_code, authorised, captured, returned)| DayTotals {
+                        day,
+                        branch_code,
+                        authorised: Money::from_rupiah(authorised),
+                        captured: Money::from_rupiah(captured),
+                        returned: Money::from_rupiah(returned),
+                    },
+                )
                 .collect(),
             reconciliation: latest.map(|(ran_at, compared, differences)| Reconciliation {
                 ran_at,
@@ -111,7 +131,11 @@ impl Payments {
                 row.status,
                 Money::from_rupiah(row.captured_idr)
             );
-            let theirs = match self.gateway(row.provider())?.status(&row.payment_ref()).await {
+            let theirs = match self
+                .gateway(row.provider())?
+                .status(&row.payment_ref())
+                .await
+            {
                 Ok(report) => {
                     let agrees = expected(report.state).contains(&row.status())
                         && (report.state != RemoteState::Captured
@@ -142,12 +166,19 @@ impl Payments {
         .fetch_one(&mut *tx)
         .await?;
         if schedule_next {
-            jobs::enqueue(&mut tx, &PaymentsReconcile {}, Some(Utc::now() + RECONCILE_EVERY))
-                .await?;
+            jobs::enqueue(
+                &mut tx,
+                &PaymentsReconcile {},
+                Some(Utc::now() + RECONCILE_EVERY),
+            )
+            .await?;
         }
         tx.commit().await?;
         if !differences.is_empty() {
-            tracing::warn!(count = differences.len(), "the ledger and the providers differ");
+            tracing::warn!(
+                count = differences.len(),
+                "the ledger and the providers differ"
+            );
         }
         Ok(Reconciliation {
             ran_at,
@@ -168,7 +199,12 @@ impl Payments {
         .fetch_one(&mut *tx)
         .await?;
         if !scheduled {
-            jobs::enqueue(&mut tx, &PaymentsReconcile {}, Some(Utc::now() + RECONCILE_EVERY)).await?;
+            jobs::enqueue(
+                &mut tx,
+                &PaymentsReconcile {},
+                Some(Utc::now() + RECONCILE_EVERY),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -175,7 +175,10 @@ async fn bill(
     .ok_or(PaymentError::NotFound("Booking"))?;
     let Some(returned_at) = facts.returned_at else {
         return Err(PaymentError::InvalidState {
-            status: facts.status.parse::<sentra_domain::BookingStatus>().ok()
+            status: facts
+                .status
+                .parse::<sentra_domain::BookingStatus>()
+                .ok()
                 .unwrap_or(sentra_domain::BookingStatus::Active),
             action: "billed before its return",
         });
@@ -285,7 +288,9 @@ impl Payments {
             ));
         }
         if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(PaymentError::Invalid("reason: 1 to 500 characters".to_owned()));
+            return Err(PaymentError::Invalid(
+                "reason: 1 to 500 characters".to_owned(),
+            ));
         }
         if request.amount <= Money::ZERO {
             return Err(PaymentError::Invalid("amount: more than Rp 0".to_owned()));
@@ -391,18 +396,17 @@ impl Payments {
             return Err(PaymentError::ChargesChanged { now: total });
         }
         let hold = holds::live_locked(&mut tx, booking, DEPOSIT).await?;
-        let hold = hold.filter(|h| {
-            matches!(h.status(), HoldStatus::Authorised | HoldStatus::Captured)
-        });
-        let held = hold.as_ref().map_or(Money::ZERO, covers);
-        let (capture, outstanding) = cover(total, held);
+        let hold =
+            hold.filter(|h| matches!(h.status(), HoldStatus::Authorised | HoldStatus::Captured));
+        let available = hold.as_ref().map_or(Money::ZERO, covers);
+        let (capture, outstanding) = cover(total, available);
         // Captured whole before it lapsed: the rest is refunded. Else the uncaptured rest is
         // released.
         let precaptured = hold
             .as_ref()
             .is_some_and(|h| h.status() == HoldStatus::Captured);
         let released = if precaptured {
-            held.rupiah() - capture.rupiah()
+            available.rupiah() - capture.rupiah()
         } else {
             (hold.as_ref().map_or(0, |h| h.authorised_idr) - capture.rupiah()).max(0)
         };
@@ -546,7 +550,11 @@ impl Payments {
         let amount = Money::from_rupiah(settlement.released_idr);
         if amount > Money::ZERO {
             self.gateway(hold.provider())?
-                .refund(&hold.payment_ref(), amount, &format!("f-{}", settlement.id.simple()))
+                .refund(
+                    &hold.payment_ref(),
+                    amount,
+                    &format!("f-{}", settlement.id.simple()),
+                )
                 .await?;
         }
         let mut tx = self.db.begin().await?;
@@ -567,10 +575,11 @@ impl Payments {
 
 /// Locks a booking's row for a change to its bill.
 async fn lock_booking(tx: &mut PgConnection, booking: Uuid) -> Result<(), PaymentError> {
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1 FOR UPDATE")
-        .bind(booking)
-        .fetch_optional(tx)
-        .await?;
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1 FOR UPDATE")
+            .bind(booking)
+            .fetch_optional(tx)
+            .await?;
     found.map(|_| ()).ok_or(PaymentError::NotFound("Booking"))
 }
 

@@ -124,12 +124,13 @@ impl Payments {
         body: &Value,
     ) -> Result<Received, WebhookError> {
         let mut tx = self.db.begin().await?;
-        let hold: Option<uuid::Uuid> =
-            sqlx::query_scalar("SELECT id FROM payment_holds WHERE order_id = $1 AND provider = $2")
-                .bind(order_id)
-                .bind(provider)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let hold: Option<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT id FROM payment_holds WHERE order_id = $1 AND provider = $2",
+        )
+        .bind(order_id)
+        .bind(provider)
+        .fetch_optional(&mut *tx)
+        .await?;
         let inserted = sqlx::query(
             "INSERT INTO payment_events (provider, event_key, order_id, hold_id, body) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

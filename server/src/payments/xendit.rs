@@ -76,17 +76,18 @@ impl Xendit {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unavailable(format!("xendit {path}: {}", e.without_url())))?;
+        let response = request.send().await.map_err(|e| {
+            GatewayError::Unavailable(format!("xendit {path}: {}", e.without_url()))
+        })?;
         let status = response.status().as_u16();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if (200..300).contains(&status) && answer.is_object() {
             return Ok(answer);
         }
         let code = answer["error_code"].as_str().unwrap_or("").to_owned();
-        let message = format!("{code} {}", answer["message"].as_str().unwrap_or("")).trim().to_owned();
+        let message = format!("{code} {}", answer["message"].as_str().unwrap_or(""))
+            .trim()
+            .to_owned();
         Err(match (status, code.as_str()) {
             (401, _) => GatewayError::Unauthorized,
             (404, _) | (_, "DATA_NOT_FOUND") => GatewayError::NotFound,
@@ -104,7 +105,7 @@ impl Xendit {
         })
     }
 
-    fn payment_id<'a>(&self, payment: &'a PaymentRef) -> Result<&'a str, GatewayError> {
+    fn payment_id(payment: &PaymentRef) -> Result<&str, GatewayError> {
         payment
             .payment_id
             .as_deref()
@@ -131,13 +132,12 @@ pub fn report_of(payment: &Value) -> Result<Report, GatewayError> {
     };
     let captured = payment["captures"]
         .as_array()
-        .map(|captures| {
+        .map_or(Money::ZERO, |captures| {
             captures.iter().fold(Money::ZERO, |sum, c| {
                 sum.checked_add(rupiah_of(&c["capture_amount"]).unwrap_or(Money::ZERO))
                     .unwrap_or(sum)
             })
-        })
-        .unwrap_or(Money::ZERO);
+        });
     let action_url = payment["actions"].as_array().and_then(|actions| {
         actions
             .iter()
@@ -167,7 +167,7 @@ impl PaymentGateway for Xendit {
 
     fn hold_lifetime(&self, method: PaymentMethod) -> Option<Duration> {
         // "captures up to 7 days after an authorization".
-        (method == PaymentMethod::Card).then_some(Duration::from_secs(7 * 86_400))
+        (method == PaymentMethod::Card).then_some(Duration::from_hours(7 * 24))
     }
 
     async fn authorise(&self, request: &AuthoriseRequest<'_>) -> Result<Report, GatewayError> {
@@ -209,7 +209,7 @@ impl PaymentGateway for Xendit {
         amount: Money,
         key: &str,
     ) -> Result<Report, GatewayError> {
-        let path = format!("/v3/payments/{}/capture", self.payment_id(payment)?);
+        let path = format!("/v3/payments/{}/capture", Self::payment_id(payment)?);
         let body = json!({"capture_amount": amount.rupiah()});
         let answer = self
             .send(reqwest::Method::POST, &path, Some(&body), Some(key))
@@ -218,7 +218,7 @@ impl PaymentGateway for Xendit {
     }
 
     async fn cancel(&self, payment: &PaymentRef, key: &str) -> Result<Report, GatewayError> {
-        let path = format!("/v3/payments/{}/cancel", self.payment_id(payment)?);
+        let path = format!("/v3/payments/{}/cancel", Self::payment_id(payment)?);
         let answer = self
             .send(reqwest::Method::POST, &path, None, Some(key))
             .await?;
@@ -233,7 +233,7 @@ impl PaymentGateway for Xendit {
     ) -> Result<(), GatewayError> {
         let body = json!({
             "reference_id": key,
-            "payment_id": self.payment_id(payment)?,
+            "payment_id": Self::payment_id(payment)?,
             "amount": amount.rupiah(),
             "reason": "REQUESTED_BY_CUSTOMER",
             "metadata": {"order_id": payment.order_id},

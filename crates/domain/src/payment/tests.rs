@@ -170,7 +170,9 @@ fn a_hold_catches_up_with_the_provider_and_never_goes_back() {
 #[test]
 fn a_deposit_captured_before_its_hold_lapsed_is_refunded_in_part() {
     let mut ledger = Vec::new();
-    let (hold, e) = Hold::pending().authorise(rp(2_000_000)).expect("authorised");
+    let (hold, e) = Hold::pending()
+        .authorise(rp(2_000_000))
+        .expect("authorised");
     ledger.push(e);
     let (hold, e) = hold.capture(rp(2_000_000)).expect("captured early");
     ledger.push(e);
@@ -186,7 +188,10 @@ fn a_deposit_captured_before_its_hold_lapsed_is_refunded_in_part() {
     assert_eq!(hold.status, HoldStatus::Released);
     assert!(balances(&hold, &ledger));
     // A partly captured hold releases its rest instead: no refund while money is held.
-    let (held, _) = Hold::pending().authorise(rp(900_000)).expect("authorised");
-    let (part, _) = held.capture(rp(100_000)).expect("captured");
-    assert!(matches!(part.refund(rp(1)), Err(HoldError::AboveRefundable { .. })));
+    let (authorised, _) = Hold::pending().authorise(rp(900_000)).expect("authorised");
+    let (part, _) = authorised.capture(rp(100_000)).expect("captured");
+    assert!(matches!(
+        part.refund(rp(1)),
+        Err(HoldError::AboveRefundable { .. })
+    ));
 }

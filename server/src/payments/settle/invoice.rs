@@ -25,6 +25,61 @@ struct Header {
     authorised_idr: Option<i64>,
 }
 
+/// What the invoice prints, formatted.
+fn document(
+    header: &Header,
+    lines: &[LineRow],
+    settlement: &SettlementRow,
+    number: &str,
+    now: chrono::DateTime<Utc>,
+    zone: BranchTimeZone,
+) -> Invoice {
+    let money = |n: i64| Money::from_rupiah(n).to_string();
+    Invoice {
+        number: number.to_owned(),
+        issued_at: format!(
+            "{} {}",
+            now.with_timezone(&zone.utc_offset())
+                .format("%d-%m-%Y %H:%M"),
+            zone.abbreviation()
+        ),
+        branch_name: header.branch_name.clone(),
+        branch_address: if header.branch_address.trim().is_empty() {
+            header.branch_code.clone()
+        } else {
+            header.branch_address.clone()
+        },
+        renter_name: header.customer_name.clone(),
+        booking_reference: settlement.booking_id.to_string(),
+        plate: header.plate.clone(),
+        vehicle: header.sku_name.clone(),
+        period: format!(
+            "{} s.d. {}",
+            header.start_date.format("%d-%m-%Y"),
+            header.end_date.format("%d-%m-%Y")
+        ),
+        payment_method: payment_method(header.provider.as_deref(), header.method.as_deref()),
+        lines: lines
+            .iter()
+            .map(|l| InvoiceLine {
+                description: l.description.clone(),
+                reference: match (&l.reason, l.inspection_id) {
+                    (Some(reason), Some(inspection)) => {
+                        format!("{reason} — pemeriksaan {inspection}")
+                    }
+                    _ => String::new(),
+                },
+                amount: money(l.amount_idr),
+            })
+            .collect(),
+        total: money(settlement.total_idr),
+        hold: money(header.authorised_idr.unwrap_or(0)),
+        captured: money(settlement.capture_idr),
+        released: money(settlement.released_idr),
+        outstanding: money(settlement.outstanding_idr),
+    }
+}
+
 fn payment_method(provider: Option<&str>, method: Option<&str>) -> String {
     match (provider, method) {
         (Some("manual"), Some("cash")) => "Tunai (di loket)".to_owned(),
@@ -45,7 +100,10 @@ fn capitalised(s: &str) -> String {
 
 impl Payments {
     /// Numbers, renders and stores the invoice, and marks the settlement SETTLED.
-    pub(super) async fn issue_invoice(&self, settlement: &SettlementRow) -> Result<(), PaymentError> {
+    pub(super) async fn issue_invoice(
+        &self,
+        settlement: &SettlementRow,
+    ) -> Result<(), PaymentError> {
         let header: Header = sqlx::query_as(
             "SELECT br.code AS branch_code, br.name AS branch_name, br.address AS branch_address, \
                     br.time_zone, c.full_name AS customer_name, a.plate_or_serial AS plate, \
@@ -77,8 +135,13 @@ impl Payments {
         if status == "SETTLED" {
             return Ok(());
         }
-        self.release_counter_rest(&mut tx, settlement, &header.branch_code, local_year(now, zone))
-            .await?;
+        self.release_counter_rest(
+            &mut tx,
+            settlement,
+            &header.branch_code,
+            local_year(now, zone),
+        )
+        .await?;
         let number = next_number(
             &mut tx,
             settlement.branch_id,
@@ -88,49 +151,7 @@ impl Payments {
             local_year(now, zone),
         )
         .await?;
-        let money = |n: i64| Money::from_rupiah(n).to_string();
-        let invoice = Invoice {
-            number: number.clone(),
-            issued_at: format!(
-                "{} {}",
-                now.with_timezone(&zone.utc_offset()).format("%d-%m-%Y %H:%M"),
-                zone.abbreviation()
-            ),
-            branch_name: header.branch_name.clone(),
-            branch_address: if header.branch_address.trim().is_empty() {
-                header.branch_code.clone()
-            } else {
-                header.branch_address.clone()
-            },
-            renter_name: header.customer_name.clone(),
-            booking_reference: settlement.booking_id.to_string(),
-            plate: header.plate.clone(),
-            vehicle: header.sku_name.clone(),
-            period: format!(
-                "{} s.d. {}",
-                header.start_date.format("%d-%m-%Y"),
-                header.end_date.format("%d-%m-%Y")
-            ),
-            payment_method: payment_method(header.provider.as_deref(), header.method.as_deref()),
-            lines: lines
-                .iter()
-                .map(|l| InvoiceLine {
-                    description: l.description.clone(),
-                    reference: match (&l.reason, l.inspection_id) {
-                        (Some(reason), Some(inspection)) => {
-                            format!("{reason} — pemeriksaan {inspection}")
-                        }
-                        _ => String::new(),
-                    },
-                    amount: money(l.amount_idr),
-                })
-                .collect(),
-            total: money(settlement.total_idr),
-            hold: money(header.authorised_idr.unwrap_or(0)),
-            captured: money(settlement.capture_idr),
-            released: money(settlement.released_idr),
-            outstanding: money(settlement.outstanding_idr),
-        };
+        let invoice = document(&header, &lines, settlement, &number, now, zone);
         let pdf = sentra_printing::render_invoice(&invoice)
             .map_err(|e| PaymentError::Storage(anyhow::anyhow!("rendering {number}: {e}")))?;
         let key = format!("invoices/{}/{}.pdf", settlement.branch_id, settlement.id);
@@ -192,7 +213,15 @@ impl Payments {
         let (next, entry) = current.release()?;
         steps.push((next, Some(entry)));
         crate::payments::holds::write_steps(tx, &hold, &steps, "staff").await?;
-        let receipt = next_number(tx, hold.branch_id, "RETURN_RECEIPT", "KK", branch_code, year).await?;
+        let receipt = next_number(
+            tx,
+            hold.branch_id,
+            "RETURN_RECEIPT",
+            "KK",
+            branch_code,
+            year,
+        )
+        .await?;
         sqlx::query("UPDATE payment_holds SET return_receipt = $2 WHERE id = $1")
             .bind(hold_id)
             .bind(&receipt)

@@ -17,7 +17,11 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
     let rig = rig(Provider::Counter, &[]).await?;
     let booking = rig.book(0, 2).await?;
     let (status, quote) = rig
-        .as_customer(Method::GET, &format!("/api/v1/bookings/{booking}/quote"), None)
+        .as_customer(
+            Method::GET,
+            &format!("/api/v1/bookings/{booking}/quote"),
+            None,
+        )
         .await?;
     assert_eq!(status, 200);
     assert_eq!(quote["provider"], "manual");
@@ -26,15 +30,24 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
     assert_refused(status, &refused, 409, "pay_at_counter");
 
     let path = format!("/api/v1/bookings/{booking}/counter-payment");
-    let (status, paid) = rig.app.post(&path, None, &json!({"method": "cash"})).await?;
+    let (status, paid) = rig
+        .app
+        .post(&path, None, &json!({"method": "cash"}))
+        .await?;
     assert_eq!(status, 200, "{paid}");
     let hold = paid["holds"][0].clone();
     assert_eq!(hold["status"], "AUTHORISED");
     assert_eq!(rp(&hold["authorised"]), rp(&quote["hold"]));
     let receipt = hold["reference"].as_str().unwrap_or_default();
-    assert!(receipt.starts_with("KW/JKT01/") && receipt.ends_with("/000001"), "{receipt}");
+    assert!(
+        receipt.starts_with("KW/JKT01/") && receipt.ends_with("/000001"),
+        "{receipt}"
+    );
     // Recorded again (a double click): the same deposit.
-    let (_, again) = rig.app.post(&path, None, &json!({"method": "cash"})).await?;
+    let (_, again) = rig
+        .app
+        .post(&path, None, &json!({"method": "cash"}))
+        .await?;
     assert_eq!(again["holds"].as_array().map_or(0, Vec::len), 1);
     let (_, seen) = rig
         .as_customer(Method::GET, &format!("/api/v1/bookings/{booking}"), None)
@@ -81,7 +94,11 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
     assert!(text.contains("Tunai"), "{text}");
     let (status, _) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200);
     Ok(())

@@ -535,11 +535,6 @@ async fn status(ctx: State<Ctx>, Path(id): Path<String>, headers: HeaderMap) -> 
     serve(ctx, headers, Op::Status(id)).await
 }
 
-async fn refund(
-    ctx: State<Ctx>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Answer {
+async fn refund(ctx: State<Ctx>, Path(id): Path<String>, headers: HeaderMap, raw: Bytes) -> Answer {
     serve(ctx, headers, Op::Refund(id, raw)).await
 }

@@ -480,11 +480,14 @@ impl FakeXendit {
 fn webhook_id(body: &Value) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(body.to_string().as_bytes());
-    digest.iter().take(16).fold(String::from("wh-"), |mut out, b| {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    digest
+        .iter()
+        .take(16)
+        .fold(String::from("wh-"), |mut out, b| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 async fn create(ctx: State<Ctx>, headers: HeaderMap, raw: Bytes) -> Answer {

@@ -34,7 +34,8 @@ fn captures(rig: &Rig) -> usize {
 async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> anyhow::Result<()> {
     let rig = rig(Provider::Midtrans, QUIET).await?;
     // The charge is made but its answer is lost (502): the hold waits, the check finds it.
-    rig.midtrans.fail_next("POST /v2/charge", Fault::AfterWork(502));
+    rig.midtrans
+        .fail_next("POST /v2/charge", Fault::AfterWork(502));
     let booking = rig.book(0, 2).await?;
     let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
     assert_eq!(status, 200, "{paid}");
@@ -61,13 +62,17 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
         .await?;
     assert_eq!(status, 200, "{capturing}");
     assert_eq!(capturing["status"], "CAPTURING");
-    rig.midtrans.fail_next("POST /v2/capture", Fault::AfterWork(500));
+    rig.midtrans
+        .fail_next("POST /v2/capture", Fault::AfterWork(500));
     run_waiting_jobs(&rig).await?;
     let (_, charges) = rig
         .app
         .get_json(&format!("/api/v1/bookings/{booking}/charges"))
         .await?;
-    assert_eq!(charges["settlement"]["status"], "CAPTURING", "the 500 is retried later");
+    assert_eq!(
+        charges["settlement"]["status"], "CAPTURING",
+        "the 500 is retried later"
+    );
     run_waiting_jobs(&rig).await?;
     let (_, charges) = rig
         .app
@@ -78,18 +83,33 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(rig.midtrans.txn(&order).and_then(|t| t.captured), Some(total));
-    assert_eq!(captures(&rig), 3, "412, then a lost answer, then the same key again");
+    assert_eq!(
+        rig.midtrans.txn(&order).and_then(|t| t.captured),
+        Some(total)
+    );
+    assert_eq!(
+        captures(&rig),
+        3,
+        "412, then a lost answer, then the same key again"
+    );
 
     // The release's status check times out once and is retried.
     rig.midtrans.fail_next("GET /v2/", Fault::Timeout);
     let (status, _) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
-    assert_eq!(rig.hold(booking).await?["status"], "CAPTURED", "retried after a back-off");
+    assert_eq!(
+        rig.hold(booking).await?["status"],
+        "CAPTURED",
+        "retried after a back-off"
+    );
     run_waiting_jobs(&rig).await?;
     assert_eq!(rig.hold(booking).await?["status"], "RELEASED");
     Ok(())
@@ -105,9 +125,16 @@ async fn a_bank_that_cannot_void_an_uncaptured_hold_lets_it_lapse_and_staff_are_
     .await?;
     let booking = rig.book(1, 2).await?;
     let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
-    let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
+    let order = paid["holds"][0]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let (status, _) = rig
-        .as_customer(reqwest::Method::POST, &format!("/api/v1/bookings/{booking}/cancel"), None)
+        .as_customer(
+            reqwest::Method::POST,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            None,
+        )
         .await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
@@ -177,7 +204,10 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
     let note = rig.xendit.webhook(&payment, "payment.authorization");
     assert_eq!(FakeXendit::deliver(&url, &note, CALLBACK_TOKEN).await?, 200);
     rig.settle_jobs().await?;
-    assert_eq!(rig.payment(booking).await?["holds"][1]["status"], "AUTHORISED");
+    assert_eq!(
+        rig.payment(booking).await?["holds"][1]["status"],
+        "AUTHORISED"
+    );
 
     // The capture times out (the client gives up after 2 s): retried with the same key.
     rig.pick_up(booking, 2).await?;
@@ -187,7 +217,8 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
         .get_json(&format!("/api/v1/bookings/{booking}/charges"))
         .await?;
     let total = rp(&charges["total"]);
-    rig.xendit.fail_next("POST /v3/payments/", XenditFault::Timeout);
+    rig.xendit
+        .fail_next("POST /v3/payments/", XenditFault::Timeout);
     let (status, capturing) = rig
         .app
         .post(
@@ -196,7 +227,10 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
             &json!({"total": total}),
         )
         .await?;
-    assert_eq!((status, capturing["status"].as_str()), (200, Some("CAPTURING")));
+    assert_eq!(
+        (status, capturing["status"].as_str()),
+        (200, Some("CAPTURING"))
+    );
     run_waiting_jobs(&rig).await?;
     let (_, charges) = rig
         .app

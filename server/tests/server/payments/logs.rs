@@ -28,6 +28,42 @@ async fn payment_secrets_never_appear_in_the_logs() -> anyhow::Result<()> {
     .await?;
     let base = server.base.clone();
     let client = reqwest::Client::new();
+    let order = book_and_pay(&client, &base).await?;
+    let url = format!("{base}/api/v1/payments/webhooks/midtrans");
+    let note = midtrans.notification(&order);
+    assert_eq!(
+        FakeMidtrans::deliver(&url, &FakeMidtrans::forge(&note)).await?,
+        401
+    );
+    assert_eq!(FakeMidtrans::deliver(&url, &note).await?, 200);
+    let xendit = format!("{base}/api/v1/payments/webhooks/xendit");
+    let forged = client
+        .post(&xendit)
+        .header("x-callback-token", "a-guess")
+        .json(&json!({"event": "payment.capture", "data": {}}))
+        .send()
+        .await?;
+    assert_eq!(forged.status(), 401);
+
+    let logs = server.stop_and_read_logs()?;
+    assert!(logs.contains("hold recorded"), "the logs were captured");
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", fake_midtrans::SERVER_KEY));
+    for secret in [
+        fake_midtrans::SERVER_KEY,
+        basic.as_str(),
+        fake_xendit::SECRET_KEY,
+        fake_xendit::CALLBACK_TOKEN,
+        CARD_TOKEN,
+        note["signature_key"].as_str().unwrap_or("no signature"),
+    ] {
+        assert!(!logs.contains(secret), "the logs contain {secret}");
+    }
+    Ok(())
+}
+
+/// A demo customer books an Avanza at JKT01 and pays it by card; returns the Midtrans order id.
+async fn book_and_pay(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let call = |method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>| {
         let mut request = client
             .request(method, format!("{base}{path}"))
@@ -41,7 +77,10 @@ async fn payment_secrets_never_appear_in_the_logs() -> anyhow::Result<()> {
         async move {
             let response = request.send().await?;
             let status = response.status().as_u16();
-            anyhow::Ok((status, response.json::<Value>().await.unwrap_or(Value::Null)))
+            anyhow::Ok((
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            ))
         }
     };
     let (_, staff) = call(
@@ -59,8 +98,17 @@ async fn payment_secrets_never_appear_in_the_logs() -> anyhow::Result<()> {
         Some(json!({"login": "budi.santoso@example.com", "password": "demo-pelanggan-2026"})),
     )
     .await?;
-    let customer = customer["access_token"].as_str().unwrap_or_default().to_owned();
-    let (_, me) = call(reqwest::Method::GET, "/api/v1/customers/me", Some(&customer), None).await?;
+    let customer = customer["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, me) = call(
+        reqwest::Method::GET,
+        "/api/v1/customers/me",
+        Some(&customer),
+        None,
+    )
+    .await?;
     let start = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive();
     let (status, booking) = call(
         reqwest::Method::POST,
@@ -81,33 +129,9 @@ async fn payment_secrets_never_appear_in_the_logs() -> anyhow::Result<()> {
     .await?;
     assert_eq!(status, 200, "{paid}");
     assert_eq!(paid["holds"][0]["status"], "AUTHORISED");
-    let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
-    let url = format!("{base}/api/v1/payments/webhooks/midtrans");
-    let note = midtrans.notification(&order);
-    assert_eq!(FakeMidtrans::deliver(&url, &FakeMidtrans::forge(&note)).await?, 401);
-    assert_eq!(FakeMidtrans::deliver(&url, &note).await?, 200);
-    let xendit = format!("{base}/api/v1/payments/webhooks/xendit");
-    let forged = client
-        .post(&xendit)
-        .header("x-callback-token", "a-guess")
-        .json(&json!({"event": "payment.capture", "data": {}}))
-        .send()
-        .await?;
-    assert_eq!(forged.status(), 401);
-
-    let logs = server.stop_and_read_logs()?;
-    assert!(logs.contains("hold recorded"), "the logs were captured");
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:", fake_midtrans::SERVER_KEY));
-    for secret in [
-        fake_midtrans::SERVER_KEY,
-        basic.as_str(),
-        fake_xendit::SECRET_KEY,
-        fake_xendit::CALLBACK_TOKEN,
-        CARD_TOKEN,
-        note["signature_key"].as_str().unwrap_or("no signature"),
-    ] {
-        assert!(!logs.contains(secret), "the logs contain {secret}");
-    }
-    Ok(())
+    let order = paid["holds"][0]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(order)
 }

@@ -21,14 +21,20 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
     let booking = rig.book(0, 9).await?;
     let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
     let authorised = rp(&paid["holds"][0]["authorised"]);
-    let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
+    let order = paid["holds"][0]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     rig.pick_up(booking, 9).await?;
     guard_runs_now(&rig).await?;
     let hold = rig.hold(booking).await?;
     assert_eq!(hold["status"], "CAPTURED");
     assert_eq!(rp(&hold["captured"]), authorised);
     assert!(
-        hold["attention"].as_str().unwrap_or_default().contains("ditarik penuh"),
+        hold["attention"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ditarik penuh"),
         "staff are told: {hold}"
     );
 
@@ -38,7 +44,11 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
         .get_json(&format!("/api/v1/bookings/{booking}/charges"))
         .await?;
     let total = rp(&charges["total"]);
-    assert_eq!(rp(&charges["held"]), authorised, "the captured deposit covers the bill");
+    assert_eq!(
+        rp(&charges["held"]),
+        authorised,
+        "the captured deposit covers the bill"
+    );
     let (status, settled) = rig
         .app
         .post(
@@ -61,8 +71,15 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
         .await?;
     assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
     assert_eq!(rp(&charges["settlement"]["released"]), authorised - total);
-    let refunds = rig.midtrans.txn(&order).map(|t| t.refunds).unwrap_or_default();
-    assert_eq!(refunds.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [authorised - total]);
+    let refunds = rig
+        .midtrans
+        .txn(&order)
+        .map(|t| t.refunds)
+        .unwrap_or_default();
+    assert_eq!(
+        refunds.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+        [authorised - total]
+    );
     let hold = rig.hold(booking).await?;
     assert_eq!(hold["status"], "RELEASED");
     let id = hold["id"].as_str().unwrap_or_default();
@@ -76,7 +93,11 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
     );
     let (status, _) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200);
     Ok(())
@@ -85,7 +106,11 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
 #[tokio::test]
 async fn with_the_alert_policy_a_lapsing_xendit_hold_is_only_flagged_for_staff()
 -> anyhow::Result<()> {
-    let rig = rig(Provider::Xendit, &[("SENTRA_LONG_RENTAL_POLICY", "alert_staff")]).await?;
+    let rig = rig(
+        Provider::Xendit,
+        &[("SENTRA_LONG_RENTAL_POLICY", "alert_staff")],
+    )
+    .await?;
     let booking = rig.book(1, 9).await?;
     let (_, paid) = rig.pay(booking, "tok-xendit-visa").await?;
     assert_eq!(paid["holds"][0]["status"], "AUTHORISED");
@@ -93,10 +118,18 @@ async fn with_the_alert_policy_a_lapsing_xendit_hold_is_only_flagged_for_staff()
     let hold = rig.hold(booking).await?;
     assert_eq!(hold["status"], "AUTHORISED", "nothing captured");
     assert!(
-        hold["attention"].as_str().unwrap_or_default().contains("jaminan baru"),
+        hold["attention"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("jaminan baru"),
         "{hold}"
     );
-    let captures = rig.xendit.calls().iter().filter(|c| c.ends_with("/capture")).count();
+    let captures = rig
+        .xendit
+        .calls()
+        .iter()
+        .filter(|c| c.ends_with("/capture"))
+        .count();
     assert_eq!(captures, 0);
     Ok(())
 }

@@ -52,18 +52,23 @@ async fn returned_late(rig: &Rig, booking: uuid::Uuid, minutes: i32) -> anyhow::
     Ok(())
 }
 
-#[tokio::test]
-async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_line()
--> anyhow::Result<()> {
-    let rig = rig(Provider::Midtrans, &[]).await?;
-    let booking = rig.book(0, 3).await?;
+/// The customer reads the quote of a 3-day booking and pays it by card: the booking is
+/// confirmed and Midtrans holds the rental and the deposit. Returns the quote and the order id.
+async fn quote_and_pay(rig: &Rig, booking: uuid::Uuid) -> anyhow::Result<(Value, String)> {
     let (status, quote) = rig
-        .as_customer(Method::GET, &format!("/api/v1/bookings/{booking}/quote"), None)
+        .as_customer(
+            Method::GET,
+            &format!("/api/v1/bookings/{booking}/quote"),
+            None,
+        )
         .await?;
     assert_eq!(status, 200, "{quote}");
     assert_eq!(quote["days"], 3);
     assert_eq!(rp(&quote["rental"]), 3 * rp(&quote["daily_rate"]));
-    assert_eq!(rp(&quote["hold"]), rp(&quote["rental"]) + rp(&quote["deposit"]));
+    assert_eq!(
+        rp(&quote["hold"]),
+        rp(&quote["rental"]) + rp(&quote["deposit"])
+    );
     assert_eq!(quote["provider"], "midtrans");
     let hold_amount = rp(&quote["hold"]);
 
@@ -72,15 +77,72 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
     let hold = &paid["holds"][0];
     assert_eq!(hold["status"], "AUTHORISED");
     assert_eq!(rp(&hold["authorised"]), hold_amount);
-    assert!(hold["lapses_at"].is_string(), "the customer sees when the hold lapses");
-    assert!(paid["message"].as_str().unwrap_or_default().contains("ditahan"));
-    assert_eq!(booking_status(&rig, booking).await?, "CONFIRMED");
+    assert!(
+        hold["lapses_at"].is_string(),
+        "the customer sees when the hold lapses"
+    );
+    assert!(
+        paid["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ditahan")
+    );
+    assert_eq!(booking_status(rig, booking).await?, "CONFIRMED");
     let order = hold["reference"].as_str().unwrap_or_default().to_owned();
     let at_midtrans = rig.midtrans.txn(&order).expect("a Midtrans transaction");
     assert_eq!(
         (at_midtrans.status.as_str(), at_midtrans.gross_amount),
         ("authorize", hold_amount)
     );
+    Ok((quote, order))
+}
+
+/// The invoice PDF lists every `(description, amount)` line, its number, the total and what
+/// was released.
+async fn invoice_lists(
+    rig: &Rig,
+    booking: uuid::Uuid,
+    lines: &[(String, i64)],
+    number: &str,
+    released: i64,
+) -> anyhow::Result<()> {
+    let text = pdf_text(&rig.app.api().invoice_pdf(booking).await?)?;
+    for (description, amount) in lines {
+        let printed_line = text
+            .lines()
+            .find(|l| l.contains(description.as_str()))
+            .unwrap_or_else(|| panic!("{description} is not on the invoice:\n{text}"));
+        assert!(printed_line.contains(&printed(*amount)), "{printed_line}");
+    }
+    let total: i64 = lines.iter().map(|(_, a)| a).sum();
+    assert!(text.contains(number), "{text}");
+    assert!(text.contains(&printed(released)), "the released amount");
+    assert!(text.contains(&printed(total)), "the total");
+    Ok(())
+}
+
+/// The bill's lines as `(description, amount)`.
+fn lines_of(charges: &Value) -> Vec<(String, i64)> {
+    charges["lines"].as_array().map_or_else(Vec::new, |lines| {
+        lines
+            .iter()
+            .map(|l| {
+                (
+                    l["description"].as_str().unwrap_or_default().to_owned(),
+                    rp(&l["amount"]),
+                )
+            })
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_line()
+-> anyhow::Result<()> {
+    let rig = rig(Provider::Midtrans, &[]).await?;
+    let booking = rig.book(0, 3).await?;
+    let (quote, order) = quote_and_pay(&rig, booking).await?;
+    let hold_amount = rp(&quote["hold"]);
 
     rig.pick_up(booking, 3).await?;
     let inspection = rig.take_back(booking, 4).await?;
@@ -106,14 +168,7 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
         .map(|l| l.iter().filter_map(|l| l["kind"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(kinds, ["RENTAL", "LATE_FEE", "FUEL", "DAMAGE"]);
-    let lines: Vec<(String, i64)> = charges["lines"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .map(|l| (l["description"].as_str().unwrap_or_default().to_owned(), rp(&l["amount"])))
-                .collect()
-        })
-        .unwrap_or_default();
+    let lines = lines_of(&charges);
     let total: i64 = lines.iter().map(|(_, a)| a).sum();
     assert_eq!(rp(&charges["total"]), total);
     assert!(total < hold_amount, "this bill fits in the hold");
@@ -142,7 +197,10 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
     assert_eq!(rp(&settled["released"]), hold_amount - total);
     assert_eq!(rp(&settled["outstanding"]), 0);
     let number = settled["invoice_number"].as_str().unwrap_or_default();
-    assert!(number.starts_with("INV/JKT01/") && number.ends_with("/000001"), "{number}");
+    assert!(
+        number.starts_with("INV/JKT01/") && number.ends_with("/000001"),
+        "{number}"
+    );
     let at_midtrans = rig.midtrans.txn(&order).expect("a Midtrans transaction");
     assert_eq!(
         (at_midtrans.status.as_str(), at_midtrans.captured),
@@ -156,24 +214,16 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
         .count();
     assert_eq!(captures, 1, "one capture of the whole bill");
 
-    // The invoice lists every line with its amount, and what was released.
-    let pdf = rig.app.api().invoice_pdf(booking).await?;
-    let text = pdf_text(&pdf)?;
-    for (description, amount) in &lines {
-        let printed_line = text
-            .lines()
-            .find(|l| l.contains(description.as_str()))
-            .unwrap_or_else(|| panic!("{description} is not on the invoice:\n{text}"));
-        assert!(printed_line.contains(&printed(*amount)), "{printed_line}");
-    }
-    assert!(text.contains(number), "{text}");
-    assert!(text.contains(&printed(hold_amount - total)), "the released amount");
-    assert!(text.contains(&printed(total)), "the total");
+    invoice_lists(&rig, booking, &lines, number, hold_amount - total).await?;
 
     // Completed: the rest is released by the job and the ledger balances.
     let (status, done) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200, "{done}");
     rig.settle_jobs().await?;
@@ -197,7 +247,11 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
 async fn a_clean_return_is_released_after_a_restart_within_the_day() -> anyhow::Result<()> {
     // The job loop runs at start-up and then only every minute: the restart below, not the
     // loop of the first server, is what releases the hold.
-    let mut rig = rig(Provider::Midtrans, &[("SENTRA_EXPIRY_SWEEP_MILLIS", "60000")]).await?;
+    let mut rig = rig(
+        Provider::Midtrans,
+        &[("SENTRA_EXPIRY_SWEEP_MILLIS", "60000")],
+    )
+    .await?;
     let booking = rig.book(1, 2).await?;
     let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
     assert_eq!(status, 200, "{paid}");
@@ -208,10 +262,18 @@ async fn a_clean_return_is_released_after_a_restart_within_the_day() -> anyhow::
         .get_json(&format!("/api/v1/bookings/{booking}/charges"))
         .await?;
     let total = rp(&charges["total"]);
-    assert_eq!(charges["lines"].as_array().map_or(0, Vec::len), 1, "the rental only");
+    assert_eq!(
+        charges["lines"].as_array().map_or(0, Vec::len),
+        1,
+        "the rental only"
+    );
     let (status, refused) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_refused(status, &refused, 409, "charges_not_settled");
     let (status, settled) = rig
@@ -225,10 +287,18 @@ async fn a_clean_return_is_released_after_a_restart_within_the_day() -> anyhow::
     assert_eq!(status, 200, "{settled}");
     let (status, _) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200);
-    assert_eq!(rig.hold(booking).await?["status"], "CAPTURED", "not released yet");
+    assert_eq!(
+        rig.hold(booking).await?["status"],
+        "CAPTURED",
+        "not released yet"
+    );
 
     rig.app.restart().await?;
     let mut released = Value::Null;
@@ -250,7 +320,10 @@ async fn a_clean_return_is_released_after_a_restart_within_the_day() -> anyhow::
     .fetch_one(&rig.app.db)
     .await?;
     assert!(within, "released within 24 hours of completion");
-    assert_eq!(rp(&released["returned"]), rp(&released["authorised"]) - total);
+    assert_eq!(
+        rp(&released["returned"]),
+        rp(&released["authorised"]) - total
+    );
     Ok(())
 }
 
@@ -264,7 +337,10 @@ async fn a_payment_authorised_after_the_window_lapsed_is_voided_and_the_customer
     assert_eq!(status, 200, "{pending}");
     let hold = &pending["holds"][0];
     assert_eq!(hold["status"], "PENDING");
-    assert!(hold["action_url"].is_string(), "the customer is sent to 3-D Secure");
+    assert!(
+        hold["action_url"].is_string(),
+        "the customer is sent to 3-D Secure"
+    );
     let order = hold["reference"].as_str().unwrap_or_default().to_owned();
     // The payment window lapses while the customer is at the bank's page (the test's clock).
     sqlx::query("UPDATE bookings SET expires_at = now() - interval '1 second' WHERE id = $1")
@@ -274,17 +350,26 @@ async fn a_payment_authorised_after_the_window_lapsed_is_voided_and_the_customer
     rig.midtrans.complete_3ds(&order);
     let note = rig.midtrans.notification(&order);
     let webhook = format!("{}/api/v1/payments/webhooks/midtrans", rig.app.base_url);
-    assert_eq!(super::fake_midtrans::FakeMidtrans::deliver(&webhook, &note).await?, 200);
+    assert_eq!(
+        super::fake_midtrans::FakeMidtrans::deliver(&webhook, &note).await?,
+        200
+    );
     rig.settle_jobs().await?;
 
     let seen = rig.payment(booking).await?;
     assert_eq!(seen["holds"][0]["status"], "VOIDED", "{seen}");
     assert!(
-        seen["message"].as_str().unwrap_or_default().contains("dibatalkan"),
+        seen["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("dibatalkan"),
         "{seen}"
     );
     assert_ne!(booking_status(&rig, booking).await?, "CONFIRMED");
-    assert_eq!(rig.midtrans.txn(&order).map(|t| t.status), Some("cancel".to_owned()));
+    assert_eq!(
+        rig.midtrans.txn(&order).map(|t| t.status),
+        Some("cancel".to_owned())
+    );
     let id = seen["holds"][0]["id"].as_str().unwrap_or_default();
     let ledger = rig.ledger(id).await?;
     assert_eq!(
@@ -306,7 +391,10 @@ async fn a_bill_above_the_hold_is_captured_up_to_the_hold_and_the_rest_paid_apar
     let booking = rig.book(3, 1).await?;
     let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
     let hold_amount = rp(&paid["holds"][0]["authorised"]);
-    let order = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
+    let order = paid["holds"][0]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     rig.pick_up(booking, 1).await?;
     let inspection = rig.take_back(booking, 6).await?;
     let (status, _) = rig
@@ -337,7 +425,10 @@ async fn a_bill_above_the_hold_is_captured_up_to_the_hold_and_the_rest_paid_apar
     assert_eq!(status, 200, "{settled}");
     assert_eq!(rp(&settled["captured"]), hold_amount);
     assert_eq!(rp(&settled["outstanding"]), total - hold_amount);
-    assert_eq!(rig.midtrans.txn(&order).and_then(|t| t.captured), Some(hold_amount));
+    assert_eq!(
+        rig.midtrans.txn(&order).and_then(|t| t.captured),
+        Some(hold_amount)
+    );
 
     // The customer pays the rest with a new payment, taken at once.
     let (status, rest) = rig.pay(booking, "tok-visa-4811").await?;

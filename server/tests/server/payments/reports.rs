@@ -5,28 +5,39 @@
 use super::support::{Provider, rig, rp};
 
 #[tokio::test]
-async fn hq_sees_open_holds_daily_totals_differences_and_holds_about_to_lapse()
--> anyhow::Result<()> {
+async fn hq_sees_open_holds_daily_totals_differences_and_holds_about_to_lapse() -> anyhow::Result<()>
+{
     let rig = rig(Provider::Midtrans, &[]).await?;
     let first = rig.book(0, 2).await?;
     let second = rig.book(1, 9).await?;
     let mut orders = Vec::new();
-    let mut held = 0;
+    let mut total_held = 0;
     for booking in [first, second] {
         let (status, paid) = rig.pay(booking, "tok-visa-4811").await?;
         assert_eq!(status, 200, "{paid}");
-        held += rp(&paid["holds"][0]["authorised"]);
-        orders.push(paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned());
+        total_held += rp(&paid["holds"][0]["authorised"]);
+        orders.push(
+            paid["holds"][0]["reference"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
 
     let (status, report) = rig.app.get_json("/api/v1/payments/report").await?;
     assert_eq!(status, 200, "{report}");
     let open = report["open_holds"].as_array().cloned().unwrap_or_default();
     assert_eq!(open.len(), 2);
-    assert!(open.iter().all(|h| h["branch_code"] == "JKT01" && h["lapses_at"].is_string()));
-    assert_eq!(open.iter().map(|h| rp(&h["held"])).sum::<i64>(), held);
+    assert!(
+        open.iter()
+            .all(|h| h["branch_code"] == "JKT01" && h["lapses_at"].is_string())
+    );
+    assert_eq!(open.iter().map(|h| rp(&h["held"])).sum::<i64>(), total_held);
     let today = &report["days"][0];
-    assert_eq!((today["branch_code"].as_str(), rp(&today["authorised"])), (Some("JKT01"), held));
+    assert_eq!(
+        (today["branch_code"].as_str(), rp(&today["authorised"])),
+        (Some("JKT01"), total_held)
+    );
 
     // The first hold lapses at Midtrans and no webhook comes: the reconciliation lists it.
     rig.midtrans.lapse(&orders[0]);
@@ -38,8 +49,16 @@ async fn hq_sees_open_holds_daily_totals_differences_and_holds_about_to_lapse()
     assert_eq!(run["compared"], 2);
     let differences = run["differences"].as_array().cloned().unwrap_or_default();
     assert_eq!(differences.len(), 1, "{run}");
-    assert_eq!(differences[0]["reference"].as_str(), Some(orders[0].as_str()));
-    assert!(differences[0]["theirs"].as_str().unwrap_or_default().contains("Expired"));
+    assert_eq!(
+        differences[0]["reference"].as_str(),
+        Some(orders[0].as_str())
+    );
+    assert!(
+        differences[0]["theirs"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Expired")
+    );
     let (_, report) = rig.app.get_json("/api/v1/payments/report").await?;
     assert_eq!(report["reconciliation"]["differences"], run["differences"]);
 

@@ -41,10 +41,16 @@ pub(crate) async fn rig(provider: Provider, extra: &[(&str, &str)]) -> anyhow::R
     let mut vars = vec![
         ("SENTRA_PAYMENT_PROVIDERS", branch),
         ("SENTRA_MIDTRANS_URL", midtrans.url.as_str()),
-        ("SENTRA_MIDTRANS_SERVER_KEY", super::fake_midtrans::SERVER_KEY),
+        (
+            "SENTRA_MIDTRANS_SERVER_KEY",
+            super::fake_midtrans::SERVER_KEY,
+        ),
         ("SENTRA_XENDIT_URL", xendit.url.as_str()),
         ("SENTRA_XENDIT_SECRET_KEY", super::fake_xendit::SECRET_KEY),
-        ("SENTRA_XENDIT_CALLBACK_TOKEN", super::fake_xendit::CALLBACK_TOKEN),
+        (
+            "SENTRA_XENDIT_CALLBACK_TOKEN",
+            super::fake_xendit::CALLBACK_TOKEN,
+        ),
         ("SENTRA_PAYMENT_TIMEOUT_SECS", "2"),
     ];
     vars.extend_from_slice(extra);
@@ -103,7 +109,8 @@ impl Rig {
 
     /// The customer books Avanza `unit` for `days` days from tomorrow.
     pub(crate) async fn book(&self, unit: usize, days: u64) -> anyhow::Result<Uuid> {
-        let body = crate::fixtures::booking_body(self.avanzas[unit], self.customer, day(1), day(1 + days));
+        let body =
+            crate::fixtures::booking_body(self.avanzas[unit], self.customer, day(1), day(1 + days));
         let (status, booking) = self
             .as_customer(reqwest::Method::POST, "/api/v1/bookings", Some(&body))
             .await?;

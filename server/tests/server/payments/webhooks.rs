@@ -34,7 +34,10 @@ async fn return_and_settle(rig: &Rig, booking: uuid::Uuid) -> anyhow::Result<i64
             &json!({"total": total}),
         )
         .await?;
-    anyhow::ensure!(status == 200 && settled["status"] == "SETTLED", "{status} {settled}");
+    anyhow::ensure!(
+        status == 200 && settled["status"] == "SETTLED",
+        "{status} {settled}"
+    );
     Ok(total)
 }
 
@@ -68,7 +71,10 @@ async fn midtrans_webhooks_forged_duplicated_and_reordered_leave_the_ledger_exac
         .app
         .post("/api/v1/payments/webhooks/midtrans", None, &authorised)
         .await?;
-    assert_eq!((status, again["received"].as_str()), (200, Some("duplicate")));
+    assert_eq!(
+        (status, again["received"].as_str()),
+        (200, Some("duplicate"))
+    );
     assert_eq!(events(&rig).await?, 1);
     rig.settle_jobs().await?;
     assert_eq!(rig.hold(booking).await?["status"], "AUTHORISED");
@@ -113,22 +119,41 @@ async fn a_xendit_hold_is_authorised_captured_and_released_and_its_webhooks_veri
     let (status, paid) = rig.pay(booking, "tok-xendit-visa").await?;
     assert_eq!(status, 200, "{paid}");
     let hold = paid["holds"][0].clone();
-    assert_eq!((hold["provider"].as_str(), hold["status"].as_str()), (Some("xendit"), Some("AUTHORISED")));
+    assert_eq!(
+        (hold["provider"].as_str(), hold["status"].as_str()),
+        (Some("xendit"), Some("AUTHORISED"))
+    );
     let id = hold["id"].as_str().unwrap_or_default().to_owned();
     let payment = rig
         .xendit
         .payment_id_of(hold["reference"].as_str().unwrap_or_default())
         .expect("a Xendit payment");
     let authorised = rig.xendit.webhook(&payment, "payment.authorization");
-    assert_eq!(FakeXendit::deliver(&url, &authorised, "not-the-token").await?, 401);
+    assert_eq!(
+        FakeXendit::deliver(&url, &authorised, "not-the-token").await?,
+        401
+    );
     assert_eq!(events(&rig).await?, 0);
-    assert_eq!(FakeXendit::deliver(&url, &authorised, CALLBACK_TOKEN).await?, 200);
-    assert_eq!(FakeXendit::deliver(&url, &authorised, CALLBACK_TOKEN).await?, 200);
-    assert_eq!(events(&rig).await?, 1, "a duplicate delivery is stored once");
+    assert_eq!(
+        FakeXendit::deliver(&url, &authorised, CALLBACK_TOKEN).await?,
+        200
+    );
+    assert_eq!(
+        FakeXendit::deliver(&url, &authorised, CALLBACK_TOKEN).await?,
+        200
+    );
+    assert_eq!(
+        events(&rig).await?,
+        1,
+        "a duplicate delivery is stored once"
+    );
 
     let total = return_and_settle(&rig, booking).await?;
     let at_xendit = rig.xendit.payment(&payment).expect("the payment");
-    assert_eq!((at_xendit.status.as_str(), at_xendit.captured), ("SUCCEEDED", total));
+    assert_eq!(
+        (at_xendit.status.as_str(), at_xendit.captured),
+        ("SUCCEEDED", total)
+    );
     // The authorisation again, after the capture: nothing goes back.
     let late = rig
         .xendit
@@ -139,7 +164,11 @@ async fn a_xendit_hold_is_authorised_captured_and_released_and_its_webhooks_veri
 
     let (status, _) = rig
         .app
-        .post(&format!("/api/v1/bookings/{booking}/complete"), None, &json!({}))
+        .post(
+            &format!("/api/v1/bookings/{booking}/complete"),
+            None,
+            &json!({}),
+        )
         .await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
@@ -163,13 +192,23 @@ async fn a_cancelled_xendit_booking_is_voided_and_an_ineligible_cancel_reconcile
     let rig = rig(Provider::Xendit, &[]).await?;
     let booking = rig.book(2, 2).await?;
     let (_, paid) = rig.pay(booking, "tok-xendit-visa").await?;
-    let reference = paid["holds"][0]["reference"].as_str().unwrap_or_default().to_owned();
-    let payment = rig.xendit.payment_id_of(&reference).expect("a Xendit payment");
+    let reference = paid["holds"][0]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let payment = rig
+        .xendit
+        .payment_id_of(&reference)
+        .expect("a Xendit payment");
     // The hold lapses at Xendit unseen; the customer then cancels: the cancel is ineligible,
     // the status says EXPIRED, and the ledger follows it.
     rig.xendit.lapse(&payment);
     let (status, cancelled) = rig
-        .as_customer(Method::POST, &format!("/api/v1/bookings/{booking}/cancel"), None)
+        .as_customer(
+            Method::POST,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            None,
+        )
         .await?;
     assert_eq!(status, 200, "{cancelled}");
     rig.settle_jobs().await?;
@@ -178,6 +217,9 @@ async fn a_cancelled_xendit_booking_is_voided_and_an_ineligible_cancel_reconcile
     assert_eq!(rp(&hold["returned"]), rp(&hold["authorised"]));
     let calls = rig.xendit.calls();
     assert!(calls.iter().any(|c| c.ends_with("/cancel")), "{calls:?}");
-    assert!(calls.iter().any(|c| c.starts_with("GET /v3/payments/")), "{calls:?}");
+    assert!(
+        calls.iter().any(|c| c.starts_with("GET /v3/payments/")),
+        "{calls:?}"
+    );
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! What each Midtrans call does to the contract server's world: a card or GoPay charge, a
+//! What each Midtrans call does to the contract server's world: a card or `GoPay` charge, a
 //! capture, a cancel and a refund, with the documented refusals.
 
 use serde_json::{Value, json};
@@ -199,7 +199,11 @@ pub(super) fn refund_work(world: &mut MidtransWorld, id: &str, raw: &[u8]) -> Va
     let Some(txn) = world.find_mut(id) else {
         return error_body(404, NOT_FOUND);
     };
-    if let Some(done) = txn.refunds.iter().find(|(k, _)| !key.is_empty() && *k == key) {
+    if let Some(done) = txn
+        .refunds
+        .iter()
+        .find(|(k, _)| !key.is_empty() && *k == key)
+    {
         let amount = done.1;
         return refunded_body(txn, &key, amount);
     }

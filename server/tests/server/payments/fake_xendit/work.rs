@@ -150,7 +150,11 @@ pub(super) fn refund_work(world: &mut XenditWorld, raw: &[u8]) -> Reply {
     if reference.is_empty() || payment_id.is_empty() || !body["reason"].is_string() {
         return invalid("reference_id, payment_id and reason are required");
     }
-    if let Some(done) = world.refunds.iter().find(|r| r["reference_id"] == reference.as_str()) {
+    if let Some(done) = world
+        .refunds
+        .iter()
+        .find(|r| r["reference_id"] == reference.as_str())
+    {
         return (200, done.clone());
     }
     let Some(payment) = world.payments.get_mut(&payment_id) else {
