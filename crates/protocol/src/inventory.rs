@@ -109,6 +109,9 @@ pub struct Sku {
     pub daily_rate_idr: i64,
     pub deposit_idr: i64,
     pub late_fee: LateFee,
+    /// The price of one eighth of a tank, charged when it comes back with less fuel (0: never).
+    #[serde(default)]
+    pub fuel_per_eighth_idr: i64,
     /// Days an asset stays blocked after a rental (cleaning, inspection).
     pub turnaround_buffer_days: i32,
     pub checklist: Vec<ChecklistLine>,
@@ -137,6 +140,10 @@ pub struct CreateSkuRequest {
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000_000_000_i64))]
     pub deposit_idr: i64,
     pub late_fee: LateFee,
+    /// The price of one eighth of a tank missing at return (0: fuel is not charged).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
+    pub fuel_per_eighth_idr: i64,
     #[serde(default)]
     pub turnaround_buffer_days: i32,
     #[serde(default)]
@@ -155,6 +162,8 @@ pub struct UpdateSkuRequest {
     pub deposit_idr: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_fee: Option<LateFee>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_per_eighth_idr: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turnaround_buffer_days: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -137,3 +137,46 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Paym
     }
     config
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn read_with(vars: &[(&str, &str)]) -> (PaymentsConfig, Vec<String>) {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let lookup = |name: &str| map.get(name).cloned();
+        let mut reader = Reader {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+        let config = read(&mut reader);
+        (config, reader.problems)
+    }
+
+    #[test]
+    fn each_branch_gets_its_provider_and_a_missing_key_is_reported_without_values() {
+        let (config, problems) = read_with(&[
+            ("SENTRA_PAYMENT_PROVIDERS", "JKT01=midtrans, DPS01=xendit"),
+            ("SENTRA_XENDIT_SECRET_KEY", "xnd_secret_value"),
+        ]);
+        assert_eq!(config.provider_of("JKT01"), PaymentProvider::Midtrans);
+        assert_eq!(config.provider_of("DPS01"), PaymentProvider::Xendit);
+        assert_eq!(config.provider_of("SUB01"), PaymentProvider::Manual);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| !p.contains("xnd_secret_value")));
+        assert!(!format!("{config:?}").contains("xnd_secret_value"));
+        assert_eq!(config.xendit_secret_key.expose_secret(), "xnd_secret_value");
+        let (_, problems) = read_with(&[("SENTRA_PAYMENT_PROVIDERS", "JKT01=paypal")]);
+        assert_eq!(
+            problems,
+            ["SENTRA_PAYMENT_PROVIDERS: expected manual, midtrans or xendit"]
+        );
+    }
+}

@@ -167,4 +167,59 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "30",
         "days after a KYC decision until the raw KTP image and selfie are purged (1-3650)",
     ),
+    (
+        "SENTRA_PAYMENT_PROVIDER",
+        "manual",
+        "deposit provider of branches not listed below: manual, midtrans or xendit",
+    ),
+    (
+        "SENTRA_PAYMENT_PROVIDERS",
+        "(empty)",
+        "per branch code, e.g. JKT01=midtrans,DPS01=xendit",
+    ),
+    (
+        "SENTRA_PAYMENT_TIMEOUT_SECS",
+        "20",
+        "time limit of one payment provider call (1-120)",
+    ),
+    (
+        "SENTRA_MIDTRANS_URL",
+        "https://api.midtrans.com",
+        "Midtrans Core API base URL (https://api.sandbox.midtrans.com for the sandbox)",
+    ),
+    (
+        "SENTRA_MIDTRANS_SERVER_KEY",
+        "(empty)",
+        "Midtrans server key: authenticates calls, checks webhook signatures (required for midtrans)",
+    ),
+    (
+        "SENTRA_MIDTRANS_BANK",
+        "bca",
+        "acquiring bank card holds are routed to (bca, bri, maybank can void an uncaptured hold)",
+    ),
+    (
+        "SENTRA_XENDIT_URL",
+        "https://api.xendit.co",
+        "Xendit API base URL",
+    ),
+    (
+        "SENTRA_XENDIT_SECRET_KEY",
+        "(empty)",
+        "Xendit secret API key (required for xendit)",
+    ),
+    (
+        "SENTRA_XENDIT_CALLBACK_TOKEN",
+        "(empty)",
+        "Xendit webhook verification token (required for xendit)",
+    ),
+    (
+        "SENTRA_LONG_RENTAL_POLICY",
+        "capture_deposit",
+        "a card hold about to lapse during a rental: capture_deposit (refund the rest later) or alert_staff",
+    ),
+    (
+        "SENTRA_HOLD_LAPSE_LEAD_HOURS",
+        "24",
+        "how long before a card hold lapses the long-rental policy applies (1-144)",
+    ),
 ];

@@ -195,12 +195,14 @@ struct SkuRow {
     late_grace_minutes: i32,
     late_fee_per_hour_idr: i64,
     late_fee_daily_cap_idr: i64,
+    fuel_per_eighth_idr: i64,
     turnaround_buffer_days: i32,
     checklist: sqlx::types::Json<Vec<ChecklistItem>>,
 }
 
 const SKU_COLUMNS: &str = "id, code, name, category, daily_rate_idr, deposit_idr, late_grace_minutes, \
-    late_fee_per_hour_idr, late_fee_daily_cap_idr, turnaround_buffer_days, checklist";
+    late_fee_per_hour_idr, late_fee_daily_cap_idr, fuel_per_eighth_idr, turnaround_buffer_days, \
+    checklist";
 
 impl From<SkuRow> for Sku {
     fn from(row: SkuRow) -> Self {
@@ -216,6 +218,7 @@ impl From<SkuRow> for Sku {
                 per_hour_idr: row.late_fee_per_hour_idr,
                 daily_cap_idr: row.late_fee_daily_cap_idr,
             },
+            fuel_per_eighth_idr: row.fuel_per_eighth_idr,
             turnaround_buffer_days: row.turnaround_buffer_days,
             checklist: row
                 .checklist
@@ -238,6 +241,7 @@ struct SkuFields {
     daily_rate_idr: Option<i64>,
     deposit_idr: Option<i64>,
     late_fee: Option<LateFeeRule>,
+    fuel_per_eighth_idr: Option<i64>,
     buffer_days: Option<i32>,
     checklist: Option<Vec<ChecklistItem>>,
 }
@@ -283,6 +287,15 @@ fn check_fields(request: &UpdateSkuRequest, errors: &mut Vec<FieldError>) -> Sku
         ));
     }
     if request
+        .fuel_per_eighth_idr
+        .is_some_and(|f| !(0..=MAX_DAILY_RATE_IDR).contains(&f))
+    {
+        errors.push(FieldError::new(
+            "fuel_per_eighth_idr",
+            "must be from 0 to 1,000,000,000 Rupiah",
+        ));
+    }
+    if request
         .turnaround_buffer_days
         .is_some_and(|d| !(0..=14).contains(&d))
     {
@@ -303,6 +316,7 @@ fn check_fields(request: &UpdateSkuRequest, errors: &mut Vec<FieldError>) -> Sku
         daily_rate_idr: request.daily_rate_idr,
         deposit_idr: request.deposit_idr,
         late_fee,
+        fuel_per_eighth_idr: request.fuel_per_eighth_idr,
         buffer_days: request.turnaround_buffer_days,
         checklist,
     }
@@ -336,6 +350,7 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
             daily_rate_idr: Some(request.daily_rate_idr),
             deposit_idr: Some(request.deposit_idr),
             late_fee: Some(request.late_fee),
+            fuel_per_eighth_idr: Some(request.fuel_per_eighth_idr),
             turnaround_buffer_days: Some(request.turnaround_buffer_days),
             checklist: Some(request.checklist.clone()),
         },
@@ -348,8 +363,9 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
     let id = Uuid::now_v7();
     let row: SkuRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO skus (id, code, name, category, daily_rate_idr, deposit_idr, late_grace_minutes, \
-         late_fee_per_hour_idr, late_fee_daily_cap_idr, turnaround_buffer_days, checklist) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {SKU_COLUMNS}"
+         late_fee_per_hour_idr, late_fee_daily_cap_idr, turnaround_buffer_days, checklist, \
+         fuel_per_eighth_idr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {SKU_COLUMNS}"
     )))
     .bind(id)
     .bind(&code)
@@ -362,6 +378,7 @@ pub async fn create_sku(db: &PgPool, request: &CreateSkuRequest) -> Result<Sku, 
     .bind(late_fee.daily_cap_idr)
     .bind(request.turnaround_buffer_days)
     .bind(sqlx::types::Json(fields.checklist.unwrap_or_default()))
+    .bind(request.fuel_per_eighth_idr)
     .fetch_one(db)
     .await
     .map_err(|e| {
@@ -394,6 +411,7 @@ pub async fn update_sku(
          late_fee_per_hour_idr = coalesce($6, late_fee_per_hour_idr), \
          late_fee_daily_cap_idr = coalesce($7, late_fee_daily_cap_idr), \
          turnaround_buffer_days = coalesce($8, turnaround_buffer_days), checklist = coalesce($9, checklist), \
+         fuel_per_eighth_idr = coalesce($10, fuel_per_eighth_idr), \
          updated_at = now() WHERE code = $1 RETURNING {SKU_COLUMNS}"
     )))
     .bind(code)
@@ -405,6 +423,7 @@ pub async fn update_sku(
     .bind(late_fee.map(|f| f.daily_cap_idr))
     .bind(fields.buffer_days)
     .bind(fields.checklist.map(sqlx::types::Json))
+    .bind(fields.fuel_per_eighth_idr)
     .fetch_optional(db)
     .await?;
     row.map(Sku::from)

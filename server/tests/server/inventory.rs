@@ -139,11 +139,16 @@ async fn skus_carry_prices_late_fees_and_a_checked_checklist() -> anyhow::Result
             per_hour_idr: 55_000,
             daily_cap_idr: 550_000,
         },
+        fuel_per_eighth_idr: 80_000,
         turnaround_buffer_days: 1,
         checklist: vec![line("fuel_level", "Level BBM", "Fuel level", true)],
     };
     let created = hq.create_sku(&sku).await?;
     assert_eq!(created.checklist[0].key, "fuel_level");
+    assert_eq!(
+        created.fuel_per_eighth_idr, 80_000,
+        "the fuel price the bill charges"
+    );
 
     let err = hq
         .update_sku(

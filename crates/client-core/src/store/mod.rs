@@ -360,6 +360,7 @@ mod tests {
                 daily_rate_idr: 450_000,
                 deposit_idr: 1_000_000,
                 late_fee: LateFee::default(),
+                fuel_per_eighth_idr: 75_000,
                 turnaround_buffer_days: 1,
                 checklist: Vec::new(),
             }),
