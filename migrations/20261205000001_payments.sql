@@ -178,7 +178,8 @@ CREATE TRIGGER charge_lines_settled_are_final BEFORE UPDATE OR DELETE ON charge_
     FOR EACH ROW EXECUTE FUNCTION charge_lines_settled_are_final();
 
 -- A booking that ends (cancelled, lapsed, no-show: void; completed: release) asks for its live
--- holds to be let go, in the same transaction as the status change whatever path changed it
+-- holds to be let go (on completion its deposit only: a payment of the bill's remainder still
+-- in progress goes on), in the same transaction as the status change whatever path changed it
 -- (API, expiry sweep, a desktop's pushed operation): the hold_release job does the provider
 -- call with retries, and survives restarts.
 CREATE FUNCTION bookings_let_holds_go() RETURNS trigger
@@ -200,6 +201,7 @@ BEGIN
     FOR hold IN
         UPDATE payment_holds SET cancel_asked = coalesce(cancel_asked, wanted), updated_at = now()
         WHERE booking_id = NEW.id AND status IN ('PENDING', 'AUTHORISED', 'CAPTURED')
+          AND (wanted = 'VOID' OR purpose = 'DEPOSIT')
         RETURNING id
     LOOP
         INSERT INTO jobs (kind, payload, run_at)

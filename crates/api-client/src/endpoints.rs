@@ -139,6 +139,7 @@ endpoints! {
     START_PAYMENT = Post "/api/v1/bookings/{id}/payment";
     BOOKING_PAYMENT = Get "/api/v1/bookings/{id}/payment";
     COUNTER_PAYMENT = Post "/api/v1/bookings/{id}/counter-payment";
+    COUNTER_RETURN = Post "/api/v1/bookings/{id}/counter-return";
     CHARGES = Get "/api/v1/bookings/{id}/charges";
     ADD_DAMAGE = Post "/api/v1/bookings/{id}/charges";
     REMOVE_DAMAGE = Delete "/api/v1/bookings/{id}/charges/{line}";

@@ -261,6 +261,7 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
         reference: None,
     };
     let _ = api.counter_payment(id, &counter).await;
+    let _ = api.counter_return(id).await;
     let _ = api.charges(id).await;
     let damage = sentra_protocol::AddDamageRequest {
         description: String::new(),

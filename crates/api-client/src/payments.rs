@@ -48,6 +48,13 @@ impl ApiClient {
         self.json(request, &[StatusCode::OK]).await
     }
 
+    /// `POST /api/v1/bookings/{id}/counter-return` (staff: a counter deposit given back after
+    /// the booking ended without a bill).
+    pub async fn counter_return(&self, booking: Uuid) -> Result<BookingPayment, ApiError> {
+        let request = self.request(endpoints::COUNTER_RETURN, &[&booking.to_string()])?;
+        self.json(request, &[StatusCode::OK]).await
+    }
+
     /// `GET /api/v1/bookings/{id}/charges`.
     pub async fn charges(&self, booking: Uuid) -> Result<Charges, ApiError> {
         let request = self.request(endpoints::CHARGES, &[&booking.to_string()])?;

@@ -258,7 +258,7 @@ pub struct DayTotals {
     pub authorised: Money,
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub captured: Money,
-    /// Released, voided or lapsed.
+    /// Released, voided, lapsed or refunded.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub returned: Money,
 }

@@ -169,6 +169,10 @@ fn payment_routes() -> Router<AppState> {
             post(payments::counter),
         )
         .route(
+            "/api/v1/bookings/{id}/counter-return",
+            post(payments::counter_return),
+        )
+        .route(
             "/api/v1/bookings/{id}/charges",
             get(payments::charges).post(payments::add_damage),
         )

@@ -43,7 +43,7 @@ use super::{
         handovers::presign, handovers::complete_upload, handovers::overdue,
         handovers::document, handovers::document_pdf, maintenance::create_plan, maintenance::plans,
         maintenance::open_work_order, maintenance::close_work_order, maintenance::overview,
-        payments::quote, payments::start, payments::view, payments::counter, payments::charges,
+        payments::quote, payments::start, payments::view, payments::counter, payments::counter_return, payments::charges,
         payments::add_damage, payments::remove_damage, payments::confirm_charges, payments::invoice,
         payments::midtrans_webhook, payments::xendit_webhook, payments::report, payments::reconcile
     ),

@@ -21,6 +21,7 @@ use crate::{
     error::AppError,
     payments::{
         PaymentError,
+        gateway::GatewayError,
         webhooks::{Received, WebhookError},
     },
     state::AppState,
@@ -52,6 +53,7 @@ impl From<PaymentError> for AppError {
             PaymentError::Invalid(message) => {
                 AppError::validation(vec![FieldError::new("body", message)])
             }
+            PaymentError::Conflict(message) => AppError::new(ErrorCode::Conflict, message),
             PaymentError::ChargesNotSettled => AppError::new(
                 ErrorCode::ChargesNotSettled,
                 "Confirm the return's charges first",
@@ -59,6 +61,16 @@ impl From<PaymentError> for AppError {
             PaymentError::ChargesChanged { now } => AppError::new(
                 ErrorCode::ChargesChanged,
                 format!("The charges changed since they were shown: the total is now {now}"),
+            ),
+            PaymentError::Gateway(GatewayError::Refused(why)) => AppError::new(
+                ErrorCode::PaymentDeclined,
+                format!("The payment provider refused it ({why})"),
+            ),
+            PaymentError::Gateway(
+                e @ (GatewayError::NotAllowed(_) | GatewayError::AboveHold(_)),
+            ) => AppError::new(ErrorCode::Conflict, e.to_string()),
+            PaymentError::Gateway(GatewayError::Unauthorized) => AppError::Internal(
+                anyhow::anyhow!("the payment provider refused our credentials (configuration)"),
             ),
             PaymentError::Gateway(e) => {
                 tracing::warn!(error = %e, "payment provider call failed");
@@ -135,6 +147,23 @@ pub async fn counter(
         .payments
         .counter_payment(&principal, id, &request)
         .await?;
+    Ok(Json(state.payments.view(&principal, id).await?))
+}
+
+/// Staff give a cash or transfer deposit back after the booking ended without a bill, with a
+/// numbered return receipt.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/counter-return", tag = "payments",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses((status = 200, body = BookingPayment), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+#[tracing::instrument(name = "http.payments.counter_return", skip_all, fields(booking = %id))]
+pub async fn counter_return(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<BookingPayment>, AppError> {
+    let id = path_id(&id, "Booking")?;
+    state.payments.counter_return(&principal, id).await?;
     Ok(Json(state.payments.view(&principal, id).await?))
 }
 

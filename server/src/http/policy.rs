@@ -87,6 +87,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/bookings/{id}/counter-payment",
         Access::Roles(ADMINS),
     ),
+    (
+        "POST",
+        "/api/v1/bookings/{id}/counter-return",
+        Access::Roles(ADMINS),
+    ),
     ("GET", "/api/v1/bookings/{id}/charges", Access::Roles(STAFF)),
     (
         "POST",

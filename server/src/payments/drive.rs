@@ -1,9 +1,9 @@
-//! What a hold still needs from its provider, done by jobs (so it survives restarts and is
-//! retried with back-off): catch up with the provider's status ([`Payments::sync`]), record an
-//! answer and its consequences ([`Payments::record`]: an authorised deposit confirms its
-//! booking in the same transaction, or is voided at once when the payment window lapsed), let a
-//! hold go once its booking ended ([`Payments::release`]), capture a separate charge, and act
-//! before a long rental's card hold lapses ([`Payments::lapse_guard`]).
+//! Recording what a provider says about a hold ([`Payments::record`]: an authorised deposit
+//! confirms its booking in the same transaction, or is voided at once when the payment window
+//! lapsed), catching a hold up with its provider's status, run by jobs so it survives restarts
+//! and is retried with back-off ([`Payments::sync`], asked again every minute while the
+//! customer is at 3-D Secure), capturing a separate charge, and capturing at most once
+//! ([`Payments::capture_once`]).
 
 use chrono::Utc;
 use sentra_domain::{
@@ -17,10 +17,7 @@ use super::{
     gateway::{GatewayError, Report, lapses_at},
     holds::{self, CHARGE, DEPOSIT, HoldRow},
 };
-use crate::{
-    config::LongRentalPolicy,
-    jobs::{self, HoldLapseGuard, HoldRelease, PaymentSync},
-};
+use crate::jobs::{self, HoldLapseGuard, HoldRelease, PaymentSync};
 
 /// What recording a provider's answer did.
 #[derive(Debug)]
@@ -48,15 +45,40 @@ impl Payments {
         source: &str,
     ) -> Result<Recorded, PaymentError> {
         let mut tx = self.db.begin().await?;
+        // The lock order of the booking engine: waitlist entry, booking, then (by the trigger
+        // on bookings) its holds. An authorisation may confirm the booking, so it takes them
+        // in that order before the hold.
+        if let Some(booking) = holds::get(&mut *tx, hold_id)
+            .await?
+            .filter(|h| h.purpose == DEPOSIT && h.status() == HoldStatus::Pending)
+            .map(|h| h.booking_id)
+        {
+            lock_booking_first(&mut tx, booking).await?;
+        }
         let row = holds::lock(&mut tx, hold_id)
             .await?
             .ok_or(PaymentError::NotFound("Hold"))?;
-        let before = row.status();
-        let mut row = holds::apply_in(&mut tx, &row, report, source).await?;
+        let recorded = self.record_in(&mut tx, &row, report, source).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// [`Self::record`] inside the caller's transaction, on a hold it locked.
+    pub(super) async fn record_in(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        locked: &HoldRow,
+        report: &Report,
+        source: &str,
+    ) -> Result<Recorded, PaymentError> {
+        let hold_id = locked.id;
+        let before = locked.status();
+        let mut row = holds::apply_in(tx, locked, report, source).await?;
         let mut lapsed = false;
         if before == HoldStatus::Pending && row.status() == HoldStatus::Authorised {
             let gateway = self.gateway(row.provider())?;
-            if let Some(at) = lapses_at(Utc::now(), gateway.hold_lifetime(row.method())) {
+            // The hold runs from when it was asked for (a late answer does not extend it).
+            if let Some(at) = lapses_at(row.created_at, gateway.hold_lifetime(row.method())) {
                 sqlx::query("UPDATE payment_holds SET lapses_at = $2 WHERE id = $1")
                     .bind(row.id)
                     .bind(at)
@@ -65,13 +87,13 @@ impl Payments {
                 row.lapses_at = Some(at);
                 let lead = chrono::Duration::from_std(self.config.lapse_lead)
                     .unwrap_or(chrono::Duration::hours(24));
-                jobs::enqueue(&mut tx, &HoldLapseGuard { hold_id }, Some(at - lead)).await?;
+                jobs::enqueue(&mut *tx, &HoldLapseGuard { hold_id }, Some(at - lead)).await?;
             }
             if row.purpose == DEPOSIT {
-                lapsed = !confirm_booking(&mut tx, row.booking_id).await?;
+                lapsed = !confirm_booking(tx, row.booking_id).await?;
             } else if row.purpose == CHARGE {
                 // A separate charge is taken at once.
-                jobs::enqueue(&mut tx, &PaymentSync { hold_id }, None).await?;
+                jobs::enqueue(&mut *tx, &PaymentSync { hold_id }, None).await?;
             }
             if lapsed {
                 row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -82,10 +104,17 @@ impl Payments {
                 .bind(row.id)
                 .fetch_one(&mut *tx)
                 .await?;
-                jobs::enqueue(&mut tx, &HoldRelease { hold_id }, None).await?;
+                jobs::enqueue(&mut *tx, &HoldRelease { hold_id }, None).await?;
             }
         }
-        tx.commit().await?;
+        if row.purpose == CHARGE
+            && row.status() == HoldStatus::Captured
+            && row.hold().held() == Money::ZERO
+        {
+            // A separate charge taken whole is done.
+            let step = row.hold().release()?;
+            row = holds::write_steps(tx, &row, &[(step.0, Some(step.1))], source).await?;
+        }
         tracing::info!(hold = %hold_id, from = %before, to = %row.status, source, "hold recorded");
         Ok(if lapsed {
             Recorded::LapsedVoiding(row)
@@ -121,8 +150,32 @@ impl Payments {
                 }
                 Err(e) => return Err(e.into()),
             }
+            self.check_again_while_pending(hold_id).await?;
         }
         self.follow_up(hold_id).await
+    }
+
+    /// A hold still waiting (3-D Secure allows 10 minutes) is asked about again a minute later,
+    /// for an hour: a lost webhook cannot leave a paid booking unconfirmed.
+    async fn check_again_while_pending(&self, hold_id: Uuid) -> anyhow::Result<()> {
+        let mut tx = self.db.begin().await?;
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payment_holds WHERE id = $1 AND status = 'PENDING' \
+             AND created_at > now() - interval '1 hour')",
+        )
+        .bind(hold_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if waiting {
+            jobs::enqueue(
+                &mut tx,
+                &PaymentSync { hold_id },
+                Some(Utc::now() + chrono::Duration::seconds(60)),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A hold we gave up on (failed: its request seemed lost) that the provider authorised
@@ -151,187 +204,57 @@ impl Payments {
             return self.release(hold_id).await;
         }
         if row.purpose == CHARGE && row.status() == HoldStatus::Authorised {
-            let gateway = self.gateway(row.provider())?;
             let amount = row.hold().held();
-            let report = match gateway
-                .capture(
-                    &row.payment_ref(),
-                    amount,
-                    &format!("c-{}", row.id.simple()),
-                )
-                .await
-            {
-                Ok(report) => report,
-                Err(GatewayError::NotAllowed(_)) => gateway.status(&row.payment_ref()).await?,
-                Err(e) => return Err(e.into()),
-            };
+            let report = self
+                .capture_once(&row, amount, &format!("c-{}", row.id.simple()))
+                .await?;
             self.record(hold_id, &report, "job").await?;
         }
         Ok(())
     }
 
-    /// Lets a hold go once its booking no longer needs it: an uncaptured hold is cancelled at
-    /// the provider (voided, or released after the rental); after a capture the provider frees
-    /// the rest, which the ledger records once the provider's status confirms the capture. A
-    /// refusal (Midtrans 412, Xendit ineligible) is reconciled with the provider's status; a bank
-    /// that cannot void an uncaptured hold lets it lapse, and staff are told when.
-    pub async fn release(&self, hold_id: Uuid) -> anyhow::Result<()> {
-        let Some(row) = holds::get(&self.db, hold_id).await? else {
-            return Ok(());
-        };
-        if row.status().is_final() {
-            return Ok(());
-        }
-        let gateway = self.gateway(row.provider())?;
+    /// Captures `amount` of a hold unless the provider already captured it: the status is read
+    /// first, so a retry after a lost answer never captures twice (Midtrans keeps idempotency
+    /// keys 5 minutes only; Xendit's v3 keys are not documented). A refusal in the current
+    /// state answers with the status.
+    pub(super) async fn capture_once(
+        &self,
+        row: &HoldRow,
+        amount: Money,
+        key: &str,
+    ) -> Result<Report, GatewayError> {
+        let gateway = self
+            .gateway(row.provider())
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         let payment = row.payment_ref();
-        let key = format!("r-{}", row.id.simple());
-        let report = match row.status() {
-            HoldStatus::Captured => match gateway.status(&payment).await {
-                Ok(report) if report.state == RemoteState::Authorised => {
-                    gateway.cancel(&payment, &key).await?
-                }
-                Ok(report) => report,
-                Err(GatewayError::NoRemoteState) => {
-                    return self.counter_needs_staff(&row).await;
-                }
-                Err(e) => return Err(e.into()),
-            },
-            _ => match gateway.cancel(&payment, &key).await {
-                Ok(report) => report,
-                Err(GatewayError::NotAllowed(why)) => {
-                    tracing::info!(hold = %hold_id, why, "cancel refused; reading the status");
-                    gateway.status(&payment).await?
-                }
-                Err(GatewayError::NoRemoteState) => {
-                    return self.counter_needs_staff(&row).await;
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let row = self.record(hold_id, &report, "job").await?.row().clone();
-        if row.status() == HoldStatus::Captured && report.state == RemoteState::Captured {
-            // The capture is confirmed: the provider freed the uncaptured rest.
-            let mut tx = self.db.begin().await?;
-            if let Some(locked) = holds::lock(&mut tx, hold_id).await?
-                && locked.status() == HoldStatus::Captured
-            {
-                let step = locked.hold().release()?;
-                holds::write_steps(&mut tx, &locked, &[(step.0, Some(step.1))], "job").await?;
+        match gateway.status(&payment).await {
+            Ok(report) if report.state != RemoteState::Authorised => return Ok(report),
+            Ok(_) | Err(GatewayError::NoRemoteState) => {}
+            Err(e) => return Err(e),
+        }
+        match gateway.capture(&payment, amount, key).await {
+            Err(GatewayError::NotAllowed(why)) => {
+                tracing::info!(hold = %row.id, why, "capture refused; reading the status");
+                gateway.status(&payment).await
             }
-            tx.commit().await?;
-        } else if row.status() == HoldStatus::Authorised {
-            self.cannot_void(&row).await?;
+            answer => answer,
         }
-        Ok(())
     }
+}
 
-    /// The bank keeps an uncaptured hold until it lapses: staff are told, and the hold is
-    /// looked at again after it lapsed (the provider then reports it expired).
-    async fn cannot_void(&self, row: &HoldRow) -> anyhow::Result<()> {
-        let when = row
-            .lapses_at
-            .unwrap_or_else(|| Utc::now() + chrono::Duration::days(8));
-        let note = format!(
-            "Bank {} tidak dapat membatalkan otorisasi yang belum ditarik; dana kembali ke \
-             pelanggan otomatis setelah {} (UTC).",
-            row.bank.as_deref().unwrap_or("penerbit").to_uppercase(),
-            when.format("%Y-%m-%d %H:%M")
-        );
-        let mut tx = self.db.begin().await?;
-        holds::set_attention(&mut tx, row.id, Some(&note)).await?;
-        jobs::enqueue(
-            &mut tx,
-            &HoldRelease { hold_id: row.id },
-            Some(when + chrono::Duration::hours(1)),
-        )
+/// Locks a booking's waitlist offer (if any) and then its row, in the booking engine's order.
+async fn lock_booking_first(tx: &mut sqlx::PgConnection, booking: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT id FROM waitlist WHERE offer_booking_id = $1 AND status = 'OFFERED' FOR UPDATE",
+    )
+    .bind(booking)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("SELECT id FROM bookings WHERE id = $1 FOR UPDATE")
+        .bind(booking)
+        .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
-        tracing::warn!(hold = %row.id, "the bank cannot void this hold; it lapses by itself");
-        Ok(())
-    }
-
-    /// Cash kept at the counter goes back by hand: staff are told.
-    async fn counter_needs_staff(&self, row: &HoldRow) -> anyhow::Result<()> {
-        let mut tx = self.db.begin().await?;
-        holds::set_attention(
-            &mut tx,
-            row.id,
-            Some("Kembalikan jaminan tunai/transfer kepada pelanggan dan catat tanda terimanya."),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A card hold lapses soon while the rental still needs it: by the configured policy the
-    /// whole hold is captured (and what the bill does not need refunded at settlement), or
-    /// staff only are told to arrange a new deposit. Staff see it in the reports either way.
-    pub async fn lapse_guard(&self, hold_id: Uuid) -> anyhow::Result<()> {
-        let Some(row) = holds::get(&self.db, hold_id).await? else {
-            return Ok(());
-        };
-        if row.status() != HoldStatus::Authorised || row.cancel_asked.is_some() {
-            return Ok(());
-        }
-        // The booking's row stays locked while the policy applies, so a bill confirmed at the
-        // same moment waits and then sees the capture (and a confirmed bill stops the guard).
-        let mut guard = self.db.begin().await?;
-        let status: Option<(String, bool)> = sqlx::query_as(
-            "SELECT b.status, EXISTS (SELECT 1 FROM charge_settlements s WHERE s.booking_id = b.id) \
-             FROM bookings b WHERE b.id = $1 FOR UPDATE",
-        )
-        .bind(row.booking_id)
-        .fetch_optional(&mut *guard)
-        .await?;
-        let still_needed = status.is_some_and(|(status, billed)| {
-            !billed
-                && status.parse::<BookingStatus>().is_ok_and(|s| {
-                    matches!(
-                        s,
-                        BookingStatus::Confirmed | BookingStatus::Active | BookingStatus::Returned
-                    )
-                })
-        });
-        if !still_needed {
-            return Ok(());
-        }
-        let lapses = row.lapses_at.map_or_else(
-            || "-".to_owned(),
-            |at| at.format("%Y-%m-%d %H:%M").to_string(),
-        );
-        let amount = Money::from_rupiah(row.authorised_idr);
-        let note = if self.config.long_rental_policy == LongRentalPolicy::CaptureDeposit {
-            let gateway = self.gateway(row.provider())?;
-            let payment = row.payment_ref();
-            let report = match gateway
-                .capture(
-                    &payment,
-                    row.hold().held(),
-                    &format!("g-{}", row.id.simple()),
-                )
-                .await
-            {
-                Ok(report) => report,
-                Err(GatewayError::NotAllowed(_)) => gateway.status(&payment).await?,
-                Err(e) => return Err(e.into()),
-            };
-            self.record(hold_id, &report, "job").await?;
-            format!(
-                "Otorisasi kartu {amount} berakhir pada {lapses} (UTC): jaminan ditarik penuh \
-                 agar tidak hilang; yang tidak terpakai dikembalikan (refund) saat tagihan \
-                 dikonfirmasi."
-            )
-        } else {
-            format!(
-                "Otorisasi kartu {amount} berakhir pada {lapses} (UTC): minta jaminan baru dari \
-                 pelanggan sebelum itu."
-            )
-        };
-        holds::set_attention(&mut guard, row.id, Some(&note)).await?;
-        guard.commit().await?;
-        tracing::warn!(hold = %row.id, "a card hold lapses soon during a rental");
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Confirms the booking a deposit was authorised for, in the caller's transaction: `false`

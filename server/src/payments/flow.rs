@@ -41,6 +41,8 @@ pub struct BookingFacts {
     pub end_date: chrono::NaiveDate,
     pub daily_rate_idr: i64,
     pub deposit_idr: i64,
+    /// The rental's price, fixed when it was booked.
+    pub total_idr: i64,
 }
 
 impl BookingFacts {
@@ -52,11 +54,16 @@ impl BookingFacts {
         self.time_zone.parse().unwrap_or(BranchTimeZone::Wib)
     }
 
-    /// The rental and deposit, held together.
+    /// The rental (at the rate it was booked at) and the deposit, held together.
     pub fn quote(&self) -> Result<Quote, PaymentError> {
         let days = u32::try_from((self.end_date - self.start_date).num_days()).unwrap_or(0);
+        let booked_rate = match i64::from(days) {
+            0 => self.daily_rate_idr,
+            n if self.total_idr > 0 => self.total_idr / n,
+            _ => self.daily_rate_idr,
+        };
         quote(
-            Money::from_rupiah(self.daily_rate_idr),
+            Money::from_rupiah(booked_rate),
             days,
             Money::from_rupiah(self.deposit_idr),
         )
@@ -82,7 +89,7 @@ impl Payments {
         let facts: Option<BookingFacts> = sqlx::query_as(
             "SELECT b.id, b.branch_id, br.code AS branch_code, br.time_zone, b.customer_id, \
                     b.status, b.expires_at, lower(b.period) AS start_date, \
-                    upper(b.period) AS end_date, s.daily_rate_idr, s.deposit_idr \
+                    upper(b.period) AS end_date, s.daily_rate_idr, s.deposit_idr, b.total_idr \
              FROM bookings b JOIN branches br ON br.id = b.branch_id \
              JOIN assets a ON a.id = b.asset_id JOIN skus s ON s.id = a.sku_id \
              WHERE b.id = $1 AND b.kind = 'RENTAL'",
@@ -187,7 +194,17 @@ impl Payments {
         .bind(amount.rupiah())
         .bind(&order_id)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| {
+            if crate::db::has_sqlstate(&e, &["23505"]) {
+                // The same payment started at this very moment (a double click).
+                PaymentError::Conflict(
+                    "this payment is being started already; read the booking's payment".to_owned(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
         // The safety net: should the answer below be lost, the job asks the provider later.
         jobs::enqueue(
             &mut tx,
@@ -317,7 +334,19 @@ impl Payments {
         let zone = facts.zone();
         let year = zone.local_date_of(Utc::now()).year();
         let mut tx = self.db.begin().await?;
+        // The lock order: the booking, then its holds (the deposit confirms the booking).
+        sqlx::query("SELECT id FROM bookings WHERE id = $1 FOR UPDATE")
+            .bind(booking)
+            .execute(&mut *tx)
+            .await?;
         if let Some(live) = holds::live_locked(&mut tx, booking, purpose).await? {
+            if live.provider() != PaymentProvider::Manual {
+                return Err(PaymentError::Conflict(
+                    "a card payment of this booking is in progress; wait for it or ask the \
+                     customer to finish it"
+                        .to_owned(),
+                ));
+            }
             return Ok(live);
         }
         let receipt = super::settle::next_number(
@@ -329,13 +358,13 @@ impl Payments {
             year,
         )
         .await?;
-        let id = Uuid::now_v7();
-        sqlx::query(
+        let row: HoldRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO payment_holds (id, booking_id, branch_id, customer_id, provider, method, \
                purpose, status, amount_idr, order_id, created_by) \
-             VALUES ($1, $2, $3, $4, 'manual', $5, $6, 'PENDING', $7, $8, $9)",
-        )
-        .bind(id)
+             VALUES ($1, $2, $3, $4, 'manual', $5, $6, 'PENDING', $7, $8, $9) RETURNING {}",
+            holds::HOLD_COLUMNS
+        )))
+        .bind(Uuid::now_v7())
         .bind(booking)
         .bind(facts.branch_id)
         .bind(facts.customer_id)
@@ -344,16 +373,30 @@ impl Payments {
         .bind(amount.rupiah())
         .bind(&receipt)
         .bind(principal.id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
-        let row = holds::get(&self.db, id)
-            .await?
-            .ok_or(PaymentError::NotFound("Hold"))?;
-        let instrument = Instrument::Counter {
-            method: request.method,
+        // Counted at the counter: held (and, for the bill's remainder, taken) in the same
+        // transaction as the receipt, and the booking confirmed with it.
+        let counted = Report {
+            state: if purpose == CHARGE {
+                RemoteState::Captured
+            } else {
+                RemoteState::Authorised
+            },
+            authorised: amount,
+            captured: if purpose == CHARGE {
+                amount
+            } else {
+                Money::ZERO
+            },
+            ..Report::nothing()
         };
-        self.authorise(row, &instrument, "Jaminan di loket").await
+        let recorded = self.record_in(&mut tx, &row, &counted, "staff").await?;
+        if let Recorded::LapsedVoiding(_) = recorded {
+            return Err(PaymentError::WindowClosed);
+        }
+        tx.commit().await?;
+        Ok(recorded.row().clone())
     }
 }
 
@@ -391,8 +434,11 @@ fn message(
     settlement: Option<&sentra_protocol::Settlement>,
 ) -> String {
     let deposit = rows.iter().rev().find(|r| r.purpose == DEPOSIT);
+    let rest_paid = rows
+        .iter()
+        .any(|r| r.purpose == CHARGE && r.captured_idr > 0);
     match (deposit.map(HoldRow::status), settlement) {
-        (_, Some(s)) if s.outstanding > Money::ZERO => format!(
+        (_, Some(s)) if s.outstanding > Money::ZERO && !rest_paid => format!(
             "Tagihan melebihi jaminan sebesar {}; silakan bayar sisanya.",
             s.outstanding
         ),

@@ -189,11 +189,9 @@ impl PaymentGateway for Counter {
         })
     }
 
+    /// Cash goes back by hand ([`super::Payments::counter_return`]), not by a call.
     async fn cancel(&self, _payment: &PaymentRef, _key: &str) -> Result<Report, GatewayError> {
-        Ok(Report {
-            state: RemoteState::Cancelled,
-            ..Report::nothing()
-        })
+        Err(GatewayError::NoRemoteState)
     }
 
     async fn status(&self, _payment: &PaymentRef) -> Result<Report, GatewayError> {

@@ -259,6 +259,10 @@ impl PaymentGateway for Midtrans {
             .await?;
         match code {
             200 | 201 => report_of(&answer),
+            // Still being processed (a retry of the same key while the first runs): later.
+            202 if answer["transaction_status"].as_str() != Some("deny") => Err(
+                GatewayError::Unavailable("midtrans is still processing the capture".to_owned()),
+            ),
             // The bank declined the capture; the hold stays authorised.
             202 => Err(GatewayError::Refused(
                 answer["status_message"]

@@ -6,8 +6,10 @@
 //! - [`holds`]: the hold rows and their append-only ledger; every change goes through the
 //!   domain state machine (`sentra_domain::payment`), so a hold never goes back.
 //! - [`flow`]: the customer's quote and payment, and the counter's deposits.
-//! - [`drive`]: what a hold still needs from its provider (catch up with its status, void or
-//!   release it, capture a separate charge, act before a card hold lapses); run by jobs.
+//! - [`drive`]: recording a provider's answer (an authorised deposit confirms its booking) and
+//!   catching a hold up with its provider's status; capturing at most once.
+//! - [`release`]: letting holds go once their booking ended, counter deposits given back, and
+//!   the long-rental policy before a card hold lapses; run by jobs.
 //! - [`settle`]: the bill at return, its one capture and the numbered invoice.
 //! - [`webhooks`]: verified, stored-once notifications; the work is a job.
 //! - [`reports`]: open holds, daily totals and the daily reconciliation with the providers.
@@ -18,6 +20,7 @@ pub mod flow;
 pub mod gateway;
 pub mod holds;
 pub mod midtrans;
+pub mod release;
 pub mod reports;
 pub mod settle;
 pub mod webhook_auth;
@@ -65,6 +68,9 @@ pub enum PaymentError {
     PayAtCounter,
     #[error("{0}")]
     Invalid(String),
+    /// The hold or bill is in a state that does not allow this (e.g. the provider disagrees).
+    #[error("{0}")]
+    Conflict(String),
     #[error("the return's charges are not confirmed yet")]
     ChargesNotSettled,
     #[error("the charges are now {now}; read them again")]
@@ -79,7 +85,7 @@ pub enum PaymentError {
 
 impl From<sentra_domain::payment::HoldError> for PaymentError {
     fn from(e: sentra_domain::payment::HoldError) -> Self {
-        Self::Invalid(e.to_string())
+        Self::Conflict(e.to_string())
     }
 }
 

@@ -65,7 +65,7 @@ impl Payments {
             "SELECT (l.created_at AT TIME ZONE br.time_zone)::date AS day, br.code, \
                     coalesce(sum(l.amount_idr) FILTER (WHERE l.entry = 'AUTHORISED'), 0)::bigint, \
                     coalesce(sum(l.amount_idr) FILTER (WHERE l.entry = 'CAPTURED'), 0)::bigint, \
-                    coalesce(sum(l.amount_idr) FILTER (WHERE l.entry IN ('RELEASED', 'VOIDED', 'EXPIRED')), 0)::bigint \
+                    coalesce(sum(l.amount_idr) FILTER (WHERE l.entry IN ('RELEASED', 'VOIDED', 'EXPIRED', 'REFUNDED')), 0)::bigint \
              FROM payment_ledger l JOIN branches br ON br.id = l.branch_id \
              WHERE l.created_at > now() - make_interval(days => $1) \
              GROUP BY 1, 2 ORDER BY 1 DESC, 2",

@@ -67,6 +67,7 @@ struct ReturnRow {
     end_date: chrono::NaiveDate,
     early_days: i32,
     returned_at: Option<DateTime<Utc>>,
+    total_idr: i64,
     daily_rate_idr: i64,
     late_grace_minutes: i32,
     late_fee_per_hour_idr: i64,
@@ -159,7 +160,7 @@ async fn bill(
     }
     let facts: ReturnRow = sqlx::query_as(
         "SELECT b.branch_id, b.status, br.time_zone, lower(b.period) AS start_date, \
-                upper(b.period) AS end_date, b.early_days, b.returned_at, s.daily_rate_idr, \
+                upper(b.period) AS end_date, b.early_days, b.returned_at, b.total_idr, s.daily_rate_idr, \
                 s.late_grace_minutes, s.late_fee_per_hour_idr, s.late_fee_daily_cap_idr, \
                 s.fuel_per_eighth_idr, \
                 (SELECT i.fuel_eighths FROM inspections i WHERE i.booking_id = b.id \
@@ -184,10 +185,16 @@ async fn bill(
         });
     };
     let zone: BranchTimeZone = facts.time_zone.parse().unwrap_or(BranchTimeZone::Wib);
+    let booked_days = u32::try_from((facts.end_date - facts.start_date).num_days()).unwrap_or(0);
+    // The price it was booked at (the SKU's rate may have changed since).
+    let booked_rate = match i64::from(booked_days) {
+        n if n > 0 && facts.total_idr > 0 => facts.total_idr / n,
+        _ => facts.daily_rate_idr,
+    };
     let eighths = |v: Option<i16>| u8::try_from(v.unwrap_or(0)).unwrap_or(0);
     let computed = computed_charges(&ReturnFacts {
-        daily_rate: Money::from_rupiah(facts.daily_rate_idr),
-        booked_days: u32::try_from((facts.end_date - facts.start_date).num_days()).unwrap_or(0),
+        daily_rate: Money::from_rupiah(booked_rate),
+        booked_days,
         early_days: u32::try_from(facts.early_days).unwrap_or(0),
         due_at: sentra_domain::handover::due_at(facts.end_date, zone),
         returned_at,
@@ -493,25 +500,20 @@ impl Payments {
                 .await?
                 .ok_or(PaymentError::NotFound("Hold"))?;
             if hold.status() == HoldStatus::Authorised {
-                let gateway = self.gateway(hold.provider())?;
-                let payment = hold.payment_ref();
-                let report = match gateway
-                    .capture(&payment, capture, &format!("s-{}", id.simple()))
-                    .await
-                {
-                    Ok(report) => report,
-                    Err(GatewayError::NotAllowed(why)) => {
-                        tracing::info!(settlement = %id, why, "capture refused; reading the status");
-                        gateway.status(&payment).await?
-                    }
-                    Err(e) => return Err(e.into()),
-                };
+                let report = self
+                    .capture_once(&hold, capture, &format!("s-{}", id.simple()))
+                    .await?;
                 self.record(hold_id, &report, "api").await?;
             }
             let hold = holds::get(&self.db, hold_id)
                 .await?
                 .ok_or(PaymentError::NotFound("Hold"))?;
             if Money::from_rupiah(hold.captured_idr) != capture {
+                if hold.status().is_final() && hold.captured_idr == 0 {
+                    // The hold ended before it could be captured (it lapsed, or was voided):
+                    // the whole bill is owed as a separate payment.
+                    return self.owe_instead(&settlement).await;
+                }
                 return Err(PaymentError::Gateway(GatewayError::Unavailable(format!(
                     "the capture of {capture} is not confirmed yet (hold {})",
                     hold.status
@@ -519,6 +521,33 @@ impl Payments {
             }
         }
         self.issue_invoice(&settlement).await
+    }
+}
+
+impl Payments {
+    /// A bill whose hold ended uncaptured: all of it is owed (the customer pays it as a new
+    /// payment, or at the counter), staff are told, and the invoice says so.
+    async fn owe_instead(&self, settlement: &SettlementRow) -> Result<(), PaymentError> {
+        let row: SettlementRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE charge_settlements SET capture_idr = 0, outstanding_idr = total_idr, \
+               released_idr = 0 WHERE id = $1 AND status = 'CAPTURING' \
+             RETURNING {SETTLEMENT_COLUMNS}"
+        )))
+        .bind(settlement.id)
+        .fetch_one(&self.db)
+        .await?;
+        if let Some(hold) = settlement.hold_id {
+            let mut tx = self.db.begin().await?;
+            holds::set_attention(
+                &mut tx,
+                hold,
+                Some("Jaminan berakhir sebelum tagihan ditarik: seluruh tagihan harus dibayar terpisah."),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        tracing::warn!(settlement = %row.id, "the hold ended uncaptured; the bill is owed");
+        self.issue_invoice(&row).await
     }
 }
 

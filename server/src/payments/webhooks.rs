@@ -52,19 +52,22 @@ impl Payments {
         let order_id = text(&body, "order_id");
         let status_code = text(&body, "status_code");
         let gross_amount = text(&body, "gross_amount");
+        let key = self.config.midtrans_server_key.expose_secret();
+        // Without a configured key no signature can be checked: refused.
         if order_id.is_empty()
+            || key.is_empty()
             || !webhook_auth::midtrans_signed(
                 order_id,
                 status_code,
                 gross_amount,
                 text(&body, "signature_key"),
-                self.config.midtrans_server_key.expose_secret(),
+                key,
             )
         {
             return Err(WebhookError::Forged);
         }
         // Midtrans has no event id: the same state of the same transaction is the same event.
-        let key = digest(&[
+        let event = digest(&[
             order_id,
             text(&body, "transaction_id"),
             text(&body, "transaction_status"),
@@ -72,7 +75,8 @@ impl Payments {
             gross_amount,
             text(&body, "fraud_status"),
         ]);
-        self.store_event("midtrans", &key, order_id, &body).await
+        self.store_event("midtrans", &event, order_id, None, &body)
+            .await
     }
 
     /// A Xendit v3 payment webhook.
@@ -101,26 +105,24 @@ impl Payments {
                 &captures.join(","),
             ]),
         };
-        let stored = self.store_event("xendit", &key, reference, &body).await?;
-        // The payment's id, should the creation's answer have been lost.
-        if let Some(payment_id) = data["payment_id"].as_str() {
-            sqlx::query(
-                "UPDATE payment_holds SET provider_payment_id = $2 \
-                 WHERE order_id = $1 AND provider = 'xendit' AND provider_payment_id IS NULL",
-            )
-            .bind(reference)
-            .bind(payment_id)
-            .execute(&self.db)
-            .await?;
-        }
-        Ok(stored)
+        self.store_event(
+            "xendit",
+            &key,
+            reference,
+            data["payment_id"].as_str(),
+            &body,
+        )
+        .await
     }
 
+    /// Stores an event once and asks for the hold's catch-up; `payment_id` is the provider's id
+    /// of the payment, kept should the creation's answer have been lost.
     async fn store_event(
         &self,
         provider: &str,
         key: &str,
         order_id: &str,
+        payment_id: Option<&str>,
         body: &Value,
     ) -> Result<Received, WebhookError> {
         let mut tx = self.db.begin().await?;
@@ -150,6 +152,16 @@ impl Payments {
             tracing::warn!(provider, "a notification about no hold of ours");
             return Ok(Received::Unknown);
         };
+        if let Some(payment_id) = payment_id {
+            sqlx::query(
+                "UPDATE payment_holds SET provider_payment_id = $2 \
+                 WHERE id = $1 AND provider_payment_id IS NULL",
+            )
+            .bind(hold_id)
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         jobs::enqueue(&mut tx, &PaymentSync { hold_id }, None).await?;
         tx.commit().await?;
         tracing::info!(provider, hold = %hold_id, "payment notification stored");

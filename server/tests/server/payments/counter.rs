@@ -103,3 +103,62 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
     assert_eq!(status, 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_cancelled_booking_s_cash_deposit_is_given_back_with_a_receipt() -> anyhow::Result<()> {
+    let rig = rig(Provider::Counter, &[]).await?;
+    let booking = rig.book(1, 2).await?;
+    let path = format!("/api/v1/bookings/{booking}/counter-payment");
+    let (status, _) = rig
+        .app
+        .post(&path, None, &json!({"method": "transfer"}))
+        .await?;
+    assert_eq!(status, 200);
+    let give_back = format!("/api/v1/bookings/{booking}/counter-return");
+    let (status, refused) = rig.app.post(&give_back, None, &json!({})).await?;
+    assert_refused(status, &refused, 409, "invalid_state");
+    let (status, _) = rig
+        .as_customer(
+            Method::POST,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 200);
+    rig.settle_jobs().await?;
+    let hold = rig.hold(booking).await?;
+    assert_eq!(
+        hold["status"], "AUTHORISED",
+        "the money is still in the till"
+    );
+    assert!(
+        hold["attention"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Kembalikan")
+    );
+    let (status, back) = rig.app.post(&give_back, None, &json!({})).await?;
+    assert_eq!(status, 200, "{back}");
+    let hold = back["holds"][0].clone();
+    assert_eq!(hold["status"], "VOIDED");
+    assert!(
+        hold["return_receipt"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("KK/JKT01/")
+    );
+    assert!(hold["attention"].is_null());
+    let id = hold["id"].as_str().unwrap_or_default();
+    let amount = rp(&hold["authorised"]);
+    assert_eq!(
+        rig.ledger(id).await?,
+        [
+            ("AUTHORISED".to_owned(), amount),
+            ("VOIDED".to_owned(), amount)
+        ]
+    );
+    // Asked again: the same return.
+    let (_, again) = rig.app.post(&give_back, None, &json!({})).await?;
+    assert_eq!(again["holds"][0]["return_receipt"], hold["return_receipt"]);
+    Ok(())
+}
