@@ -125,7 +125,18 @@ impl Payments {
         .fetch_all(&self.db)
         .await?;
         let mut differences = Vec::new();
+        let mut conn = self.db.acquire().await?;
         for row in &rows {
+            if !holds::ledger_balances(&mut conn, row).await? {
+                differences.push(ReconciliationDifference {
+                    hold_id: row.id,
+                    reference: row.order_id.clone(),
+                    provider: row.provider(),
+                    ours: format!("{}: the ledger does not balance with the hold", row.status),
+                    theirs: "(not asked)".to_owned(),
+                });
+                continue;
+            }
             let ours = format!(
                 "{} captured {}",
                 row.status,

@@ -101,6 +101,7 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
         )
         .await?;
     assert_eq!(status, 200);
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 

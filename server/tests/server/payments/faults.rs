@@ -112,6 +112,7 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
     );
     run_waiting_jobs(&rig).await?;
     assert_eq!(rig.hold(booking).await?["status"], "RELEASED");
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 
@@ -239,6 +240,7 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
     assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
     let at_xendit = rig.xendit.payment(&payment).expect("the payment");
     assert_eq!((at_xendit.captures.len(), at_xendit.captured), (1, total));
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 

@@ -100,6 +100,7 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
         )
         .await?;
     assert_eq!(status, 200);
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 

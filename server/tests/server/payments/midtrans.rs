@@ -430,8 +430,12 @@ async fn a_bill_above_the_hold_is_captured_up_to_the_hold_and_the_rest_paid_apar
         Some(hold_amount)
     );
 
-    // The customer pays the rest with a new payment, taken at once.
-    let (status, rest) = rig.pay(booking, "tok-visa-4811").await?;
+    // The customer pays the rest with a new payment, taken at once: here with GoPay (a GoPay
+    // pre-authorisation, captured whole).
+    let gopay = json!({"method": "gopay", "gopay_account_id": "acc-6281234567890",
+                       "gopay_payment_option_token": "tok-gopay-wallet"});
+    let path = format!("/api/v1/bookings/{booking}/payment");
+    let (status, rest) = rig.as_customer(Method::POST, &path, Some(&gopay)).await?;
     assert_eq!(status, 200, "{rest}");
     rig.settle_jobs().await?;
     let seen = rig.payment(booking).await?;
@@ -441,6 +445,19 @@ async fn a_bill_above_the_hold_is_captured_up_to_the_hold_and_the_rest_paid_apar
         .cloned()
         .unwrap_or(Value::Null);
     assert_eq!(rp(&charge["captured"]), total - hold_amount, "{seen}");
+    assert_eq!(
+        (charge["method"].as_str(), charge["status"].as_str()),
+        (Some("gopay"), Some("RELEASED"))
+    );
+    let wallet = rig
+        .midtrans
+        .txn(charge["reference"].as_str().unwrap_or_default())
+        .expect("a GoPay transaction");
+    assert_eq!(
+        (wallet.payment_type.as_str(), wallet.captured),
+        ("gopay", Some(total - hold_amount))
+    );
+    super::support::assert_ledgers_balance(&rig).await?;
     // Whatever is tried, no hold is ever captured above what it holds.
     let over: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM payment_holds WHERE captured_idr > authorised_idr",

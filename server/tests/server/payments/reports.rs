@@ -72,3 +72,37 @@ async fn hq_sees_open_holds_daily_totals_differences_and_holds_about_to_lapse() 
     assert!(attention.contains("berakhir"), "{hold}");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_database_refuses_a_hold_going_back_and_any_ledger_edit() -> anyhow::Result<()> {
+    let rig = rig(Provider::Midtrans, &[]).await?;
+    let booking = rig.book(2, 2).await?;
+    let (_, paid) = rig.pay(booking, "tok-visa-4811").await?;
+    let id = paid["holds"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for sql in [
+        "UPDATE payment_holds SET status = 'PENDING' WHERE id = $1::uuid",
+        "UPDATE payment_holds SET authorised_idr = authorised_idr - 1 WHERE id = $1::uuid",
+        "UPDATE payment_holds SET captured_idr = authorised_idr + 1 WHERE id = $1::uuid",
+        "UPDATE payment_ledger SET amount_idr = 1 WHERE hold_id = $1::uuid",
+        "DELETE FROM payment_ledger WHERE hold_id = $1::uuid",
+    ] {
+        let refused = sqlx::query(sql).bind(&id).execute(&rig.app.db).await;
+        assert!(refused.is_err(), "{sql} was allowed");
+    }
+    assert!(
+        sqlx::query("TRUNCATE payment_ledger")
+            .execute(&rig.app.db)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        rig.ledger(&id).await?.len(),
+        1,
+        "the authorisation is still there"
+    );
+    super::support::assert_ledgers_balance(&rig).await?;
+    Ok(())
+}

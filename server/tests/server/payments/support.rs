@@ -204,6 +204,28 @@ impl Rig {
     }
 }
 
+/// Every hold's ledger balances with the hold: what was authorised is what was captured,
+/// released, voided or lapsed, plus what is still held; refunds come out of captures.
+pub(crate) async fn assert_ledgers_balance(rig: &Rig) -> anyhow::Result<()> {
+    let off: Vec<(String, String)> = sqlx::query_as(
+        "SELECT h.order_id, h.status FROM payment_holds h \
+         LEFT JOIN LATERAL (SELECT \
+             coalesce(sum(amount_idr) FILTER (WHERE entry = 'AUTHORISED'), 0) AS authorised, \
+             coalesce(sum(amount_idr) FILTER (WHERE entry = 'CAPTURED'), 0) AS captured, \
+             coalesce(sum(amount_idr) FILTER (WHERE entry IN ('RELEASED', 'VOIDED', 'EXPIRED')), 0) AS returned, \
+             coalesce(sum(amount_idr) FILTER (WHERE entry = 'REFUNDED'), 0) AS refunded \
+           FROM payment_ledger l WHERE l.hold_id = h.id) l ON true \
+         WHERE l.authorised <> h.authorised_idr OR l.captured <> h.captured_idr \
+            OR l.returned <> h.returned_idr OR l.refunded <> h.refunded_idr \
+            OR (h.status IN ('RELEASED', 'VOIDED', 'EXPIRED', 'FAILED') \
+                AND h.authorised_idr <> h.captured_idr + h.returned_idr)",
+    )
+    .fetch_all(&rig.app.db)
+    .await?;
+    assert!(off.is_empty(), "ledgers that do not balance: {off:?}");
+    Ok(())
+}
+
 /// The amount of a JSON money value.
 pub(crate) fn rp(value: &Value) -> i64 {
     value.as_i64().unwrap_or(i64::MIN)

@@ -107,6 +107,7 @@ async fn midtrans_webhooks_forged_duplicated_and_reordered_leave_the_ledger_exac
             ("CAPTURED".to_owned(), total)
         ]
     );
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 
@@ -183,6 +184,7 @@ async fn a_xendit_hold_is_authorised_captured_and_released_and_its_webhooks_veri
             ("RELEASED".to_owned(), authorised_amount - total)
         ]
     );
+    super::support::assert_ledgers_balance(&rig).await?;
     Ok(())
 }
 
