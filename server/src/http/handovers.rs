@@ -415,16 +415,5 @@ pub async fn document_pdf(
 ) -> Result<Response, AppError> {
     let id = path_id(&id, "Document")?;
     let (number, pdf) = state.handovers.document_pdf(&principal, id).await?;
-    let name = number.replace('/', "-");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(super::pdf_response(&number, pdf))
 }

@@ -24,9 +24,9 @@ use std::time::Duration;
 use axum::{
     Router,
     extract::{Request, State},
-    http::{HeaderName, Uri},
+    http::{HeaderName, Uri, header},
     middleware::{self, Next},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::{delete, get, patch, post},
 };
 use sentra_protocol::{ErrorCode, Problem};
@@ -41,6 +41,22 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{error::problem_response, metrics, state::AppState};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A stored document's PDF, shown inline and named by its number (`INV-JKT01-2026-000001.pdf`).
+pub(crate) fn pdf_response(number: &str, pdf: Vec<u8>) -> Response {
+    let name = number.replace('/', "-");
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response()
+}
 
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
@@ -157,7 +173,6 @@ fn kyc_routes() -> Router<AppState> {
 
 /// Pickups, returns, inspection records, their verification, uploads and overdue rentals.
 fn payment_routes() -> Router<AppState> {
-    use axum::routing::delete;
     Router::new()
         .route("/api/v1/bookings/{id}/quote", get(payments::quote))
         .route(

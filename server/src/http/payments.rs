@@ -6,7 +6,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use sentra_protocol::{
@@ -253,18 +253,7 @@ pub async fn invoice(
 ) -> Result<Response, AppError> {
     let id = path_id(&id, "Booking")?;
     let (number, pdf) = state.payments.invoice_pdf(&principal, id).await?;
-    let name = number.replace('/', "-");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(super::pdf_response(&number, pdf))
 }
 
 fn webhook_answer(outcome: Result<Received, WebhookError>) -> Result<Response, AppError> {

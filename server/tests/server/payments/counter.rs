@@ -56,24 +56,14 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
 
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 5).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     let kinds: Vec<&str> = charges["lines"]
         .as_array()
         .map(|l| l.iter().filter_map(|l| l["kind"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(kinds, ["RENTAL", "FUEL"]);
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
     assert_eq!(settled["status"], "SETTLED");
     let hold = rig.hold(booking).await?;
@@ -92,14 +82,7 @@ async fn a_cash_deposit_is_receipted_settled_and_given_back_at_the_counter() -> 
     );
     let text = pdf_text(&rig.app.api().invoice_pdf(booking).await?)?;
     assert!(text.contains("Tunai"), "{text}");
-    let (status, _) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, _) = rig.complete(booking).await?;
     assert_eq!(status, 200);
     super::support::assert_ledgers_balance(&rig).await?;
     Ok(())

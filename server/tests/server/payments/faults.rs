@@ -3,8 +3,6 @@
 //! (captured once), a release that fails is retried, and a bank that cannot void an uncaptured
 //! hold is handled: staff are told and the ledger follows the lapse.
 
-use serde_json::json;
-
 use super::{
     fake_midtrans::Fault,
     support::{Provider, Rig, rig, rp},
@@ -45,39 +43,23 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
 
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     // 412 first, then the capture is made but answered 500: staff see CAPTURING.
     rig.midtrans.fail_next("POST /v2/capture", Fault::Http(412));
-    let (status, capturing) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, capturing) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{capturing}");
     assert_eq!(capturing["status"], "CAPTURING");
     rig.midtrans
         .fail_next("POST /v2/capture", Fault::AfterWork(500));
     run_waiting_jobs(&rig).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     assert_eq!(
         charges["settlement"]["status"], "CAPTURING",
         "the 500 is retried later"
     );
     run_waiting_jobs(&rig).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
     let order = rig.hold(booking).await?["reference"]
         .as_str()
@@ -95,14 +77,7 @@ async fn lost_answers_and_refused_captures_are_recovered_and_captured_once() -> 
 
     // The release's status check times out once and is retried.
     rig.midtrans.fail_next("GET /v2/", Fault::Timeout);
-    let (status, _) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, _) = rig.complete(booking).await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
     assert_eq!(
@@ -213,30 +188,17 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
     // The capture times out (the client gives up after 2 s): retried with the same key.
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     rig.xendit
         .fail_next("POST /v3/payments/", XenditFault::Timeout);
-    let (status, capturing) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, capturing) = rig.confirm(booking, total).await?;
     assert_eq!(
         (status, capturing["status"].as_str()),
         (200, Some("CAPTURING"))
     );
     run_waiting_jobs(&rig).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
     let at_xendit = rig.xendit.payment(&payment).expect("the payment");
     assert_eq!((at_xendit.captures.len(), at_xendit.captured), (1, total));
@@ -257,19 +219,9 @@ async fn a_bill_whose_hold_lapsed_unseen_is_owed_and_paid_apart() -> anyhow::Res
     // The hold lapses at Midtrans and no webhook comes.
     rig.midtrans.lapse(&order);
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
     assert_eq!(settled["status"], "SETTLED");
     assert_eq!(

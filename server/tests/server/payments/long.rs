@@ -2,8 +2,6 @@
 //! applies: the whole hold is captured (and what the bill does not need refunded once the
 //! capture settled), or staff only are told to arrange a new deposit.
 
-use serde_json::json;
-
 use super::support::{Provider, Rig, rig, rp};
 
 async fn guard_runs_now(rig: &Rig) -> anyhow::Result<()> {
@@ -39,24 +37,14 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
     );
 
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     assert_eq!(
         rp(&charges["held"]),
         authorised,
         "the captured deposit covers the bill"
     );
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
     // Midtrans refunds only a settled capture: until then the refund waits.
     assert_eq!(settled["status"], "CAPTURING");
@@ -65,10 +53,7 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
         .execute(&rig.app.db)
         .await?;
     rig.settle_jobs().await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     assert_eq!(charges["settlement"]["status"], "SETTLED", "{charges}");
     assert_eq!(rp(&charges["settlement"]["released"]), authorised - total);
     let refunds = rig
@@ -91,14 +76,7 @@ async fn a_long_rental_s_deposit_is_captured_before_it_lapses_and_the_rest_refun
             ("REFUNDED".to_owned(), authorised - total)
         ]
     );
-    let (status, _) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, _) = rig.complete(booking).await?;
     assert_eq!(status, 200);
     super::support::assert_ledgers_balance(&rig).await?;
     Ok(())

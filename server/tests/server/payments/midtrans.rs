@@ -174,23 +174,9 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
     assert!(total < hold_amount, "this bill fits in the hold");
 
     // Staff confirm a total they did not see: refused, nothing captured.
-    let (status, refused) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total - 1}),
-        )
-        .await?;
+    let (status, refused) = rig.confirm(booking, total - 1).await?;
     assert_refused(status, &refused, 409, "charges_changed");
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
     assert_eq!(settled["status"], "SETTLED");
     assert_eq!(rp(&settled["captured"]), total);
@@ -217,14 +203,7 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
     invoice_lists(&rig, booking, &lines, number, hold_amount - total).await?;
 
     // Completed: the rest is released by the job and the ledger balances.
-    let (status, done) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, done) = rig.complete(booking).await?;
     assert_eq!(status, 200, "{done}");
     rig.settle_jobs().await?;
     let hold = rig.hold(booking).await?;
@@ -257,42 +236,18 @@ async fn a_clean_return_is_released_after_a_restart_within_the_day() -> anyhow::
     assert_eq!(status, 200, "{paid}");
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     assert_eq!(
         charges["lines"].as_array().map_or(0, Vec::len),
         1,
         "the rental only"
     );
-    let (status, refused) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, refused) = rig.complete(booking).await?;
     assert_refused(status, &refused, 409, "charges_not_settled");
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
-    let (status, _) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, _) = rig.complete(booking).await?;
     assert_eq!(status, 200);
     assert_eq!(
         rig.hold(booking).await?["status"],
@@ -407,21 +362,11 @@ async fn a_bill_above_the_hold_is_captured_up_to_the_hold_and_the_rest_paid_apar
         )
         .await?;
     assert_eq!(status, 201);
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
     assert_eq!(rp(&charges["capture"]), hold_amount);
     assert_eq!(rp(&charges["outstanding"]), total - hold_amount);
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     assert_eq!(status, 200, "{settled}");
     assert_eq!(rp(&settled["captured"]), hold_amount);
     assert_eq!(rp(&settled["outstanding"]), total - hold_amount);

@@ -177,6 +177,38 @@ impl Rig {
         Ok(serde_json::from_value(answer["inspection"]["id"].clone())?)
     }
 
+    /// The booking's bill as staff see it.
+    pub(crate) async fn charges(&self, booking: Uuid) -> anyhow::Result<Value> {
+        let (status, charges) = self
+            .app
+            .get_json(&format!("/api/v1/bookings/{booking}/charges"))
+            .await?;
+        anyhow::ensure!(status == 200, "charges: {status} {charges}");
+        Ok(charges)
+    }
+
+    /// Staff confirm the bill's `total`.
+    pub(crate) async fn confirm(&self, booking: Uuid, total: i64) -> anyhow::Result<(u16, Value)> {
+        self.app
+            .post(
+                &format!("/api/v1/bookings/{booking}/charges/confirm"),
+                None,
+                &json!({"total": total}),
+            )
+            .await
+    }
+
+    /// Staff complete the rental.
+    pub(crate) async fn complete(&self, booking: Uuid) -> anyhow::Result<(u16, Value)> {
+        self.app
+            .post(
+                &format!("/api/v1/bookings/{booking}/complete"),
+                None,
+                &json!({}),
+            )
+            .await
+    }
+
     /// The ledger of a hold as `(entry, amount)` rows, in order.
     pub(crate) async fn ledger(&self, hold: &str) -> anyhow::Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(

@@ -21,19 +21,9 @@ async fn events(rig: &Rig) -> anyhow::Result<i64> {
 async fn return_and_settle(rig: &Rig, booking: uuid::Uuid) -> anyhow::Result<i64> {
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 6).await?;
-    let (_, charges) = rig
-        .app
-        .get_json(&format!("/api/v1/bookings/{booking}/charges"))
-        .await?;
+    let charges = rig.charges(booking).await?;
     let total = rp(&charges["total"]);
-    let (status, settled) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/charges/confirm"),
-            None,
-            &json!({"total": total}),
-        )
-        .await?;
+    let (status, settled) = rig.confirm(booking, total).await?;
     anyhow::ensure!(
         status == 200 && settled["status"] == "SETTLED",
         "{status} {settled}"
@@ -163,14 +153,7 @@ async fn a_xendit_hold_is_authorised_captured_and_released_and_its_webhooks_veri
     rig.settle_jobs().await?;
     assert_eq!(rig.hold(booking).await?["status"], "CAPTURED");
 
-    let (status, _) = rig
-        .app
-        .post(
-            &format!("/api/v1/bookings/{booking}/complete"),
-            None,
-            &json!({}),
-        )
-        .await?;
+    let (status, _) = rig.complete(booking).await?;
     assert_eq!(status, 200);
     rig.settle_jobs().await?;
     let hold = rig.hold(booking).await?;
