@@ -238,9 +238,15 @@ impl PaymentGateway for Xendit {
             "reason": "REQUESTED_BY_CUSTOMER",
             "metadata": {"order_id": payment.order_id},
         });
-        let answer = self
+        let answer = match self
             .send(reqwest::Method::POST, "/v3/refunds", Some(&body), Some(key))
-            .await?;
+            .await
+        {
+            // The same reference_id again: this refund was made before (a retry after a lost
+            // answer).
+            Err(GatewayError::Refused(why)) if why.contains("DUPLICATE") => return Ok(()),
+            answer => answer?,
+        };
         match answer["status"].as_str() {
             Some("SUCCEEDED" | "PENDING") => Ok(()),
             other => Err(GatewayError::Refused(format!(
