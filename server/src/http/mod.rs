@@ -75,12 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings/{id}/confirm", post(bookings::confirm))
         .merge(handover_routes())
         .merge(payment_routes())
-        .route("/api/v1/auth/staff/login", post(auth::staff_login))
-        .route("/api/v1/auth/customer/login", post(auth::customer_login))
-        .route("/api/v1/auth/refresh", post(auth::refresh))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/auth/password", post(auth::change_password))
-        .route("/api/v1/auth/me", get(auth::whoami))
+        .merge(auth_routes())
         .route("/api/v1/availability", get(availability::search))
         .route("/api/v1/availability/units", get(availability::units))
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
@@ -143,7 +138,50 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(plain_request_id))
         .with_state(state)
+}
+
+/// Logins, refreshes and the caller's session: their answers (tokens, errors) are never
+/// stored by a browser or a proxy.
+fn auth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/staff/login", post(auth::staff_login))
+        .route("/api/v1/auth/customer/login", post(auth::customer_login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/auth/me", get(auth::whoami))
+        .layer(middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Whether a client's `X-Request-Id` may be kept: a plain token of letters, digits, `.`, `_`
+/// and `-`, at most 64 characters (anything else could forge log lines or be echoed as markup).
+pub fn is_plain_request_id(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops a client's `X-Request-Id` that is not a plain token (a fresh one is made instead).
+async fn plain_request_id(mut request: Request) -> Request {
+    let plain = request
+        .headers()
+        .get(&REQUEST_ID)
+        .is_none_or(|v| v.to_str().is_ok_and(is_plain_request_id));
+    if !plain {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
 }
 
 /// Consent, KTP verification and its review.

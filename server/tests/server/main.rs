@@ -30,6 +30,7 @@ mod handover {
     mod s3;
     pub(crate) mod support;
 }
+mod hardening;
 mod health;
 mod inventory;
 mod logged;

@@ -1,0 +1,93 @@
+//! Findings of the security probe (issue 14), each with the answer a client sees: token answers
+//! are never cached, and a client's request id is kept only when it is a plain token.
+
+use serde_json::json;
+
+use crate::{fixtures::seed, support::TestApp};
+
+fn cache_control(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn logins_refreshes_and_sessions_are_never_cached() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let url = |path: &str| format!("{}{path}", app.base_url);
+    let login = app
+        .client
+        .post(url("/api/v1/auth/staff/login"))
+        .json(&json!({"email": "hq@demo.sentrarental.id", "password": "demo-hq-2026"}))
+        .send()
+        .await?;
+    assert_eq!(login.status(), 200);
+    assert_eq!(cache_control(&login).as_deref(), Some("no-store"));
+    let tokens: serde_json::Value = login.json().await?;
+    let wrong = app
+        .client
+        .post(url("/api/v1/auth/staff/login"))
+        .json(&json!({"email": "hq@demo.sentrarental.id", "password": "not-the-password"}))
+        .send()
+        .await?;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(cache_control(&wrong).as_deref(), Some("no-store"));
+    let refreshed = app
+        .client
+        .post(url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": tokens["refresh_token"]}))
+        .send()
+        .await?;
+    assert_eq!(refreshed.status(), 200);
+    assert_eq!(cache_control(&refreshed).as_deref(), Some("no-store"));
+    let fresh: serde_json::Value = refreshed.json().await?;
+    let me = app
+        .client
+        .get(url("/api/v1/auth/me"))
+        .bearer_auth(fresh["access_token"].as_str().unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(me.status(), 200);
+    assert_eq!(cache_control(&me).as_deref(), Some("no-store"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_echoed_only_when_it_is_a_plain_token() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let echo = |id: String| {
+        let request = app
+            .client
+            .get(format!("{}/healthz", app.base_url))
+            .header("x-request-id", id);
+        async move {
+            let response = request.send().await?;
+            anyhow::Ok(
+                response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        }
+    };
+    assert_eq!(echo("kong-4f1c.2_a".to_owned()).await?, "kong-4f1c.2_a");
+    for forged in [
+        "<script>alert(1)</script>".to_owned(),
+        "abc def".to_owned(),
+        "x".repeat(65),
+        "id\"},\"level\":\"ERROR".to_owned(),
+    ] {
+        let answered = echo(forged.clone()).await?;
+        assert_ne!(answered, forged, "{forged} was echoed");
+        assert!(
+            uuid::Uuid::parse_str(&answered).is_ok(),
+            "a fresh id replaces {forged}: {answered}"
+        );
+    }
+    Ok(())
+}
