@@ -152,9 +152,20 @@ impl BookingService {
         req: &CreateBooking,
         zone: BranchTimeZone,
     ) -> Result<DateRange, BookingError> {
-        let range = DateRange::new(req.start, req.end).map_err(|_| {
-            BookingError::Invalid(vec![FieldError::new("end", "must be after start")])
-        })?;
+        self.date_rules(req.start, req.end, zone)
+            .map_err(BookingError::Invalid)
+    }
+
+    /// The rules every rental's dates follow (a booking's and a waitlist entry's): after the
+    /// start, not in the past at the branch, within the horizon, at most the longest rental.
+    pub fn date_rules(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+        zone: BranchTimeZone,
+    ) -> Result<DateRange, Vec<FieldError>> {
+        let range = DateRange::new(start, end)
+            .map_err(|_| vec![FieldError::new("end", "must be after start")])?;
         let today = zone.local_date_of(Utc::now());
         let mut errors = Vec::new();
         if range.start() < today {
@@ -185,7 +196,7 @@ impl BookingService {
         if errors.is_empty() {
             Ok(range)
         } else {
-            Err(BookingError::Invalid(errors))
+            Err(errors)
         }
     }
 

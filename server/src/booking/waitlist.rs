@@ -56,8 +56,10 @@ pub enum JoinError {
         field: &'static str,
         what: &'static str,
     },
-    #[error("end must be after start")]
-    BadDates,
+    /// The dates break the booking rules (each field named).
+    #[error("the dates are not valid")]
+    BadDates(Vec<sentra_protocol::FieldError>),
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -74,9 +76,19 @@ pub async fn join(
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<(Entry, bool), JoinError> {
-    if end <= start {
-        return Err(JoinError::BadDates);
-    }
+    let zone = match branch_code {
+        Some(code) => service
+            .availability()
+            .branch(code)
+            .await
+            .map(|b| b.time_zone)
+            .unwrap_or(sentra_domain::BranchTimeZone::Wib),
+        // Across branches: the westernmost zone's today, the earliest date still bookable.
+        None => sentra_domain::BranchTimeZone::Wib,
+    };
+    service
+        .date_rules(start, end, zone)
+        .map_err(JoinError::BadDates)?;
     let sku = catalogue::sku_id(db, sku_code)
         .await?
         .ok_or(JoinError::Unknown {

@@ -78,9 +78,8 @@ pub async fn join(
         JoinError::Unknown { field, what } => {
             AppError::validation(vec![FieldError::new(field, format!("no such {what}"))])
         }
-        JoinError::BadDates => {
-            AppError::validation(vec![FieldError::new("end", "must be after start")])
-        }
+        JoinError::BadDates(errors) => AppError::validation(errors),
+
         JoinError::Database(e) => AppError::from(e),
     })?;
     let status = if created {

@@ -1,5 +1,6 @@
 //! Findings of the security probe (issue 14), each with the answer a client sees: token answers
-//! are never cached, and a client's request id is kept only when it is a plain token.
+//! are never cached, a client's request id is kept only when it is a plain token, and the
+//! waitlist follows the booking's date rules.
 
 use serde_json::json;
 
@@ -89,5 +90,43 @@ async fn a_client_request_id_is_echoed_only_when_it_is_a_plain_token() -> anyhow
             "a fresh id replaces {forged}: {answered}"
         );
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_waitlist_follows_the_booking_date_rules() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let customer: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM customers ORDER BY email LIMIT 1")
+            .fetch_one(&app.db)
+            .await?;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let join = |start: chrono::NaiveDate, end: chrono::NaiveDate| {
+        let body = json!({"sku": "AVANZA-13G-AT", "branch": "JKT01", "customer_id": customer,
+                          "start": start, "end": end});
+        let app = &app;
+        async move { app.post("/api/v1/waitlist", None, &body).await }
+    };
+    let day = |n: i64| today + chrono::Duration::days(n);
+    for (start, end, field) in [
+        (day(-3), day(-1), "start"),
+        (day(2), day(2 + 61), "end"),
+        (day(400), day(402), "start"),
+        (day(3), day(2), "end"),
+    ] {
+        let (status, refused) = join(start, end).await?;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (422, Some("validation_failed")),
+            "{start}..{end}: {refused}"
+        );
+        assert_eq!(refused["errors"][0]["field"], field, "{refused}");
+    }
+    let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM waitlist")
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(entries, 0, "nobody was queued");
     Ok(())
 }
