@@ -81,8 +81,7 @@ pub async fn join(
             .availability()
             .branch(code)
             .await
-            .map(|b| b.time_zone)
-            .unwrap_or(sentra_domain::BranchTimeZone::Wib),
+            .map_or(sentra_domain::BranchTimeZone::Wib, |b| b.time_zone),
         // Across branches: the westernmost zone's today, the earliest date still bookable.
         None => sentra_domain::BranchTimeZone::Wib,
     };
