@@ -24,6 +24,7 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod telemetry;
+pub mod text;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 

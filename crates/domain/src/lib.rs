@@ -29,6 +29,7 @@ pub mod money;
 pub mod names;
 pub mod nik;
 pub mod payment;
+pub mod text;
 pub mod waitlist;
 
 pub use access::{Role, SubjectKind};
@@ -46,5 +47,6 @@ pub use membership::{MembershipTier, UnknownTier};
 pub use money::Money;
 pub use names::UnknownName;
 pub use nik::{Gender, Nik};
+pub use text::{TextError, TextRule};
 pub use uuid::Uuid;
 pub use waitlist::WaitlistStatus;

@@ -36,16 +36,8 @@ pub(super) fn contact(
     email: Option<&str>,
     errors: &mut Vec<FieldError>,
 ) -> (Option<String>, Option<String>, Option<String>) {
-    let name = name.map(str::trim).map(str::to_owned);
-    if name
-        .as_deref()
-        .is_some_and(|n| n.is_empty() || n.chars().count() > 200)
-    {
-        errors.push(FieldError::new(
-            "full_name",
-            "must have 1 to 200 characters",
-        ));
-    }
+    let name = name
+        .map(|n| crate::text::checked("full_name", sentra_domain::TextRule::line(200), n, errors));
     let phone = phone.filter(|p| !p.trim().is_empty()).map(|p| {
         normalise_phone(p).unwrap_or_else(|| {
             errors.push(FieldError::new(

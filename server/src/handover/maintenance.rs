@@ -108,11 +108,12 @@ fn check_order(request: &OpenWorkOrderRequest, today: NaiveDate) -> Result<(), H
             "end: after start, at most 60 days".to_owned(),
         ));
     }
-    if request.reason.trim().is_empty() || request.reason.chars().count() > 500 {
-        return Err(HandoverError::Invalid(
-            "reason: 1 to 500 characters".to_owned(),
-        ));
-    }
+    crate::text::checked_one(
+        "reason",
+        sentra_domain::TextRule::line(500),
+        &request.reason,
+    )
+    .map_err(HandoverError::Invalid)?;
     if request.start < today {
         return Err(HandoverError::Invalid("start: today or later".to_owned()));
     }
@@ -149,8 +150,11 @@ impl Handovers {
         request: &CreatePlanRequest,
     ) -> Result<MaintenancePlan, HandoverError> {
         let mut problems = Vec::new();
-        if request.name.trim().is_empty() || request.name.chars().count() > 120 {
-            problems.push("name: 1 to 120 characters");
+        if sentra_domain::TextRule::line(120)
+            .clean(&request.name)
+            .is_err()
+        {
+            problems.push("name: 1 to 120 characters, no control or invisible characters");
         }
         if request.every_days.is_none() && request.every_km.is_none() {
             problems.push("every_days or every_km: give at least one");
@@ -434,7 +438,11 @@ impl Handovers {
         id: Uuid,
         request: &CloseWorkOrderRequest,
     ) -> Result<WorkOrder, HandoverError> {
-        if request.cost_idr < 0 || request.notes.chars().count() > 2000 {
+        if request.cost_idr < 0
+            || sentra_domain::TextRule::note(2000)
+                .clean(&request.notes)
+                .is_err()
+        {
             return Err(HandoverError::Invalid(
                 "cost_idr: 0 or more Rupiah; notes: at most 2000 characters".to_owned(),
             ));

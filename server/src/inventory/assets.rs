@@ -112,13 +112,12 @@ pub async fn create(
     request: &CreateAssetRequest,
 ) -> Result<Asset, InventoryError> {
     let mut errors = Vec::new();
-    let plate = normalise_plate(&request.plate_or_serial);
-    if plate.is_empty() || plate.chars().count() > 40 {
-        errors.push(FieldError::new(
-            "plate_or_serial",
-            "must have 1 to 40 characters",
-        ));
-    }
+    let plate = crate::text::checked(
+        "plate_or_serial",
+        sentra_domain::TextRule::line(40),
+        &normalise_plate(&request.plate_or_serial),
+        &mut errors,
+    );
     if request.odometer_km.is_some_and(|km| km < 0) {
         errors.push(FieldError::new("odometer_km", "must not be negative"));
     }

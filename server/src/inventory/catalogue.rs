@@ -2,7 +2,7 @@
 //! Creating a branch creates its bookings partition (a trigger does it in the same transaction).
 
 use sentra_domain::{
-    BranchTimeZone, LateFeeRule, SkuCategory,
+    BranchTimeZone, LateFeeRule, SkuCategory, TextRule,
     inventory::{ChecklistItem, validate_checklist},
 };
 use sentra_protocol::{
@@ -35,16 +35,13 @@ pub async fn create_branch(
             "2-12 upper-case letters and digits, such as JKT02",
         ));
     }
-    let name = request.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 120 {
-        errors.push(FieldError::new("name", "must have 1 to 120 characters"));
-    }
-    if request.address.chars().count() > 500 {
-        errors.push(FieldError::new(
-            "address",
-            "must have at most 500 characters",
-        ));
-    }
+    let name = crate::text::checked("name", TextRule::line(120), &request.name, &mut errors);
+    let address = crate::text::checked(
+        "address",
+        TextRule::note(500),
+        &request.address,
+        &mut errors,
+    );
     let zone = BranchTimeZone::from_iana(&request.time_zone);
     if zone.is_err() {
         errors.push(FieldError::new(
@@ -74,7 +71,7 @@ pub async fn create_branch(
     .bind(id)
     .bind(&code)
     .bind(&name)
-    .bind(request.address.trim())
+    .bind(&address)
     // Stored under its canonical name (`Asia/Pontianak` is WIB, kept as `Asia/Jakarta`).
     .bind(time_zone.iana())
     .bind(request.location.map(|l| l.latitude))
@@ -92,7 +89,7 @@ pub async fn create_branch(
         id,
         code,
         name,
-        address: request.address.trim().to_owned(),
+        address,
         time_zone,
         location: request.location,
     })
@@ -247,13 +244,10 @@ struct SkuFields {
 }
 
 fn check_fields(request: &UpdateSkuRequest, errors: &mut Vec<FieldError>) -> SkuFields {
-    let name = request.name.as_deref().map(str::trim).map(str::to_owned);
-    if name
+    let name = request
+        .name
         .as_deref()
-        .is_some_and(|n| n.is_empty() || n.chars().count() > 120)
-    {
-        errors.push(FieldError::new("name", "must have 1 to 120 characters"));
-    }
+        .map(|n| crate::text::checked("name", TextRule::line(120), n, errors));
     if request
         .daily_rate_idr
         .is_some_and(|r| !(1..=MAX_DAILY_RATE_IDR).contains(&r))

@@ -59,13 +59,9 @@ pub async fn transfer(
     asset_id: Uuid,
     request: &TransferRequest,
 ) -> Result<TransferNote, InventoryError> {
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(InventoryError::Invalid(vec![FieldError::new(
-            "reason",
-            "must have 1 to 500 characters",
-        )]));
-    }
+    let reason = &sentra_domain::TextRule::line(500)
+        .clean(&request.reason)
+        .map_err(|e| InventoryError::Invalid(vec![FieldError::new("reason", e.to_string())]))?;
     let mut tx = db.begin().await?;
     // Lock the asset first: bookings of it wait for the move (they lock the same row's key).
     let locked: Option<Uuid> = sqlx::query_scalar("SELECT id FROM assets WHERE id = $1 FOR UPDATE")

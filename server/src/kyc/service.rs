@@ -149,13 +149,12 @@ fn check_submission(
     let nik = Nik::parse(&request.nik, today)
         .map_err(|e| errors.push(FieldError::new("nik", e.to_string())))
         .ok();
-    let full_name = request.full_name.trim().to_owned();
-    if full_name.is_empty() || full_name.chars().count() > 200 {
-        errors.push(FieldError::new(
-            "full_name",
-            "must have 1 to 200 characters",
-        ));
-    }
+    let full_name = crate::text::checked(
+        "full_name",
+        sentra_domain::TextRule::line(200),
+        &request.full_name,
+        &mut errors,
+    );
     let ktp = decode_image("ktp_image", &request.ktp_image, &mut errors);
     let selfie = decode_image("selfie_image", &request.selfie_image, &mut errors);
     let (Some(nik), true) = (nik, errors.is_empty()) else {

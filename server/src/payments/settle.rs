@@ -287,16 +287,21 @@ impl Payments {
         request: &AddDamageRequest,
     ) -> Result<ChargeLine, PaymentError> {
         let facts = self.facts(principal, booking).await?;
-        let description = request.description.trim();
-        let reason = request.reason.trim();
-        if description.is_empty() || description.chars().count() > 200 {
+        let description = &crate::text::checked_one(
+            "description",
+            sentra_domain::TextRule::line(200),
+            &request.description,
+        )
+        .map_err(PaymentError::Invalid)?;
+        let reason = &crate::text::checked_one(
+            "reason",
+            sentra_domain::TextRule::note(500),
+            &request.reason,
+        )
+        .map_err(PaymentError::Invalid)?;
+        if reason.is_empty() {
             return Err(PaymentError::Invalid(
-                "description: 1 to 200 characters".to_owned(),
-            ));
-        }
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(PaymentError::Invalid(
-                "reason: 1 to 500 characters".to_owned(),
+                "reason: must not be empty".to_owned(),
             ));
         }
         if request.amount <= Money::ZERO {

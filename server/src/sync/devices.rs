@@ -59,11 +59,13 @@ impl Sync {
         principal: &Principal,
         request: &RegisterDeviceRequest,
     ) -> Result<(Device, String), SyncError> {
-        let name = request.name.trim();
         let mut errors = Vec::new();
-        if name.is_empty() || name.chars().count() > 80 {
-            errors.push(FieldError::new("name", "must have 1 to 80 characters"));
-        }
+        let name = &crate::text::checked(
+            "name",
+            sentra_domain::TextRule::line(80),
+            &request.name,
+            &mut errors,
+        );
         let branch = catalogue::branch_id(&self.db, request.branch.trim()).await?;
         if branch.is_none() {
             errors.push(FieldError::new("branch", "no branch with this code"));

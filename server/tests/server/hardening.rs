@@ -130,3 +130,66 @@ async fn the_waitlist_follows_the_booking_date_rules() -> anyhow::Result<()> {
     assert_eq!(entries, 0, "nobody was queued");
     Ok(())
 }
+
+#[tokio::test]
+async fn printed_text_refuses_direction_overrides_and_invisible_characters() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    // A customer named with letters of any script is welcome, stored composed (NFC).
+    let (status, created) = app
+        .post(
+            "/api/v1/customers",
+            None,
+            &json!({"full_name": "Nguye\u{0302}\u{0303}n Van An", "email": "an.nguyen@example.com",
+                    "password": "rahasia-sekali-2026"}),
+        )
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["full_name"], "Nguy\u{1EC5}n Van An");
+    for (name, code) in [
+        ("Budi \u{202E}otnasaS", "U+202E"),
+        ("Budi\u{200B}Santoso", "U+200B"),
+        ("Budi\u{7}", "U+0007"),
+    ] {
+        let (status, refused) = app
+            .post(
+                "/api/v1/customers",
+                None,
+                &json!({"full_name": name, "email": "budi.x@example.com",
+                        "password": "rahasia-sekali-2026"}),
+            )
+            .await?;
+        assert_eq!(status, 422, "{name:?}: {refused}");
+        assert_eq!(refused["errors"][0]["field"], "full_name");
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(code),
+            "{refused}"
+        );
+    }
+    // A plate that would print reversed, and a branch address with a hidden character.
+    app.as_hq().await?;
+    let (status, refused) = app
+        .post(
+            "/api/v1/assets",
+            None,
+            &json!({"sku_code": "AVANZA-13G-AT", "branch_code": "JKT01",
+                    "plate_or_serial": "B 1234 \u{202E}ZYX"}),
+        )
+        .await?;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("plate_or_serial"), "{refused}");
+    let (status, refused) = app
+        .post(
+            "/api/v1/branches",
+            None,
+            &json!({"code": "SUB01", "name": "Surabaya", "time_zone": "Asia/Jakarta",
+                    "address": "Jl. Pemuda\u{2066} 1"}),
+        )
+        .await?;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "address");
+    Ok(())
+}
