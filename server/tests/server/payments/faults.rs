@@ -185,7 +185,7 @@ async fn xendit_server_errors_timeouts_and_3ds_are_handled_end_to_end() -> anyho
         "AUTHORISED"
     );
 
-    // The capture times out (the client gives up after 2 s): retried with the same key.
+    // The capture times out (the client gives up after 5 s): retried with the same key.
     rig.pick_up(booking, 2).await?;
     rig.take_back(booking, 6).await?;
     let charges = rig.charges(booking).await?;

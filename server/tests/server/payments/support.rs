@@ -51,7 +51,8 @@ pub(crate) async fn rig(provider: Provider, extra: &[(&str, &str)]) -> anyhow::R
             "SENTRA_XENDIT_CALLBACK_TOKEN",
             super::fake_xendit::CALLBACK_TOKEN,
         ),
-        ("SENTRA_PAYMENT_TIMEOUT_SECS", "2"),
+        // Short enough for the timeout tests, long enough for a busy CI machine.
+        ("SENTRA_PAYMENT_TIMEOUT_SECS", "5"),
     ];
     vars.extend_from_slice(extra);
     let (app, avanzas, people) = app_with(&vars).await?;
