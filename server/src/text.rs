@@ -2,7 +2,7 @@
 //! ([`sentra_domain::TextRule`]): NFC, trimmed, no control characters, direction overrides or
 //! invisible characters, each refusal naming its field.
 
-use sentra_domain::TextRule;
+use sentra_domain::{TextError, TextRule};
 use sentra_protocol::FieldError;
 
 /// `value` as stored under `rule`, or (with a problem added to `errors`) the trimmed input.
@@ -13,7 +13,29 @@ pub fn checked(field: &str, rule: TextRule, value: &str, errors: &mut Vec<FieldE
     })
 }
 
-/// `value` under `rule`, or the problem as `field: why` (for services that answer one message).
-pub fn checked_one(field: &str, rule: TextRule, value: &str) -> Result<String, String> {
-    rule.clean(value).map_err(|e| format!("{field}: {e}"))
+/// A refused text field, named (`reason: must not be empty`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {error}")]
+pub struct FieldTextError {
+    pub field: &'static str,
+    pub error: TextError,
+}
+
+/// `value` under `rule`, or why the field is refused (for services that answer one message).
+pub fn checked_one(
+    field: &'static str,
+    rule: TextRule,
+    value: &str,
+) -> Result<String, FieldTextError> {
+    rule.clean(value)
+        .map_err(|error| FieldTextError { field, error })
+}
+
+/// A reason or note that may have lines but must say something.
+pub const fn required_note(max_chars: usize) -> TextRule {
+    TextRule {
+        max_chars,
+        may_be_empty: false,
+        multiline: true,
+    }
 }

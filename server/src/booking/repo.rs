@@ -421,9 +421,8 @@ pub async fn confirm(
     Ok(Decided::Done(Some(row)))
 }
 
-/// Confirms a pending booking fenced by its hold token, inside the caller's transaction (a
-/// payment's authorisation and the confirmation commit together). `None`: not confirmed (the
-/// window lapsed, the token differs, or it is not pending); the caller rolls back.
+/// Confirms a pending booking fenced by its hold token in the caller's transaction (with a
+/// payment's authorisation). `None`: not confirmed (lapsed, other token, not pending).
 pub async fn confirm_in(
     tx: &mut sqlx::PgConnection,
     id: Uuid,

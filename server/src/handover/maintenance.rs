@@ -8,7 +8,7 @@
 
 use chrono::{NaiveDate, Utc};
 use sentra_domain::{
-    BookingStatus, BranchTimeZone,
+    BookingStatus, BranchTimeZone, TextRule,
     maintenance::{self, Interval, ServiceState},
 };
 use sentra_protocol::{
@@ -108,12 +108,8 @@ fn check_order(request: &OpenWorkOrderRequest, today: NaiveDate) -> Result<(), H
             "end: after start, at most 60 days".to_owned(),
         ));
     }
-    crate::text::checked_one(
-        "reason",
-        sentra_domain::TextRule::line(500),
-        &request.reason,
-    )
-    .map_err(HandoverError::Invalid)?;
+    crate::text::checked_one("reason", TextRule::line(500), &request.reason)
+        .map_err(|e| HandoverError::Invalid(e.to_string()))?;
     if request.start < today {
         return Err(HandoverError::Invalid("start: today or later".to_owned()));
     }
@@ -150,10 +146,7 @@ impl Handovers {
         request: &CreatePlanRequest,
     ) -> Result<MaintenancePlan, HandoverError> {
         let mut problems = Vec::new();
-        if sentra_domain::TextRule::line(120)
-            .clean(&request.name)
-            .is_err()
-        {
+        if TextRule::line(120).clean(&request.name).is_err() {
             problems.push("name: 1 to 120 characters, no control or invisible characters");
         }
         if request.every_days.is_none() && request.every_km.is_none() {
@@ -438,11 +431,7 @@ impl Handovers {
         id: Uuid,
         request: &CloseWorkOrderRequest,
     ) -> Result<WorkOrder, HandoverError> {
-        if request.cost_idr < 0
-            || sentra_domain::TextRule::note(2000)
-                .clean(&request.notes)
-                .is_err()
-        {
+        if request.cost_idr < 0 || TextRule::note(2000).clean(&request.notes).is_err() {
             return Err(HandoverError::Invalid(
                 "cost_idr: 0 or more Rupiah; notes: at most 2000 characters".to_owned(),
             ));

@@ -232,6 +232,17 @@ impl Report {
     }
 }
 
+/// `Basic base64(key + ":")`: the API key as the user name, no password (Midtrans, Xendit).
+pub fn basic_auth(key: &secrecy::SecretString) -> String {
+    use base64::Engine as _;
+    use secrecy::ExposeSecret as _;
+    let raw = format!("{}:", key.expose_secret());
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
 /// A client for JSON providers: a timeout, no redirects (a redirect would resend the body
 /// and the credentials elsewhere).
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sentra_domain::{
     Money,
     payment::{PaymentMethod, PaymentProvider, RemoteState},
@@ -26,8 +26,8 @@ use sentra_domain::{
 use serde_json::{Value, json};
 
 use super::gateway::{
-    AuthoriseRequest, GatewayError, Instrument, PaymentGateway, PaymentRef, Report, http_client,
-    rupiah_of,
+    AuthoriseRequest, GatewayError, Instrument, PaymentGateway, PaymentRef, Report, basic_auth,
+    http_client, rupiah_of,
 };
 
 /// Midtrans' longest idempotency key; a longer one is silently ignored by Midtrans.
@@ -60,15 +60,6 @@ impl Midtrans {
         })
     }
 
-    fn basic_auth(&self) -> String {
-        use base64::Engine as _;
-        let raw = format!("{}:", self.server_key.expose_secret());
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(raw)
-        )
-    }
-
     /// Sends a request and reads the JSON answer with its effective status code (the body's
     /// `status_code`, else the HTTP status).
     async fn send(
@@ -81,7 +72,7 @@ impl Midtrans {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
-            .header("Authorization", self.basic_auth())
+            .header("Authorization", basic_auth(&self.server_key))
             .header("Accept", "application/json");
         if let Some(key) = key.filter(|k| k.len() <= MAX_IDEMPOTENCY_KEY) {
             request = request.header("Idempotency-Key", key);

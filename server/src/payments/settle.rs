@@ -60,7 +60,6 @@ pub async fn next_number(
 /// What the computed lines of a return depend on.
 #[derive(Debug, sqlx::FromRow)]
 struct ReturnRow {
-    branch_id: Uuid,
     status: String,
     time_zone: String,
     start_date: chrono::NaiveDate,
@@ -159,7 +158,7 @@ async fn bill(
         return Ok((stored.iter().map(LineRow::to_dto).collect(), settlement));
     }
     let facts: ReturnRow = sqlx::query_as(
-        "SELECT b.branch_id, b.status, br.time_zone, lower(b.period) AS start_date, \
+        "SELECT b.status, br.time_zone, lower(b.period) AS start_date, \
                 upper(b.period) AS end_date, b.early_days, b.returned_at, b.total_idr, s.daily_rate_idr, \
                 s.late_grace_minutes, s.late_fee_per_hour_idr, s.late_fee_daily_cap_idr, \
                 s.fuel_per_eighth_idr, \
@@ -207,7 +206,6 @@ async fn bill(
         fuel_in_eighths: eighths(facts.fuel_in.or(facts.fuel_out)),
         fuel_per_eighth: Money::from_rupiah(facts.fuel_per_eighth_idr),
     });
-    let _ = facts.branch_id;
     let mut lines: Vec<ChargeLine> = computed.into_iter().map(computed_line).collect();
     lines.extend(stored.iter().map(LineRow::to_dto));
     Ok((lines, None))
@@ -287,23 +285,16 @@ impl Payments {
         request: &AddDamageRequest,
     ) -> Result<ChargeLine, PaymentError> {
         let facts = self.facts(principal, booking).await?;
-        let description = &crate::text::checked_one(
+        let text = |field, rule, value: &str| {
+            crate::text::checked_one(field, rule, value)
+                .map_err(|e| PaymentError::Invalid(e.to_string()))
+        };
+        let description = &text(
             "description",
             sentra_domain::TextRule::line(200),
             &request.description,
-        )
-        .map_err(PaymentError::Invalid)?;
-        let reason = &crate::text::checked_one(
-            "reason",
-            sentra_domain::TextRule::note(500),
-            &request.reason,
-        )
-        .map_err(PaymentError::Invalid)?;
-        if reason.is_empty() {
-            return Err(PaymentError::Invalid(
-                "reason: must not be empty".to_owned(),
-            ));
-        }
+        )?;
+        let reason = &text("reason", crate::text::required_note(500), &request.reason)?;
         if request.amount <= Money::ZERO {
             return Err(PaymentError::Invalid("amount: more than Rp 0".to_owned()));
         }

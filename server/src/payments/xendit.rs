@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sentra_domain::{
     Money,
     payment::{PaymentMethod, PaymentProvider, RemoteState},
@@ -22,8 +22,8 @@ use sentra_domain::{
 use serde_json::{Value, json};
 
 use super::gateway::{
-    AuthoriseRequest, GatewayError, Instrument, PaymentGateway, PaymentRef, Report, http_client,
-    rupiah_of,
+    AuthoriseRequest, GatewayError, Instrument, PaymentGateway, PaymentRef, Report, basic_auth,
+    http_client, rupiah_of,
 };
 
 /// The Payments API version this client speaks.
@@ -62,13 +62,10 @@ impl Xendit {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Result<Value, GatewayError> {
-        use base64::Engine as _;
-        let auth = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:", self.secret_key.expose_secret()));
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
-            .header("Authorization", format!("Basic {auth}"))
+            .header("Authorization", basic_auth(&self.secret_key))
             .header("api-version", API_VERSION);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
