@@ -25,6 +25,9 @@ pub struct UpdateProfileRequest {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Required when the phone or e-mail (the login) changes; the old address is told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
 }
 
 /// A customer's profile.

@@ -13,9 +13,12 @@ use crate::error::AppError;
 pub struct Claims {
     /// Subject: the staff user's or the customer's id.
     pub sub: Uuid,
+    /// The session the token was issued to; the token stops working when it ends.
+    pub sid: Uuid,
     pub kind: SubjectKind,
     pub role: Role,
-    /// Branches a staff member belongs to (empty for customers; HQ sees all regardless).
+    /// Branches a staff member belonged to when the token was issued (for clients; the server
+    /// reads the current ones from the account on every request).
     pub branches: Vec<Uuid>,
     /// Issued at and expiry, seconds since 1970.
     pub iat: i64,

@@ -12,13 +12,14 @@ use uuid::Uuid;
 use super::{
     Role, SubjectKind, jwt, password,
     principal::{Claims, Principal},
+    session::{self, EndedBecause},
     throttle,
 };
 
 /// Token lifetimes.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthSettings {
-    /// Access token lifetime (short: it cannot be revoked).
+    /// Access token lifetime (each request also checks the token's session, so it ends with it).
     pub access_ttl: Duration,
     /// Refresh token lifetime.
     pub refresh_ttl: Duration,
@@ -46,6 +47,9 @@ pub enum AuthError {
     /// The refresh token is unknown, expired, revoked or was already used.
     #[error("the refresh token is not valid")]
     BadRefreshToken,
+    /// The access token is not valid, or its session ended.
+    #[error("the access token is not valid or its session ended")]
+    NotSignedIn,
     /// The new password is too short.
     #[error("the new password must have at least {0} characters")]
     WeakPassword(usize),
@@ -92,13 +96,25 @@ impl AuthService {
         })))
     }
 
-    /// Checks an access token.
-    pub fn verify_access(&self, token: &str) -> Result<Claims, jwt::TokenError> {
-        jwt::verify(
+    /// The caller behind an access token: its signature and expiry are checked, then its
+    /// session (ended sessions and disabled accounts are refused), and the role and branches are
+    /// read from the account as it is now.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        let claims: Claims = jwt::verify(
             self.0.secret.expose_secret().as_bytes(),
             token,
             Utc::now().timestamp(),
         )
+        .map_err(|e| {
+            tracing::debug!(reason = %e, "access token refused");
+            AuthError::NotSignedIn
+        })?;
+        session::caller(&self.0.db, claims.sid, claims.kind, claims.sub)
+            .await?
+            .ok_or_else(|| {
+                tracing::debug!("access token of an ended session refused");
+                AuthError::NotSignedIn
+            })
     }
 
     /// Staff login by e-mail.
@@ -116,17 +132,12 @@ impl AuthService {
         .bind(&email)
         .fetch_optional(&self.0.db)
         .await?;
-        self.login(
-            SubjectKind::Staff,
-            &format!("staff:{email}"),
-            account,
-            password,
-            client,
-        )
-        .await
+        self.login(SubjectKind::Staff, &email, account, password, client)
+            .await
     }
 
-    /// Customer login by e-mail or phone number.
+    /// Customer login by e-mail or phone number (a phone typed as `0812…` or `62812…` is the
+    /// same account as `+62812…`).
     #[tracing::instrument(name = "auth.customer_login", skip_all)]
     pub async fn customer_login(
         &self,
@@ -135,32 +146,39 @@ impl AuthService {
         client: &str,
     ) -> Result<TokenPair, AuthError> {
         let login = login.trim().to_lowercase();
+        let login = if login.contains('@') {
+            login
+        } else {
+            crate::customers::normalise_phone(&login).unwrap_or(login)
+        };
         let account: Option<Account> = sqlx::query_as(
             "SELECT id, password_hash, 'customer' AS role FROM customers WHERE email = $1 OR phone = $1",
         )
         .bind(&login)
         .fetch_optional(&self.0.db)
         .await?;
-        self.login(
-            SubjectKind::Customer,
-            &format!("customer:{login}"),
-            account,
-            password,
-            client,
-        )
-        .await
+        self.login(SubjectKind::Customer, &login, account, password, client)
+            .await
     }
 
+    /// Checks a password. Failures count against the account the login string resolves to
+    /// (so guessing by e-mail and then by phone shares one counter), against the login string
+    /// when no account has it (the same queries, so timing does not tell which exist), and
+    /// against the client's address.
     async fn login(
         &self,
         kind: SubjectKind,
-        account_key: &str,
+        login: &str,
         account: Option<Account>,
         password: &str,
         client: &str,
     ) -> Result<TokenPair, AuthError> {
+        let account_key = match &account {
+            Some(account) => throttle::account_key(kind, account.id),
+            None => format!("login:{}:{login}", kind.as_str()),
+        };
         let keys = [
-            (account_key.to_owned(), throttle::ACCOUNT_LIMIT),
+            (account_key.clone(), throttle::ACCOUNT_LIMIT),
             (format!("ip:{client}"), throttle::ADDRESS_LIMIT),
         ];
         let names = [keys[0].0.clone(), keys[1].0.clone()];
@@ -179,18 +197,18 @@ impl AuthService {
             throttle::record_failure(&self.0.db, &keys).await?;
             return Err(AuthError::BadCredentials);
         };
-        throttle::clear(&self.0.db, account_key).await?;
-        self.issue(kind, account.id, account.role, Uuid::new_v4())
-            .await
+        throttle::clear(&self.0.db, &account_key).await?;
+        let session = session::start(&self.0.db, kind, account.id).await?;
+        self.issue(kind, account.id, account.role, session).await
     }
 
-    /// Issues an access token and a new refresh token of `family`.
+    /// Issues an access token and a new refresh token of `session`.
     async fn issue(
         &self,
         kind: SubjectKind,
         subject: Uuid,
         role: Role,
-        family: Uuid,
+        session: Uuid,
     ) -> Result<TokenPair, AuthError> {
         let branches: Vec<Uuid> = if kind == SubjectKind::Staff {
             sqlx::query_scalar(
@@ -206,6 +224,7 @@ impl AuthService {
         let access_ttl = i64::try_from(self.0.settings.access_ttl.as_secs()).unwrap_or(900);
         let claims = Claims {
             sub: subject,
+            sid: session,
             kind,
             role,
             branches: branches.clone(),
@@ -222,7 +241,7 @@ impl AuthService {
         .bind(Uuid::now_v7())
         .bind(kind.as_str())
         .bind(subject)
-        .bind(family)
+        .bind(session)
         .bind(token_hash(&refresh_token))
         .bind(refresh_expires_at)
         .execute(&self.0.db)
@@ -258,11 +277,8 @@ impl AuthService {
             return Err(AuthError::BadRefreshToken);
         };
         if replaced && !revoked {
-            tracing::warn!(family = %family, "a used refresh token came back: revoking its family");
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
-                .bind(family)
-                .execute(&mut *tx)
-                .await?;
+            tracing::warn!(session = %family, "a used refresh token came back: ending its session");
+            session::end(&mut tx, family, EndedBecause::RefreshTokenReused).await?;
             tx.commit().await?;
             return Err(AuthError::BadRefreshToken);
         }
@@ -289,29 +305,31 @@ impl AuthService {
         self.issue(kind, subject, role, family).await
     }
 
-    /// Ends the session the refresh token belongs to. Unknown tokens are ignored.
+    /// Ends the session the refresh token belongs to, its access tokens included. Unknown
+    /// tokens are ignored.
     #[tracing::instrument(name = "auth.logout", skip_all)]
     pub async fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
-             (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-        )
-        .bind(token_hash(refresh_token))
-        .execute(&self.0.db)
-        .await?;
+        let family: Option<Uuid> =
+            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(token_hash(refresh_token))
+                .fetch_optional(&self.0.db)
+                .await?;
+        if let Some(family) = family {
+            let mut tx = self.0.db.begin().await?;
+            session::end(&mut tx, family, EndedBecause::Logout).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 
-    /// Changes the caller's password and ends every session they have.
-    #[tracing::instrument(name = "auth.change_password", skip_all)]
-    pub async fn change_password(
-        &self,
-        who: &Principal,
-        current: &str,
-        new: &str,
-    ) -> Result<(), AuthError> {
-        if new.chars().count() < password::MIN_LENGTH {
-            return Err(AuthError::WeakPassword(password::MIN_LENGTH));
+    /// Checks the caller's current password before a sensitive change. Failures count like
+    /// failed logins against the account, so a stolen access token cannot guess the password.
+    pub async fn check_password(&self, who: &Principal, current: &str) -> Result<(), AuthError> {
+        let account_key = throttle::account_key(who.kind, who.id);
+        if let Some(retry_after) =
+            throttle::locked_for(&self.0.db, std::slice::from_ref(&account_key)).await?
+        {
+            return Err(AuthError::Throttled { retry_after });
         }
         let table = match who.kind {
             SubjectKind::Staff => "users",
@@ -327,13 +345,37 @@ impl AuthService {
             .flatten()
             .unwrap_or_else(|| self.0.dummy_hash.clone());
         let candidate = current.to_owned();
-        if !tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+        if tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
             .await
             .map_err(anyhow::Error::from)?
         {
-            return Err(AuthError::BadCredentials);
+            Ok(())
+        } else {
+            throttle::record_failure(&self.0.db, &[(account_key, throttle::ACCOUNT_LIMIT)]).await?;
+            Err(AuthError::BadCredentials)
         }
-        let new_hash = password::hash(new)?;
+    }
+
+    /// Changes the caller's password and ends every session they have (this one included).
+    #[tracing::instrument(name = "auth.change_password", skip_all)]
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AuthError> {
+        if new.chars().count() < password::MIN_LENGTH {
+            return Err(AuthError::WeakPassword(password::MIN_LENGTH));
+        }
+        self.check_password(who, current).await?;
+        let table = match who.kind {
+            SubjectKind::Staff => "users",
+            SubjectKind::Customer => "customers",
+        };
+        let new = new.to_owned();
+        let new_hash = tokio::task::spawn_blocking(move || password::hash(&new))
+            .await
+            .map_err(anyhow::Error::from)??;
         let mut tx = self.0.db.begin().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE {table} SET password_hash = $2 WHERE id = $1"
@@ -342,14 +384,7 @@ impl AuthService {
         .bind(new_hash)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = now() \
-             WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(who.kind.as_str())
-        .bind(who.id)
-        .execute(&mut *tx)
-        .await?;
+        session::end_all(&mut tx, who.kind, who.id, EndedBecause::PasswordChanged).await?;
         tx.commit().await?;
         Ok(())
     }

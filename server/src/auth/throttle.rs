@@ -1,5 +1,5 @@
 //! Login throttling against password guessing: after too many failed logins within `WINDOW` for
-//! one key — an account (`ACCOUNT_LIMIT`), or a client address (`ADDRESS_LIMIT`, higher, since a
+//! one key — an account, however it was named (`ACCOUNT_LIMIT`), or a client address (`ADDRESS_LIMIT`, higher, since a
 //! branch counter's staff share one address) — that key is locked for `LOCKOUT`.
 //! Counters live in Postgres, so every server instance sees the same ones.
 
@@ -15,6 +15,11 @@ pub const ADDRESS_LIMIT: i32 = 20;
 pub const WINDOW: Duration = Duration::from_mins(15);
 /// How long a key stays locked.
 pub const LOCKOUT: Duration = Duration::from_mins(15);
+
+/// The counter of an existing account, whichever login string (e-mail or phone) named it.
+pub fn account_key(kind: super::SubjectKind, id: uuid::Uuid) -> String {
+    format!("account:{}:{id}", kind.as_str())
+}
 
 /// The longest remaining lock among `keys`, if any is locked.
 pub async fn locked_for(db: &PgPool, keys: &[String]) -> sqlx::Result<Option<Duration>> {

@@ -9,7 +9,19 @@ use sentra_protocol::{CustomerProfile, FieldError, RegisterCustomerRequest, Upda
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::auth::password;
+use crate::auth::{AuthError, AuthService, Principal, password};
+
+impl From<AuthError> for CustomerError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::BadCredentials => Self::WrongPassword,
+            AuthError::Throttled { retry_after } => Self::Throttled(retry_after),
+            AuthError::Database(e) => Self::Database(e),
+            AuthError::Internal(e) => Self::Internal(e),
+            other => Self::Internal(anyhow::Error::from(other)),
+        }
+    }
+}
 
 /// Why a customer action failed.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +33,15 @@ pub enum CustomerError {
     ContactTaken,
     #[error("customer not found")]
     NotFound,
+    /// The login (phone or e-mail) changes and the current password was not given.
+    #[error("the current password is required to change the login")]
+    PasswordRequired,
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// Too many wrong passwords for this account.
+    #[error("too many wrong passwords")]
+    Throttled(std::time::Duration),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -125,12 +146,15 @@ impl Customers {
         self.profile(id).await
     }
 
-    /// Changes a customer's name, phone or e-mail (the fields given).
-    #[tracing::instrument(name = "customers.update", skip_all, fields(customer = %id))]
+    /// Changes a customer's name, phone or e-mail (the fields given). Changing the login (phone
+    /// or e-mail) needs the current password, and the old address is told: a message is queued
+    /// for it in the same transaction as the change.
+    #[tracing::instrument(name = "customers.update", skip_all, fields(customer = %who.id))]
     pub async fn update(
         &self,
-        id: Uuid,
+        who: &Principal,
         request: &UpdateProfileRequest,
+        auth: &AuthService,
     ) -> Result<CustomerProfile, CustomerError> {
         let mut errors = Vec::new();
         let (name, phone, email) = contact::contact(
@@ -142,17 +166,57 @@ impl Customers {
         if !errors.is_empty() {
             return Err(CustomerError::Invalid(errors));
         }
+        let current = self.profile(who.id).await?;
+        let phone = phone.filter(|p| current.phone.as_ref() != Some(p));
+        let email = email.filter(|e| current.email.as_ref() != Some(e));
+        if phone.is_some() || email.is_some() {
+            let password = request
+                .current_password
+                .as_deref()
+                .ok_or(CustomerError::PasswordRequired)?;
+            auth.check_password(who, password).await?;
+        }
+        let mut tx = self.db.begin().await?;
+        let (old_phone, old_email): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT phone, email FROM customers WHERE id = $1 FOR UPDATE")
+                .bind(who.id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(CustomerError::NotFound)?;
         sqlx::query(
             "UPDATE customers SET full_name = coalesce($2, full_name), phone = coalesce($3, phone), \
              email = coalesce($4, email) WHERE id = $1",
         )
-        .bind(id)
+        .bind(who.id)
         .bind(name)
-        .bind(phone)
-        .bind(email)
-        .execute(&self.db)
+        .bind(&phone)
+        .bind(&email)
+        .execute(&mut *tx)
         .await
         .map_err(taken_or)?;
-        self.profile(id).await
+        // Every address the account had is told which login field changed (an added e-mail is
+        // told to the phone, a replaced one to the old e-mail).
+        let changed: Vec<&str> = [("phone", phone.is_some()), ("email", email.is_some())]
+            .into_iter()
+            .filter_map(|(field, is_changed)| is_changed.then_some(field))
+            .collect();
+        if !changed.is_empty() {
+            for (channel, old) in [("whatsapp", old_phone), ("email", old_email)] {
+                let Some(old) = old else { continue };
+                sqlx::query(
+                    "INSERT INTO notification_outbox (id, customer_id, channel, recipient, template, params) \
+                     VALUES ($1, $2, $3, $4, 'login_changed', jsonb_build_object('changed', $5::text[]))",
+                )
+                .bind(Uuid::now_v7())
+                .bind(who.id)
+                .bind(channel)
+                .bind(old)
+                .bind(&changed)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        self.profile(who.id).await
     }
 }

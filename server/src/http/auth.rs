@@ -35,6 +35,9 @@ impl From<AuthError> for AppError {
             AuthError::BadRefreshToken => {
                 AppError::unauthorized("The refresh token is not valid any more; log in again")
             }
+            AuthError::NotSignedIn => AppError::unauthorized(
+                "The access token is not valid, has expired or its session ended; refresh it or log in again",
+            ),
             AuthError::WeakPassword(n) => AppError::validation(vec![FieldError::new(
                 "new_password",
                 format!("must have at least {n} characters"),

@@ -3,7 +3,8 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use sentra_protocol::{
-    BookingList, CustomerProfile, ErrorCode, Problem, RegisterCustomerRequest, UpdateProfileRequest,
+    BookingList, CustomerProfile, ErrorCode, FieldError, Problem, RegisterCustomerRequest,
+    UpdateProfileRequest,
 };
 
 use super::{bookings::to_dto, extract::ApiJson};
@@ -20,6 +21,20 @@ impl From<CustomerError> for AppError {
                 "This phone number or e-mail address is already registered; log in instead",
             ),
             CustomerError::NotFound => AppError::not_found("Customer"),
+            CustomerError::PasswordRequired => AppError::validation(vec![FieldError::new(
+                "current_password",
+                "give your current password to change your login e-mail or phone",
+            )]),
+            CustomerError::WrongPassword => AppError::validation(vec![FieldError::new(
+                "current_password",
+                "the current password is wrong",
+            )]),
+            CustomerError::Throttled(retry_after) => {
+                let mut problem = Problem::new(ErrorCode::RateLimited)
+                    .with_detail("Too many wrong passwords; wait before trying again");
+                problem.retry_after_seconds = Some(retry_after.as_secs().max(1));
+                AppError::Client(Box::new(problem))
+            }
             CustomerError::Database(e) => AppError::from(e),
             CustomerError::Internal(e) => AppError::Internal(e),
         }
@@ -53,17 +68,25 @@ pub async fn me(
     Ok(Json(state.customers.profile(principal.id).await?))
 }
 
-/// Changes the caller's name, phone or e-mail.
+/// Changes the caller's name, phone or e-mail. A new phone or e-mail (the login) needs
+/// `current_password`, and the old address is told.
 #[utoipa::path(patch, path = "/api/v1/customers/me", tag = "customers", security(("bearer" = [])),
     request_body = UpdateProfileRequest,
-    responses((status = 200, body = CustomerProfile), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CustomerProfile), (status = 409, body = Problem),
+        (status = 422, description = "Invalid fields, or the current password missing or wrong", body = Problem),
+        (status = 429, description = "Too many wrong passwords; see Retry-After", body = Problem)))]
 #[tracing::instrument(name = "http.customers.update_me", skip_all)]
 pub async fn update_me(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> Result<Json<CustomerProfile>, AppError> {
-    Ok(Json(state.customers.update(principal.id, &body).await?))
+    Ok(Json(
+        state
+            .customers
+            .update(&principal, &body, &state.auth)
+            .await?,
+    ))
 }
 
 /// The caller's bookings, newest first, each with its QR booking code for the counter.

@@ -287,7 +287,8 @@ pub async fn enforce(
     if access == Access::Public {
         return next.run(request).await;
     }
-    let principal = match principal_of(&auth, &request) {
+    let token = bearer_token(&request).map(str::to_owned);
+    let principal = match principal_of(&auth, token).await {
         Ok(principal) => principal,
         Err(e) => return e.into_response(),
     };
@@ -304,8 +305,9 @@ pub async fn enforce(
     next.run(request).await
 }
 
-fn principal_of(auth: &AuthService, request: &Request) -> Result<Principal, AppError> {
-    let token = request
+/// The `Authorization: Bearer …` token of a request.
+fn bearer_token(request: &Request) -> Option<&str> {
+    request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -313,19 +315,12 @@ fn principal_of(auth: &AuthService, request: &Request) -> Result<Principal, AppE
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .ok_or_else(|| {
-            AppError::unauthorized("Log in and send the access token as `Authorization: Bearer …`")
-        })?;
-    let claims = auth.verify_access(token.trim()).map_err(|e| {
-        tracing::debug!(reason = %e, "access token refused");
-        AppError::unauthorized(
-            "The access token is not valid or has expired; refresh it or log in again",
-        )
+        .map(str::trim)
+}
+
+async fn principal_of(auth: &AuthService, token: Option<String>) -> Result<Principal, AppError> {
+    let token = token.ok_or_else(|| {
+        AppError::unauthorized("Log in and send the access token as `Authorization: Bearer …`")
     })?;
-    Ok(Principal {
-        id: claims.sub,
-        kind: claims.kind,
-        role: claims.role,
-        branches: claims.branches,
-    })
+    Ok(auth.authenticate(&token).await?)
 }

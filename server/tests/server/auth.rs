@@ -99,24 +99,39 @@ async fn missing_forged_and_expired_tokens_get_401_with_a_bearer_challenge() -> 
     let problem: Value = response.json().await?;
     assert_eq!(problem["code"], "unauthorized");
 
+    seed(&app.db).await?;
+    let hq = staff_login(&app.api(), HQ.0, HQ.1).await?;
+    let session: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM auth_sessions WHERE subject_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(hq.me.id)
+    .fetch_one(&app.db)
+    .await?;
     let now = chrono::Utc::now().timestamp();
-    let claims = |exp| Claims {
-        sub: uuid::Uuid::now_v7(),
+    let claims = |sid, exp| Claims {
+        sub: hq.me.id,
+        sid,
         kind: SubjectKind::Staff,
         role: Role::HqAdmin,
         branches: vec![],
         iat: now - 10,
         exp,
     };
-    let expired = jwt::sign(TEST_JWT_SECRET.as_bytes(), &claims(now - 1));
+    let expired = jwt::sign(TEST_JWT_SECRET.as_bytes(), &claims(session, now - 1));
     let forged = jwt::sign(
         b"not-the-server-secret-0123456789abcdef",
-        &claims(now + 600),
+        &claims(session, now + 600),
     );
-    let valid = jwt::sign(TEST_JWT_SECRET.as_bytes(), &claims(now + 600));
+    // Properly signed, but naming a session that never existed.
+    let no_session = jwt::sign(
+        TEST_JWT_SECRET.as_bytes(),
+        &claims(uuid::Uuid::now_v7(), now + 600),
+    );
+    let valid = jwt::sign(TEST_JWT_SECRET.as_bytes(), &claims(session, now + 600));
     for (what, token) in [
         ("expired", expired.as_str()),
         ("forged", forged.as_str()),
+        ("no such session", no_session.as_str()),
         ("garbage", "abc.def.ghi"),
     ] {
         let (status, problem, challenge) = me_raw(&app, token).await?;
@@ -131,7 +146,7 @@ async fn missing_forged_and_expired_tokens_get_401_with_a_bearer_challenge() -> 
     assert_eq!(
         me.role,
         Role::HqAdmin,
-        "the same claims, properly signed, pass"
+        "the same claims of a live session, properly signed, pass"
     );
     Ok(())
 }

@@ -133,6 +133,7 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
         TEST_JWT_SECRET.as_bytes(),
         &Claims {
             sub: uuid::Uuid::now_v7(),
+            sid: uuid::Uuid::now_v7(),
             kind: SubjectKind::Staff,
             role: Role::HqAdmin,
             branches: vec![],
@@ -144,6 +145,7 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
         b"someone-elses-secret-0123456789abcdef",
         &Claims {
             sub: uuid::Uuid::now_v7(),
+            sid: uuid::Uuid::now_v7(),
             kind: SubjectKind::Staff,
             role: Role::HqAdmin,
             branches: vec![],

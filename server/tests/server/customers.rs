@@ -77,6 +77,7 @@ async fn a_customer_registers_logs_in_books_and_sees_only_their_bookings() -> an
     customer
         .update_my_profile(&UpdateProfileRequest {
             email: Some("Dewi.Lestari@Example.com".to_owned()),
+            current_password: Some("sewa-mobil-lebaran".to_owned()),
             ..UpdateProfileRequest::default()
         })
         .await?;

@@ -54,6 +54,7 @@ mod payments {
     mod webhooks;
 }
 mod schemathesis;
+mod sessions;
 mod support;
 pub(crate) mod sync {
     mod counter;
