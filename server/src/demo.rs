@@ -44,6 +44,12 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         branches: &["DPS01"],
     },
     DemoLogin {
+        email: "verifikasi@demo.sentrarental.id",
+        password: "demo-kyc-2026",
+        role: "kyc_reviewer",
+        branches: &[],
+    },
+    DemoLogin {
         email: "inspektur@demo.sentrarental.id",
         password: "demo-insp-2026",
         role: "inspector",

@@ -20,5 +20,8 @@ crate::stored_enum! {
         BranchAdmin = "branch_admin",
         /// Head office: every branch.
         HqAdmin = "hq_admin",
+        /// Reviews identity verifications (at HQ or for a region) and is the one role that opens
+        /// any customer's KTP photo and selfie (UU PDP data minimisation).
+        KycReviewer = "kyc_reviewer",
     }
 }

@@ -18,7 +18,7 @@ use super::{
     rate_limit::ClientAddress,
 };
 use crate::{
-    auth::{Principal, SubjectKind},
+    auth::{Principal, Role, SubjectKind},
     error::AppError,
     kyc::{Actor, consent},
     kyc::{KycError, KycFailure},
@@ -195,7 +195,8 @@ pub async fn case(
     Ok(Json(state.kyc.case(id).await?))
 }
 
-/// A KTP image or selfie, decrypted for review. Every call is logged.
+/// A KTP image or selfie, decrypted for review. Every view is logged. KYC reviewers open any;
+/// a branch admin only a customer's with a booking at their branch within 30 days (else 403).
 #[utoipa::path(get, path = "/api/v1/kyc/cases/{id}/documents/{kind}", tag = "kyc", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Verification id"), ("kind" = String, Path, description = "`ktp` or `selfie`")),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
@@ -211,6 +212,16 @@ pub async fn document(
     let Some(kind) = IdentityDocument::parse(&kind) else {
         return Err(AppError::not_found("Document"));
     };
+    // Data minimisation: a branch admin opens documents only of a customer the branch serves now.
+    if principal.role == Role::BranchAdmin
+        && !state.kyc.branch_may_open(id, &principal.branches).await?
+    {
+        state.kyc.case(id).await?;
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "Identity documents open only for a customer with a booking at your branch within 30 days; ask a KYC reviewer",
+        ));
+    }
     let actor = actor(&principal, address.as_ref());
     let (content_type, bytes) = state.kyc.document(id, kind, &actor).await?;
     Ok((

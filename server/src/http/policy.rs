@@ -34,6 +34,12 @@ const STAFF: &[Role] = &[Role::Inspector, Role::BranchAdmin, Role::HqAdmin];
 const ADMINS: &[Role] = &[Role::BranchAdmin, Role::HqAdmin];
 const CUSTOMERS: &[Role] = &[Role::Customer];
 const HQ: &[Role] = &[Role::HqAdmin];
+const KYC_REVIEWERS: &[Role] = &[Role::KycReviewer];
+/// Who sees a verification's status and masked NIK.
+const KYC_READERS: &[Role] = &[Role::BranchAdmin, Role::HqAdmin, Role::KycReviewer];
+/// Who may open identity documents: reviewers, and branch admins for their recent customers
+/// (the handler checks the booking).
+const KYC_DOCUMENT_READERS: &[Role] = &[Role::BranchAdmin, Role::KycReviewer];
 
 /// The rules: (method, route pattern as in the router, access).
 pub const RULES: &[(&str, &str, Access)] = &[
@@ -149,7 +155,8 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/transfers/{id}", Access::Roles(ADMINS)),
     ("POST", "/api/v1/scans", Access::Roles(STAFF)),
-    // KTP verification: customers consent and submit; admins review; HQ audits access.
+    // KTP verification: customers consent and submit; KYC reviewers review and open documents;
+    // branch admins see the status, and documents of their recent customers; HQ audits access.
     ("GET", "/api/v1/kyc/consent", Access::Public),
     (
         "POST",
@@ -163,17 +170,17 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
-    ("GET", "/api/v1/kyc/reviews", Access::Roles(ADMINS)),
-    ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(ADMINS)),
+    ("GET", "/api/v1/kyc/reviews", Access::Roles(KYC_REVIEWERS)),
+    ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(KYC_READERS)),
     (
         "GET",
         "/api/v1/kyc/cases/{id}/documents/{kind}",
-        Access::Roles(ADMINS),
+        Access::Roles(KYC_DOCUMENT_READERS),
     ),
     (
         "POST",
         "/api/v1/kyc/cases/{id}/decision",
-        Access::Roles(ADMINS),
+        Access::Roles(KYC_REVIEWERS),
     ),
     (
         "GET",

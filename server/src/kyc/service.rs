@@ -393,6 +393,22 @@ impl Kyc {
         Ok(rows.into_iter().map(KycCase::from).collect())
     }
 
+    /// Whether a branch admin of `branches` may open the case's documents: only for a customer
+    /// with a booking at one of those branches within the last or the next 30 days.
+    #[tracing::instrument(name = "kyc.branch_may_open", skip_all, fields(case = %case))]
+    pub async fn branch_may_open(&self, case: Uuid, branches: &[Uuid]) -> Result<bool, KycFailure> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM kyc_cases c JOIN bookings b ON b.customer_id = c.customer_id \
+             WHERE c.id = $1 AND b.branch_id = ANY($2) \
+               AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE', 'RETURNED', 'COMPLETED') \
+               AND b.period && daterange(current_date - 30, current_date + 31))",
+        )
+        .bind(case)
+        .bind(branches)
+        .fetch_one(&self.db)
+        .await?)
+    }
+
     /// A decrypted document (`ktp` or `selfie`), logged as viewed by `actor`.
     #[tracing::instrument(name = "kyc.document", skip_all, fields(case = %case))]
     pub async fn document(

@@ -128,6 +128,10 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
         app.staff_token("inspektur@demo.sentrarental.id", "demo-insp-2026")
             .await?,
     );
+    let kyc_reviewer = Some(
+        app.staff_token("verifikasi@demo.sentrarental.id", "demo-kyc-2026")
+            .await?,
+    );
     let now = chrono::Utc::now().timestamp();
     let expired = jwt::sign(
         TEST_JWT_SECRET.as_bytes(),
@@ -263,6 +267,9 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
                 for (name, role, token) in [
                     ("customer", Role::Customer, &owner),
                     ("inspector", Role::Inspector, &inspector),
+                    ("branch admin", Role::BranchAdmin, &bali_admin),
+                    ("HQ admin", Role::HqAdmin, &hq),
+                    ("KYC reviewer", Role::KycReviewer, &kyc_reviewer),
                 ] {
                     if !roles.contains(&role) {
                         let (status, text) =

@@ -70,7 +70,13 @@ fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 15]
     [
         (
             "Role",
-            &["customer", "inspector", "branch_admin", "hq_admin"],
+            &[
+                "customer",
+                "inspector",
+                "branch_admin",
+                "hq_admin",
+                "kyc_reviewer",
+            ],
             names(Role::ALL),
         ),
         (

@@ -36,7 +36,10 @@ async fn demo_data_covers_branches_zones_assets_customers_and_roles() -> anyhow:
     let roles: Vec<String> = sqlx::query_scalar("SELECT DISTINCT role FROM users ORDER BY 1")
         .fetch_all(&app.db)
         .await?;
-    assert_eq!(roles, ["branch_admin", "hq_admin", "inspector"]);
+    assert_eq!(
+        roles,
+        ["branch_admin", "hq_admin", "inspector", "kyc_reviewer"]
+    );
     let printed = demo::logins_table();
     for login in demo::DEMO_LOGINS {
         assert!(printed.contains(login.email) && printed.contains(login.password));

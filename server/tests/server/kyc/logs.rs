@@ -69,7 +69,7 @@ async fn identity_data_never_appears_in_the_logs() -> anyhow::Result<()> {
     let (_, staff) = send_json(
         "/api/v1/auth/staff/login",
         None,
-        json!({"email": "admin.jkt@demo.sentrarental.id", "password": "demo-jkt-2026"}),
+        json!({"email": "verifikasi@demo.sentrarental.id", "password": "demo-kyc-2026"}),
     )
     .await?;
     let staff = staff["access_token"]

@@ -40,11 +40,17 @@ async fn manual_app(storage: &[(&str, &str)]) -> anyhow::Result<(TestApp, Uuid, 
     Ok((app, customer, case))
 }
 
-/// The Jakarta branch admin's client.
+/// The KYC reviewer's client.
 async fn reviewer(app: &TestApp) -> anyhow::Result<ApiClient> {
     let token = app
-        .staff_token("admin.jkt@demo.sentrarental.id", "demo-jkt-2026")
+        .staff_token("verifikasi@demo.sentrarental.id", "demo-kyc-2026")
         .await?;
+    Ok(app.api().with_token(&token))
+}
+
+/// A branch admin's client.
+async fn branch_admin(app: &TestApp, email: &str, password: &str) -> anyhow::Result<ApiClient> {
+    let token = app.staff_token(email, password).await?;
     Ok(app.api().with_token(&token))
 }
 
@@ -101,7 +107,7 @@ async fn staff_review_the_documents_and_every_access_is_logged() -> anyhow::Resu
     assert_eq!(queue[0].id, case.id);
     assert_eq!(queue[0].nik_masked, "3171********0001");
     app.token = Some(
-        app.staff_token("admin.jkt@demo.sentrarental.id", "demo-jkt-2026")
+        app.staff_token("verifikasi@demo.sentrarental.id", "demo-kyc-2026")
             .await?,
     );
     let response = app
@@ -150,7 +156,7 @@ async fn staff_review_the_documents_and_every_access_is_logged() -> anyhow::Resu
     assert_eq!(err.status(), Some(409), "decided once");
     assert_eq!(stored_kyc_status(&app, customer).await?, "rejected");
 
-    // The audit: two uploads by the customer, one view by the admin (HQ reads the log).
+    // The audit: two uploads by the customer, one view by the reviewer (HQ reads the log).
     app.as_hq().await?;
     let entries: Vec<_> = app
         .api()
@@ -349,5 +355,88 @@ async fn reviewers_cannot_verify_one_ktp_for_two_accounts() -> anyhow::Result<()
     staff
         .decide_kyc(second.id, &decision(false, Some("KTP milik akun lain")))
         .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn branch_admins_see_the_status_and_open_documents_only_of_their_recent_customers()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (app, customer, case) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    let jakarta = branch_admin(&app, "admin.jkt@demo.sentrarental.id", "demo-jkt-2026").await?;
+    let bali = branch_admin(&app, "admin.dps@demo.sentrarental.id", "demo-dps-2026").await?;
+
+    // Status and masked NIK: yes. The queue, decisions and documents: not without a booking.
+    let seen = jakarta.kyc_case(case.id).await?;
+    assert_eq!(
+        (seen.status, seen.nik_masked.as_str()),
+        (KycCaseStatus::PendingReview, "3171********0001")
+    );
+    let err = jakarta.kyc_reviews().await.expect_err("reviewers only");
+    assert_eq!(err.status(), Some(403));
+    let err = jakarta
+        .decide_kyc(case.id, &decision(true, None))
+        .await
+        .expect_err("reviewers only");
+    assert_eq!(err.status(), Some(403));
+    let err = jakarta
+        .kyc_document(case.id, IdentityDocument::Ktp)
+        .await
+        .expect_err("no booking at Jakarta");
+    assert_eq!((err.status(), err.code()), (Some(403), "forbidden"));
+    let hq = {
+        let token = app
+            .staff_token("hq@demo.sentrarental.id", "demo-hq-2026")
+            .await?;
+        app.api().with_token(&token)
+    };
+    let err = hq
+        .kyc_document(case.id, IdentityDocument::Ktp)
+        .await
+        .expect_err("HQ audits, it does not look");
+    assert_eq!(err.status(), Some(403));
+
+    // A Jakarta booking in ten days: Jakarta's admin may open the photos, Bali's still not.
+    let avanza = crate::fixtures::assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[0];
+    hq.create_booking(
+        "kyc-scope",
+        &crate::fixtures::unit_booking(
+            avanza,
+            customer,
+            crate::fixtures::day(10),
+            crate::fixtures::day(12),
+        ),
+    )
+    .await?;
+    let ktp = jakarta.kyc_document(case.id, IdentityDocument::Ktp).await?;
+    assert_eq!(ktp.bytes, photo("ktp-budi"));
+    let err = bali
+        .kyc_document(case.id, IdentityDocument::Ktp)
+        .await
+        .expect_err("no booking at Bali");
+    assert_eq!(err.status(), Some(403));
+    // A booking two months ahead does not open them.
+    sqlx::query(
+        "UPDATE bookings SET period = daterange(current_date + 60, current_date + 62) \
+         WHERE customer_id = $1",
+    )
+    .bind(customer)
+    .execute(&app.db)
+    .await?;
+    let err = jakarta
+        .kyc_document(case.id, IdentityDocument::Selfie)
+        .await
+        .expect_err("the booking is 60 days away");
+    assert_eq!(err.status(), Some(403));
+
+    // Every view is in the access log, with who looked.
+    let views: Vec<(String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT action, actor_id FROM pii_access_log WHERE case_id = $1 AND action = 'view'",
+    )
+    .bind(case.id)
+    .fetch_all(&app.db)
+    .await?;
+    assert_eq!(views.len(), 1, "{views:?}");
     Ok(())
 }
