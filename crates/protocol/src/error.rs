@@ -97,6 +97,9 @@ error_codes! {
     /// No unit of the model is free for these dates (in the branch asked, or anywhere); checked
     /// in the database. Clients offer other dates, another branch, or the waitlist.
     SoldOut = ("sold_out", 409, "No unit of this model is free for these dates"),
+    /// Joining the waitlist for dates on which a unit is free (checked in the database): the
+    /// answer is to book it. `detail` says how many are free.
+    UnitsAvailable = ("units_available", 409, "A unit is free for these dates; book it instead"),
     /// A sync call without a registered device's token (`X-Sentra-Device`), or with one of
     /// another branch than the caller's.
     DeviceNotRegistered = ("device_not_registered", 403, "This device is not registered for the branch"),

@@ -13,7 +13,7 @@ use sentra_domain::{MembershipTier, WaitlistStatus};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{BookingError, BookingService, SkuBooking};
+use super::{BookingError, BookingService, SkuBooking, availability::SearchError};
 use crate::{cache::waitlist_index, inventory::catalogue, jobs::UnitFreed};
 
 /// The score of an entry: tier first (platinum, gold, silver, regular), then enqueue time. Tiers
@@ -59,12 +59,16 @@ pub enum JoinError {
     /// The dates break the booking rules (each field named).
     #[error("the dates are not valid")]
     BadDates(Vec<sentra_protocol::FieldError>),
+    /// Units are free for the dates (in the branch asked, or anywhere): book one instead.
+    #[error("{0} units are free for these dates")]
+    UnitsFree(usize),
 
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// Joins the waitlist; joining again with the same request returns the open entry.
+/// Joins the waitlist for sold-out dates (free ones are refused: book them); joining again with
+/// the same request returns the open entry.
 /// Returns the entry and whether it was created now.
 #[tracing::instrument(name = "waitlist.join", skip_all, fields(customer = %customer_id))]
 pub async fn join(
@@ -104,6 +108,27 @@ pub async fn join(
             )?),
             None => None,
         };
+    // Free dates are booked, not queued for. Decided against Postgres, as a booking would be.
+    let free = service
+        .availability()
+        .free_assets_in_postgres(sku_code, branch_code, start, end)
+        .await
+        .map_err(|e| match e {
+            SearchError::Database(e) => JoinError::Database(e),
+            SearchError::UnknownSku => JoinError::Unknown {
+                field: "sku",
+                what: "sku",
+            },
+            SearchError::UnknownBranch => JoinError::Unknown {
+                field: "branch",
+                what: "branch",
+            },
+        })?
+        .free
+        .len();
+    if free > 0 {
+        return Err(JoinError::UnitsFree(free));
+    }
     let tier: Option<String> =
         sqlx::query_scalar("SELECT membership_tier FROM customers WHERE id = $1")
             .bind(customer_id)

@@ -7,7 +7,8 @@ use axum::{
     http::StatusCode,
 };
 use sentra_protocol::{
-    FieldError, JoinWaitlistRequest, Problem, WaitlistEntry, WaitlistQueue, WaitlistQueueQuery,
+    ErrorCode, FieldError, JoinWaitlistRequest, Problem, WaitlistEntry, WaitlistQueue,
+    WaitlistQueueQuery,
 };
 
 use super::extract::{ApiJson, ApiQuery, path_id};
@@ -39,6 +40,7 @@ async fn to_dto(state: &AppState, entry: Entry) -> Result<WaitlistEntry, AppErro
     responses(
         (status = 201, description = "Joined", body = WaitlistEntry),
         (status = 200, description = "Already waiting: the existing entry", body = WaitlistEntry),
+        (status = 409, description = "A unit is free for these dates: book it (units_available)", body = Problem),
         (status = 422, body = Problem)))]
 #[tracing::instrument(name = "http.waitlist.join", skip_all)]
 pub async fn join(
@@ -79,7 +81,10 @@ pub async fn join(
             AppError::validation(vec![FieldError::new(field, format!("no such {what}"))])
         }
         JoinError::BadDates(errors) => AppError::validation(errors),
-
+        JoinError::UnitsFree(free) => AppError::new(
+            ErrorCode::UnitsAvailable,
+            format!("{free} unit(s) are free for these dates: book one instead of waiting"),
+        ),
         JoinError::Database(e) => AppError::from(e),
     })?;
     let status = if created {

@@ -60,6 +60,7 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
         )
         .await?;
     let booking_id = booking["id"].as_str().expect("booking").to_owned();
+    crate::fixtures::sell_out(&app.api(), &app.db, "AVANZA-13G-AT", None, day(3), day(5)).await?;
     let (_, entry) = app
         .post("/api/v1/waitlist", None, &json!({"customer_id": people[0], "sku": "AVANZA-13G-AT", "start": day(3), "end": day(5)}))
         .await?;

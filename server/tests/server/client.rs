@@ -195,7 +195,7 @@ async fn a_customer_books_and_staff_confirm_through_the_typed_client_alone() -> 
     let staff = app.api();
     counter_confirms(&staff, &booked).await?;
     fleet_work(&staff, &booked.sku).await?;
-    waitlist_and_session(&public, &staff, &booked).await?;
+    waitlist_and_session(&public, &staff, &booked, &app.db).await?;
     let metrics = public.metrics().await?;
     assert!(metrics.contains("sentra_http_requests_total"));
     Ok(())
@@ -442,8 +442,22 @@ async fn waitlist_and_session(
     public: &ApiClient,
     staff: &ApiClient,
     booked: &Booked,
+    db: &sqlx::PgPool,
 ) -> anyhow::Result<()> {
     let customer = public.with_token(&booked.tokens.access_token);
+    let free_dates = JoinWaitlistRequest {
+        customer_id: booked.customer.id,
+        sku: booked.sku.clone(),
+        branch: Some("DPS01".to_owned()),
+        start: day(40),
+        end: day(42),
+    };
+    let err = customer
+        .join_waitlist(&free_dates)
+        .await
+        .expect_err("free dates are booked, not waited for");
+    assert_eq!((err.status(), err.code()), (Some(409), "units_available"));
+    crate::fixtures::sell_out(staff, db, &booked.sku, Some("DPS01"), day(40), day(42)).await?;
     let request = JoinWaitlistRequest {
         customer_id: booked.customer.id,
         sku: booked.sku.clone(),

@@ -148,3 +148,41 @@ pub(crate) async fn customer_of_tier(db: &PgPool, tier: &str) -> anyhow::Result<
     .fetch_one(db)
     .await?)
 }
+
+/// Books every unit of `sku` (in `branch`, or in every branch) for `[start, end)` through `api`
+/// (staff), so the dates are sold out and the waitlist takes them. Units already taken then are
+/// skipped. Returns how many bookings it made.
+pub(crate) async fn sell_out(
+    api: &sentra_api_client::ApiClient,
+    db: &PgPool,
+    sku: &str,
+    branch: Option<&str>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> anyhow::Result<usize> {
+    let units: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM assets a JOIN skus s ON s.id = a.sku_id JOIN branches b ON b.id = a.home_branch_id \
+         WHERE s.code = $1 AND ($2::text IS NULL OR b.code = $2) ORDER BY a.plate_or_serial",
+    )
+    .bind(sku)
+    .bind(branch)
+    .fetch_all(db)
+    .await?;
+    let customer: Uuid =
+        sqlx::query_scalar("SELECT id FROM customers ORDER BY full_name DESC LIMIT 1")
+            .fetch_one(db)
+            .await?;
+    let mut booked = 0;
+    for unit in units {
+        let key = format!("sell-out-{unit}-{start}");
+        match api
+            .create_booking(&key, &unit_booking(unit, customer, start, end))
+            .await
+        {
+            Ok(_) => booked += 1,
+            Err(e) if e.status() == Some(409) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(booked)
+}

@@ -14,7 +14,7 @@ use sentra_test_support::RedisServer;
 use uuid::Uuid;
 
 use crate::{
-    fixtures::{assets, day, seed, unit_booking},
+    fixtures::{assets, day, seed, sell_out, unit_booking},
     support::TestApp,
 };
 
@@ -230,6 +230,7 @@ async fn leaving_removes_the_entry_from_the_queue() -> anyhow::Result<()> {
         customer(&app, "gold").await?,
         customer(&app, "platinum").await?,
     );
+    sell_out(&api, &app.db, "VARIO-125", None, day(9), day(10)).await?;
     let first = api
         .join_waitlist(&join(platinum, "VARIO-125", None, (9, 10)))
         .await?

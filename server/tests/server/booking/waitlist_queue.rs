@@ -5,7 +5,7 @@
 use sentra_protocol::{JoinWaitlistRequest, WaitlistQueueQuery};
 
 use crate::{
-    fixtures::{customers, day, seed},
+    fixtures::{customers, day, seed, sell_out},
     support::TestApp,
 };
 
@@ -43,6 +43,7 @@ async fn branch_staff_see_their_skus_queue_in_order_and_no_other_branchs() -> an
         start: day(10),
         end: day(12),
     };
+    sell_out(&hq, &app.db, "AVANZA-13G-AT", None, day(10), day(12)).await?;
     hq.join_waitlist(&join(people[0], "JKT01")).await?;
     hq.join_waitlist(&join(people[1], "JKT01")).await?;
     hq.join_waitlist(&join(people[2], "DPS01")).await?;
