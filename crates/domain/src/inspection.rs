@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{ChecklistItem, EvidenceHash, evidence::CanonicalJsonError, evidence_hash};
+use crate::{ChecklistItem, EvidenceHash, TextRule, evidence::CanonicalJsonError, evidence_hash};
 
 crate::stored_enum! {
     /// Why an asset was inspected.
@@ -222,7 +222,7 @@ pub enum InspectionError {
     #[error("{field}: {problem}")]
     Text {
         field: &'static str,
-        problem: &'static str,
+        problem: String,
     },
     #[error("at most {0} damage marks")]
     TooManyDamages(usize),
@@ -239,25 +239,20 @@ pub const MAX_PHOTOS: usize = 40;
 /// Highest odometer reading accepted.
 pub const MAX_ODOMETER_KM: u32 = 2_000_000;
 
-fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), InspectionError> {
-    let count = value.trim().chars().count();
-    if count < min || value.chars().count() > max {
-        return Err(InspectionError::Text {
+/// Refuses text a printed handover record must not carry (see [`TextRule`]); the stored record
+/// holds the cleaned (NFC, trimmed) form.
+fn text(field: &'static str, value: &str, rule: TextRule) -> Result<(), InspectionError> {
+    match rule.clean(value) {
+        Ok(clean) if clean == value => Ok(()),
+        Ok(_) => Err(InspectionError::Text {
             field,
-            problem: if min > 0 {
-                "give 1 to 120 characters"
-            } else {
-                "at most 500 characters"
-            },
-        });
-    }
-    if value.chars().any(char::is_control) && field != "note" {
-        return Err(InspectionError::Text {
+            problem: "must be stored trimmed and NFC-normalised (see TextRule::clean)".to_owned(),
+        }),
+        Err(e) => Err(InspectionError::Text {
             field,
-            problem: "control characters are not allowed",
-        });
+            problem: e.to_string(),
+        }),
     }
-    Ok(())
 }
 
 /// Checks a record's content against the SKU's checklist `template`.
@@ -273,7 +268,7 @@ pub fn validate(
         if !answered.insert(answer.key.as_str()) {
             return Err(InspectionError::AnsweredTwice(answer.key.clone()));
         }
-        text("note", &answer.note, 0, 500)?;
+        text("note", &answer.note, TextRule::note(500))?;
     }
     for item in template {
         if !answered.contains(item.key.as_str()) {
@@ -297,9 +292,9 @@ pub fn validate(
         return Err(InspectionError::TooManyDamages(MAX_DAMAGES));
     }
     for damage in &record.damages {
-        text("damage area", &damage.area, 1, 120)?;
-        text("damage type", &damage.kind, 1, 120)?;
-        text("note", &damage.note, 0, 500)?;
+        text("damage area", &damage.area, TextRule::line(120))?;
+        text("damage type", &damage.kind, TextRule::line(120))?;
+        text("note", &damage.note, TextRule::note(500))?;
     }
     if record.photos.len() > MAX_PHOTOS {
         return Err(InspectionError::TooManyPhotos(MAX_PHOTOS));

@@ -214,12 +214,20 @@ impl Handovers {
         request: &PickupRequest,
         taken: Taken,
     ) -> Result<Handover, HandoverError> {
+        // Printed on the rental agreement: refused if it carries what a document must not.
+        let early_reason = request
+            .early_reason
+            .as_deref()
+            .filter(|reason| !reason.trim().is_empty())
+            .map(|reason| sentra_domain::TextRule::line(500).clean(reason))
+            .transpose()
+            .map_err(|e| HandoverError::Invalid(format!("early_reason: {e}")))?;
         self.handover(
             principal,
             booking,
             &request.inspection,
             (InspectionKind::Pickup, taken),
-            request.early_reason.as_deref(),
+            early_reason.as_deref(),
         )
         .await
     }

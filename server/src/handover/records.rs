@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sentra_domain::{
-    ChecklistItem, InspectionKind,
+    ChecklistItem, InspectionKind, TextRule,
     inspection::{self, ChecklistAnswer, DamageMark, FileRef, InspectionRecord, Signatures},
 };
 use sentra_protocol::{InspectionInput, RecordFile};
@@ -340,20 +340,26 @@ pub(crate) async fn insert(
     })
 }
 
+/// The text as the record stores it (NFC, trimmed); text the rule refuses is kept as given, so
+/// `inspection::validate` names the field.
+fn cleaned(rule: TextRule, text: &str) -> String {
+    rule.clean(text).unwrap_or_else(|_| text.to_owned())
+}
+
 fn trimmed_answer(answer: &ChecklistAnswer) -> ChecklistAnswer {
     ChecklistAnswer {
         key: answer.key.clone(),
         ok: answer.ok,
-        note: answer.note.trim().to_owned(),
+        note: cleaned(TextRule::note(500), &answer.note),
     }
 }
 
 fn trimmed_damage(damage: &DamageMark) -> DamageMark {
     DamageMark {
-        area: damage.area.trim().to_owned(),
-        kind: damage.kind.trim().to_owned(),
+        area: cleaned(TextRule::line(120), &damage.area),
+        kind: cleaned(TextRule::line(120), &damage.kind),
         severity: damage.severity,
-        note: damage.note.trim().to_owned(),
+        note: cleaned(TextRule::note(500), &damage.note),
     }
 }
 

@@ -156,8 +156,20 @@ fn content_is_checked_against_the_template() {
     let mut r = record();
     r.damages[0].area = "bemper\u{202e}".to_owned();
     assert!(
-        matches!(validate(&r, &template()), Err(InspectionError::Text { .. }))
-            || validate(&r, &template()).is_ok()
+        matches!(validate(&r, &template()), Err(InspectionError::Text { .. })),
+        "a direction override would print the area reversed"
+    );
+    r.damages[0].area = "bemper depan".to_owned();
+    r.damages[0].note = "gores\u{200b} halus".to_owned();
+    assert!(
+        matches!(validate(&r, &template()), Err(InspectionError::Text { .. })),
+        "zero-width characters in a note"
+    );
+    r.damages[0].note = "Lecet kecil, dicatat oleh Nguyễn\nbaris kedua".to_owned();
+    assert_eq!(
+        validate(&r, &template()),
+        Ok(()),
+        "letters of any script and line breaks in a note"
     );
     r.damages[0].area = "a\u{7}".to_owned();
     assert!(matches!(

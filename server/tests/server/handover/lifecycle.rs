@@ -334,3 +334,64 @@ async fn an_online_handover_cannot_be_backdated() -> anyhow::Result<()> {
     assert_refused(status, &refused, 409, "pickup_not_allowed");
     Ok(())
 }
+
+#[tokio::test]
+async fn notes_and_reasons_that_get_printed_refuse_direction_overrides() -> anyhow::Result<()> {
+    let (app, avanzas, people) = app().await?;
+    let today = today_wib();
+    let booking = confirmed(&app, avanzas[2], people[0], day(1), day(3)).await?;
+    move_period(&app, booking, today + Days::new(2), today + Days::new(4)).await?;
+    let files = files(&app, 9).await?;
+    let pickup = format!("/api/v1/bookings/{booking}/pickup");
+    let with_damage = |area: &str, note: &str| {
+        let mut record = inspection("PICKUP", booking, &files, 10_000);
+        record["damages"] =
+            json!([{"area": area, "type": "gores", "severity": "MINOR", "note": note}]);
+        json!({"inspection": record, "early_reason": "Penerbangan dimajukan"})
+    };
+    for (what, body) in [
+        (
+            "an area that prints reversed",
+            with_damage("bemper \u{202E}gnakaleb", ""),
+        ),
+        (
+            "an invisible character in a note",
+            with_damage("bemper belakang", "gores\u{200B} 5 cm"),
+        ),
+        (
+            "an override in the early-pickup reason",
+            json!({"inspection": inspection("PICKUP", booking, &files, 10_000),
+                   "early_reason": "Penerbangan \u{2066}dimajukan"}),
+        ),
+    ] {
+        let (status, refused) = app.post(&pickup, None, &body).await?;
+        assert_refused(status, &refused, 422, "validation_failed");
+        assert!(
+            refused.to_string().contains("U+2"),
+            "{what}: the character is named: {refused}"
+        );
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
+        .bind(booking)
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(status, "CONFIRMED", "nothing was handed over");
+
+    // Letters of any script pass, stored NFC-normalised ("e" + combining circumflex + hook).
+    let (status, out) = app
+        .post(
+            &pickup,
+            None,
+            &with_damage("pintu kiri", "dicatat oleh Nguye\u{302}\u{303}n"),
+        )
+        .await?;
+    assert_eq!(status, 200, "{out}");
+    let note: String = sqlx::query_scalar(
+        "SELECT payload->'damages'->0->>'note' FROM inspections WHERE booking_id = $1",
+    )
+    .bind(booking)
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(note, "dicatat oleh Nguy\u{1ec5}n");
+    Ok(())
+}
