@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -15,7 +15,7 @@ use sentra_protocol::{
 use uuid::Uuid;
 
 use super::{
-    extract::{ApiJson, path_id},
+    extract::{ApiJson, ApiQuery, path_id},
     idempotency::{self, Decision},
 };
 use crate::{
@@ -327,7 +327,7 @@ async fn may_book(
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<BookingListQuery>,
+    ApiQuery(query): ApiQuery<BookingListQuery>,
 ) -> Result<Json<BookingList>, AppError> {
     let mut errors = Vec::new();
     let status = match query.status.as_deref().map(str::parse::<BookingStatus>) {

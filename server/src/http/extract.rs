@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::AppError;
 
 /// `Json<T>` that answers `bad_request` / `validation_failed` problems instead of plain text.
+/// The body must be a JSON object.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -22,6 +23,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         // with a field error before any handler sees it.
         match Json::<serde_json::Value>::from_request(req, state).await {
             Ok(Json(value)) => {
+                // Every request body is an object: serde would also read a struct from an array
+                // of its fields in order, which no client means and the schema does not allow.
+                if !value.is_object() {
+                    return Err(AppError::validation(vec![FieldError::new(
+                        "body",
+                        "expected a JSON object",
+                    )]));
+                }
                 if let Some(path) = nul_path(&value, "body") {
                     return Err(AppError::validation(vec![FieldError::new(
                         &path,
@@ -97,6 +106,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                 e.body_text(),
             )])),
         }
+    }
+}
+
+/// `Multipart` that answers a `bad_request` problem (not plain text) when the body is not
+/// `multipart/form-data` with a boundary.
+#[derive(Debug)]
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::BadRequest,
+                    format!("Send the file as multipart/form-data: {}", e.body_text()),
+                )
+            })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    extract::{Multipart, Path, State},
+    extract::{Path, State},
     http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -17,7 +17,7 @@ use sentra_protocol::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiQuery, path_id};
+use super::extract::{ApiJson, ApiMultipart, ApiQuery, path_id};
 use crate::{
     auth::{Principal, Role},
     booking::availability::SearchError,
@@ -267,7 +267,7 @@ pub async fn upload(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<UploadQuery>,
-    mut multipart: Multipart,
+    ApiMultipart(mut multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<Upload>), AppError> {
     let branch = branch_of(&state, &principal, &query.branch).await?;
     let purpose = query.purpose.unwrap_or(UploadPurpose::Photo);

@@ -199,7 +199,8 @@ pub async fn case(
 /// a branch admin only a customer's with a booking at their branch within 30 days (else 403).
 #[utoipa::path(get, path = "/api/v1/kyc/cases/{id}/documents/{kind}", tag = "kyc", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Verification id"), ("kind" = String, Path, description = "`ktp` or `selfie`")),
-    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
+    responses((status = 200, description = "The image as uploaded (JPEG or PNG)",
+            content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
         (status = 404, description = "No such document, or deleted after the retention period", body = Problem)))]
 #[tracing::instrument(name = "http.kyc.document", skip_all, fields(case = %id))]
 pub async fn document(

@@ -99,6 +99,14 @@ use super::{
 )]
 pub struct ApiDoc;
 
+/// The document served at `/openapi.json`: the handlers' annotations, completed with the answers
+/// every operation shares (see `openapi_answers`).
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    super::openapi_answers::complete(&mut doc);
+    doc
+}
+
 /// Declares the `bearer` security scheme (access tokens from `/api/v1/auth/*/login`).
 #[derive(Debug)]
 struct BearerAuth;
