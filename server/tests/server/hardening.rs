@@ -1,6 +1,7 @@
 //! Findings of the security probe (issue 14), each with the answer a client sees: token answers
 //! are never cached, a client's request id is kept only when it is a plain token, and the
-//! waitlist follows the booking's date rules.
+//! waitlist follows the booking's date rules, and bad query strings, multipart and array bodies
+//! are answered as problem documents.
 
 use serde_json::json;
 
@@ -191,5 +192,82 @@ async fn printed_text_refuses_direction_overrides_and_invisible_characters() -> 
         .await?;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["errors"][0]["field"], "address");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_query_strings_multipart_and_array_bodies_are_answered_as_problems()
+-> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    app.as_hq().await?;
+    let problem = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        anyhow::Ok((
+            status,
+            content_type,
+            body["code"].as_str().map(str::to_owned),
+        ))
+    };
+    let bad_query = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/bookings?branch=JKT01&limit=banyak",
+        )
+        .send()
+        .await?;
+    assert_eq!(
+        problem(bad_query).await?,
+        (
+            422,
+            "application/problem+json".to_owned(),
+            Some("validation_failed".to_owned())
+        )
+    );
+    let no_boundary = app
+        .request(reqwest::Method::POST, "/api/v1/uploads?branch=JKT01")
+        .header("content-type", "multipart/form-data")
+        .body("not multipart")
+        .send()
+        .await?;
+    assert_eq!(
+        problem(no_boundary).await?,
+        (
+            400,
+            "application/problem+json".to_owned(),
+            Some("bad_request".to_owned())
+        )
+    );
+    // serde would read a struct from an array of its fields: `[null, null]` changed nothing
+    // and answered 200.
+    let (_, tokens) = app
+        .post(
+            "/api/v1/auth/customer/login",
+            None,
+            &json!({"login": "budi.santoso@example.com", "password": "demo-pelanggan-2026"}),
+        )
+        .await?;
+    let array = app
+        .client
+        .patch(format!("{}/api/v1/customers/me", app.base_url))
+        .bearer_auth(tokens["access_token"].as_str().unwrap_or_default())
+        .json(&json!([null, null]))
+        .send()
+        .await?;
+    assert_eq!(
+        problem(array).await?,
+        (
+            422,
+            "application/problem+json".to_owned(),
+            Some("validation_failed".to_owned())
+        )
+    );
     Ok(())
 }
