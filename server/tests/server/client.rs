@@ -63,20 +63,18 @@ fn every_state_enum_is_documented_and_sent_under_its_stored_names() {
     assert_eq!(names(LabelKind::ALL), ["asset", "booking"]);
 }
 
+const ROLES: &[&str] = &[
+    "customer",
+    "inspector",
+    "branch_admin",
+    "hq_admin",
+    "kyc_reviewer",
+];
+
 /// Each state enum: its schema name, its pinned names, and what its values serialize to.
 fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 15] {
     [
-        (
-            "Role",
-            &[
-                "customer",
-                "inspector",
-                "branch_admin",
-                "hq_admin",
-                "kyc_reviewer",
-            ],
-            names(Role::ALL),
-        ),
+        ("Role", ROLES, names(Role::ALL)),
         (
             "SubjectKind",
             &["staff", "customer"],
