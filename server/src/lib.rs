@@ -129,7 +129,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         rate_limiter: http::rate_limit::RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
-            config.trust_forwarded_for,
+            config.trusted_proxy_hops,
         ),
         auth,
         availability: bookings.availability().clone(),
@@ -166,6 +166,7 @@ fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
         vault: kyc::vault::Vault::new(&config.data_key)?,
         provider,
         retention: std::time::Duration::from_secs(u64::from(config.kyc.retention_days) * 86_400),
+        review_window: std::time::Duration::from_secs(u64::from(config.kyc.review_days) * 86_400),
     })
 }
 

@@ -42,6 +42,8 @@ crate::stored_enum! {
         RejectedByStaff = "rejected_by_staff",
         /// The customer withdrew their consent while the case waited for review.
         ConsentWithdrawn = "consent_withdrawn",
+        /// Nobody reviewed it within the review window: the photos were deleted unreviewed.
+        ReviewWindowLapsed = "review_window_lapsed",
     }
 }
 

@@ -31,7 +31,7 @@ pub struct RentalDocument {
     /// `Waktu Indonesia Barat (WIB)`.
     pub time_zone: String,
     pub renter_name: String,
-    /// `3171********0001`.
+    /// `************0001`.
     pub renter_nik: String,
     pub renter_phone: String,
     pub plate: String,

@@ -90,5 +90,26 @@ mod tests {
             refresh_token: "rt-secret-value".into(),
         };
         assert!(!format!("{refresh:?}").contains("rt-secret-value"));
+        let register = crate::RegisterCustomerRequest {
+            full_name: "Budi".into(),
+            password: "kata-sandi-rahasia".into(),
+            ..Default::default()
+        };
+        assert!(!format!("{register:?}").contains("kata-sandi-rahasia"));
+        let update = crate::UpdateProfileRequest {
+            current_password: Some("kata-sandi-rahasia".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{update:?}").contains("kata-sandi-rahasia"));
+        let kyc = crate::SubmitKycRequest {
+            nik: "3171015708450001".into(),
+            full_name: "Siti Rahayu".into(),
+            ktp_image: "aGVsbG8=".into(),
+            selfie_image: "d29ybGQ=".into(),
+        };
+        let text = format!("{kyc:?}");
+        for personal in ["3171015708450001", "Siti", "aGVsbG8=", "d29ybGQ="] {
+            assert!(!text.contains(personal), "{text}");
+        }
     }
 }

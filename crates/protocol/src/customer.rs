@@ -4,7 +4,7 @@ use sentra_domain::{CustomerKycStatus, MembershipTier, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/customers`: register with a phone number, an e-mail address, or both.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterCustomerRequest {
     pub full_name: String,
@@ -16,7 +16,7 @@ pub struct RegisterCustomerRequest {
 }
 
 /// `PATCH /api/v1/customers/me`: fields to change (absent ones stay).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,6 +29,9 @@ pub struct UpdateProfileRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password: Option<String>,
 }
+
+debug_without_secrets!(RegisterCustomerRequest { full_name, phone, email; password });
+debug_without_secrets!(UpdateProfileRequest { full_name, phone, email; current_password });
 
 /// A customer's profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,6 +28,10 @@ pub struct ConsentText {
 pub struct GiveConsentRequest {
     /// The version of the text shown to the customer.
     pub version: String,
+    /// SHA-256 (hex) of the exact text shown, as `GET /api/v1/kyc/consent` gave it: consent is
+    /// to those words, and only the current ones are accepted.
+    #[serde(default)]
+    pub sha256: String,
     /// Must be `true`: the customer ticked the box themselves.
     pub accepted: bool,
 }
@@ -54,7 +58,8 @@ pub struct ConsentWithdrawal {
 }
 
 /// `POST /api/v1/customers/me/kyc`: the KTP photo, a selfie, and the NIK and name as printed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Personal data: `Debug` prints none of it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmitKycRequest {
     /// The 16-digit NIK as printed on the KTP.
@@ -71,6 +76,8 @@ pub struct SubmitKycRequest {
     pub selfie_image: String,
 }
 
+debug_without_secrets!(SubmitKycRequest { ; nik, full_name, ktp_image, selfie_image });
+
 /// A verification case. The NIK is only ever shown masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -79,7 +86,7 @@ pub struct KycCase {
     pub customer_id: Uuid,
     pub status: KycCaseStatus,
     pub provider: KycProvider,
-    /// Like `3171********0001`.
+    /// Like `************0001`.
     pub nik_masked: String,
     pub full_name: String,
     /// Stable code of a rejection.

@@ -101,7 +101,7 @@ pub struct CounterCustomer {
     pub full_name: String,
     pub membership_tier: MembershipTier,
     pub kyc_status: CustomerKycStatus,
-    /// From the latest verified case, like `3171********0001`; never the full NIK.
+    /// From the latest verified case, like `************0001`; never the full NIK.
     pub nik_masked: Option<String>,
 }
 

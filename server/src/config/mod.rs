@@ -71,8 +71,9 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// `SENTRA_RATE_LIMIT_BURST`: requests allowed at once per client address and caller.
     pub rate_limit_burst: u32,
-    /// `SENTRA_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind Kong).
-    pub trust_forwarded_for: bool,
+    /// `SENTRA_TRUSTED_PROXY_HOPS`: how many proxies in front of the server append to
+    /// `X-Forwarded-For` (0: the header is ignored).
+    pub trusted_proxy_hops: u8,
     /// `SENTRA_PUBLIC_URL`: where the public verify page is reached (printed in document QR codes).
     pub public_url: String,
     /// `SENTRA_LABEL_SECRET`: signs asset labels and booking QR codes (32+ characters;
@@ -117,6 +118,9 @@ pub struct KycConfig {
     pub verihubs_api_key: SecretString,
     /// `SENTRA_KYC_RETENTION_DAYS`: days after the decision until raw images are purged.
     pub retention_days: u32,
+    /// `SENTRA_KYC_REVIEW_DAYS`: days an undecided case keeps its images before they are purged
+    /// unreviewed.
+    pub review_days: u32,
 }
 
 /// The KYC provider in use.
@@ -216,7 +220,8 @@ impl Config {
             refresh_token_ttl: r.seconds("SENTRA_REFRESH_TOKEN_DAYS", "30", 1, 365) * 86_400,
             rate_limit_per_second: r.number("SENTRA_RATE_LIMIT_PER_SEC", "20", 1, 100_000),
             rate_limit_burst: r.number("SENTRA_RATE_LIMIT_BURST", "200", 1, 1_000_000),
-            trust_forwarded_for: r.parsed("SENTRA_TRUST_FORWARDED_FOR", "false", parse_bool),
+            trusted_proxy_hops: u8::try_from(r.number("SENTRA_TRUSTED_PROXY_HOPS", "0", 0, 5))
+                .unwrap_or(0),
             public_url: r.parsed("SENTRA_PUBLIC_URL", "http://127.0.0.1:8080", |v| {
                 if (v.starts_with("http://") || v.starts_with("https://"))
                     && !v.contains(char::is_whitespace)
@@ -293,13 +298,11 @@ fn read_kyc<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> KycConfig {
             "verihubs" => Ok(KycProviderKind::Verihubs),
             _ => Err("expected manual or verihubs".into()),
         }),
-        verihubs_url: r.parsed("SENTRA_VERIHUBS_URL", "https://api.verihubs.com", |v| {
-            if v.starts_with("https://") || v.starts_with("http://") {
-                Ok(v.trim_end_matches('/').to_owned())
-            } else {
-                Err("expected an http(s) URL".into())
-            }
-        }),
+        verihubs_url: r.parsed(
+            "SENTRA_VERIHUBS_URL",
+            "https://api.verihubs.com",
+            reader::provider_url,
+        ),
         verihubs_app_id: r.parsed("SENTRA_VERIHUBS_APP_ID", "", |v| {
             Ok::<_, Invalid>(v.to_owned())
         }),
@@ -307,6 +310,7 @@ fn read_kyc<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> KycConfig {
             (r.lookup)("SENTRA_VERIHUBS_API_KEY").unwrap_or_default(),
         ),
         retention_days: r.number("SENTRA_KYC_RETENTION_DAYS", "30", 1, 3650),
+        review_days: r.number("SENTRA_KYC_REVIEW_DAYS", "14", 1, 90),
     }
 }
 

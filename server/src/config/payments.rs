@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::Duration};
 use secrecy::{ExposeSecret, SecretString};
 use sentra_domain::payment::PaymentProvider;
 
-use super::reader::{Invalid, Reader};
+use super::reader::{Invalid, Reader, provider_url};
 
 /// What happens when a card hold would lapse (about 7 days) before the rental is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,14 +70,6 @@ fn provider(v: &str) -> Result<PaymentProvider, Invalid> {
     PaymentProvider::parse(v).ok_or_else(|| Invalid::from("expected manual, midtrans or xendit"))
 }
 
-fn http_url(v: &str) -> Result<String, Invalid> {
-    if v.starts_with("https://") || v.starts_with("http://") {
-        Ok(v.trim_end_matches('/').to_owned())
-    } else {
-        Err(Invalid::from("expected an http(s) URL"))
-    }
-}
-
 pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> PaymentsConfig {
     let secret =
         |r: &Reader<'_, F>, name: &str| SecretString::from((r.lookup)(name).unwrap_or_default());
@@ -96,7 +88,11 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Paym
                 .collect()
         }),
         timeout: r.seconds("SENTRA_PAYMENT_TIMEOUT_SECS", "20", 1, 120),
-        midtrans_url: r.parsed("SENTRA_MIDTRANS_URL", "https://api.midtrans.com", http_url),
+        midtrans_url: r.parsed(
+            "SENTRA_MIDTRANS_URL",
+            "https://api.midtrans.com",
+            provider_url,
+        ),
         midtrans_server_key: secret(r, "SENTRA_MIDTRANS_SERVER_KEY"),
         midtrans_bank: r.parsed("SENTRA_MIDTRANS_BANK", "bca", |v| {
             if v.chars().all(|c| c.is_ascii_lowercase()) && !v.is_empty() {
@@ -105,7 +101,7 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Paym
                 Err(Invalid::from("expected a bank code such as bca"))
             }
         }),
-        xendit_url: r.parsed("SENTRA_XENDIT_URL", "https://api.xendit.co", http_url),
+        xendit_url: r.parsed("SENTRA_XENDIT_URL", "https://api.xendit.co", provider_url),
         xendit_secret_key: secret(r, "SENTRA_XENDIT_SECRET_KEY"),
         xendit_callback_token: secret(r, "SENTRA_XENDIT_CALLBACK_TOKEN"),
         long_rental_policy: r.parsed(

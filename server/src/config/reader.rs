@@ -15,6 +15,32 @@ impl From<&str> for Invalid {
     }
 }
 
+/// The base URL of a provider we send keys and personal data to: `https://` only, except
+/// `http://` to this machine's loopback (the contract servers of the tests).
+pub(super) fn provider_url(v: &str) -> Result<String, Invalid> {
+    let loopback = v.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', '?']).next().unwrap_or_default();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.split_once(']'))
+            .map_or_else(
+                || host.rsplit_once(':').map_or(host, |(h, _)| h),
+                |(h, _)| h,
+            );
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    if (v.starts_with("https://") || loopback) && !v.contains(char::is_whitespace) {
+        Ok(v.trim_end_matches('/').to_owned())
+    } else {
+        Err(Invalid::from(
+            "expected an https:// URL (plain http:// only to this machine's loopback)",
+        ))
+    }
+}
+
 pub(super) fn parse_bool(v: &str) -> Result<bool, Invalid> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
@@ -133,4 +159,31 @@ fn wrong_scheme(name: &str, schemes: &[&str]) -> String {
         "{name}: expected URLs starting with {}",
         schemes.join(" or ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::provider_url;
+
+    #[test]
+    fn providers_are_reached_over_https_or_on_loopback_only() {
+        for good in [
+            "https://api.verihubs.com",
+            "http://127.0.0.1:4010",
+            "http://127.8.0.1:4010/v2",
+            "http://[::1]:4010",
+            "http://localhost:4010",
+        ] {
+            assert!(provider_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://api.verihubs.com",
+            "http://127.0.0.1.evil.example",
+            "http://10.0.0.5:80",
+            "ftp://api.verihubs.com",
+            "api.verihubs.com",
+        ] {
+            assert!(provider_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -102,9 +102,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "requests at once per client address and per caller (1-1000000)",
     ),
     (
-        "SENTRA_TRUST_FORWARDED_FOR",
-        "false",
-        "take the client address from X-Forwarded-For (behind a proxy)",
+        "SENTRA_TRUSTED_PROXY_HOPS",
+        "0",
+        "proxies in front of the server that append to X-Forwarded-For (Kong alone: 1); the client address is the entry the outermost one appended; 0 ignores the header (0-5)",
     ),
     (
         "SENTRA_LABEL_SECRET",
@@ -166,6 +166,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "SENTRA_KYC_RETENTION_DAYS",
         "30",
         "days after a KYC decision until the raw KTP image and selfie are purged (1-3650)",
+    ),
+    (
+        "SENTRA_KYC_REVIEW_DAYS",
+        "14",
+        "days a verification may wait for a reviewer; then its photos are deleted unreviewed and it is closed (1-90)",
     ),
     (
         "SENTRA_PAYMENT_PROVIDER",

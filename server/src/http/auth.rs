@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::{
-    Json,
+    Extension, Json,
     extract::{ConnectInfo, State},
     http::StatusCode,
 };
@@ -13,7 +13,7 @@ use sentra_protocol::{
     StaffLoginRequest, TokenResponse,
 };
 
-use super::extract::ApiJson;
+use super::{extract::ApiJson, rate_limit::ClientAddress};
 use crate::{
     auth::{AuthError, Principal, TokenPair},
     error::AppError,
@@ -48,6 +48,12 @@ impl From<AuthError> for AppError {
     }
 }
 
+/// The client's address for the login throttle: as the rate limiter saw it (behind trusted
+/// proxies, the address they forwarded), else the connection's.
+fn client(peer: SocketAddr, address: Option<Extension<ClientAddress>>) -> String {
+    address.map_or(peer.ip(), |a| a.0.0).to_string()
+}
+
 fn me(principal: &Principal) -> Me {
     Me {
         id: principal.id,
@@ -78,11 +84,12 @@ fn token_response(pair: TokenPair) -> Json<TokenResponse> {
 pub async fn staff_login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    address: Option<Extension<ClientAddress>>,
     ApiJson(body): ApiJson<StaffLoginRequest>,
 ) -> Result<Json<TokenResponse>, AppError> {
     let pair = state
         .auth
-        .staff_login(&body.email, &body.password, &peer.ip().to_string())
+        .staff_login(&body.email, &body.password, &client(peer, address))
         .await?;
     Ok(token_response(pair))
 }
@@ -97,11 +104,12 @@ pub async fn staff_login(
 pub async fn customer_login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    address: Option<Extension<ClientAddress>>,
     ApiJson(body): ApiJson<CustomerLoginRequest>,
 ) -> Result<Json<TokenResponse>, AppError> {
     let pair = state
         .auth
-        .customer_login(&body.login, &body.password, &peer.ip().to_string())
+        .customer_login(&body.login, &body.password, &client(peer, address))
         .await?;
     Ok(token_response(pair))
 }

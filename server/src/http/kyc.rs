@@ -119,8 +119,11 @@ pub async fn give_consent(
         &state.db,
         principal.id,
         retention_days(&state),
-        &body.version,
-        body.accepted,
+        consent::Given {
+            version: &body.version,
+            sha256: &body.sha256,
+            accepted: body.accepted,
+        },
         &ip,
         user_agent,
     )

@@ -33,18 +33,18 @@ struct Bucket {
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    trust_forwarded_for: bool,
+    trusted_proxy_hops: u8,
     buckets: Arc<Mutex<HashMap<String, Bucket>>>,
 }
 
 impl RateLimiter {
-    /// `per_second` sustained, `burst` at once; `trust_forwarded_for` takes the client address
-    /// from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub fn new(per_second: u32, burst: u32, trust_forwarded_for: bool) -> Self {
+    /// `per_second` sustained, `burst` at once; `trusted_proxy_hops` proxies in front append to
+    /// `X-Forwarded-For` (0: the header is ignored).
+    pub fn new(per_second: u32, burst: u32, trusted_proxy_hops: u8) -> Self {
         Self {
             per_second: f64::from(per_second.max(1)),
             burst: f64::from(burst.max(1)),
-            trust_forwarded_for,
+            trusted_proxy_hops,
             buckets: Arc::default(),
         }
     }
@@ -76,22 +76,38 @@ impl RateLimiter {
     }
 
     fn client_address(&self, request: &Request) -> Option<IpAddr> {
-        if self.trust_forwarded_for {
-            let forwarded = request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok());
-            if forwarded.is_some() {
-                return forwarded;
-            }
-        }
-        request
+        let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .map(|c| c.0.ip());
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        forwarded_client(&forwarded, self.trusted_proxy_hops).or(peer)
     }
+}
+
+/// The client's address in `X-Forwarded-For` behind `hops` trusted proxies: each appends the
+/// address it took the connection from, so the entry `hops` from the right is the one the
+/// outermost trusted proxy wrote. Entries further left were written by the client and prove
+/// nothing. `None` without trusted proxies, or when the header is shorter (the request did not
+/// pass them all) or that entry is not an address.
+fn forwarded_client(header: &str, hops: u8) -> Option<IpAddr> {
+    let hops = usize::from(hops);
+    if hops == 0 {
+        return None;
+    }
+    let entries: Vec<&str> = header
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let at = entries.len().checked_sub(hops)?;
+    entries[at].parse().ok()
 }
 
 /// The client's address as the limiter saw it (from `X-Forwarded-For` behind a trusted proxy),
@@ -132,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_the_rate_applies() {
-        let limiter = RateLimiter::new(2, 3, false);
+        let limiter = RateLimiter::new(2, 3, 0);
         let start = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.take("ip:1", start), Ok(()));
@@ -148,5 +164,27 @@ mod tests {
             Ok(()),
             "refilled"
         );
+    }
+
+    #[test]
+    fn the_client_is_the_address_the_outermost_trusted_proxy_appended() {
+        let forged = "6.6.6.6, 203.0.113.7";
+        assert_eq!(
+            forwarded_client(forged, 1),
+            Some("203.0.113.7".parse().expect("address")),
+            "behind Kong alone, the entry Kong appended; the client's own claim is ignored"
+        );
+        assert_eq!(
+            forwarded_client("6.6.6.6, 203.0.113.7, 10.0.0.5", 2),
+            Some("203.0.113.7".parse().expect("address")),
+            "behind a load balancer and Kong"
+        );
+        assert_eq!(forwarded_client(forged, 0), None, "no trusted proxy");
+        assert_eq!(
+            forwarded_client("203.0.113.7", 2),
+            None,
+            "the request did not pass every proxy: the peer address counts"
+        );
+        assert_eq!(forwarded_client("6.6.6.6, not-an-address", 1), None);
     }
 }

@@ -148,7 +148,14 @@ pub async fn run_due(workers: &Workers, db: &PgPool) -> anyhow::Result<usize> {
                 // Back off exponentially, up to an hour, from the moment it failed (not from the
                 // transaction's start: the work may have taken long); the error stays for
                 // operators.
-                tracing::warn!(job = id, kind, error = %e, "job failed; will retry");
+                if label == JobKind::KycPurge.as_str() {
+                    // Personal data past its retention period is still stored: an operator must
+                    // look (alert on this log and on the kyc_purge failures in the jobs metric).
+                    tracing::error!(job = id, kind, attempts, error = %e,
+                        "KYC purge failed: identity documents are kept past their deletion time; will retry");
+                } else {
+                    tracing::warn!(job = id, kind, error = %e, "job failed; will retry");
+                }
                 sqlx::query(
                     "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
                      run_at = clock_timestamp() + make_interval(secs => least(3600, power(2, $3)::int)) WHERE id = $1",

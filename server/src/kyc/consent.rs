@@ -3,8 +3,11 @@
 //! when, and from which address.
 //!
 //! The text names the purpose, the data, the retention period and the customer's rights, and it
-//! is a separate consent, not bundled with the rental terms. Changing the wording means a new
-//! version: consents to an older version no longer allow uploads.
+//! is a separate consent, not bundled with the rental terms. Consent is bound to the words: the
+//! client sends the SHA-256 of the text it displayed, only the current text's hash is accepted,
+//! and every text consented to is kept in the insert-only `consent_texts`. Any change of the
+//! wording (the retention period included) changes the hash, so consents to other words no longer
+//! allow uploads.
 
 use sentra_protocol::{Consent, ConsentText, FieldError};
 use sha2::{Digest, Sha256};
@@ -56,18 +59,33 @@ fn digest(text_id: &str, text_en: &str) -> sha2::digest::Output<Sha256> {
     hasher.finalize()
 }
 
-/// Records that `customer` accepted the current text of `version`.
+/// What the customer's client says it showed and what the customer did.
+#[derive(Debug, Clone, Copy)]
+pub struct Given<'a> {
+    pub version: &'a str,
+    /// SHA-256 (hex) of the text displayed.
+    pub sha256: &'a str,
+    pub accepted: bool,
+}
+
+/// Records that `customer` accepted the current text, which their client displayed.
 pub async fn record(
     db: &PgPool,
     customer: Uuid,
     retention_days: u32,
-    version: &str,
-    accepted: bool,
+    given: Given<'_>,
     client_ip: &str,
     user_agent: &str,
 ) -> Result<Consent, KycFailure> {
     let current = text(retention_days);
+    let (version, accepted) = (given.version, given.accepted);
     let mut errors = Vec::new();
+    if !given.sha256.eq_ignore_ascii_case(&current.sha256) {
+        errors.push(FieldError::new(
+            "sha256",
+            "this is not the SHA-256 of the current consent text; show it again (GET /api/v1/kyc/consent)",
+        ));
+    }
     if version != current.version {
         errors.push(FieldError::new(
             "version",
@@ -88,6 +106,19 @@ pub async fn record(
     }
     let hash = digest(&current.text_id, &current.text_en);
     let id = Uuid::now_v7();
+    let mut tx = db.begin().await?;
+    // The words themselves, kept for as long as any consent names them (insert-only).
+    sqlx::query(
+        "INSERT INTO consent_texts (sha256, version, text_id, text_en, retention_days) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(hash.as_slice())
+    .bind(&current.version)
+    .bind(&current.text_id)
+    .bind(&current.text_en)
+    .bind(i32::try_from(retention_days).unwrap_or(i32::MAX))
+    .execute(&mut *tx)
+    .await?;
     let accepted_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
         "INSERT INTO consents (id, customer_id, purpose, text_version, text_sha256, client_ip, user_agent) \
          VALUES ($1, $2, 'kyc', $3, $4, $5, $6) RETURNING accepted_at",
@@ -98,8 +129,9 @@ pub async fn record(
     .bind(hash.as_slice())
     .bind(client_ip)
     .bind(user_agent.chars().take(300).collect::<String>())
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(Consent {
         id,
         version: current.version,
@@ -108,14 +140,16 @@ pub async fn record(
     })
 }
 
-/// The customer's consent to the current text, or `consent_required`.
-pub async fn current(db: &PgPool, customer: Uuid) -> Result<Uuid, KycFailure> {
+/// The customer's consent to the current words (for `retention_days`), or `consent_required`.
+pub async fn current(db: &PgPool, customer: Uuid, retention_days: u32) -> Result<Uuid, KycFailure> {
+    let current = text(retention_days);
+    let hash = digest(&current.text_id, &current.text_en);
     let id: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM consents WHERE customer_id = $1 AND purpose = 'kyc' AND text_version = $2 \
+        "SELECT id FROM consents WHERE customer_id = $1 AND purpose = 'kyc' AND text_sha256 = $2 \
          AND withdrawn_at IS NULL ORDER BY accepted_at DESC LIMIT 1",
     )
     .bind(customer)
-    .bind(VERSION)
+    .bind(hash.as_slice())
     .fetch_optional(db)
     .await?;
     id.ok_or_else(required)

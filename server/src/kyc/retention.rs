@@ -73,6 +73,41 @@ impl Kyc {
     /// Idempotent: the `kyc_purge` job may run it again after a failure.
     #[tracing::instrument(name = "kyc.purge", skip_all, fields(case = %case))]
     pub async fn purge(&self, case: Uuid) -> anyhow::Result<()> {
+        // A decision after the job was queued moved the deletion time: the later job does it.
+        let due: Option<bool> = sqlx::query_scalar(
+            "SELECT coalesce(purge_after <= now(), false) FROM kyc_cases WHERE id = $1",
+        )
+        .bind(case)
+        .fetch_optional(&self.db)
+        .await?;
+        if due != Some(true) {
+            return Ok(());
+        }
+        // Nobody reviewed it in time: closed unreviewed (case and customer in one transaction),
+        // then its photos go.
+        let mut tx = self.db.begin().await?;
+        let lapsed = sqlx::query(
+            "UPDATE kyc_cases SET status = $2, decided_at = now(), reason = 'Not reviewed within the review window', \
+             checks = checks || jsonb_build_object('reason_code', $3::text) \
+             WHERE id = $1 AND status = 'pending_review'",
+        )
+        .bind(case)
+        .bind(KycCaseStatus::Rejected.as_str())
+        .bind(KycRejectReason::ReviewWindowLapsed.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if lapsed > 0 {
+            sqlx::query(
+                "UPDATE customers SET kyc_status = $2 WHERE kyc_status = 'pending' \
+                 AND id = (SELECT customer_id FROM kyc_cases WHERE id = $1)",
+            )
+            .bind(case)
+            .bind(CustomerKycStatus::Unverified.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         let documents: Vec<StoredDocument> = sqlx::query_as(
             "SELECT kind, object_key, purged_at IS NOT NULL AS purged FROM kyc_documents WHERE case_id = $1",
         )

@@ -40,6 +40,8 @@ pub struct Kyc {
     pub(crate) vault: Vault,
     pub(crate) provider: Arc<dyn KycProvider>,
     pub(crate) retention: Duration,
+    /// How long an undecided case keeps its images (then they are purged unreviewed).
+    pub(crate) review_window: Duration,
 }
 
 #[derive(sqlx::FromRow)]
@@ -109,6 +111,28 @@ fn one_account_per_ktp(err: sqlx::Error) -> KycFailure {
     }
 }
 
+/// The member of a case's checks telling a reviewer that the NIK verified another account.
+const DUPLICATE_FLAG: &str = "nik_verified_on_another_account";
+
+/// A case as its customer sees it: whether the NIK is taken is for reviewers only.
+fn customer_view(mut case: KycCase) -> KycCase {
+    if let Some(checks) = case.checks.as_object_mut() {
+        checks.remove(DUPLICATE_FLAG);
+    }
+    case
+}
+
+/// Tells the reviewer (in the case's checks) that the NIK verified another account.
+fn with_duplicate_flag(
+    mut checks: serde_json::Value,
+    verified_elsewhere: bool,
+) -> serde_json::Value {
+    if verified_elsewhere && let Some(members) = checks.as_object_mut() {
+        members.insert(DUPLICATE_FLAG.to_owned(), serde_json::Value::Bool(true));
+    }
+    checks
+}
+
 /// JPEG or PNG, by magic bytes.
 fn content_type(image: &[u8]) -> Option<&'static str> {
     if image.starts_with(&[0xff, 0xd8, 0xff]) {
@@ -172,19 +196,9 @@ impl Kyc {
         request: &SubmitKycRequest,
         actor: &Actor,
     ) -> Result<KycCase, KycFailure> {
-        let consent_id = consent::current(&self.db, customer).await?;
+        let retention_days = u32::try_from(self.retention.as_secs() / 86_400).unwrap_or(u32::MAX);
+        let consent_id = consent::current(&self.db, customer, retention_days).await?;
         let (nik, full_name, ktp, selfie) = check_submission(request)?;
-        let nik_hash = self.vault.nik_hash(nik.as_str());
-        let taken: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM kyc_cases WHERE nik_hash = $1 AND status = 'verified' AND customer_id <> $2)",
-        )
-        .bind(nik_hash.as_slice())
-        .bind(customer)
-        .fetch_one(&self.db)
-        .await?;
-        if taken {
-            return Err(KycFailure::KtpUsedElsewhere);
-        }
         self.count_attempt(customer).await?;
         let assessment = self
             .provider
@@ -215,6 +229,18 @@ impl Kyc {
             }
             Assessment::NeedsReview(checks) => (KycCaseStatus::PendingReview, checks, None),
         };
+        // One KTP verifies one account, decided only now: after the attempt was counted and the
+        // provider looked at the photos, and without a different answer. A NIK verified on
+        // another account turns what would be "verified" into "pending review" for a person to
+        // look at; asking "is this NIK taken?" with made-up photos gets the same answer as for
+        // a free NIK, so the endpoint is no oracle for the NIKs of verified customers.
+        let nik_hash = self.vault.nik_hash(nik.as_str());
+        let verified_elsewhere = self.verified_elsewhere(&nik_hash, customer).await?;
+        let status = if verified_elsewhere && status != KycCaseStatus::Rejected {
+            KycCaseStatus::PendingReview
+        } else {
+            status
+        };
         let id = Uuid::now_v7();
         // Images first: a case row never points at documents that were not stored. If the
         // transaction below fails, the objects left behind are unreadable: their wrapped keys
@@ -235,7 +261,7 @@ impl Kyc {
                 image.len(),
             ));
         }
-        let case = NewCase {
+        let mut case = NewCase {
             id,
             customer,
             consent_id,
@@ -243,9 +269,17 @@ impl Kyc {
             nik_hash,
             nik_masked: nik.masked(),
             full_name,
-            checks: checks_json(&checks, reason),
+            checks: with_duplicate_flag(checks_json(&checks, reason), verified_elsewhere),
         };
-        if let Err(e) = self.record_case(&case, &sealed, actor).await {
+        let mut recorded = self.record_case(&case, &sealed, actor).await;
+        if matches!(recorded, Err(KycFailure::KtpUsedElsewhere)) {
+            // Another account's case with this NIK was verified in the meantime: a reviewer
+            // decides, and the customer gets the same answer as above.
+            case.status = KycCaseStatus::PendingReview;
+            case.checks = with_duplicate_flag(case.checks, true);
+            recorded = self.record_case(&case, &sealed, actor).await;
+        }
+        if let Err(e) = recorded {
             // Nothing points at the uploaded objects; remove them rather than leave ciphertext.
             for (_, key, ..) in &sealed {
                 if let Err(delete) = self.storage.delete(key).await {
@@ -254,8 +288,8 @@ impl Kyc {
             }
             return Err(e);
         }
-        tracing::info!(case = %id, %status, provider = %self.provider.name(), "KYC case created");
-        self.case(id).await
+        tracing::info!(case = %id, status = %case.status, provider = %self.provider.name(), "KYC case created");
+        Ok(customer_view(self.case(id).await?))
     }
 
     /// Writes the case, its documents' wrapped keys and the upload log in one transaction, after
@@ -281,7 +315,8 @@ impl Kyc {
         sqlx::query(
             "INSERT INTO kyc_cases (id, customer_id, consent_id, provider, status, nik_hash, nik_masked, full_name, \
              checks, decided_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             CASE WHEN $10 THEN now() END, CASE WHEN $10 THEN now() + make_interval(secs => $11) END)",
+             CASE WHEN $10 THEN now() END, \
+             now() + make_interval(secs => CASE WHEN $10 THEN $11 ELSE $12 END))",
         )
         .bind(id)
         .bind(customer)
@@ -294,6 +329,7 @@ impl Kyc {
         .bind(&case.checks)
         .bind(decided)
         .bind(self.retention_secs())
+        .bind(self.review_window.as_secs_f64())
         .execute(&mut *tx)
         .await
         .map_err(one_account_per_ktp)?;
@@ -318,9 +354,9 @@ impl Kyc {
             .bind(status.customer_status().as_str())
             .execute(&mut *tx)
             .await?;
-        if decided {
-            self.schedule_purge(&mut tx, id).await?;
-        }
+        // Every case has its deletion time from the start: after the decision's retention
+        // period, or at the end of the review window if nobody decides.
+        self.schedule_purge(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -334,7 +370,7 @@ impl Kyc {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         case: Uuid,
     ) -> sqlx::Result<()> {
-        // A decided case always has its purge time; the job runs then.
+        // Every case has its purge time (review window, then retention); the job runs then.
         let purge_after: Option<Option<chrono::DateTime<chrono::Utc>>> =
             sqlx::query_scalar("SELECT purge_after FROM kyc_cases WHERE id = $1")
                 .bind(case)
@@ -342,6 +378,13 @@ impl Kyc {
                 .await?;
         match purge_after {
             Some(Some(run_at)) => {
+                // One purge job per case, at its current deletion time.
+                sqlx::query(
+                    "DELETE FROM jobs WHERE kind = 'kyc_purge' AND payload->>'case_id' = $1",
+                )
+                .bind(case.to_string())
+                .execute(&mut **tx)
+                .await?;
                 let purge = crate::jobs::KycPurge { case_id: case };
                 crate::jobs::enqueue(tx, &purge, Some(run_at)).await?;
             }
@@ -354,6 +397,21 @@ impl Kyc {
             None => {}
         }
         Ok(())
+    }
+
+    /// Whether a case of another customer with this NIK is verified.
+    async fn verified_elsewhere(
+        &self,
+        nik_hash: &[u8; 32],
+        customer: Uuid,
+    ) -> Result<bool, KycFailure> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM kyc_cases WHERE nik_hash = $1 AND status = 'verified' AND customer_id <> $2)",
+        )
+        .bind(nik_hash.as_slice())
+        .bind(customer)
+        .fetch_one(&self.db)
+        .await?)
     }
 
     /// One case.
@@ -378,7 +436,7 @@ impl Kyc {
         .bind(customer)
         .fetch_optional(&self.db)
         .await?;
-        row.map(KycCase::from)
+        row.map(|row| customer_view(KycCase::from(row)))
             .ok_or_else(|| KycFailure::NotFound("Verification"))
     }
 
@@ -417,17 +475,23 @@ impl Kyc {
         kind: IdentityDocument,
         actor: &Actor,
     ) -> Result<(String, Vec<u8>), KycFailure> {
-        let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
-            "SELECT object_key, wrapped_key, content_type FROM kyc_documents WHERE case_id = $1 AND kind = $2",
+        // Past its deletion time or after the consent was withdrawn, a document is gone for
+        // viewers even if the purge job has not run yet.
+        let row: Option<(String, Option<Vec<u8>>, String, bool)> = sqlx::query_as(
+            "SELECT d.object_key, d.wrapped_key, d.content_type, \
+                    coalesce(c.purge_after <= now(), false) OR cs.withdrawn_at IS NOT NULL \
+             FROM kyc_documents d JOIN kyc_cases c ON c.id = d.case_id \
+             JOIN consents cs ON cs.id = c.consent_id \
+             WHERE d.case_id = $1 AND d.kind = $2",
         )
         .bind(case)
         .bind(kind.as_str())
         .fetch_optional(&self.db)
         .await?;
-        let Some((key, wrapped_key, content_type)) = row else {
+        let Some((key, wrapped_key, content_type, expired)) = row else {
             return Err(KycFailure::NotFound("Document"));
         };
-        let Some(wrapped_key) = wrapped_key else {
+        let (Some(wrapped_key), false) = (wrapped_key, expired) else {
             return Err(KycFailure::Purged);
         };
         let ciphertext = self.storage.get(&key).await?.ok_or_else(|| {

@@ -39,8 +39,11 @@ impl Verihubs {
     /// A client for `base_url` (`https://api.verihubs.com` in production).
     pub fn new(base_url: &str, app_id: &str, api_key: SecretString) -> anyhow::Result<Self> {
         Ok(Self {
+            // No redirects: following one would resend the body (KTP photo, selfie, NIK) and the
+            // API-Key to wherever it points.
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             app_id: app_id.to_owned(),

@@ -142,6 +142,7 @@ fn pinned_states() -> [(&'static str, &'static [&'static str], Vec<String>); 15]
                 "face_mismatch",
                 "rejected_by_staff",
                 "consent_withdrawn",
+                "review_window_lapsed",
             ],
             names(KycRejectReason::ALL),
         ),

@@ -276,3 +276,32 @@ async fn changing_the_login_needs_the_password_and_tells_the_old_address() -> an
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_stolen_access_token_cannot_guess_the_password() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    seed(&app.db).await?;
+    let api = app.api().anonymous();
+    let tokens = staff(&api, JKT_ADMIN).await?;
+    let stolen = api.with_token(&tokens.access_token);
+    let change = |current: &str| ChangePasswordRequest {
+        current_password: current.to_owned(),
+        new_password: "punya-penyerang-2026".to_owned(),
+    };
+    for i in 0..5 {
+        let err = stolen
+            .change_password(&change(&format!("tebakan-{i}")))
+            .await
+            .expect_err("a wrong guess");
+        assert_eq!(err.status(), Some(401));
+    }
+    // The account is locked: even the right password is refused now, and logins too.
+    let err = stolen
+        .change_password(&change(JKT_ADMIN.1))
+        .await
+        .expect_err("locked");
+    assert_eq!((err.status(), err.code()), (Some(429), "rate_limited"));
+    let err = staff(&api, JKT_ADMIN).await.expect_err("locked");
+    assert_eq!(err.status(), Some(429));
+    Ok(())
+}

@@ -33,7 +33,7 @@ const customer = {
   full_name: 'Siti Rahayu',
   membership_tier: 'gold',
   kyc_status: 'verified',
-  nik_masked: '3171********0001',
+  nik_masked: '************0001',
 };
 const DAY: CounterDay = {
   date: '2026-12-02',

@@ -75,6 +75,7 @@ pub(crate) async fn consent(app: &TestApp) -> anyhow::Result<()> {
     app.api()
         .give_consent(&GiveConsentRequest {
             version: text.version,
+            sha256: text.sha256,
             accepted: true,
         })
         .await?;
@@ -141,7 +142,7 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
         (case.status, case.provider),
         (KycCaseStatus::Verified, KycProvider::Verihubs)
     );
-    assert_eq!(case.nik_masked, "3171********0001");
+    assert_eq!(case.nik_masked, "************0001");
     assert_eq!(case.checks["face_match"], true);
     assert!(
         case.purge_after.is_some(),
@@ -189,17 +190,15 @@ async fn a_genuine_ktp_and_live_selfie_verify_and_are_stored_encrypted() -> anyh
     .await?;
     assert_eq!(purge_jobs, 1, "the purge is scheduled durably");
 
-    // The same KTP cannot verify a second account.
+    // The same KTP does not verify a second account: a reviewer decides, and the answer
+    // reveals nothing about the other account.
     let mut app = app;
     new_customer(&mut app, "siti.kedua@example.com").await?;
     consent(&app).await?;
-    let err = submit(&app, SITI.nik, &ktp, &selfie)
-        .await
-        .expect_err("one KTP, one account");
-    assert_eq!((err.status(), err.code()), (Some(409), "conflict"), "{err}");
-    let problem = serde_json::to_string(err.problem().expect("a problem"))?;
+    let second = submit(&app, SITI.nik, &ktp, &selfie).await?;
+    assert_eq!(second.status, KycCaseStatus::PendingReview);
     assert!(
-        !problem.contains(&customer.to_string()),
+        !serde_json::to_string(&second)?.contains(&customer.to_string()),
         "the other account is not revealed"
     );
     Ok(())
@@ -227,21 +226,39 @@ async fn nothing_is_uploaded_without_consent_to_the_current_text() -> anyhow::Re
         text.text_id.contains("30 hari"),
         "the retention period is stated"
     );
-    let give = |version: &str, accepted| GiveConsentRequest {
+    let give = |version: &str, sha256: &str, accepted| GiveConsentRequest {
         version: version.to_owned(),
+        sha256: sha256.to_owned(),
         accepted,
     };
     let err = api
-        .give_consent(&give("kyc-2020-01-v0", true))
+        .give_consent(&give("kyc-2020-01-v0", &text.sha256, true))
         .await
         .expect_err("outdated");
     assert_eq!(err.status(), Some(422), "an outdated text is not consent");
+    // The current version, but other words (an older retention period, say): not consent.
+    let other_words = format!("{:064x}", 1);
     let err = api
-        .give_consent(&give(&text.version, false))
+        .give_consent(&give(&text.version, &other_words, true))
+        .await
+        .expect_err("other words");
+    let field = err
+        .problem()
+        .and_then(|p| p.errors.first())
+        .map(|e| e.field.clone());
+    assert_eq!(
+        (err.status(), field.as_deref()),
+        (Some(422), Some("sha256")),
+        "consent is to the words shown"
+    );
+    let err = api
+        .give_consent(&give(&text.version, &text.sha256, false))
         .await
         .expect_err("unticked");
     assert_eq!(err.status(), Some(422), "an unticked box is not consent");
-    let consent = api.give_consent(&give(&text.version, true)).await?;
+    let consent = api
+        .give_consent(&give(&text.version, &text.sha256, true))
+        .await?;
     let (hash, ip): (Vec<u8>, String) =
         sqlx::query_as("SELECT text_sha256, client_ip FROM consents WHERE customer_id = $1")
             .bind(customer)
@@ -257,6 +274,28 @@ async fn nothing_is_uploaded_without_consent_to_the_current_text() -> anyhow::Re
         (text.sha256.as_str(), "127.0.0.1")
     );
     assert_eq!(consent.sha256, text.sha256);
+
+    // The words consented to are kept, and neither they nor the proof can be changed.
+    let kept: String = sqlx::query_scalar(
+        "SELECT t.text_id FROM consent_texts t JOIN consents c ON c.text_sha256 = t.sha256 \
+         WHERE c.customer_id = $1",
+    )
+    .bind(customer)
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(kept, text.text_id);
+    for tampering in [
+        "UPDATE consent_texts SET text_id = 'kata-kata lain'",
+        "DELETE FROM consent_texts",
+        "UPDATE consents SET accepted_at = now() - interval '1 year'",
+        "UPDATE consents SET client_ip = '10.0.0.1', withdrawn_at = now()",
+        "DELETE FROM consents",
+    ] {
+        assert!(
+            sqlx::query(tampering).execute(&app.db).await.is_err(),
+            "{tampering}"
+        );
+    }
     Ok(())
 }
 
@@ -458,5 +497,109 @@ async fn a_customer_gets_five_paid_attempts_a_day() -> anyhow::Result<()> {
         5,
         "the sixth attempt never reached the paid provider"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_taken_nik_and_a_free_one_get_the_same_answer() -> anyhow::Result<()> {
+    let fake = FakeVerihubs::start(100).await?;
+    let dir = tempfile::tempdir()?;
+    let (mut app, _) = verihubs_app(&fake, dir.path()).await?;
+    let (ktp, selfie) = (photo("ktp-siti"), photo("selfie-siti"));
+    fake.card(&ktp, SITI, true);
+    fake.face(&ktp, &selfie, Face::Same);
+    assert_eq!(
+        submit(&app, SITI.nik, &ktp, &selfie).await?.status,
+        KycCaseStatus::Verified
+    );
+
+    // Somebody who knows Siti's birth date and region tries NIKs with made-up photos: her NIK
+    // (taken) and its neighbour (free) must look alike, and each try counts.
+    let guesser = new_customer(&mut app, "penebak@example.com").await?;
+    consent(&app).await?;
+    let (fake_ktp, fake_selfie) = (photo("ktp-palsu"), photo("selfie-palsu"));
+    let answer = |result: Result<KycCase, ApiError>| match result {
+        Ok(case) => format!("{:?} {:?}", case.status, case.reason_code),
+        Err(err) => format!("{:?} {}", err.status(), err.code()),
+    };
+    let taken = answer(submit(&app, SITI.nik, &fake_ktp, &fake_selfie).await);
+    let free = answer(submit(&app, "3171015708450002", &fake_ktp, &fake_selfie).await);
+    assert_eq!(taken, free, "a taken NIK answers like a free one");
+    assert!(!taken.contains("409"), "{taken}");
+    let attempts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM kyc_attempts WHERE customer_id = $1")
+            .bind(guesser)
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(attempts, 2, "both guesses counted against the daily limit");
+
+    // Siti's genuine card on a second account of hers: not verified twice, but sent to a
+    // reviewer, who is told why; the customer's own view does not say.
+    new_customer(&mut app, "siti.kedua@example.com").await?;
+    consent(&app).await?;
+    let second = submit(&app, SITI.nik, &ktp, &selfie).await?;
+    assert_eq!(second.status, KycCaseStatus::PendingReview);
+    assert!(
+        second
+            .checks
+            .get("nik_verified_on_another_account")
+            .is_none()
+    );
+    let for_reviewer: serde_json::Value =
+        sqlx::query_scalar("SELECT checks FROM kyc_cases WHERE id = $1")
+            .bind(second.id)
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(for_reviewer["nik_verified_on_another_account"], true);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_redirect_from_verihubs_is_not_followed_with_the_photos_and_the_key() -> anyhow::Result<()>
+{
+    let fake = FakeVerihubs::start(100).await?;
+    // A "Verihubs" that redirects every call elsewhere (here: to the real fake).
+    let target = fake.url.clone();
+    let redirector = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let location = format!("{target}{uri}");
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let redirector_url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, redirector).await;
+    });
+    let dir = tempfile::tempdir()?;
+    let mut app = TestApp::spawn_with(&[
+        ("SENTRA_KYC_PROVIDER", "verihubs"),
+        ("SENTRA_VERIHUBS_URL", &redirector_url),
+        ("SENTRA_VERIHUBS_APP_ID", APP_ID),
+        ("SENTRA_VERIHUBS_API_KEY", API_KEY),
+        ("SENTRA_STORAGE_URL", &dir.path().display().to_string()),
+    ])
+    .await?;
+    seed(&app.db).await?;
+    new_customer(&mut app, "siti@example.com").await?;
+    consent(&app).await?;
+    let (ktp, selfie) = (photo("ktp-siti"), photo("selfie-siti"));
+    let err = submit(&app, SITI.nik, &ktp, &selfie)
+        .await
+        .expect_err("a redirect is not an answer");
+    task.abort();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(503), "service_unavailable")
+    );
+    assert!(
+        fake.calls().is_empty(),
+        "nothing reached the redirect's target: {:?}",
+        fake.calls()
+    );
+    assert!(stored_files(dir.path()).is_empty());
     Ok(())
 }

@@ -48,7 +48,7 @@ async fn identity_data_never_appears_in_the_logs() -> anyhow::Result<()> {
     send_json(
         "/api/v1/customers/me/consents",
         Some(&customer),
-        json!({"version": text["version"], "accepted": true}),
+        json!({"version": text["version"], "sha256": text["sha256"], "accepted": true}),
     )
     .await?;
     // A NIK with a typo (refused locally), then the real one (manual review).

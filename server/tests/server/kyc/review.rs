@@ -105,7 +105,7 @@ async fn staff_review_the_documents_and_every_access_is_logged() -> anyhow::Resu
     let staff = reviewer(&app).await?;
     let queue = staff.kyc_reviews().await?.items;
     assert_eq!(queue[0].id, case.id);
-    assert_eq!(queue[0].nik_masked, "3171********0001");
+    assert_eq!(queue[0].nik_masked, "************0001");
     app.token = Some(
         app.staff_token("verifikasi@demo.sentrarental.id", "demo-kyc-2026")
             .await?,
@@ -211,9 +211,11 @@ async fn raw_images_are_purged_after_retention_and_the_result_stays() -> anyhow:
     );
 
     // Thirty days pass.
-    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'kyc_purge'")
-        .execute(&app.db)
-        .await?;
+    sqlx::raw_sql(
+        "UPDATE kyc_cases SET purge_after = now(); UPDATE jobs SET run_at = now() WHERE kind = 'kyc_purge'",
+    )
+    .execute(&app.db)
+    .await?;
     wait_for_purge(&app, case.id).await?;
     let remaining = std::fs::read_dir(dir.path().join("kyc").join(case.id.to_string()))
         .map_or(0, Iterator::count);
@@ -278,9 +280,11 @@ async fn identity_documents_live_encrypted_in_s3() -> anyhow::Result<()> {
 
     // The purge deletes from the bucket too.
     staff.decide_kyc(case.id, &decision(true, None)).await?;
-    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'kyc_purge'")
-        .execute(&app.db)
-        .await?;
+    sqlx::raw_sql(
+        "UPDATE kyc_cases SET purge_after = now(); UPDATE jobs SET run_at = now() WHERE kind = 'kyc_purge'",
+    )
+    .execute(&app.db)
+    .await?;
     wait_for_purge(&app, case.id).await?;
     assert!(bucket.get(&key).await?.is_none(), "deleted from the bucket");
     Ok(())
@@ -371,7 +375,7 @@ async fn branch_admins_see_the_status_and_open_documents_only_of_their_recent_cu
     let seen = jakarta.kyc_case(case.id).await?;
     assert_eq!(
         (seen.status, seen.nik_masked.as_str()),
-        (KycCaseStatus::PendingReview, "3171********0001")
+        (KycCaseStatus::PendingReview, "************0001")
     );
     let err = jakarta.kyc_reviews().await.expect_err("reviewers only");
     assert_eq!(err.status(), Some(403));
@@ -438,5 +442,55 @@ async fn branch_admins_see_the_status_and_open_documents_only_of_their_recent_cu
     .fetch_all(&app.db)
     .await?;
     assert_eq!(views.len(), 1, "{views:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unreviewed_case_keeps_its_photos_for_the_review_window_only() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (app, customer, case) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    // Undecided, yet already due for deletion: at the end of the 14-day review window.
+    let window_days: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM purge_after - created_at)::float8 / 86400 FROM kyc_cases WHERE id = $1",
+    )
+    .bind(case.id)
+    .fetch_one(&app.db)
+    .await?;
+    assert!((window_days - 14.0).abs() < 0.01, "{window_days}");
+    let staff = reviewer(&app).await?;
+    staff.kyc_document(case.id, IdentityDocument::Ktp).await?;
+
+    // The window ends, and the purge job is late: the photos are gone for viewers already.
+    sqlx::query("UPDATE kyc_cases SET purge_after = now() - interval '1 second' WHERE id = $1")
+        .bind(case.id)
+        .execute(&app.db)
+        .await?;
+    let err = staff
+        .kyc_document(case.id, IdentityDocument::Ktp)
+        .await
+        .expect_err("past its deletion time");
+    assert_eq!(err.status(), Some(404));
+
+    // The job runs: photos deleted, the case closed unreviewed, the customer may try again.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'kyc_purge'")
+        .execute(&app.db)
+        .await?;
+    wait_for_purge(&app, case.id).await?;
+    let closed = staff.kyc_case(case.id).await?;
+    assert_eq!(
+        (closed.status, closed.reason_code, closed.images_purged),
+        (
+            KycCaseStatus::Rejected,
+            Some(KycRejectReason::ReviewWindowLapsed),
+            true
+        )
+    );
+    assert_eq!(stored_kyc_status(&app, customer).await?, "unverified");
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM kyc_documents WHERE wrapped_key IS NOT NULL")
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(left, 0);
     Ok(())
 }
