@@ -56,3 +56,10 @@ CREATE TRIGGER consents_only_withdrawn BEFORE UPDATE OR DELETE ON consents
     FOR EACH ROW EXECUTE FUNCTION consents_only_withdrawn();
 CREATE TRIGGER consents_no_truncate BEFORE TRUNCATE ON consents
     FOR EACH STATEMENT EXECUTE FUNCTION consents_only_withdrawn();
+
+-- The document vault's keyring: how each wrapped key was sealed (0: before the keyring, the raw
+-- key `k1`; 1: an HKDF-derived key-encryption key with the key id and the document's binding as
+-- associated data). `sentra-server rotate-data-key` brings every row to the current key and
+-- format 1.
+ALTER TABLE kyc_documents ADD COLUMN format smallint NOT NULL DEFAULT 0 CHECK (format IN (0, 1));
+ALTER TABLE uploads ADD COLUMN format smallint NOT NULL DEFAULT 0 CHECK (format IN (0, 1));

@@ -148,6 +148,16 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 /// holds its asset's day at most this long after it became overdue.
 const OVERDUE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(1);
 
+/// The document vault's keys, as configured.
+pub fn vault_keys(config: &Config) -> kyc::vault::VaultKeys {
+    kyc::vault::VaultKeys {
+        current_id: config.data_key_id.clone(),
+        current: config.data_key.clone(),
+        retired: config.retired_data_keys.clone(),
+        nik_hash_key: config.nik_hash_key.clone(),
+    }
+}
+
 /// The KYC service: object storage, the document vault and the configured provider.
 fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
     let storage = storage::Storage::open(&config.storage)?;
@@ -163,7 +173,7 @@ fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
     Ok(kyc::Kyc {
         db,
         storage,
-        vault: kyc::vault::Vault::new(&config.data_key)?,
+        vault: kyc::vault::Vault::new(&vault_keys(config))?,
         provider,
         retention: std::time::Duration::from_secs(u64::from(config.kyc.retention_days) * 86_400),
         review_window: std::time::Duration::from_secs(u64::from(config.kyc.review_days) * 86_400),

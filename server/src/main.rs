@@ -4,11 +4,13 @@ use std::process::ExitCode;
 
 use sentra_server::{Config, config, demo};
 
-const USAGE: &str = "usage: sentra-server [serve | migrate | seed-demo | help]
+const USAGE: &str = "usage: sentra-server [serve | migrate | seed-demo | rotate-data-key | help]
 
-  serve      run the HTTP server (default)
-  migrate    apply pending database migrations and exit
-  seed-demo  load the demo data into an empty database and print the demo logins
+  serve            run the HTTP server (default)
+  migrate          apply pending database migrations and exit
+  seed-demo        load the demo data into an empty database and print the demo logins
+  rotate-data-key  re-wrap every stored document key under SENTRA_DATA_KEY (SENTRA_DATA_KEY_ID);
+                   the keys it replaces must be in SENTRA_DATA_KEYS_RETIRED until it is done
 ";
 
 fn main() -> ExitCode {
@@ -69,6 +71,36 @@ async fn run(command: &str, config: Config) -> anyhow::Result<()> {
                 }
             }
             print!("{}", demo::logins_table());
+            Ok(())
+        }
+        "rotate-data-key" => {
+            let db = sentra_server::db::connect(&config.database_url, 2).await?;
+            sentra_server::MIGRATOR.run(&db).await?;
+            let storage = sentra_server::storage::Storage::open(&config.storage)?;
+            let vault = sentra_server::kyc::vault::Vault::new(&sentra_server::vault_keys(&config))?;
+            let done =
+                sentra_server::kyc::rotate::rotate_data_key(&db, &storage, &vault, &|so_far| {
+                    eprint!(
+                        "\rre-wrapped {}, re-encrypted {}, left for another run {}",
+                        so_far.rewrapped, so_far.reencrypted, so_far.skipped
+                    );
+                })
+                .await?;
+            eprintln!();
+            println!(
+                "data key {}: re-wrapped {}, re-encrypted {}, changed meanwhile {}",
+                vault.current_key_id(),
+                done.rewrapped,
+                done.reencrypted,
+                done.skipped
+            );
+            if done.skipped > 0 {
+                println!(
+                    "some rows changed while rotating: run it again before retiring the old keys"
+                );
+            } else {
+                println!("done: the retired keys can be removed from SENTRA_DATA_KEYS_RETIRED");
+            }
             Ok(())
         }
         other => anyhow::bail!("unknown command {other:?}\n{USAGE}"),

@@ -82,6 +82,14 @@ pub struct Config {
     /// `SENTRA_DATA_KEY`: wraps the per-object keys of identity documents (base64 of 32 bytes;
     /// required). Losing it makes stored KTP images and selfies unreadable.
     pub data_key: SecretString,
+    /// `SENTRA_DATA_KEY_ID`: the id stored with every key `SENTRA_DATA_KEY` wraps (default `k1`).
+    pub data_key_id: String,
+    /// `SENTRA_DATA_KEYS_RETIRED`: earlier data keys, `id=base64,…`, kept for reading until
+    /// `sentra-server rotate-data-key` has re-wrapped everything under the current one.
+    pub retired_data_keys: Vec<(String, SecretString)>,
+    /// `SENTRA_NIK_HASH_KEY`: the NIK lookup hash's own secret (base64 of 32 bytes). Unset, the
+    /// hash key is derived from `SENTRA_DATA_KEY` as before (existing hashes keep matching).
+    pub nik_hash_key: Option<SecretString>,
     /// Where objects (identity documents, photos) are stored.
     pub storage: StorageConfig,
     /// How identity documents are verified.
@@ -160,7 +168,7 @@ mod variables;
 
 pub use variables::VARIABLES;
 
-use reader::{Invalid, Reader, parse_bool};
+use reader::{Invalid, Reader, key_id, parse_bool, retired_keys};
 
 impl Config {
     /// Reads the process environment.
@@ -233,6 +241,11 @@ impl Config {
             }),
             label_secret: r.secret("SENTRA_LABEL_SECRET", 32),
             data_key: r.data_key("SENTRA_DATA_KEY"),
+            data_key_id: r.parsed("SENTRA_DATA_KEY_ID", "k1", key_id),
+            retired_data_keys: r.parsed("SENTRA_DATA_KEYS_RETIRED", "", retired_keys),
+            nik_hash_key: (r.lookup)("SENTRA_NIK_HASH_KEY")
+                .filter(|v| !v.trim().is_empty())
+                .map(|_| r.data_key("SENTRA_NIK_HASH_KEY")),
             storage: read_storage(&mut r),
             kyc: read_kyc(&mut r),
             payments: payments::read(&mut r),

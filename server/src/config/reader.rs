@@ -41,6 +41,40 @@ pub(super) fn provider_url(v: &str) -> Result<String, Invalid> {
     }
 }
 
+/// A data key's id: 1 to 16 of `a-z`, `0-9`, `-`.
+pub(super) fn key_id(v: &str) -> Result<String, Invalid> {
+    let ok = (1..=16).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(Invalid::from("expected 1 to 16 of a-z, 0-9 and -"))
+    }
+}
+
+/// Retired data keys: `id=base64,id=base64` (each 32 bytes).
+pub(super) fn retired_keys(v: &str) -> Result<Vec<(String, SecretString)>, Invalid> {
+    use base64::Engine as _;
+    v.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (id, key) = pair
+                .split_once('=')
+                .ok_or_else(|| Invalid::from("expected id=base64 pairs, comma-separated"))?;
+            let id = key_id(id.trim())?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(key.trim())
+                .map_err(|_| Invalid::from("each retired key must be base64 of 32 bytes"))?;
+            if bytes.len() != 32 {
+                return Err(Invalid::from("each retired key must be base64 of 32 bytes"));
+            }
+            Ok((id, SecretString::from(key.trim().to_owned())))
+        })
+        .collect()
+}
+
 pub(super) fn parse_bool(v: &str) -> Result<bool, Invalid> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),

@@ -122,6 +122,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "base64 of 32 random bytes; wraps the keys of stored KTP images and selfies (openssl rand -base64 32)",
     ),
     (
+        "SENTRA_DATA_KEY_ID",
+        "k1",
+        "id of SENTRA_DATA_KEY, stored with every key it wraps; give a new key a new id",
+    ),
+    (
+        "SENTRA_DATA_KEYS_RETIRED",
+        "(none)",
+        "earlier data keys as id=base64,... kept for reading until `sentra-server rotate-data-key` has re-wrapped everything",
+    ),
+    (
+        "SENTRA_NIK_HASH_KEY",
+        "(derived from SENTRA_DATA_KEY)",
+        "base64 of 32 random bytes: the NIK lookup hash's own secret (keep it for good: changing it breaks the one-KTP-one-account check)",
+    ),
+    (
         "SENTRA_STORAGE_URL",
         "data/objects",
         "object storage: a directory, file:///dir, or s3://bucket/prefix",

@@ -134,15 +134,16 @@ impl Handovers {
                 }
             }
             UploadPurpose::Signature => {
+                // Bound to its object key, which the inspection record it joins signs.
                 let sealed = self.vault.seal(&key, &whole)?;
                 self.storage.put(&key, sealed.ciphertext).await?;
-                wrapped = Some(sealed.wrapped_key);
+                wrapped = Some((sealed.wrapped_key, sealed.key_id, sealed.format));
             }
         }
         let inserted = sqlx::query(
             "INSERT INTO uploads (id, branch_id, purpose, object_key, content_type, status, sha256, \
-               size_bytes, wrapped_key, key_id, uploaded_by, completed_at) \
-             VALUES ($1, $2, $3, $4, $5, 'COMPLETE', $6, $7, $8, $9, $10, now())",
+               size_bytes, wrapped_key, key_id, format, uploaded_by, completed_at) \
+             VALUES ($1, $2, $3, $4, $5, 'COMPLETE', $6, $7, $8, $9, coalesce($10, 0), $11, now())",
         )
         .bind(id)
         .bind(branch)
@@ -151,8 +152,9 @@ impl Handovers {
         .bind(content_type)
         .bind(&sha256)
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
-        .bind(&wrapped)
-        .bind(wrapped.as_ref().map(|_| crate::kyc::vault::KEY_ID))
+        .bind(wrapped.as_ref().map(|w| &w.0))
+        .bind(wrapped.as_ref().map(|w| &w.1))
+        .bind(wrapped.as_ref().map(|w| w.2))
         .bind(uploader)
         .execute(&self.db)
         .await;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{HandoverError, Handovers, records::hex};
-use crate::kyc::vault::Sealed;
+use crate::kyc::vault::Wrapped;
 
 #[derive(sqlx::FromRow)]
 struct Stored {
@@ -228,20 +228,28 @@ impl Handovers {
     /// A signature's plain bytes: `None` when it is gone (object or key), `Some(None)` when its
     /// stored bytes no longer decrypt (altered).
     async fn signature_bytes(&self, key: &str) -> Result<Option<Option<Vec<u8>>>, HandoverError> {
-        let wrapped: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT wrapped_key FROM uploads WHERE object_key = $1")
+        let wrapped: Option<(Option<Vec<u8>>, Option<String>, i16)> =
+            sqlx::query_as("SELECT wrapped_key, key_id, format FROM uploads WHERE object_key = $1")
                 .bind(key)
                 .fetch_optional(&self.db)
-                .await?
-                .flatten();
-        let (Some(wrapped_key), Some(ciphertext)) = (wrapped, self.storage.get(key).await?) else {
+                .await?;
+        let Some((Some(wrapped_key), Some(key_id), format)) = wrapped else {
             return Ok(None);
         };
-        let sealed = Sealed {
-            ciphertext,
-            wrapped_key,
+        let Some(ciphertext) = self.storage.get(key).await? else {
+            return Ok(None);
         };
-        Ok(Some(self.vault.open(key, &sealed).ok()))
+        let wrapped = Wrapped {
+            wrapped_key: &wrapped_key,
+            key_id: &key_id,
+            format,
+        };
+        Ok(Some(
+            self.vault
+                .open(key, wrapped, &ciphertext)
+                .ok()
+                .map(|plain| plain.to_vec()),
+        ))
     }
 
     /// The asset's chain from its first record to its newest.

@@ -8,6 +8,7 @@ pub mod consent;
 mod error;
 pub mod provider;
 pub mod retention;
+pub mod rotate;
 pub mod service;
 pub mod vault;
 pub mod verihubs;

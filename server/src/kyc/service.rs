@@ -17,9 +17,10 @@ use super::KycFailure;
 use super::{
     consent,
     provider::{Assessment, Checks, KycError, KycProvider, KycRejectReason, Submission},
-    vault::{KEY_ID, Sealed, Vault},
+    vault::{Sealed, Vault, Wrapped},
 };
 use crate::storage::Storage;
+use zeroize::Zeroizing;
 
 /// Largest accepted image (decoded).
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -89,6 +90,25 @@ impl From<CaseRow> for KycCase {
 
 /// A stored document: kind, object key, its sealed form, content type, size.
 type SealedDocument = (IdentityDocument, String, Sealed, &'static str, usize);
+
+/// An identity document's row, with what decides whether it may still be viewed.
+#[derive(sqlx::FromRow)]
+struct StoredDocument {
+    object_key: String,
+    wrapped_key: Option<Vec<u8>>,
+    content_type: String,
+    /// Past its deletion time, or its consent withdrawn.
+    expired: bool,
+    key_id: String,
+    format: i16,
+    customer_id: Uuid,
+}
+
+/// What an identity document is bound to (its associated data): the case, its customer and the
+/// kind of document.
+pub(super) fn binding(case: Uuid, customer: Uuid, kind: IdentityDocument) -> String {
+    format!("doc|v1|kyc|{case}|{customer}|{kind}")
+}
 
 /// A case about to be written.
 struct NewCase {
@@ -165,9 +185,10 @@ fn decode_image(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<u8
 }
 
 /// The local checks of a submission: a structurally valid NIK, a name, two JPEG/PNG photos.
-fn check_submission(
-    request: &SubmitKycRequest,
-) -> Result<(Nik, String, Vec<u8>, Vec<u8>), KycFailure> {
+/// The checked submission; the decoded photos are zeroized when dropped.
+type Checked = (Nik, String, Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>);
+
+fn check_submission(request: &SubmitKycRequest) -> Result<Checked, KycFailure> {
     let mut errors = Vec::new();
     let today = Utc::now().date_naive();
     let nik = Nik::parse(&request.nik, today)
@@ -179,8 +200,12 @@ fn check_submission(
         &request.full_name,
         &mut errors,
     );
-    let ktp = decode_image("ktp_image", &request.ktp_image, &mut errors);
-    let selfie = decode_image("selfie_image", &request.selfie_image, &mut errors);
+    let ktp = Zeroizing::new(decode_image("ktp_image", &request.ktp_image, &mut errors));
+    let selfie = Zeroizing::new(decode_image(
+        "selfie_image",
+        &request.selfie_image,
+        &mut errors,
+    ));
     let (Some(nik), true) = (nik, errors.is_empty()) else {
         return Err(KycFailure::Invalid(errors));
     };
@@ -251,7 +276,7 @@ impl Kyc {
             (IdentityDocument::Selfie, &selfie),
         ] {
             let key = format!("kyc/{id}/{kind}");
-            let document = self.vault.seal(&key, image)?;
+            let document = self.vault.seal(&binding(id, customer, kind), image)?;
             self.storage.put(&key, document.ciphertext.clone()).await?;
             sealed.push((
                 kind,
@@ -335,14 +360,15 @@ impl Kyc {
         .map_err(one_account_per_ktp)?;
         for (kind, key, document, content_type, size) in sealed {
             sqlx::query(
-                "INSERT INTO kyc_documents (case_id, kind, object_key, wrapped_key, key_id, content_type, size_bytes) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO kyc_documents (case_id, kind, object_key, wrapped_key, key_id, format, content_type, size_bytes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id)
             .bind(kind.as_str())
             .bind(key)
             .bind(&document.wrapped_key)
-            .bind(KEY_ID)
+            .bind(&document.key_id)
+            .bind(document.format)
             .bind(content_type)
             .bind(i32::try_from(*size).unwrap_or(i32::MAX))
             .execute(&mut *tx)
@@ -477,9 +503,10 @@ impl Kyc {
     ) -> Result<(String, Vec<u8>), KycFailure> {
         // Past its deletion time or after the consent was withdrawn, a document is gone for
         // viewers even if the purge job has not run yet.
-        let row: Option<(String, Option<Vec<u8>>, String, bool)> = sqlx::query_as(
+        let row: Option<StoredDocument> = sqlx::query_as(
             "SELECT d.object_key, d.wrapped_key, d.content_type, \
-                    coalesce(c.purge_after <= now(), false) OR cs.withdrawn_at IS NOT NULL \
+                    coalesce(c.purge_after <= now(), false) OR cs.withdrawn_at IS NOT NULL AS expired, \
+                    d.key_id, d.format, c.customer_id \
              FROM kyc_documents d JOIN kyc_cases c ON c.id = d.case_id \
              JOIN consents cs ON cs.id = c.consent_id \
              WHERE d.case_id = $1 AND d.kind = $2",
@@ -488,7 +515,16 @@ impl Kyc {
         .bind(kind.as_str())
         .fetch_optional(&self.db)
         .await?;
-        let Some((key, wrapped_key, content_type, expired)) = row else {
+        let Some(StoredDocument {
+            object_key: key,
+            wrapped_key,
+            content_type,
+            expired,
+            key_id,
+            format,
+            customer_id: customer,
+        }) = row
+        else {
             return Err(KycFailure::NotFound("Document"));
         };
         let (Some(wrapped_key), false) = (wrapped_key, expired) else {
@@ -497,16 +533,26 @@ impl Kyc {
         let ciphertext = self.storage.get(&key).await?.ok_or_else(|| {
             KycFailure::Internal(anyhow::anyhow!("document {key} missing from storage"))
         })?;
+        // The binding is computed from the case, its customer and the kind asked for, so a row
+        // pointing at another case's object or key does not decrypt.
+        let bound = if format == 0 {
+            key.clone()
+        } else {
+            binding(case, customer, kind)
+        };
+        let wrapped = Wrapped {
+            wrapped_key: &wrapped_key,
+            key_id: &key_id,
+            format,
+        };
         let bytes = self
             .vault
-            .open(
-                &key,
-                &Sealed {
-                    ciphertext,
-                    wrapped_key,
-                },
-            )
-            .map_err(|e| KycFailure::Internal(e.into()))?;
+            .open(&bound, wrapped, &ciphertext)
+            .map_err(|e| {
+                tracing::error!(case = %case, kind = %kind, "an identity document did not decrypt: altered or moved");
+                KycFailure::Internal(e.into())
+            })?
+            .to_vec();
         let mut tx = self.db.begin().await?;
         log_access(&mut tx, case, kind, DocumentAction::View, actor).await?;
         tx.commit().await?;

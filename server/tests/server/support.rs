@@ -12,6 +12,8 @@ pub(crate) const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghij-klmn
 pub(crate) const TEST_LABEL_SECRET: &str = "test-label-secret-0123456789-abcdefghij";
 /// The key-wrapping key of test servers (32 bytes, base64).
 pub(crate) const TEST_DATA_KEY: &str = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=";
+/// The NIK hash's own secret in tests (base64 of 32 bytes).
+pub(crate) const TEST_NIK_HASH_KEY: &str = "dGVzdC1uaWstaGFzaC1rZXktMDEyMzQ1Njc4OWFiY2Q=";
 
 /// A running server for one test. Shuts down on drop.
 pub(crate) struct TestApp {
@@ -67,6 +69,10 @@ impl TestApp {
             ),
             ("SENTRA_DATA_KEY".to_owned(), TEST_DATA_KEY.to_owned()),
             (
+                "SENTRA_NIK_HASH_KEY".to_owned(),
+                TEST_NIK_HASH_KEY.to_owned(),
+            ),
+            (
                 "SENTRA_STORAGE_URL".to_owned(),
                 storage.path().display().to_string(),
             ),
@@ -102,6 +108,19 @@ impl TestApp {
         self.state = state;
         self.shutdown = Some(shutdown);
         Ok(())
+    }
+
+    /// [`Self::restart`] with changed environment variables (e.g. a rotated key).
+    pub(crate) async fn restart_with(&mut self, vars: &[(&str, &str)]) -> anyhow::Result<()> {
+        for (name, value) in vars {
+            self.env.insert((*name).to_owned(), (*value).to_owned());
+        }
+        self.restart().await
+    }
+
+    /// The environment the server runs with (for running the binary's commands on it).
+    pub(crate) fn env(&self) -> &HashMap<String, String> {
+        &self.env
     }
 
     /// The directory the server stores its objects in (photos, documents).

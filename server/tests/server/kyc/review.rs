@@ -494,3 +494,74 @@ async fn an_unreviewed_case_keeps_its_photos_for_the_review_window_only() -> any
     assert_eq!(left, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_rotated_data_key_still_reads_every_document_and_a_swapped_row_does_not()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (mut app, _, case) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    let new_key = "bmV3LWRhdGEta2V5LWFmdGVyLXRoZS1sZWFrLTAxMjM=";
+    let old_key = crate::support::TEST_DATA_KEY;
+    // A new current key; the old one kept for reading.
+    app.restart_with(&[
+        ("SENTRA_DATA_KEY", new_key),
+        ("SENTRA_DATA_KEY_ID", "k2"),
+        ("SENTRA_DATA_KEYS_RETIRED", &format!("k1={old_key}")),
+    ])
+    .await?;
+    let staff = reviewer(&app).await?;
+    assert_eq!(
+        staff
+            .kyc_document(case.id, IdentityDocument::Ktp)
+            .await?
+            .bytes,
+        photo("ktp-budi"),
+        "the retired key still reads"
+    );
+    // The command an operator runs, on the same database and storage.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sentra-server"))
+        .arg("rotate-data-key")
+        .env_clear()
+        .envs(app.env())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("re-wrapped 2, re-encrypted 0, changed meanwhile 0"),
+        "{stdout}"
+    );
+    let key_ids: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT key_id FROM kyc_documents WHERE wrapped_key IS NOT NULL",
+    )
+    .fetch_all(&app.db)
+    .await?;
+    assert_eq!(key_ids, ["k2"]);
+    // The old key is gone from the configuration: both documents still open.
+    app.restart_with(&[("SENTRA_DATA_KEYS_RETIRED", "")])
+        .await?;
+    let staff = reviewer(&app).await?;
+    for (kind, label) in [
+        (IdentityDocument::Ktp, "ktp-budi"),
+        (IdentityDocument::Selfie, "selfie-budi"),
+    ] {
+        assert_eq!(staff.kyc_document(case.id, kind).await?.bytes, photo(label));
+    }
+    // Rows whose wrapped keys were swapped (KTP and selfie) decrypt neither document.
+    sqlx::raw_sql(
+        "UPDATE kyc_documents d SET wrapped_key = o.wrapped_key \
+         FROM kyc_documents o WHERE d.case_id = o.case_id AND d.kind <> o.kind",
+    )
+    .execute(&app.db)
+    .await?;
+    let err = staff
+        .kyc_document(case.id, IdentityDocument::Ktp)
+        .await
+        .expect_err("a swapped row");
+    assert_eq!(err.status(), Some(500));
+    Ok(())
+}

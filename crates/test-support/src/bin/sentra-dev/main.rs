@@ -140,6 +140,10 @@ async fn run(s: &Settings) -> anyhow::Result<()> {
             dev_secret(&s.root, "data-key", Encoding::Base64)?,
         ),
         (
+            "SENTRA_NIK_HASH_KEY",
+            dev_secret(&s.root, "nik-hash-key", Encoding::Base64)?,
+        ),
+        (
             "SENTRA_STORAGE_URL",
             s.root.join("objects").display().to_string(),
         ),
