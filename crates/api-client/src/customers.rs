@@ -2,7 +2,8 @@
 
 use reqwest::StatusCode;
 use sentra_protocol::{
-    BookingList, CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest,
+    BookingList, CustomerExport, CustomerProfile, ExportQuery, RegisterCustomerRequest,
+    UpdateProfileRequest,
 };
 
 use crate::{ApiClient, ApiError, endpoints};
@@ -29,6 +30,12 @@ impl ApiClient {
         body: &UpdateProfileRequest,
     ) -> Result<CustomerProfile, ApiError> {
         let request = self.request(endpoints::UPDATE_MY_PROFILE, &[])?.json(body);
+        self.json(request, &[StatusCode::OK]).await
+    }
+
+    /// `GET /api/v1/customers/me/export`: everything held about the caller.
+    pub async fn my_data_export(&self, query: &ExportQuery) -> Result<CustomerExport, ApiError> {
+        let request = self.request(endpoints::MY_DATA_EXPORT, &[])?.query(query);
         self.json(request, &[StatusCode::OK]).await
     }
 

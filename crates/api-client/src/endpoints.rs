@@ -66,6 +66,7 @@ endpoints! {
     MY_PROFILE = Get "/api/v1/customers/me";
     UPDATE_MY_PROFILE = Patch "/api/v1/customers/me";
     MY_BOOKINGS = Get "/api/v1/customers/me/bookings";
+    MY_DATA_EXPORT = Get "/api/v1/customers/me/export";
 
     SEARCH = Get "/api/v1/availability";
     FREE_UNITS = Get "/api/v1/availability/units";

@@ -25,6 +25,7 @@ pub mod availability;
 pub mod booking;
 pub mod customer;
 pub mod error;
+pub mod export;
 pub mod handover;
 pub mod health;
 pub mod inventory;
@@ -46,6 +47,7 @@ pub use booking::{
 };
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
+pub use export::{CustomerExport, ExportQuery, ExportedAccess, ExportedConsent, ExportedDocument};
 pub use handover::{
     CloseWorkOrderRequest, CreatePlanRequest, Handover, Inspection, InspectionInput,
     MaintenanceOverview, MaintenancePlan, OpenWorkOrderRequest, OverdueList, OverdueRental,

@@ -1,13 +1,21 @@
 //! The customers' own account: self-registration, profile, their bookings. The work is in
 //! `crate::customers`; this maps its errors to problem+json.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Extension, Json,
+    extract::State,
+    http::{StatusCode, header},
+};
 use sentra_protocol::{
-    BookingList, CustomerProfile, ErrorCode, FieldError, Problem, RegisterCustomerRequest,
-    UpdateProfileRequest,
+    BookingList, CustomerExport, CustomerProfile, ErrorCode, ExportQuery, FieldError, Problem,
+    RegisterCustomerRequest, UpdateProfileRequest,
 };
 
-use super::{bookings::to_dto, extract::ApiJson};
+use super::{
+    bookings::to_dto,
+    extract::{ApiJson, ApiQuery},
+    rate_limit::ClientAddress,
+};
 use crate::{
     auth::Principal, booking::repo, customers::CustomerError, error::AppError, state::AppState,
 };
@@ -107,4 +115,43 @@ pub async fn my_bookings(
         })
         .collect();
     Ok(Json(BookingList { items }))
+}
+
+/// Everything SentraRental holds about the caller (UU PDP's right of access): the profile, every
+/// booking, every consent with the words consented to, every identity verification (never the
+/// NIK in full), the log of who accessed their identity documents, and with `documents=true`
+/// their own photos still stored (each one logged as viewed by them). Never cached.
+#[utoipa::path(get, path = "/api/v1/customers/me/export", tag = "customers", security(("bearer" = [])),
+    params(ExportQuery),
+    responses((status = 200, body = CustomerExport)))]
+#[tracing::instrument(name = "http.customers.export", skip_all)]
+pub async fn export(
+    State(state): State<AppState>,
+    principal: Principal,
+    address: Option<Extension<ClientAddress>>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<axum::response::Response, AppError> {
+    let profile = state.customers.profile(principal.id).await?;
+    let bookings = repo::list_for_customer(&state.db, principal.id, 100_000)
+        .await?
+        .iter()
+        .map(to_dto)
+        .collect();
+    let actor = super::kyc::actor(&principal, address.as_ref());
+    let data = state
+        .kyc
+        .subject_data(principal.id, query.documents.unwrap_or(false), &actor)
+        .await?;
+    Ok(axum::response::IntoResponse::into_response((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(CustomerExport {
+            exported_at: chrono::Utc::now(),
+            profile,
+            bookings,
+            consents: data.consents,
+            verifications: data.verifications,
+            document_access: data.document_access,
+            documents: data.documents,
+        }),
+    )))
 }

@@ -80,7 +80,7 @@ fn retention_days(state: &AppState) -> u32 {
     state.config.kyc.retention_days
 }
 
-fn actor(principal: &Principal, address: Option<&Extension<ClientAddress>>) -> Actor {
+pub(super) fn actor(principal: &Principal, address: Option<&Extension<ClientAddress>>) -> Actor {
     Actor {
         kind: match principal.kind {
             SubjectKind::Customer => ActorKind::Customer,

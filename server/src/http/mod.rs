@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             get(customers::me).patch(customers::update_me),
         )
         .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
+        .route("/api/v1/customers/me/export", get(customers::export))
         .merge(inventory_routes())
         .merge(kyc_routes())
         .route("/api/v1/waitlist", post(waitlist::join))

@@ -169,6 +169,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(CUSTOMERS),
     ),
     ("GET", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
+    (
+        "GET",
+        "/api/v1/customers/me/export",
+        Access::Roles(CUSTOMERS),
+    ),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     ("GET", "/api/v1/kyc/reviews", Access::Roles(KYC_REVIEWERS)),
     ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(KYC_READERS)),

@@ -5,6 +5,7 @@
 
 pub mod attempts;
 pub mod consent;
+pub mod documents;
 mod error;
 pub mod provider;
 pub mod retention;

@@ -10,7 +10,8 @@ use sentra_protocol::ConsentWithdrawal;
 use uuid::Uuid;
 
 use super::KycFailure;
-use super::service::{Actor, Kyc, log_access};
+use super::documents::log_access;
+use super::service::{Actor, Kyc};
 
 impl Kyc {
     /// Withdraws the customer's consent (UU PDP): uploads need a new consent, cases waiting for

@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    service::binding,
+    documents::binding,
     vault::{Vault, Wrapped},
 };
 use crate::storage::Storage;

@@ -9,15 +9,16 @@ use chrono::Utc;
 use sentra_domain::{
     ActorKind, DocumentAction, IdentityDocument, KycCaseStatus, KycProvider as KycProviderName, Nik,
 };
-use sentra_protocol::{AccessLogEntry, FieldError, KycCase, SubmitKycRequest};
+use sentra_protocol::{FieldError, KycCase, SubmitKycRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::KycFailure;
 use super::{
     consent,
+    documents::{binding, log_access},
     provider::{Assessment, Checks, KycError, KycProvider, KycRejectReason, Submission},
-    vault::{Sealed, Vault, Wrapped},
+    vault::{Sealed, Vault},
 };
 use crate::storage::Storage;
 use zeroize::Zeroizing;
@@ -46,7 +47,7 @@ pub struct Kyc {
 }
 
 #[derive(sqlx::FromRow)]
-struct CaseRow {
+pub(super) struct CaseRow {
     id: Uuid,
     customer_id: Uuid,
     #[sqlx(try_from = "String")]
@@ -63,7 +64,7 @@ struct CaseRow {
     images_purged_at: Option<chrono::DateTime<Utc>>,
 }
 
-const CASE_COLUMNS: &str = "id, customer_id, status, provider, nik_masked, full_name, checks, reason, \
+pub(super) const CASE_COLUMNS: &str = "id, customer_id, status, provider, nik_masked, full_name, checks, reason, \
     created_at, decided_at, purge_after, images_purged_at";
 
 impl From<CaseRow> for KycCase {
@@ -91,25 +92,6 @@ impl From<CaseRow> for KycCase {
 /// A stored document: kind, object key, its sealed form, content type, size.
 type SealedDocument = (IdentityDocument, String, Sealed, &'static str, usize);
 
-/// An identity document's row, with what decides whether it may still be viewed.
-#[derive(sqlx::FromRow)]
-struct StoredDocument {
-    object_key: String,
-    wrapped_key: Option<Vec<u8>>,
-    content_type: String,
-    /// Past its deletion time, or its consent withdrawn.
-    expired: bool,
-    key_id: String,
-    format: i16,
-    customer_id: Uuid,
-}
-
-/// What an identity document is bound to (its associated data): the case, its customer and the
-/// kind of document.
-pub(super) fn binding(case: Uuid, customer: Uuid, kind: IdentityDocument) -> String {
-    format!("doc|v1|kyc|{case}|{customer}|{kind}")
-}
-
 /// A case about to be written.
 struct NewCase {
     id: Uuid,
@@ -135,7 +117,7 @@ fn one_account_per_ktp(err: sqlx::Error) -> KycFailure {
 const DUPLICATE_FLAG: &str = "nik_verified_on_another_account";
 
 /// A case as its customer sees it: whether the NIK is taken is for reviewers only.
-fn customer_view(mut case: KycCase) -> KycCase {
+pub(super) fn customer_view(mut case: KycCase) -> KycCase {
     if let Some(checks) = case.checks.as_object_mut() {
         checks.remove(DUPLICATE_FLAG);
     }
@@ -477,88 +459,6 @@ impl Kyc {
         Ok(rows.into_iter().map(KycCase::from).collect())
     }
 
-    /// Whether a branch admin of `branches` may open the case's documents: only for a customer
-    /// with a booking at one of those branches within the last or the next 30 days.
-    #[tracing::instrument(name = "kyc.branch_may_open", skip_all, fields(case = %case))]
-    pub async fn branch_may_open(&self, case: Uuid, branches: &[Uuid]) -> Result<bool, KycFailure> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM kyc_cases c JOIN bookings b ON b.customer_id = c.customer_id \
-             WHERE c.id = $1 AND b.branch_id = ANY($2) \
-               AND b.status IN ('PENDING_PAYMENT', 'CONFIRMED', 'ACTIVE', 'RETURNED', 'COMPLETED') \
-               AND b.period && daterange(current_date - 30, current_date + 31))",
-        )
-        .bind(case)
-        .bind(branches)
-        .fetch_one(&self.db)
-        .await?)
-    }
-
-    /// A decrypted document (`ktp` or `selfie`), logged as viewed by `actor`.
-    #[tracing::instrument(name = "kyc.document", skip_all, fields(case = %case))]
-    pub async fn document(
-        &self,
-        case: Uuid,
-        kind: IdentityDocument,
-        actor: &Actor,
-    ) -> Result<(String, Vec<u8>), KycFailure> {
-        // Past its deletion time or after the consent was withdrawn, a document is gone for
-        // viewers even if the purge job has not run yet.
-        let row: Option<StoredDocument> = sqlx::query_as(
-            "SELECT d.object_key, d.wrapped_key, d.content_type, \
-                    coalesce(c.purge_after <= now(), false) OR cs.withdrawn_at IS NOT NULL AS expired, \
-                    d.key_id, d.format, c.customer_id \
-             FROM kyc_documents d JOIN kyc_cases c ON c.id = d.case_id \
-             JOIN consents cs ON cs.id = c.consent_id \
-             WHERE d.case_id = $1 AND d.kind = $2",
-        )
-        .bind(case)
-        .bind(kind.as_str())
-        .fetch_optional(&self.db)
-        .await?;
-        let Some(StoredDocument {
-            object_key: key,
-            wrapped_key,
-            content_type,
-            expired,
-            key_id,
-            format,
-            customer_id: customer,
-        }) = row
-        else {
-            return Err(KycFailure::NotFound("Document"));
-        };
-        let (Some(wrapped_key), false) = (wrapped_key, expired) else {
-            return Err(KycFailure::Purged);
-        };
-        let ciphertext = self.storage.get(&key).await?.ok_or_else(|| {
-            KycFailure::Internal(anyhow::anyhow!("document {key} missing from storage"))
-        })?;
-        // The binding is computed from the case, its customer and the kind asked for, so a row
-        // pointing at another case's object or key does not decrypt.
-        let bound = if format == 0 {
-            key.clone()
-        } else {
-            binding(case, customer, kind)
-        };
-        let wrapped = Wrapped {
-            wrapped_key: &wrapped_key,
-            key_id: &key_id,
-            format,
-        };
-        let bytes = self
-            .vault
-            .open(&bound, wrapped, &ciphertext)
-            .map_err(|e| {
-                tracing::error!(case = %case, kind = %kind, "an identity document did not decrypt: altered or moved");
-                KycFailure::Internal(e.into())
-            })?
-            .to_vec();
-        let mut tx = self.db.begin().await?;
-        log_access(&mut tx, case, kind, DocumentAction::View, actor).await?;
-        tx.commit().await?;
-        Ok((content_type, bytes))
-    }
-
     /// A reviewer's decision on a pending case.
     #[tracing::instrument(name = "kyc.decide", skip_all, fields(case = %case, reviewer = %reviewer))]
     pub async fn decide(
@@ -617,42 +517,6 @@ impl Kyc {
         tx.commit().await?;
         self.case(case).await
     }
-
-    /// Every access to the case's documents, oldest first.
-    #[tracing::instrument(name = "kyc.access_log", skip_all, fields(case = %case))]
-    pub async fn access_log(&self, case: Uuid) -> Result<Vec<AccessLogEntry>, KycFailure> {
-        self.case(case).await?;
-        let rows: Vec<AccessRow> = sqlx::query_as(
-            "SELECT kind, action, actor_kind, actor_id, client_ip, at FROM pii_access_log WHERE case_id = $1 ORDER BY id",
-        )
-        .bind(case)
-        .fetch_all(&self.db)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| AccessLogEntry {
-                document: row.kind,
-                action: row.action,
-                actor_kind: row.actor_kind,
-                actor_id: row.actor_id,
-                client_ip: row.client_ip,
-                at: row.at,
-            })
-            .collect())
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AccessRow {
-    #[sqlx(try_from = "String")]
-    kind: IdentityDocument,
-    #[sqlx(try_from = "String")]
-    action: DocumentAction,
-    #[sqlx(try_from = "String")]
-    actor_kind: ActorKind,
-    actor_id: Option<Uuid>,
-    client_ip: Option<String>,
-    at: chrono::DateTime<Utc>,
 }
 
 fn checks_json(checks: &Checks, reason: Option<KycRejectReason>) -> serde_json::Value {
@@ -661,25 +525,4 @@ fn checks_json(checks: &Checks, reason: Option<KycRejectReason>) -> serde_json::
         map.insert("reason_code".to_owned(), reason.as_str().into());
     }
     value
-}
-
-pub(super) async fn log_access(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    case: Uuid,
-    kind: IdentityDocument,
-    action: DocumentAction,
-    actor: &Actor,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO pii_access_log (case_id, kind, action, actor_kind, actor_id, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(case)
-    .bind(kind.as_str())
-    .bind(action.as_str())
-    .bind(actor.kind.as_str())
-    .bind(actor.id)
-    .bind(actor.client_ip.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
