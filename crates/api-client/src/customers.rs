@@ -2,8 +2,8 @@
 
 use reqwest::StatusCode;
 use sentra_protocol::{
-    BookingList, CustomerExport, CustomerProfile, ExportQuery, RegisterCustomerRequest,
-    UpdateProfileRequest,
+    AccountErased, BookingList, CustomerExport, CustomerProfile, EraseAccountRequest, ExportQuery,
+    RegisterCustomerRequest, UpdateProfileRequest,
 };
 
 use crate::{ApiClient, ApiError, endpoints};
@@ -30,6 +30,15 @@ impl ApiClient {
         body: &UpdateProfileRequest,
     ) -> Result<CustomerProfile, ApiError> {
         let request = self.request(endpoints::UPDATE_MY_PROFILE, &[])?.json(body);
+        self.json(request, &[StatusCode::OK]).await
+    }
+
+    /// `DELETE /api/v1/customers/me`: erases the caller's account.
+    pub async fn erase_my_account(
+        &self,
+        body: &EraseAccountRequest,
+    ) -> Result<AccountErased, ApiError> {
+        let request = self.request(endpoints::ERASE_MY_ACCOUNT, &[])?.json(body);
         self.json(request, &[StatusCode::OK]).await
     }
 

@@ -67,6 +67,7 @@ endpoints! {
     UPDATE_MY_PROFILE = Patch "/api/v1/customers/me";
     MY_BOOKINGS = Get "/api/v1/customers/me/bookings";
     MY_DATA_EXPORT = Get "/api/v1/customers/me/export";
+    ERASE_MY_ACCOUNT = Delete "/api/v1/customers/me";
 
     SEARCH = Get "/api/v1/availability";
     FREE_UNITS = Get "/api/v1/availability/units";

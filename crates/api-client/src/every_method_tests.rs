@@ -114,6 +114,9 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api
         .my_data_export(&sentra_protocol::ExportQuery::default())
         .await;
+    let _ = api
+        .erase_my_account(&sentra_protocol::EraseAccountRequest::default())
+        .await;
     let _ = api.search(&SearchQuery::default()).await;
     let _ = api.free_units(&UnitsQuery::default()).await;
     let _ = api.sku_calendar(CODE, &CalendarQuery::default()).await;

@@ -1,5 +1,6 @@
-//! `GET /api/v1/customers/me/export`: everything SentraRental holds about the caller (UU PDP's
-//! right of access), as one JSON document.
+//! The data subject's rights (UU PDP): `GET /api/v1/customers/me/export`, everything
+//! SentraRental holds about the caller as one JSON document, and `DELETE /api/v1/customers/me`,
+//! erasure.
 
 use chrono::{DateTime, Utc};
 use sentra_domain::{ActorKind, DocumentAction, IdentityDocument, Uuid};
@@ -78,3 +79,23 @@ pub struct ExportedDocument {
 }
 
 debug_without_secrets!(ExportedDocument { case_id, kind, content_type; data_base64 });
+
+/// `DELETE /api/v1/customers/me`: erase my account.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EraseAccountRequest {
+    /// The account's password, to confirm.
+    pub current_password: String,
+}
+
+debug_without_secrets!(EraseAccountRequest { ; current_password });
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountErased {
+    /// Bookings kept under a pseudonym, as tax and dispute law requires (no name, no contact).
+    pub bookings_kept: u32,
+    /// Identity photos being deleted (within minutes).
+    pub photos_deleted: u32,
+}

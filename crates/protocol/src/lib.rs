@@ -47,7 +47,10 @@ pub use booking::{
 };
 pub use customer::{CustomerProfile, RegisterCustomerRequest, UpdateProfileRequest};
 pub use error::{ErrorCode, FieldError, PROBLEM_CONTENT_TYPE, Problem};
-pub use export::{CustomerExport, ExportQuery, ExportedAccess, ExportedConsent, ExportedDocument};
+pub use export::{
+    AccountErased, CustomerExport, EraseAccountRequest, ExportQuery, ExportedAccess,
+    ExportedConsent, ExportedDocument,
+};
 pub use handover::{
     CloseWorkOrderRequest, CreatePlanRequest, Handover, Inspection, InspectionInput,
     MaintenanceOverview, MaintenancePlan, OpenWorkOrderRequest, OverdueList, OverdueRental,

@@ -17,6 +17,8 @@ pub enum EndedBecause {
     PasswordChanged,
     /// A refresh token that had been exchanged already came back: somebody holds a copy.
     RefreshTokenReused,
+    /// The customer's account was erased.
+    AccountErased,
 }
 
 impl EndedBecause {
@@ -25,6 +27,7 @@ impl EndedBecause {
             Self::Logout => "logout",
             Self::PasswordChanged => "password_changed",
             Self::RefreshTokenReused => "refresh_token_reused",
+            Self::AccountErased => "account_erased",
         }
     }
 }
@@ -65,7 +68,7 @@ pub(super) async fn end(
 }
 
 /// Ends every session of an account and revokes all its refresh tokens.
-pub(super) async fn end_all(
+pub(crate) async fn end_all(
     conn: &mut PgConnection,
     kind: SubjectKind,
     subject: Uuid,

@@ -2,6 +2,9 @@
 //! `http/customers.rs` only extracts, calls and maps [`CustomerError`] to problem+json.
 
 mod contact;
+mod erasure;
+
+pub use erasure::Erased;
 
 pub use contact::normalise_phone;
 use sentra_domain::{CustomerKycStatus, MembershipTier};
@@ -42,6 +45,9 @@ pub enum CustomerError {
     /// Too many wrong passwords for this account.
     #[error("too many wrong passwords")]
     Throttled(std::time::Duration),
+    /// Rentals still open (pending, confirmed, out or not settled): finish them first.
+    #[error("{0} rentals are still open")]
+    OpenRentals(u32),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -7,8 +7,8 @@ use axum::{
     http::{StatusCode, header},
 };
 use sentra_protocol::{
-    BookingList, CustomerExport, CustomerProfile, ErrorCode, ExportQuery, FieldError, Problem,
-    RegisterCustomerRequest, UpdateProfileRequest,
+    AccountErased, BookingList, CustomerExport, CustomerProfile, EraseAccountRequest, ErrorCode,
+    ExportQuery, FieldError, Problem, RegisterCustomerRequest, UpdateProfileRequest,
 };
 
 use super::{
@@ -37,6 +37,12 @@ impl From<CustomerError> for AppError {
                 "current_password",
                 "the current password is wrong",
             )]),
+            CustomerError::OpenRentals(open) => AppError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{open} rental(s) are still open: finish, cancel or settle them before the account is erased"
+                ),
+            ),
             CustomerError::Throttled(retry_after) => {
                 let mut problem = Problem::new(ErrorCode::RateLimited)
                     .with_detail("Too many wrong passwords; wait before trying again");
@@ -154,4 +160,30 @@ pub async fn export(
             documents: data.documents,
         }),
     )))
+}
+
+/// Erases the caller's account (UU PDP): name, contacts, password, sessions, identity photos and
+/// verification details go; bookings, invoices and handover records stay under a pseudonym, as
+/// tax and dispute law requires. Confirmed with the password; refused while a rental is open.
+#[utoipa::path(delete, path = "/api/v1/customers/me", tag = "customers", security(("bearer" = [])),
+    request_body = EraseAccountRequest,
+    responses((status = 200, body = AccountErased),
+        (status = 409, description = "A rental is still open", body = Problem),
+        (status = 422, description = "The password is missing or wrong", body = Problem)))]
+#[tracing::instrument(name = "http.customers.erase_me", skip_all)]
+pub async fn erase_me(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<EraseAccountRequest>,
+) -> Result<Json<AccountErased>, AppError> {
+    state
+        .auth
+        .check_password(&principal, &body.current_password)
+        .await
+        .map_err(CustomerError::from)?;
+    let erased = state.customers.erase(principal.id).await?;
+    Ok(Json(AccountErased {
+        bookings_kept: erased.bookings_kept,
+        photos_deleted: erased.photos_deleted,
+    }))
 }

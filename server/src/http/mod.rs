@@ -83,7 +83,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers", post(customers::register))
         .route(
             "/api/v1/customers/me",
-            get(customers::me).patch(customers::update_me),
+            get(customers::me)
+                .patch(customers::update_me)
+                .delete(customers::erase_me),
         )
         .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
         .route("/api/v1/customers/me/export", get(customers::export))

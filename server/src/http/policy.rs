@@ -174,6 +174,7 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/customers/me/export",
         Access::Roles(CUSTOMERS),
     ),
+    ("DELETE", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     ("GET", "/api/v1/kyc/reviews", Access::Roles(KYC_REVIEWERS)),
     ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(KYC_READERS)),

@@ -38,7 +38,8 @@ mod kyc {
     pub(crate) mod fake_verihubs;
     pub(crate) mod flow;
     mod logs;
-    mod review;
+    pub(crate) mod review;
+    mod rights;
 }
 mod partitions;
 mod payments {
