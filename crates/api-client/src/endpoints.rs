@@ -105,6 +105,7 @@ endpoints! {
     WITHDRAW_KYC_CONSENT = Delete "/api/v1/customers/me/consents/kyc";
     SUBMIT_KYC = Post "/api/v1/customers/me/kyc";
     MY_KYC = Get "/api/v1/customers/me/kyc";
+    ASK_FOR_KYC_REVIEW = Post "/api/v1/customers/me/kyc/review";
     KYC_REVIEWS = Get "/api/v1/kyc/reviews";
     KYC_CASE = Get "/api/v1/kyc/cases/{id}";
     KYC_DOCUMENT = Get "/api/v1/kyc/cases/{id}/documents/{kind}";

@@ -155,6 +155,9 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api.withdraw_kyc_consent().await;
     let _ = api.submit_kyc(&SubmitKycRequest::default()).await;
     let _ = api.my_kyc().await;
+    let _ = api
+        .ask_for_kyc_review(&sentra_protocol::HumanReviewRequest::default())
+        .await;
     let _ = api.kyc_reviews().await;
     let _ = api.kyc_case(id).await;
     let _ = api.kyc_document(id, IdentityDocument::Ktp).await;

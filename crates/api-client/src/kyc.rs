@@ -48,6 +48,15 @@ impl ApiClient {
         self.json(request, &[StatusCode::OK]).await
     }
 
+    /// `POST /api/v1/customers/me/kyc/review`: a person should review my rejected verification.
+    pub async fn ask_for_kyc_review(
+        &self,
+        body: &sentra_protocol::HumanReviewRequest,
+    ) -> Result<KycCase, ApiError> {
+        let request = self.request(endpoints::ASK_FOR_KYC_REVIEW, &[])?.json(body);
+        self.json(request, &[StatusCode::OK]).await
+    }
+
     /// `GET /api/v1/kyc/reviews`: cases waiting for a reviewer.
     pub async fn kyc_reviews(&self) -> Result<KycCaseList, ApiError> {
         let request = self.request(endpoints::KYC_REVIEWS, &[])?;

@@ -110,6 +110,15 @@ pub struct KycCaseList {
     pub items: Vec<KycCase>,
 }
 
+/// `POST /api/v1/customers/me/kyc/review`: a person should look at my rejected verification.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HumanReviewRequest {
+    /// For the reviewer (at most 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// `POST /api/v1/kyc/cases/{id}/decision`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -67,7 +67,7 @@ pub use inventory::{
 };
 pub use kyc::{
     AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,
-    KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
+    HumanReviewRequest, KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
 };
 pub use payment::{
     AddDamageRequest, BookingPayment, ChargeLine, Charges, ConfirmChargesRequest,

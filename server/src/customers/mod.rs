@@ -194,7 +194,7 @@ impl Customers {
              email = coalesce($4, email) WHERE id = $1",
         )
         .bind(who.id)
-        .bind(name)
+        .bind(&name)
         .bind(&phone)
         .bind(&email)
         .execute(&mut *tx)
@@ -221,6 +221,11 @@ impl Customers {
                 .execute(&mut *tx)
                 .await?;
             }
+        }
+        // A verified identity no longer matches a new name or phone: back to a reviewer.
+        let renamed = name.as_ref().is_some_and(|n| *n != current.full_name);
+        if renamed || phone.is_some() {
+            crate::kyc::review_again::after_profile_change(&mut tx, who.id).await?;
         }
         tx.commit().await?;
         self.profile(who.id).await

@@ -10,7 +10,7 @@ use axum::{
 use sentra_domain::{ActorKind, IdentityDocument};
 use sentra_protocol::{
     AccessLog, Consent, ConsentText, ConsentWithdrawal, ErrorCode, FieldError, GiveConsentRequest,
-    KycCase, KycCaseList, KycDecisionRequest, Problem, SubmitKycRequest,
+    HumanReviewRequest, KycCase, KycCaseList, KycDecisionRequest, Problem, SubmitKycRequest,
 };
 
 use super::{
@@ -41,6 +41,10 @@ impl From<KycFailure> for AppError {
             KycFailure::KtpUsedElsewhere => AppError::new(
                 ErrorCode::Conflict,
                 "This KTP already verified another account; contact customer service",
+            ),
+            KycFailure::NothingToReview => AppError::new(
+                ErrorCode::Conflict,
+                "Your latest verification was not rejected by the automated checks, or its photos are deleted: submit your KTP again",
             ),
             KycFailure::AlreadyDecided => {
                 AppError::new(ErrorCode::Conflict, "This verification was decided already")
@@ -273,4 +277,25 @@ pub async fn access_log(
     Ok(Json(AccessLog {
         items: state.kyc.access_log(id).await?,
     }))
+}
+
+/// Asks a person to review the caller's latest verification, rejected by the automated checks
+/// (UU PDP: an automated decision may be contested). It goes back to the review queue while its
+/// photos are stored.
+#[utoipa::path(post, path = "/api/v1/customers/me/kyc/review", tag = "kyc", security(("bearer" = [])),
+    request_body = HumanReviewRequest,
+    responses((status = 200, description = "Back in the review queue", body = KycCase),
+        (status = 409, description = "Nothing to review again (not an automated rejection, or the photos are deleted)", body = Problem)))]
+#[tracing::instrument(name = "http.kyc.ask_for_review", skip_all)]
+pub async fn ask_for_review(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<HumanReviewRequest>,
+) -> Result<Json<KycCase>, AppError> {
+    Ok(Json(
+        state
+            .kyc
+            .ask_for_human_review(principal.id, body.note.as_deref())
+            .await?,
+    ))
 }

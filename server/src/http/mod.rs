@@ -202,6 +202,7 @@ fn kyc_routes() -> Router<AppState> {
             "/api/v1/customers/me/kyc",
             get(kyc::my_status).post(kyc::submit).layer(upload_limit),
         )
+        .route("/api/v1/customers/me/kyc/review", post(kyc::ask_for_review))
         .route("/api/v1/kyc/reviews", get(kyc::reviews))
         .route("/api/v1/kyc/cases/{id}", get(kyc::case))
         .route(

@@ -176,6 +176,11 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("DELETE", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
+    (
+        "POST",
+        "/api/v1/customers/me/kyc/review",
+        Access::Roles(CUSTOMERS),
+    ),
     ("GET", "/api/v1/kyc/reviews", Access::Roles(KYC_REVIEWERS)),
     ("GET", "/api/v1/kyc/cases/{id}", Access::Roles(KYC_READERS)),
     (

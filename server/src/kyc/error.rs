@@ -25,6 +25,10 @@ pub enum KycFailure {
     /// The verification was decided already.
     #[error("the verification was decided already")]
     AlreadyDecided,
+    /// No verification rejected by the automated checks, with its photos still stored, to
+    /// review again.
+    #[error("nothing to review again")]
+    NothingToReview,
     /// Too many attempts today; the next is possible in `retry_after_secs`.
     #[error("too many verification attempts today")]
     TooManyAttempts { per_day: i64, retry_after_secs: u64 },

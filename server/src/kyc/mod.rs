@@ -9,6 +9,7 @@ pub mod documents;
 mod error;
 pub mod provider;
 pub mod retention;
+pub mod review_again;
 pub mod rotate;
 pub mod service;
 pub mod vault;

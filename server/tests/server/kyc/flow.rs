@@ -603,3 +603,98 @@ async fn a_redirect_from_verihubs_is_not_followed_with_the_photos_and_the_key() 
     assert!(stored_files(dir.path()).is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_changed_name_is_reviewed_again_and_an_automated_rejection_can_be_contested()
+-> anyhow::Result<()> {
+    let fake = FakeVerihubs::start(100).await?;
+    let dir = tempfile::tempdir()?;
+    let (mut app, _) = verihubs_app(&fake, dir.path()).await?;
+    let reviewer = {
+        let token = app
+            .staff_token("verifikasi@demo.sentrarental.id", "demo-kyc-2026")
+            .await?;
+        app.api().with_token(&token)
+    };
+    let (ktp, selfie) = (photo("ktp-siti"), photo("selfie-siti"));
+    fake.card(&ktp, SITI, true);
+    fake.face(&ktp, &selfie, Face::Same);
+    let verified = submit(&app, SITI.nik, &ktp, &selfie).await?;
+    assert_eq!(verified.status, KycCaseStatus::Verified);
+
+    // A new name no longer matches the KTP: a person checks it again.
+    app.api()
+        .update_my_profile(&sentra_protocol::UpdateProfileRequest {
+            full_name: Some("Siti Rahayu Putri".to_owned()),
+            ..sentra_protocol::UpdateProfileRequest::default()
+        })
+        .await?;
+    assert_eq!(
+        app.api().my_profile().await?.kyc_status,
+        CustomerKycStatus::Pending
+    );
+    let queue = reviewer.kyc_reviews().await?.items;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        (queue[0].id, &queue[0].checks["review_because"]),
+        (verified.id, &json!("profile_changed"))
+    );
+    reviewer
+        .decide_kyc(
+            verified.id,
+            &sentra_protocol::KycDecisionRequest {
+                approve: true,
+                reason: None,
+            },
+        )
+        .await?;
+    assert_eq!(
+        app.api().my_profile().await?.kyc_status,
+        CustomerKycStatus::Verified
+    );
+
+    // Rejected by the automated face match: the customer asks for a person, once.
+    new_customer(&mut app, "wajah.lain@example.com").await?;
+    consent(&app).await?;
+    let other_selfie = photo("selfie-lain");
+    fake.face(&ktp, &other_selfie, Face::Different);
+    let rejected = submit(&app, SITI.nik, &ktp, &other_selfie).await?;
+    assert_eq!(rejected.status, KycCaseStatus::Rejected);
+    let asked = app
+        .api()
+        .ask_for_kyc_review(&sentra_protocol::HumanReviewRequest {
+            note: Some("Saya memakai kacamata di foto KTP".to_owned()),
+        })
+        .await?;
+    assert_eq!(
+        (asked.id, asked.status),
+        (rejected.id, KycCaseStatus::PendingReview)
+    );
+    let err = app
+        .api()
+        .ask_for_kyc_review(&sentra_protocol::HumanReviewRequest::default())
+        .await
+        .expect_err("already with a person");
+    assert_eq!(err.status(), Some(409));
+    let queued = reviewer.kyc_reviews().await?.items;
+    assert!(queued.iter().any(|c| c.id == rejected.id
+        && c.checks["customer_note"] == json!("Saya memakai kacamata di foto KTP")));
+
+    // A person's rejection is final: nothing to contest here.
+    reviewer
+        .decide_kyc(
+            rejected.id,
+            &sentra_protocol::KycDecisionRequest {
+                approve: false,
+                reason: Some("Wajah berbeda".to_owned()),
+            },
+        )
+        .await?;
+    let err = app
+        .api()
+        .ask_for_kyc_review(&sentra_protocol::HumanReviewRequest::default())
+        .await
+        .expect_err("decided by a person");
+    assert_eq!(err.status(), Some(409));
+    Ok(())
+}
