@@ -70,15 +70,16 @@ ALTER TABLE customers DROP CONSTRAINT customers_check;
 ALTER TABLE customers ADD CONSTRAINT customers_contact_check
     CHECK (phone IS NOT NULL OR email IS NOT NULL OR erased_at IS NOT NULL);
 
--- The document access log stays append-only, except that an erased customer's identity (their
--- id and address on their own rows) is pseudonymised.
+-- The document access log stays append-only, except that ids and addresses may be removed: an
+-- erased customer's identity is pseudonymised, and addresses past their retention period go.
 CREATE OR REPLACE FUNCTION pii_access_log_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
        AND (NEW.id, NEW.case_id, NEW.kind, NEW.action, NEW.actor_kind, NEW.at)
            IS NOT DISTINCT FROM (OLD.id, OLD.case_id, OLD.kind, OLD.action, OLD.actor_kind, OLD.at)
-       AND NEW.actor_id IS NULL AND NEW.client_ip IS NULL THEN
+       AND (NEW.actor_id IS NULL OR NEW.actor_id = OLD.actor_id)
+       AND (NEW.client_ip IS NULL OR NEW.client_ip = OLD.client_ip) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'the personal-data access log is append-only' USING ERRCODE = 'restrict_violation';

@@ -121,6 +121,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .schedule_reconciliation()
         .await
         .context("scheduling the payments reconciliation")?;
+    kyc.schedule_retention()
+        .await
+        .context("scheduling the personal-data retention pass")?;
     let sync = sync::Sync::new(db.clone(), bookings.clone(), handovers.clone());
     let state = AppState {
         kyc,
@@ -147,6 +150,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 /// How often overdue rentals' occupancy catches up with the branch's day: a rental due at noon
 /// holds its asset's day at most this long after it became overdue.
 const OVERDUE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(1);
+
+fn days(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n) * 86_400)
+}
 
 /// The document vault's keys, as configured.
 pub fn vault_keys(config: &Config) -> kyc::vault::VaultKeys {
@@ -177,6 +184,12 @@ fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
         provider,
         retention: std::time::Duration::from_secs(u64::from(config.kyc.retention_days) * 86_400),
         review_window: std::time::Duration::from_secs(u64::from(config.kyc.review_days) * 86_400),
+        limits: kyc::limits::RetentionLimits {
+            case_results: days(config.kyc.result_retention_days),
+            consent_addresses: days(config.kyc.consent_address_retention_days),
+            access_log_addresses: days(config.kyc.access_log_address_retention_days),
+            login_failures: days(config.kyc.login_failure_retention_days),
+        },
     })
 }
 

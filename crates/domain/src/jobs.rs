@@ -21,6 +21,8 @@ pub enum JobKind {
     SettlementCapture,
     /// Compare yesterday's ledger with each provider's status and list the differences.
     PaymentsReconcile,
+    /// The daily pass that removes personal data past its retention period.
+    DataRetention,
 }
 
 /// A `jobs.kind` this version does not know (written by a newer server, or by hand).
@@ -30,7 +32,7 @@ pub struct UnknownJobKind(pub String);
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::UnitFreed,
         JobKind::KycPurge,
         JobKind::PaymentSync,
@@ -38,6 +40,7 @@ impl JobKind {
         JobKind::HoldLapseGuard,
         JobKind::SettlementCapture,
         JobKind::PaymentsReconcile,
+        JobKind::DataRetention,
     ];
 
     /// The name stored in `jobs.kind`.
@@ -50,6 +53,7 @@ impl JobKind {
             JobKind::HoldLapseGuard => "hold_lapse_guard",
             JobKind::SettlementCapture => "settlement_capture",
             JobKind::PaymentsReconcile => "payments_reconcile",
+            JobKind::DataRetention => "data_retention",
         }
     }
 }

@@ -129,6 +129,14 @@ pub struct KycConfig {
     /// `SENTRA_KYC_REVIEW_DAYS`: days an undecided case keeps its images before they are purged
     /// unreviewed.
     pub review_days: u32,
+    /// `SENTRA_KYC_RESULT_RETENTION_DAYS`: days after the decision a result keeps its details.
+    pub result_retention_days: u32,
+    /// `SENTRA_CONSENT_ADDRESS_RETENTION_DAYS`: days a consent keeps its address and user agent.
+    pub consent_address_retention_days: u32,
+    /// `SENTRA_ACCESS_LOG_ADDRESS_RETENTION_DAYS`: days the document access log keeps addresses.
+    pub access_log_address_retention_days: u32,
+    /// `SENTRA_LOGIN_FAILURE_RETENTION_DAYS`: days a login-failure counter is kept.
+    pub login_failure_retention_days: u32,
 }
 
 /// The KYC provider in use.
@@ -324,6 +332,20 @@ fn read_kyc<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> KycConfig {
         ),
         retention_days: r.number("SENTRA_KYC_RETENTION_DAYS", "30", 1, 3650),
         review_days: r.number("SENTRA_KYC_REVIEW_DAYS", "14", 1, 90),
+        result_retention_days: r.number("SENTRA_KYC_RESULT_RETENTION_DAYS", "1825", 30, 3650),
+        consent_address_retention_days: r.number(
+            "SENTRA_CONSENT_ADDRESS_RETENTION_DAYS",
+            "730",
+            30,
+            3650,
+        ),
+        access_log_address_retention_days: r.number(
+            "SENTRA_ACCESS_LOG_ADDRESS_RETENTION_DAYS",
+            "365",
+            30,
+            3650,
+        ),
+        login_failure_retention_days: r.number("SENTRA_LOGIN_FAILURE_RETENTION_DAYS", "1", 1, 30),
     }
 }
 

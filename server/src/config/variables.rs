@@ -188,6 +188,26 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "days a verification may wait for a reviewer; then its photos are deleted unreviewed and it is closed (1-90)",
     ),
     (
+        "SENTRA_KYC_RESULT_RETENTION_DAYS",
+        "1825",
+        "days after a decision a verification keeps the name, masked NIK, provider reference and reviewer's words (30-3650)",
+    ),
+    (
+        "SENTRA_CONSENT_ADDRESS_RETENTION_DAYS",
+        "730",
+        "days a consent keeps the client address and user agent (30-3650)",
+    ),
+    (
+        "SENTRA_ACCESS_LOG_ADDRESS_RETENTION_DAYS",
+        "365",
+        "days the identity-document access log keeps client addresses (30-3650)",
+    ),
+    (
+        "SENTRA_LOGIN_FAILURE_RETENTION_DAYS",
+        "1",
+        "days a login-failure counter is kept once its window ended (1-30)",
+    ),
+    (
         "SENTRA_PAYMENT_PROVIDER",
         "manual",
         "deposit provider of branches not listed below: manual, midtrans or xendit",

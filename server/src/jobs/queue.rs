@@ -107,3 +107,11 @@ pub struct PaymentsReconcile {}
 impl Job for PaymentsReconcile {
     const KIND: JobKind = JobKind::PaymentsReconcile;
 }
+
+/// The daily removal of personal data past its retention period (it schedules the next run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataRetention {}
+
+impl Job for DataRetention {
+    const KIND: JobKind = JobKind::DataRetention;
+}

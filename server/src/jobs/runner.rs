@@ -7,8 +7,8 @@ use sentra_domain::JobKind;
 use sqlx::PgPool;
 
 use super::queue::{
-    HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile, SettlementCapture,
-    UnitFreed,
+    DataRetention, HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile,
+    SettlementCapture, UnitFreed,
 };
 use crate::{
     booking::{BookingService, waitlist},
@@ -76,6 +76,13 @@ impl Perform for SettlementCapture {
     }
 }
 
+impl Perform for DataRetention {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.kyc.apply_retention(true).await?;
+        Ok(())
+    }
+}
+
 impl Perform for PaymentsReconcile {
     async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
         workers.payments.reconcile(true).await.map(|_| ())
@@ -111,6 +118,7 @@ async fn perform(
         JobKind::PaymentsReconcile => {
             decode_and_perform::<PaymentsReconcile>(payload, workers, db).await
         }
+        JobKind::DataRetention => decode_and_perform::<DataRetention>(payload, workers, db).await,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod attempts;
 pub mod consent;
 pub mod documents;
 mod error;
+pub mod limits;
 pub mod provider;
 pub mod retention;
 pub mod review_again;

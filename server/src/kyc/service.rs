@@ -44,6 +44,8 @@ pub struct Kyc {
     pub(crate) retention: Duration,
     /// How long an undecided case keeps its images (then they are purged unreviewed).
     pub(crate) review_window: Duration,
+    /// How long the personal data around verifications and logins is kept.
+    pub(crate) limits: super::limits::RetentionLimits,
 }
 
 #[derive(sqlx::FromRow)]

@@ -257,3 +257,83 @@ async fn an_erased_customer_leaves_nothing_that_names_them() -> anyhow::Result<(
     assert_eq!(err.status(), Some(401));
     Ok(())
 }
+
+#[tokio::test]
+async fn personal_data_past_its_retention_period_is_removed_daily() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (app, customer, case) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    reviewer(&app)
+        .await?
+        .decide_kyc(
+            case.id,
+            &sentra_protocol::KycDecisionRequest {
+                approve: false,
+                reason: Some("Foto KTP buram, Siti".to_owned()),
+            },
+        )
+        .await?;
+    let scheduled: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'data_retention'")
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(scheduled, 1, "the daily pass is scheduled at start-up");
+    // Years pass for some rows (a consent, a log row, a decision, a counter); others are recent.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "UPDATE kyc_cases SET decided_at = now() - interval '6 years' WHERE id = '{case}'; \
+         INSERT INTO consents (id, customer_id, purpose, text_version, text_sha256, accepted_at, client_ip, user_agent) \
+           SELECT gen_random_uuid(), customer_id, purpose, text_version, text_sha256, now() - interval '3 years', \
+                  '10.1.2.3', 'Browser Lama' FROM consents WHERE customer_id = '{customer}'; \
+         INSERT INTO pii_access_log (case_id, kind, action, actor_kind, client_ip, at) \
+           VALUES ('{case}', 'ktp', 'view', 'staff', '10.9.9.9', now() - interval '2 years'); \
+         INSERT INTO login_failures (key, failures, window_started) \
+           VALUES ('login:customer:lama@example.com', 3, now() - interval '3 days'), \
+                  ('login:customer:baru@example.com', 1, now())",
+        case = case.id
+    )))
+    .execute(&app.db)
+    .await?;
+
+    let removed = app.state.kyc.apply_retention(false).await?;
+    assert_eq!(
+        (
+            removed.case_results,
+            removed.consent_addresses,
+            removed.access_log_addresses,
+            removed.login_failures
+        ),
+        (1, 1, 1, 1)
+    );
+    let (name, masked, reason): (String, String, Option<String>) =
+        sqlx::query_as("SELECT full_name, nik_masked, reason FROM kyc_cases WHERE id = $1")
+            .bind(case.id)
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(
+        (name.as_str(), masked.as_str(), reason),
+        ("", "****************", None)
+    );
+    let addresses: Vec<String> = sqlx::query_scalar(
+        "SELECT client_ip FROM consents WHERE customer_id = $1 ORDER BY accepted_at",
+    )
+    .bind(customer)
+    .fetch_all(&app.db)
+    .await?;
+    assert_eq!(
+        addresses,
+        ["", "127.0.0.1"],
+        "only the old consent's address goes"
+    );
+    let old_ips: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pii_access_log WHERE client_ip = '10.9.9.9'")
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(old_ips, 0);
+    let counters: Vec<String> = sqlx::query_scalar(
+        "SELECT key FROM login_failures WHERE key LIKE 'login:customer:%' ORDER BY key",
+    )
+    .fetch_all(&app.db)
+    .await?;
+    assert_eq!(counters, ["login:customer:baru@example.com"]);
+    Ok(())
+}
