@@ -42,6 +42,12 @@ impl ApiClient {
         self.json(request, &[StatusCode::OK]).await
     }
 
+    /// `DELETE /api/v1/customers/{id}`: HQ erases a customer on their request.
+    pub async fn erase_customer(&self, id: sentra_domain::Uuid) -> Result<AccountErased, ApiError> {
+        let request = self.request(endpoints::ERASE_CUSTOMER, &[&id.to_string()])?;
+        self.json(request, &[StatusCode::OK]).await
+    }
+
     /// `GET /api/v1/customers/me/export`: everything held about the caller.
     pub async fn my_data_export(&self, query: &ExportQuery) -> Result<CustomerExport, ApiError> {
         let request = self.request(endpoints::MY_DATA_EXPORT, &[])?.query(query);

@@ -68,6 +68,7 @@ endpoints! {
     MY_BOOKINGS = Get "/api/v1/customers/me/bookings";
     MY_DATA_EXPORT = Get "/api/v1/customers/me/export";
     ERASE_MY_ACCOUNT = Delete "/api/v1/customers/me";
+    ERASE_CUSTOMER = Delete "/api/v1/customers/{id}";
 
     SEARCH = Get "/api/v1/availability";
     FREE_UNITS = Get "/api/v1/availability/units";

@@ -117,6 +117,7 @@ async fn the_methods_call_every_listed_operation_once() {
     let _ = api
         .erase_my_account(&sentra_protocol::EraseAccountRequest::default())
         .await;
+    let _ = api.erase_customer(id).await;
     let _ = api.search(&SearchQuery::default()).await;
     let _ = api.free_units(&UnitsQuery::default()).await;
     let _ = api.sku_calendar(CODE, &CalendarQuery::default()).await;

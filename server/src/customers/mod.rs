@@ -163,6 +163,15 @@ impl Customers {
         auth: &AuthService,
     ) -> Result<CustomerProfile, CustomerError> {
         let mut errors = Vec::new();
+        // A field sent empty is a mistake, not "no change" (leave it out to keep it).
+        for (field, value) in [("phone", &request.phone), ("email", &request.email)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    field,
+                    "must not be empty; leave it out to keep it",
+                ));
+            }
+        }
         let (name, phone, email) = contact::contact(
             request.full_name.as_deref(),
             request.phone.as_deref(),

@@ -187,3 +187,24 @@ pub async fn erase_me(
         photos_deleted: erased.photos_deleted,
     }))
 }
+
+/// HQ erases a customer on their request (received by customer service, the identity checked
+/// there): the same erasure as the customer's own. Refused while a rental is open.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, body = AccountErased),
+        (status = 404, body = Problem),
+        (status = 409, description = "A rental is still open", body = Problem)))]
+#[tracing::instrument(name = "http.customers.erase", skip_all, fields(customer = %id))]
+pub async fn erase(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<AccountErased>, AppError> {
+    let id = super::extract::path_id(&id, "Customer")?;
+    let erased = state.customers.erase(id).await?;
+    tracing::info!("customer erased on request by HQ");
+    Ok(Json(AccountErased {
+        bookings_kept: erased.bookings_kept,
+        photos_deleted: erased.photos_deleted,
+    }))
+}

@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/skus/{code}/calendar", get(availability::calendar))
         .route("/api/v1/skus/{code}/waitlist", get(waitlist::queue))
         .route("/api/v1/customers", post(customers::register))
+        .route("/api/v1/customers/{id}", delete(customers::erase))
         .route(
             "/api/v1/customers/me",
             get(customers::me)

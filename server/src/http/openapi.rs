@@ -29,7 +29,7 @@ use super::{
         bookings::create, bookings::get_one, bookings::list, bookings::cancel, bookings::confirm,
         waitlist::join, waitlist::get_one, waitlist::leave, waitlist::queue,
         availability::search, availability::units, availability::calendar,
-        customers::register, customers::me, customers::update_me, customers::my_bookings, customers::export, customers::erase_me,
+        customers::register, customers::me, customers::update_me, customers::my_bookings, customers::export, customers::erase_me, customers::erase,
         inventory::list_branches, inventory::create_branch, inventory::list_skus, inventory::create_sku,
         inventory::update_sku, inventory::list_assets, inventory::create_asset, inventory::get_asset,
         inventory::update_asset, inventory::transfer_asset, inventory::get_transfer, inventory::get_label,

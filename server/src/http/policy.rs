@@ -124,6 +124,8 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/payments/report", Access::Roles(HQ)),
     ("POST", "/api/v1/payments/reconcile", Access::Roles(HQ)),
     ("POST", "/api/v1/customers", Access::Public),
+    // Erasure on a customer's request, received by customer service.
+    ("DELETE", "/api/v1/customers/{id}", Access::Roles(HQ)),
     ("GET", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
     ("PATCH", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
     (

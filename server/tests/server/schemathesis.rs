@@ -89,9 +89,6 @@ async fn generated_requests_never_break_the_server_or_its_schema() -> anyhow::Re
         .to_owned();
     anyhow::ensure!(!customer.is_empty(), "customer login failed: {tokens}");
     let hq = app.token.clone().unwrap_or_default();
-    let report = schemathesis(&app, &hq, &[]).await?;
-    println!("as HQ:\n{report}");
-
     let report = schemathesis(
         &app,
         &customer,
@@ -102,5 +99,8 @@ async fn generated_requests_never_break_the_server_or_its_schema() -> anyhow::Re
     )
     .await?;
     println!("as a customer:\n{report}");
+    // HQ last: its run may erase the customers it finds (DELETE /api/v1/customers/{id}).
+    let report = schemathesis(&app, &hq, &[]).await?;
+    println!("as HQ:\n{report}");
     Ok(())
 }

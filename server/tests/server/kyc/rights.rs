@@ -337,3 +337,38 @@ async fn personal_data_past_its_retention_period_is_removed_daily() -> anyhow::R
     assert_eq!(counters, ["login:customer:baru@example.com"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn hq_erases_a_customer_on_request() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let storage = dir.path().display().to_string();
+    let (app, customer, _) = manual_app(&[("SENTRA_STORAGE_URL", &storage)]).await?;
+    let hq = hq(&app).await?;
+    let erased = hq.erase_customer(customer).await?;
+    assert_eq!((erased.bookings_kept, erased.photos_deleted), (0, 2));
+    let (name, email): (String, Option<String>) =
+        sqlx::query_as("SELECT full_name, email FROM customers WHERE id = $1")
+            .bind(customer)
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!((name.as_str(), email), ("Pelanggan terhapus", None));
+    hq.erase_customer(customer)
+        .await
+        .map_err(|e| anyhow::anyhow!("erasing twice is harmless: {e}"))?;
+    let err = hq
+        .erase_customer(uuid::Uuid::now_v7())
+        .await
+        .expect_err("no such customer");
+    assert_eq!(err.status(), Some(404));
+    let err = app
+        .api()
+        .erase_customer(customer)
+        .await
+        .expect_err("customers erase only themselves");
+    assert_eq!(
+        err.status(),
+        Some(401),
+        "the customer's session ended with the erasure"
+    );
+    Ok(())
+}
