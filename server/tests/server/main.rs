@@ -38,6 +38,7 @@ mod kyc {
     pub(crate) mod fake_verihubs;
     pub(crate) mod flow;
     mod logs;
+    mod reverify;
     pub(crate) mod review;
     mod rights;
 }
