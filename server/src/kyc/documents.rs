@@ -265,11 +265,7 @@ impl Kyc {
                     id: c.id,
                     purpose: c.purpose,
                     version: c.text_version,
-                    sha256: c.text_sha256.iter().fold(String::new(), |mut hex, b| {
-                        use std::fmt::Write as _;
-                        let _ = write!(hex, "{b:02x}");
-                        hex
-                    }),
+                    sha256: crate::handover::records::hex(&c.text_sha256),
                     text_id: c.text_id,
                     text_en: c.text_en,
                     accepted_at: c.accepted_at,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{
     documents::binding,
-    vault::{Vault, Wrapped},
+    vault::{Sealed, Vault, Wrapped},
 };
 use crate::storage::Storage;
 
@@ -119,20 +119,7 @@ async fn rewrap_document(db: &PgPool, vault: &Vault, row: &DocumentRow) -> anyho
     let sealed = vault
         .rewrap(&bound, wrapped(row))
         .map_err(|e| anyhow::anyhow!("case {} {}: {e}", row.case_id, row.kind))?;
-    let changed = sqlx::query(
-        "UPDATE kyc_documents SET wrapped_key = $3, key_id = $4, format = $5 \
-         WHERE case_id = $1 AND kind = $2 AND wrapped_key = $6",
-    )
-    .bind(row.case_id)
-    .bind(row.kind.as_str())
-    .bind(&sealed.wrapped_key)
-    .bind(&sealed.key_id)
-    .bind(sealed.format)
-    .bind(&row.wrapped_key)
-    .execute(db)
-    .await?
-    .rows_affected();
-    Ok(changed == 1)
+    switch_row(db, row, &row.object_key, &sealed).await
 }
 
 async fn reencrypt(
@@ -152,17 +139,34 @@ async fn reencrypt(
     let plain = vault
         .open(&row.object_key, wrapped(row), &ciphertext)
         .map_err(|e| anyhow::anyhow!("case {} {}: {e}", row.case_id, row.kind))?;
-    let sealed = vault.seal(&binding(row.case_id, row.customer_id, row.kind), &plain)?;
+    let mut sealed = vault.seal(&binding(row.case_id, row.customer_id, row.kind), &plain)?;
     drop(plain);
     let new_key = format!("{}.v1", row.object_key);
-    storage.put(&new_key, sealed.ciphertext).await?;
+    storage
+        .put(&new_key, std::mem::take(&mut sealed.ciphertext))
+        .await?;
+    let switched = switch_row(db, row, &new_key, &sealed).await?;
+    // Whichever object no row points at any more goes.
+    let unused = if switched { &row.object_key } else { &new_key };
+    storage.delete(unused).await?;
+    Ok(switched)
+}
+
+/// Points the document's row at `object_key` and the newly sealed key, only if its wrapped key
+/// is still the one read (a purge or another run meanwhile wins). Whether it switched.
+async fn switch_row(
+    db: &PgPool,
+    row: &DocumentRow,
+    object_key: &str,
+    sealed: &Sealed,
+) -> anyhow::Result<bool> {
     let changed = sqlx::query(
         "UPDATE kyc_documents SET object_key = $3, wrapped_key = $4, key_id = $5, format = $6 \
          WHERE case_id = $1 AND kind = $2 AND wrapped_key = $7",
     )
     .bind(row.case_id)
     .bind(row.kind.as_str())
-    .bind(&new_key)
+    .bind(object_key)
     .bind(&sealed.wrapped_key)
     .bind(&sealed.key_id)
     .bind(sealed.format)
@@ -170,13 +174,6 @@ async fn reencrypt(
     .execute(db)
     .await?
     .rows_affected();
-    // Whichever object no row points at any more goes.
-    let unused = if changed == 1 {
-        &row.object_key
-    } else {
-        &new_key
-    };
-    storage.delete(unused).await?;
     Ok(changed == 1)
 }
 
