@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod kyc;
 pub mod metrics;
+pub mod notify;
 pub mod payments;
 pub mod state;
 pub mod storage;
@@ -125,7 +126,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .context("scheduling the personal-data retention pass")?;
     let sync = sync::Sync::new(db.clone(), bookings.clone(), handovers.clone());
+    let metrics = Arc::new(metrics::Metrics::new());
+    let notify = notify_service(&config, db.clone(), metrics.clone())?;
     let state = AppState {
+        notify,
         kyc,
         handovers,
         payments,
@@ -141,7 +145,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         db,
         cache,
         bookings,
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics,
         config: Arc::new(config),
     };
     Ok(Server { listener, state })
@@ -190,6 +194,65 @@ fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
             access_log_addresses: days(config.kyc.access_log_address_retention_days),
             login_failures: days(config.kyc.login_failure_retention_days),
         },
+    })
+}
+
+/// The notification service: each channel's provider as configured (the console by default).
+pub fn notify_service(
+    config: &Config,
+    db: sqlx::PgPool,
+    metrics: Arc<metrics::Metrics>,
+) -> anyhow::Result<notify::Notify> {
+    use secrecy::ExposeSecret as _;
+    use sentra_domain::notification::Channel;
+    let settings = &config.notify;
+    let whatsapp: Arc<dyn notify::Notifier> = match settings.whatsapp {
+        config::ChannelProvider::Console => Arc::new(notify::ConsoleNotifier(Channel::Whatsapp)),
+        config::ChannelProvider::Live => Arc::new(notify::whatsapp::WhatsappCloud::new(
+            &settings.whatsapp_url,
+            &settings.whatsapp_phone_number_id,
+            settings.whatsapp_token.clone(),
+            &settings.whatsapp_template_prefix,
+        )?),
+    };
+    let email: Arc<dyn notify::Notifier> = match settings.email {
+        config::ChannelProvider::Console => Arc::new(notify::ConsoleNotifier(Channel::Email)),
+        config::ChannelProvider::Live => {
+            let extra_root_pem = match &settings.smtp_ca_file {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .with_context(|| format!("SENTRA_SMTP_CA_FILE: cannot read {path}"))?,
+                ),
+                None => None,
+            };
+            Arc::new(notify::email::SmtpMailer::new(&notify::email::SmtpSettings {
+                host: settings.smtp_host.clone(),
+                port: settings.smtp_port,
+                security: settings.smtp_security,
+                username: settings.smtp_username.clone(),
+                password: settings.smtp_password.clone(),
+                from: settings.smtp_from.clone(),
+                extra_root_pem,
+            })?)
+        }
+    };
+    let configured = |s: &secrecy::SecretString| {
+        (!s.expose_secret().is_empty()).then(|| s.clone())
+    };
+    Ok(notify::Notify {
+        db,
+        whatsapp,
+        email,
+        settings: notify::NotifySettings {
+            customer_url: settings.customer_url.clone(),
+            label_secret: config.label_secret.clone(),
+            whatsapp_app_secret: configured(&settings.whatsapp_app_secret),
+            whatsapp_verify_token: configured(&settings.whatsapp_verify_token),
+            body_retention: settings.body_retention,
+            verihubs_privacy_email: settings.verihubs_privacy_email.clone(),
+        },
+        clock: notify::Clock::system(),
+        metrics: Some(metrics),
     })
 }
 
@@ -243,11 +306,18 @@ impl Server {
             booking::expiry::run(state.bookings, state.db, interval).await;
         });
         let state = self.state.clone();
+        if !state.config.background_jobs {
+            tracing::info!("the job queue runs on other servers (SENTRA_BACKGROUND_JOBS=false)");
+        }
         tasks.spawn(async move {
+            if !state.config.background_jobs {
+                return;
+            }
             let workers = jobs::Workers {
                 bookings: state.bookings,
                 kyc: state.kyc,
                 payments: state.payments,
+                notify: state.notify,
                 metrics: Some(state.metrics),
             };
             jobs::run(workers, state.db, state.config.expiry_sweep_interval).await;

@@ -39,6 +39,15 @@ struct JobLabels {
     outcome: &'static str,
 }
 
+/// Labels of the notification metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NotificationLabels {
+    /// `whatsapp` or `email`.
+    channel: &'static str,
+    /// `sent`, `retry` (will be tried again) or `failed` (refused, listed for HQ).
+    outcome: &'static str,
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -48,6 +57,7 @@ pub struct Metrics {
     reconcile: Family<ReconcileLabels, Histogram>,
     reconcile_repaired: Counter,
     jobs: Family<JobLabels, Histogram>,
+    notifications: Family<NotificationLabels, Counter>,
 }
 
 impl Metrics {
@@ -90,8 +100,15 @@ impl Metrics {
             "Background jobs run, by kind and outcome, and how long each took",
             jobs.clone(),
         );
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notification send attempts, by channel and outcome",
+            notifications.clone(),
+        );
         Self {
             registry,
+            notifications,
             requests,
             latency,
             reconcile,
@@ -107,6 +124,13 @@ impl Metrics {
             outcome: if ok { "done" } else { "failed" },
         };
         self.jobs.get_or_create(&labels).observe(took.as_secs_f64());
+    }
+
+    /// Records one notification send attempt.
+    pub fn notification(&self, channel: &'static str, outcome: &'static str) {
+        self.notifications
+            .get_or_create(&NotificationLabels { channel, outcome })
+            .inc();
     }
 
     /// Records one reconcile tick.

@@ -38,6 +38,8 @@ pub struct AppState {
     pub handovers: crate::handover::Handovers,
     /// Deposit holds, the bill at return, webhooks and reports.
     pub payments: crate::payments::Payments,
+    /// WhatsApp and e-mail messages.
+    pub notify: crate::notify::Notify,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The configuration read at start-up.

@@ -23,6 +23,10 @@ pub enum JobKind {
     PaymentsReconcile,
     /// The daily pass that removes personal data past its retention period.
     DataRetention,
+    /// Something happened that customers or staff are told about: write its messages.
+    NotificationFanout,
+    /// One message is due: send it over its channel.
+    NotificationSend,
 }
 
 /// A `jobs.kind` this version does not know (written by a newer server, or by hand).
@@ -32,7 +36,7 @@ pub struct UnknownJobKind(pub String);
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::UnitFreed,
         JobKind::KycPurge,
         JobKind::PaymentSync,
@@ -41,6 +45,8 @@ impl JobKind {
         JobKind::SettlementCapture,
         JobKind::PaymentsReconcile,
         JobKind::DataRetention,
+        JobKind::NotificationFanout,
+        JobKind::NotificationSend,
     ];
 
     /// The name stored in `jobs.kind`.
@@ -54,6 +60,8 @@ impl JobKind {
             JobKind::SettlementCapture => "settlement_capture",
             JobKind::PaymentsReconcile => "payments_reconcile",
             JobKind::DataRetention => "data_retention",
+            JobKind::NotificationFanout => "notification_fanout",
+            JobKind::NotificationSend => "notification_send",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod membership;
 pub mod money;
 pub mod names;
 pub mod nik;
+pub mod notification;
 pub mod payment;
 pub mod text;
 pub mod waitlist;

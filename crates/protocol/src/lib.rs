@@ -30,6 +30,7 @@ pub mod handover;
 pub mod health;
 pub mod inventory;
 pub mod kyc;
+pub mod notification;
 pub mod payment;
 pub mod sync;
 pub mod waitlist;
@@ -68,6 +69,10 @@ pub use inventory::{
 pub use kyc::{
     AccessLog, AccessLogEntry, Consent, ConsentText, ConsentWithdrawal, GiveConsentRequest,
     HumanReviewRequest, KycCase, KycCaseList, KycDecisionRequest, SubmitKycRequest,
+};
+pub use notification::{
+    NotificationPreferences, NotificationProblem, NotificationProblems,
+    UpdateNotificationPreferences,
 };
 pub use payment::{
     AddDamageRequest, BookingPayment, ChargeLine, Charges, ConfirmChargesRequest,

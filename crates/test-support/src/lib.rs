@@ -15,6 +15,7 @@ mod process;
 pub mod redis;
 pub mod s3;
 pub mod secret_service;
+pub mod smtp;
 
 pub use cups::CupsServer;
 pub use postgres::{PgOptions, PgServer, TestDatabase};
@@ -22,3 +23,4 @@ pub use process::{KillOnDrop, free_port, spawn_tied};
 pub use redis::{RedisCluster, RedisServer, unique_key_prefix};
 pub use s3::S3Server;
 pub use secret_service::SecretService;
+pub use smtp::SmtpServer;

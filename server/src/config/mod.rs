@@ -8,6 +8,7 @@ use std::{fmt, net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
 
+pub use notify::{ChannelProvider, NotifyConfig};
 pub use payments::{LongRentalPolicy, PaymentsConfig};
 
 /// Log output format.
@@ -58,6 +59,10 @@ pub struct Config {
     /// `SENTRA_EXPIRY_SWEEP_MILLIS`: how often lapsed payment windows are expired and due jobs
     /// run (two separate loops).
     pub expiry_sweep_interval: Duration,
+    /// `SENTRA_BACKGROUND_JOBS`: whether this server runs the job queue (notifications,
+    /// waitlist offers, payment follow-ups). Off on API-only replicas; at least one server
+    /// must run it.
+    pub background_jobs: bool,
     /// `SENTRA_RECONCILE_INTERVAL_SECS`: how often the Redis calendar is reconciled (incrementally;
     /// everything is compared every `booking::reconcile::FULL_EVERY`th time).
     pub reconcile_interval: Duration,
@@ -96,6 +101,8 @@ pub struct Config {
     pub kyc: KycConfig,
     /// Deposit holds: providers per branch and their keys.
     pub payments: PaymentsConfig,
+    /// WhatsApp and e-mail notifications.
+    pub notify: NotifyConfig,
 }
 
 /// `SENTRA_STORAGE_URL` and the S3 settings.
@@ -170,6 +177,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
+mod notify;
 mod payments;
 mod reader;
 mod variables;
@@ -230,6 +238,7 @@ impl Config {
                 50,
                 60_000,
             ))),
+            background_jobs: r.parsed("SENTRA_BACKGROUND_JOBS", "true", parse_bool),
             reconcile_interval: r.seconds("SENTRA_RECONCILE_INTERVAL_SECS", "30", 1, 86_400),
             jwt_secret: r.secret("SENTRA_JWT_SECRET", 32),
             access_token_ttl: r.seconds("SENTRA_ACCESS_TOKEN_SECS", "900", 60, 3_600),
@@ -257,6 +266,7 @@ impl Config {
             storage: read_storage(&mut r),
             kyc: read_kyc(&mut r),
             payments: payments::read(&mut r),
+            notify: notify::read(&mut r),
         };
         if config.kyc.provider == KycProviderKind::Verihubs
             && (config.kyc.verihubs_app_id.is_empty()

@@ -72,6 +72,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "how often lapsed holds are expired (50-60000 ms)",
     ),
     (
+        "SENTRA_BACKGROUND_JOBS",
+        "true",
+        "run the job queue (notifications, waitlist offers, payment follow-ups) here; false on API-only replicas",
+    ),
+    (
         "SENTRA_RECONCILE_INTERVAL_SECS",
         "30",
         "calendar reconcile with Postgres, incremental (1-86400 s)",
@@ -261,5 +266,95 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "SENTRA_HOLD_LAPSE_LEAD_HOURS",
         "24",
         "how long before a card hold lapses the long-rental policy applies (1-144)",
+    ),
+    (
+        "SENTRA_WHATSAPP",
+        "console",
+        "WhatsApp notifications: console (written to the log, development) or cloud (WhatsApp Business Cloud API)",
+    ),
+    (
+        "SENTRA_WHATSAPP_URL",
+        "https://graph.facebook.com/v21.0",
+        "WhatsApp Cloud API base URL with its version",
+    ),
+    (
+        "SENTRA_WHATSAPP_PHONE_NUMBER_ID",
+        "(empty)",
+        "the business phone number's id (required for cloud)",
+    ),
+    (
+        "SENTRA_WHATSAPP_TOKEN",
+        "(empty)",
+        "WhatsApp access token (required for cloud)",
+    ),
+    (
+        "SENTRA_WHATSAPP_APP_SECRET",
+        "(empty)",
+        "Meta app secret: verifies the status webhooks' X-Hub-Signature-256 (required for cloud)",
+    ),
+    (
+        "SENTRA_WHATSAPP_VERIFY_TOKEN",
+        "(empty)",
+        "what Meta's webhook verification request must carry",
+    ),
+    (
+        "SENTRA_WHATSAPP_TEMPLATE_PREFIX",
+        "sentra_",
+        "prefix of our approved WhatsApp template names",
+    ),
+    (
+        "SENTRA_EMAIL",
+        "console",
+        "e-mail notifications: console (written to the log, development) or smtp",
+    ),
+    (
+        "SENTRA_SMTP_HOST",
+        "(empty)",
+        "SMTP server (required for smtp)",
+    ),
+    (
+        "SENTRA_SMTP_PORT",
+        "587",
+        "SMTP port",
+    ),
+    (
+        "SENTRA_SMTP_SECURITY",
+        "starttls",
+        "starttls, tls (implicit, port 465) or none (loopback relays only)",
+    ),
+    (
+        "SENTRA_SMTP_USERNAME",
+        "(empty)",
+        "SMTP AUTH user (empty: no AUTH)",
+    ),
+    (
+        "SENTRA_SMTP_PASSWORD",
+        "(empty)",
+        "SMTP AUTH password",
+    ),
+    (
+        "SENTRA_SMTP_FROM",
+        "SentraRental <noreply@sentrarental.id>",
+        "sender of e-mails",
+    ),
+    (
+        "SENTRA_SMTP_CA_FILE",
+        "(empty)",
+        "extra trusted root certificate (PEM) for the SMTP server",
+    ),
+    (
+        "SENTRA_CUSTOMER_URL",
+        "https://app.sentrarental.id",
+        "the customers' web app: pay and booking links in messages",
+    ),
+    (
+        "SENTRA_NOTIFICATION_BODY_RETENTION_DAYS",
+        "90",
+        "days message texts are kept; then only who, which template, when and the outcome (1-3650)",
+    ),
+    (
+        "SENTRA_VERIHUBS_PRIVACY_EMAIL",
+        "(empty)",
+        "Verihubs' data-protection contact: erasure requests are e-mailed there",
     ),
 ];

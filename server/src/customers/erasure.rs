@@ -179,7 +179,7 @@ async fn erase_traces(
     .bind(customer)
     .execute(&mut **tx)
     .await?;
-    for table in ["notification_outbox", "kyc_attempts"] {
+    for table in ["notification_outbox", "notification_events", "kyc_attempts"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE customer_id = $1"
         )))

@@ -3,6 +3,7 @@
 
 mod contact;
 mod erasure;
+mod preferences;
 
 pub use erasure::Erased;
 
@@ -216,20 +217,7 @@ impl Customers {
             .filter_map(|(field, is_changed)| is_changed.then_some(field))
             .collect();
         if !changed.is_empty() {
-            for (channel, old) in [("whatsapp", old_phone), ("email", old_email)] {
-                let Some(old) = old else { continue };
-                sqlx::query(
-                    "INSERT INTO notification_outbox (id, customer_id, channel, recipient, template, params) \
-                     VALUES ($1, $2, $3, $4, 'login_changed', jsonb_build_object('changed', $5::text[]))",
-                )
-                .bind(Uuid::now_v7())
-                .bind(who.id)
-                .bind(channel)
-                .bind(old)
-                .bind(&changed)
-                .execute(&mut *tx)
-                .await?;
-            }
+            login_changed(&mut tx, who.id, &changed, old_phone, old_email).await?;
         }
         // A verified identity no longer matches a new name or phone: back to a reviewer.
         let renamed = name.as_ref().is_some_and(|n| *n != current.full_name);
@@ -239,4 +227,44 @@ impl Customers {
         tx.commit().await?;
         self.profile(who.id).await
     }
+}
+
+/// Tells every address the account had that a login field changed (an added e-mail is told to
+/// the phone, a replaced one to the old e-mail), through the outbox, in the caller's
+/// transaction.
+async fn login_changed(
+    tx: &mut sqlx::PgConnection,
+    customer: Uuid,
+    changed: &[&str],
+    old_phone: Option<String>,
+    old_email: Option<String>,
+) -> Result<(), CustomerError> {
+    use sentra_domain::notification::{Channel, MessageKind};
+    let language: String = sqlx::query_scalar("SELECT language FROM customers WHERE id = $1")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    let change_id = Uuid::now_v7();
+    for (channel, old) in [(Channel::Whatsapp, old_phone), (Channel::Email, old_email)] {
+        let Some(old) = old else { continue };
+        let planned = crate::notify::Planned {
+            kind: MessageKind::LoginChanged,
+            idempotency_key: format!("login_changed:{change_id}"),
+            recipient: crate::notify::Recipient::Address {
+                channel,
+                address: old,
+                language: language.parse().unwrap_or_default(),
+                customer: Some(customer),
+            },
+            values: std::collections::BTreeMap::from([("changed", changed.join(", "))]),
+            due: chrono::Utc::now(),
+            zone: sentra_domain::calendar::BranchTimeZone::Wib,
+            branch_id: None,
+            booking_id: None,
+            event_id: None,
+            processor_request_id: None,
+        };
+        crate::notify::outbox::queue(&mut *tx, &planned).await?;
+    }
+    Ok(())
 }

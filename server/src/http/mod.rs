@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod kyc;
 pub mod maintenance;
+pub mod notifications;
 pub mod openapi;
 mod openapi_answers;
 pub mod payments;
@@ -90,6 +91,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/customers/me/bookings", get(customers::my_bookings))
         .route("/api/v1/customers/me/export", get(customers::export))
+        .route(
+            "/api/v1/customers/me/notifications",
+            get(notifications::preferences).put(notifications::set_preferences),
+        )
+        .route(
+            "/api/v1/notifications/problems",
+            get(notifications::problems),
+        )
+        .route(
+            "/api/v1/notifications/webhooks/whatsapp",
+            get(notifications::whatsapp_verify).post(notifications::whatsapp_webhook),
+        )
         .merge(inventory_routes())
         .merge(kyc_routes())
         .route("/api/v1/waitlist", post(waitlist::join))

@@ -12,7 +12,7 @@ use sentra_protocol::{
 
 use super::{
     auth, availability, bookings, customers, handovers, health, inventory, kyc, maintenance,
-    payments, sync, waitlist,
+    notifications, payments, sync, waitlist,
 };
 
 /// The API description, built from the handlers' annotations.
@@ -45,9 +45,13 @@ use super::{
         maintenance::open_work_order, maintenance::close_work_order, maintenance::overview,
         payments::quote, payments::start, payments::view, payments::counter, payments::counter_return, payments::charges,
         payments::add_damage, payments::remove_damage, payments::confirm_charges, payments::invoice,
-        payments::midtrans_webhook, payments::xendit_webhook, payments::report, payments::reconcile
+        payments::midtrans_webhook, payments::xendit_webhook, payments::report, payments::reconcile,
+        notifications::preferences, notifications::set_preferences, notifications::problems,
+        notifications::whatsapp_verify, notifications::whatsapp_webhook
     ),
-    components(schemas(sentra_protocol::PaymentQuote, sentra_protocol::StartPaymentRequest,
+    components(schemas(sentra_protocol::NotificationPreferences,
+        sentra_protocol::UpdateNotificationPreferences, sentra_protocol::NotificationProblem,
+        sentra_protocol::NotificationProblems, sentra_protocol::PaymentQuote, sentra_protocol::StartPaymentRequest,
         sentra_protocol::BookingPayment, sentra_protocol::PaymentHold, sentra_protocol::HoldMovement,
         sentra_protocol::CounterPaymentRequest, sentra_protocol::Charges, sentra_protocol::ChargeLine,
         sentra_protocol::AddDamageRequest, sentra_protocol::ConfirmChargesRequest, sentra_protocol::Settlement,
@@ -96,7 +100,8 @@ use super::{
         (name = "kyc", description = "KTP verification under UU PDP: consent, encrypted documents, review"),
         (name = "sync", description = "Branch desktops: registered devices and the branch change feed"),
         (name = "handovers", description = "Pickups, returns, tamper-proof inspection records, photos, documents and overdue rentals"),
-        (name = "maintenance", description = "Service plans, work orders that block the calendar, services due")
+        (name = "maintenance", description = "Service plans, work orders that block the calendar, services due"),
+        (name = "notifications", description = "WhatsApp and e-mail messages: HQ's list of failures, WhatsApp's delivery webhook")
     )
 )]
 pub struct ApiDoc;

@@ -177,6 +177,28 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(CUSTOMERS),
     ),
     ("DELETE", "/api/v1/customers/me", Access::Roles(CUSTOMERS)),
+    (
+        "GET",
+        "/api/v1/customers/me/notifications",
+        Access::Roles(CUSTOMERS),
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/me/notifications",
+        Access::Roles(CUSTOMERS),
+    ),
+    ("GET", "/api/v1/notifications/problems", Access::Roles(HQ)),
+    // Meta calls the WhatsApp webhook (verified by its token or signature, not a login).
+    (
+        "GET",
+        "/api/v1/notifications/webhooks/whatsapp",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/webhooks/whatsapp",
+        Access::Public,
+    ),
     ("POST", "/api/v1/customers/me/kyc", Access::Roles(CUSTOMERS)),
     (
         "POST",

@@ -16,7 +16,7 @@ pub mod queue;
 pub mod runner;
 
 pub use queue::{
-    DataRetention, HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile,
-    SettlementCapture, UnitFreed, enqueue,
+    DataRetention, HoldLapseGuard, HoldRelease, Job, KycPurge, NotificationFanout,
+    NotificationSend, PaymentSync, PaymentsReconcile, SettlementCapture, UnitFreed, enqueue,
 };
 pub use runner::{Workers, run, run_due};

@@ -115,3 +115,24 @@ pub struct DataRetention {}
 impl Job for DataRetention {
     const KIND: JobKind = JobKind::DataRetention;
 }
+
+/// Something happened that customers or staff are told about (written by a database trigger
+/// with the event): write its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotificationFanout {
+    pub event_id: i64,
+}
+
+impl Job for NotificationFanout {
+    const KIND: JobKind = JobKind::NotificationFanout;
+}
+
+/// One message may go out: send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotificationSend {
+    pub message_id: Uuid,
+}
+
+impl Job for NotificationSend {
+    const KIND: JobKind = JobKind::NotificationSend;
+}

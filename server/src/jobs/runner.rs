@@ -7,13 +7,14 @@ use sentra_domain::JobKind;
 use sqlx::PgPool;
 
 use super::queue::{
-    DataRetention, HoldLapseGuard, HoldRelease, Job, KycPurge, PaymentSync, PaymentsReconcile,
-    SettlementCapture, UnitFreed,
+    DataRetention, HoldLapseGuard, HoldRelease, Job, KycPurge, NotificationFanout,
+    NotificationSend, PaymentSync, PaymentsReconcile, SettlementCapture, UnitFreed,
 };
 use crate::{
     booking::{BookingService, waitlist},
     kyc::Kyc,
     metrics::Metrics,
+    notify::Notify,
     payments::Payments,
 };
 
@@ -23,6 +24,7 @@ pub struct Workers {
     pub bookings: BookingService,
     pub kyc: Kyc,
     pub payments: Payments,
+    pub notify: Notify,
     /// Where each job's outcome and duration are counted (absent in tests that do not care).
     pub metrics: Option<Arc<Metrics>>,
 }
@@ -79,6 +81,22 @@ impl Perform for SettlementCapture {
 impl Perform for DataRetention {
     async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
         workers.kyc.apply_retention(true).await?;
+        let cleared = workers.notify.forget_old_bodies().await?;
+        tracing::info!(cleared, "notification bodies past their retention period cleared");
+        Ok(())
+    }
+}
+
+impl Perform for NotificationFanout {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        workers.notify.fan_out(self.event_id).await.map(|_| ())
+    }
+}
+
+impl Perform for NotificationSend {
+    async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
+        let outcome = workers.notify.send(self.message_id).await?;
+        tracing::debug!(message = %self.message_id, ?outcome, "notification job done");
         Ok(())
     }
 }
@@ -119,6 +137,12 @@ async fn perform(
             decode_and_perform::<PaymentsReconcile>(payload, workers, db).await
         }
         JobKind::DataRetention => decode_and_perform::<DataRetention>(payload, workers, db).await,
+        JobKind::NotificationFanout => {
+            decode_and_perform::<NotificationFanout>(payload, workers, db).await
+        }
+        JobKind::NotificationSend => {
+            decode_and_perform::<NotificationSend>(payload, workers, db).await
+        }
     }
 }
 

@@ -42,6 +42,11 @@ mod kyc {
     pub(crate) mod review;
     mod rights;
 }
+mod notify {
+    mod cascade;
+    pub(crate) mod fake_whatsapp;
+    pub(crate) mod support;
+}
 mod partitions;
 mod payments {
     mod counter;

@@ -265,12 +265,12 @@ async fn changing_the_login_needs_the_password_and_tells_the_old_address() -> an
             (
                 "email".to_owned(),
                 email.to_owned(),
-                serde_json::json!({"changed": ["email"]})
+                serde_json::json!({"changed": "email"})
             ),
             (
                 "whatsapp".to_owned(),
                 phone.to_owned(),
-                serde_json::json!({"changed": ["email"]})
+                serde_json::json!({"changed": "email"})
             ),
         ]
     );

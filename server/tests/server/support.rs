@@ -146,6 +146,7 @@ impl TestApp {
             bookings: self.state.bookings.clone(),
             kyc: self.state.kyc.clone(),
             payments: self.state.payments.clone(),
+            notify: self.state.notify.clone(),
             metrics: Some(self.state.metrics.clone()),
         };
         sentra_server::jobs::run_due(&workers, &self.db).await
