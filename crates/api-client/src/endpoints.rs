@@ -153,6 +153,12 @@ endpoints! {
     XENDIT_WEBHOOK = Post "/api/v1/payments/webhooks/xendit";
     PAYMENTS_REPORT = Get "/api/v1/payments/report";
     RECONCILE_PAYMENTS = Post "/api/v1/payments/reconcile";
+
+    MY_NOTIFICATIONS = Get "/api/v1/customers/me/notifications";
+    UPDATE_MY_NOTIFICATIONS = Patch "/api/v1/customers/me/notifications";
+    NOTIFICATION_PROBLEMS = Get "/api/v1/notifications/problems";
+    WHATSAPP_VERIFY = Get "/api/v1/notifications/webhooks/whatsapp";
+    WHATSAPP_WEBHOOK = Post "/api/v1/notifications/webhooks/whatsapp";
 }
 
 #[cfg(test)]

@@ -285,6 +285,13 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let _ = api.invoice_pdf(id).await;
     let _ = api.midtrans_webhook(&serde_json::json!({})).await;
     let _ = api.xendit_webhook("token", &serde_json::json!({})).await;
+    let _ = api.my_notification_preferences().await;
+    let _ = api
+        .update_my_notification_preferences(&sentra_protocol::UpdateNotificationPreferences::default())
+        .await;
+    let _ = api.notification_problems().await;
+    let _ = api.whatsapp_verify("token", "challenge").await;
+    let _ = api.whatsapp_webhook("sha256=00", b"{}").await;
     let _ = api.payments_report().await;
     let _ = api.reconcile_payments().await;
 }

@@ -25,6 +25,7 @@ mod handovers;
 mod inventory;
 mod kyc;
 mod maintenance;
+mod notifications;
 mod operations;
 mod payments;
 mod sync;

@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/customers/me/export", get(customers::export))
         .route(
             "/api/v1/customers/me/notifications",
-            get(notifications::preferences).put(notifications::set_preferences),
+            get(notifications::preferences).patch(notifications::set_preferences),
         )
         .route(
             "/api/v1/notifications/problems",

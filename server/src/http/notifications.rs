@@ -32,7 +32,7 @@ pub async fn preferences(
 /// Changes the caller's notification choices (only the fields given). Reminders can be turned
 /// off; messages the law or the rental requires are sent on the chosen channels regardless,
 /// so at least one channel stays on.
-#[utoipa::path(put, path = "/api/v1/customers/me/notifications", tag = "customers", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/customers/me/notifications", tag = "customers", security(("bearer" = [])),
     request_body = UpdateNotificationPreferences,
     responses((status = 200, body = NotificationPreferences),
         (status = 422, description = "Unknown language, or both channels off", body = Problem)))]

@@ -183,7 +183,7 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Access::Roles(CUSTOMERS),
     ),
     (
-        "PUT",
+        "PATCH",
         "/api/v1/customers/me/notifications",
         Access::Roles(CUSTOMERS),
     ),

@@ -45,6 +45,9 @@ mod kyc {
 mod notify {
     mod cascade;
     pub(crate) mod fake_whatsapp;
+    mod outage;
+    mod processor;
+    mod quiet;
     pub(crate) mod support;
 }
 mod partitions;
