@@ -109,5 +109,31 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
     assert_eq!(me.my_notification_preferences().await?, prefs);
     assert!(matches!(at(seven).send(email_reminder).await?, Outcome::Cancelled(_)));
     assert!(channels.mails(&mail, "Besok")?.is_empty());
+
+    // 90 days on, the words go and the metadata stays (the daily retention pass).
+    sqlx::query(
+        "UPDATE notification_outbox SET created_at = now() - interval '91 days' WHERE id = $1",
+    )
+    .bind(whatsapp_reminder)
+    .execute(&app.db)
+    .await?;
+    assert_eq!(app.state.notify.forget_old_bodies().await?, 1);
+    let kept: (Option<String>, Option<String>, serde_json::Value, String, String, String) = sqlx::query_as(
+        "SELECT subject, body, params, template, status, recipient FROM notification_outbox WHERE id = $1",
+    )
+    .bind(whatsapp_reminder)
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(
+        kept,
+        (None, None, serde_json::json!({}), "pickup_reminder".to_owned(), "sent".to_owned(), phone.clone())
+    );
+    let younger: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_outbox WHERE body IS NOT NULL AND booking_id = $1",
+    )
+    .bind(booking.id)
+    .fetch_one(&app.db)
+    .await?;
+    assert!(younger > 0, "younger messages keep their words");
     Ok(())
 }

@@ -219,6 +219,54 @@ async fn a_late_damaged_return_is_captured_in_part_and_the_invoice_lists_every_l
     );
     let movements = hold["movements"].as_array().map_or(0, Vec::len);
     assert_eq!(movements, 3, "the customer sees every movement");
+    told_every_step(&rig, booking, total, hold_amount - total).await
+}
+
+/// The customer was told each step by e-mail (the console notifier here), the branch's staff
+/// of the overdue rental; reminders still scheduled for a rental already returned are
+/// cancelled rather than sent.
+async fn told_every_step(
+    rig: &Rig,
+    booking: uuid::Uuid,
+    captured: i64,
+    released: i64,
+) -> anyhow::Result<()> {
+    rig.settle_jobs().await?;
+    let rows: Vec<(uuid::Uuid, String, String, Value, Option<uuid::Uuid>)> = sqlx::query_as(
+        "SELECT id, template, status, params, customer_id FROM notification_outbox \
+         WHERE booking_id = $1 AND channel = 'email' ORDER BY created_at, template",
+    )
+    .bind(booking)
+    .fetch_all(&rig.app.db)
+    .await?;
+    let of = |template: &str| rows.iter().filter(|r| r.1 == template).collect::<Vec<_>>();
+    for template in ["booking_confirmed", "deposit_captured", "deposit_released"] {
+        assert_eq!(
+            of(template).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+            ["sent"],
+            "{template}: {rows:?}"
+        );
+    }
+    let capture = &of("deposit_captured")[0].3;
+    let lines = capture["lines"].as_str().unwrap_or_default();
+    assert!(lines.contains("Bumper depan penyok"), "{capture}");
+    assert_eq!(capture["captured"], sentra_domain::Money::from_rupiah(captured).to_string());
+    assert_eq!(
+        of("deposit_released")[0].3["amount"],
+        sentra_domain::Money::from_rupiah(released).to_string()
+    );
+    assert!(
+        of("rental_overdue_staff").iter().all(|r| r.4.is_none()) && !of("rental_overdue_staff").is_empty(),
+        "branch staff are told of an overdue rental: {rows:?}"
+    );
+    for template in ["return_due", "rental_overdue"] {
+        let row = of(template)[0];
+        let outcome = rig.app.state.notify.send(row.0).await?;
+        assert!(
+            matches!(outcome, sentra_server::notify::Outcome::Cancelled(_)),
+            "{template} after the return: {outcome:?}"
+        );
+    }
     Ok(())
 }
 
