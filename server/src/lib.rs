@@ -118,13 +118,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         config: Arc::new(config.payments.clone()),
         storage: kyc.storage.clone(),
     };
-    payments
-        .schedule_reconciliation()
-        .await
-        .context("scheduling the payments reconciliation")?;
-    kyc.schedule_retention()
-        .await
-        .context("scheduling the personal-data retention pass")?;
+    schedule_daily_jobs(&payments, &kyc).await?;
     let sync = sync::Sync::new(db.clone(), bookings.clone(), handovers.clone());
     let metrics = Arc::new(metrics::Metrics::new());
     let notify = notify_service(&config, db.clone(), metrics.clone())?;
@@ -197,6 +191,17 @@ fn kyc_service(config: &Config, db: sqlx::PgPool) -> anyhow::Result<kyc::Kyc> {
     })
 }
 
+/// Makes sure the daily jobs (payments reconciliation, personal-data retention) are queued.
+async fn schedule_daily_jobs(payments: &payments::Payments, kyc: &kyc::Kyc) -> anyhow::Result<()> {
+    payments
+        .schedule_reconciliation()
+        .await
+        .context("scheduling the payments reconciliation")?;
+    kyc.schedule_retention()
+        .await
+        .context("scheduling the personal-data retention pass")
+}
+
 /// The notification service: each channel's provider as configured (the console by default).
 pub fn notify_service(
     config: &Config,
@@ -225,20 +230,20 @@ pub fn notify_service(
                 ),
                 None => None,
             };
-            Arc::new(notify::email::SmtpMailer::new(&notify::email::SmtpSettings {
-                host: settings.smtp_host.clone(),
-                port: settings.smtp_port,
-                security: settings.smtp_security,
-                username: settings.smtp_username.clone(),
-                password: settings.smtp_password.clone(),
-                from: settings.smtp_from.clone(),
-                extra_root_pem,
-            })?)
+            Arc::new(notify::email::SmtpMailer::new(
+                &notify::email::SmtpSettings {
+                    host: settings.smtp_host.clone(),
+                    port: settings.smtp_port,
+                    security: settings.smtp_security,
+                    username: settings.smtp_username.clone(),
+                    password: settings.smtp_password.clone(),
+                    from: settings.smtp_from.clone(),
+                    extra_root_pem,
+                },
+            )?)
         }
     };
-    let configured = |s: &secrecy::SecretString| {
-        (!s.expose_secret().is_empty()).then(|| s.clone())
-    };
+    let configured = |s: &secrecy::SecretString| (!s.expose_secret().is_empty()).then(|| s.clone());
     Ok(notify::Notify {
         db,
         whatsapp,

@@ -108,12 +108,12 @@ impl Metrics {
         );
         Self {
             registry,
-            notifications,
             requests,
             latency,
             reconcile,
             reconcile_repaired,
             jobs,
+            notifications,
         }
     }
 

@@ -172,6 +172,7 @@ async fn the_methods_call_every_listed_operation_once() {
         .await;
     let _ = api.sync_push("device-token", &PushRequest::default()).await;
     call_handover_methods(&api, id).await;
+    call_notification_methods(&api).await;
 
     let recorded: Vec<(String, String)> = seen
         .lock()
@@ -285,13 +286,18 @@ async fn call_handover_methods(api: &ApiClient, id: Uuid) {
     let _ = api.invoice_pdf(id).await;
     let _ = api.midtrans_webhook(&serde_json::json!({})).await;
     let _ = api.xendit_webhook("token", &serde_json::json!({})).await;
+    let _ = api.payments_report().await;
+    let _ = api.reconcile_payments().await;
+}
+
+async fn call_notification_methods(api: &ApiClient) {
     let _ = api.my_notification_preferences().await;
     let _ = api
-        .update_my_notification_preferences(&sentra_protocol::UpdateNotificationPreferences::default())
+        .update_my_notification_preferences(
+            &sentra_protocol::UpdateNotificationPreferences::default(),
+        )
         .await;
     let _ = api.notification_problems().await;
     let _ = api.whatsapp_verify("token", "challenge").await;
     let _ = api.whatsapp_webhook("sha256=00", b"{}").await;
-    let _ = api.payments_report().await;
-    let _ = api.reconcile_payments().await;
 }

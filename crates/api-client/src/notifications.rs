@@ -2,7 +2,9 @@
 //! WhatsApp's webhook (for tools and tests).
 
 use reqwest::StatusCode;
-use sentra_protocol::{NotificationPreferences, NotificationProblems, UpdateNotificationPreferences};
+use sentra_protocol::{
+    NotificationPreferences, NotificationProblems, UpdateNotificationPreferences,
+};
 
 use crate::{ApiClient, ApiError, endpoints};
 
@@ -18,7 +20,9 @@ impl ApiClient {
         &self,
         change: &UpdateNotificationPreferences,
     ) -> Result<NotificationPreferences, ApiError> {
-        let request = self.request(endpoints::UPDATE_MY_NOTIFICATIONS, &[])?.json(change);
+        let request = self
+            .request(endpoints::UPDATE_MY_NOTIFICATIONS, &[])?
+            .json(change);
         self.json(request, &[StatusCode::OK]).await
     }
 
@@ -30,7 +34,11 @@ impl ApiClient {
 
     /// `GET /api/v1/notifications/webhooks/whatsapp`: Meta's verification request; returns the
     /// challenge echoed.
-    pub async fn whatsapp_verify(&self, verify_token: &str, challenge: &str) -> Result<String, ApiError> {
+    pub async fn whatsapp_verify(
+        &self,
+        verify_token: &str,
+        challenge: &str,
+    ) -> Result<String, ApiError> {
         let request = self.request(endpoints::WHATSAPP_VERIFY, &[])?.query(&[
             ("hub.mode", "subscribe"),
             ("hub.verify_token", verify_token),

@@ -299,8 +299,17 @@ mod tests {
         let at = wib(2026, 12, 4, 6, 30);
         assert!(in_quiet_hours(at, BranchTimeZone::Wib));
         assert!(!in_quiet_hours(at, BranchTimeZone::Wita));
-        let released = deliver_at(Category::Reminder, wib(2026, 12, 3, 21, 30), BranchTimeZone::Wit);
-        assert_eq!(released.with_timezone(&BranchTimeZone::Wit.utc_offset()).hour(), 7);
+        let released = deliver_at(
+            Category::Reminder,
+            wib(2026, 12, 3, 21, 30),
+            BranchTimeZone::Wit,
+        );
+        assert_eq!(
+            released
+                .with_timezone(&BranchTimeZone::Wit.utc_offset())
+                .hour(),
+            7
+        );
     }
 
     #[test]

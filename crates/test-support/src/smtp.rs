@@ -69,10 +69,17 @@ impl SmtpServer {
             .stderr(std::fs::File::create(self.dir.path().join("smtp.err"))?);
         let mut child = spawn_tied(command).context("starting the SMTP server (aiosmtpd)")?;
         let err_log = self.dir.path().join("smtp.err");
-        wait_until("aiosmtpd", &mut child, &err_log, Duration::from_mins(1), || {
-            std::fs::read_to_string(&log).is_ok_and(|text| text.contains("READY"))
-        })?;
-        *self.child.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(child);
+        wait_until(
+            "aiosmtpd",
+            &mut child,
+            &err_log,
+            Duration::from_mins(1),
+            || std::fs::read_to_string(&log).is_ok_and(|text| text.contains("READY")),
+        )?;
+        *self
+            .child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(child);
         Ok(())
     }
 
@@ -99,10 +106,7 @@ impl SmtpServer {
             }
         }
         files.sort();
-        files
-            .into_iter()
-            .map(|(_, path)| read(&path))
-            .collect()
+        files.into_iter().map(|(_, path)| read(&path)).collect()
     }
 
     /// Stops the server (connections are refused until [`Self::resume`]). Idempotent.

@@ -69,7 +69,9 @@ fn email_address(v: &str) -> Result<Option<String>, Invalid> {
     if v.is_empty() {
         return Ok(None);
     }
-    let ok = v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+    let ok = v
+        .split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !v.contains(char::is_whitespace);
     if ok {
         Ok(Some(v.to_lowercase()))
@@ -94,10 +96,14 @@ pub(super) fn read<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Noti
         whatsapp_app_secret: secret(r, "SENTRA_WHATSAPP_APP_SECRET"),
         whatsapp_verify_token: secret(r, "SENTRA_WHATSAPP_VERIFY_TOKEN"),
         whatsapp_template_prefix: r.parsed("SENTRA_WHATSAPP_TEMPLATE_PREFIX", "sentra_", |v| {
-            if v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            if v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
                 Ok(v.to_owned())
             } else {
-                Err(Invalid::from("expected a-z, 0-9 and _ (WhatsApp template names)"))
+                Err(Invalid::from(
+                    "expected a-z, 0-9 and _ (WhatsApp template names)",
+                ))
             }
         }),
         email: r.parsed("SENTRA_EMAIL", "console", |v| channel(v, "smtp")),

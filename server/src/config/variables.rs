@@ -312,11 +312,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "(empty)",
         "SMTP server (required for smtp)",
     ),
-    (
-        "SENTRA_SMTP_PORT",
-        "587",
-        "SMTP port",
-    ),
+    ("SENTRA_SMTP_PORT", "587", "SMTP port"),
     (
         "SENTRA_SMTP_SECURITY",
         "starttls",
@@ -327,11 +323,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "(empty)",
         "SMTP AUTH user (empty: no AUTH)",
     ),
-    (
-        "SENTRA_SMTP_PASSWORD",
-        "(empty)",
-        "SMTP AUTH password",
-    ),
+    ("SENTRA_SMTP_PASSWORD", "(empty)", "SMTP AUTH password"),
     (
         "SENTRA_SMTP_FROM",
         "SentraRental <noreply@sentrarental.id>",

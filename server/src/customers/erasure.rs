@@ -179,7 +179,15 @@ async fn erase_traces(
     .bind(customer)
     .execute(&mut **tx)
     .await?;
-    for table in ["notification_outbox", "notification_events", "kyc_attempts"] {
+    // Messages to or about them (staff were told of their overdue rental by name).
+    sqlx::query(
+        "DELETE FROM notification_outbox WHERE customer_id = $1 \
+         OR booking_id IN (SELECT id FROM bookings WHERE customer_id = $1)",
+    )
+    .bind(customer)
+    .execute(&mut **tx)
+    .await?;
+    for table in ["notification_events", "kyc_attempts"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE customer_id = $1"
         )))

@@ -51,7 +51,9 @@ pub async fn set_preferences(
 #[utoipa::path(get, path = "/api/v1/notifications/problems", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = NotificationProblems)))]
 #[tracing::instrument(name = "http.notifications.problems", skip_all)]
-pub async fn problems(State(state): State<AppState>) -> Result<Json<NotificationProblems>, AppError> {
+pub async fn problems(
+    State(state): State<AppState>,
+) -> Result<Json<NotificationProblems>, AppError> {
     Ok(Json(state.notify.problems().await?))
 }
 
@@ -89,7 +91,9 @@ pub async fn whatsapp_verify(
         _ => false,
     };
     match (q.mode.as_deref(), matches, q.challenge) {
-        (Some("subscribe"), true, Some(challenge)) => Ok((StatusCode::OK, challenge).into_response()),
+        (Some("subscribe"), true, Some(challenge)) => {
+            Ok((StatusCode::OK, challenge).into_response())
+        }
         _ => Err(AppError::new(
             ErrorCode::Forbidden,
             "The verification token does not match",
@@ -124,12 +128,15 @@ pub async fn whatsapp_webhook(
             "The webhook's X-Hub-Signature-256 is not valid",
         ));
     }
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
-        AppError::new(ErrorCode::BadRequest, "The webhook body is not JSON")
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| AppError::new(ErrorCode::BadRequest, "The webhook body is not JSON"))?;
     let matched = state
         .notify
         .record_statuses(&whatsapp::statuses(&value))
         .await?;
-    Ok((StatusCode::OK, Json(serde_json::json!({"matched": matched}))).into_response())
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({"matched": matched})),
+    )
+        .into_response())
 }

@@ -82,7 +82,10 @@ impl Perform for DataRetention {
     async fn perform(self, workers: &Workers, _db: &PgPool) -> anyhow::Result<()> {
         workers.kyc.apply_retention(true).await?;
         let cleared = workers.notify.forget_old_bodies().await?;
-        tracing::info!(cleared, "notification bodies past their retention period cleared");
+        tracing::info!(
+            cleared,
+            "notification bodies past their retention period cleared"
+        );
         Ok(())
     }
 }

@@ -78,7 +78,11 @@ impl Notify {
                      WHERE provider_message_id = $1 AND channel = 'whatsapp'",
                 )
                 .bind(&s.message_id)
-                .bind(s.error.as_deref().unwrap_or("WhatsApp reported the message failed"))
+                .bind(
+                    s.error
+                        .as_deref()
+                        .unwrap_or("WhatsApp reported the message failed"),
+                )
                 .execute(&self.db)
                 .await?
             } else {

@@ -95,7 +95,11 @@ impl SmtpMailer {
             .recipient
             .parse()
             .map_err(|e| SendError::Refused(format!("not an e-mail address: {e}")))?;
-        let message_id = format!("<{}@{}>", message.idempotency_key.replace(':', "."), self.domain);
+        let message_id = format!(
+            "<{}@{}>",
+            message.idempotency_key.replace(':', "."),
+            self.domain
+        );
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -115,12 +119,15 @@ impl SmtpMailer {
                     MultiPart::alternative().singlepart(plain).multipart(
                         MultiPart::related()
                             .singlepart(SinglePart::html(html))
-                            .singlepart(Attachment::new_inline(cid.to_owned()).body(png.to_vec(), png_type)),
+                            .singlepart(
+                                Attachment::new_inline(cid.to_owned()).body(png.to_vec(), png_type),
+                            ),
                     ),
                 )
             }
         };
-        let built = built.map_err(|e| SendError::Refused(format!("the e-mail cannot be built: {e}")))?;
+        let built =
+            built.map_err(|e| SendError::Refused(format!("the e-mail cannot be built: {e}")))?;
         Ok((built, message_id))
     }
 }

@@ -70,6 +70,47 @@ fn moment_text(at: DateTime<Utc>, zone: BranchTimeZone) -> String {
     )
 }
 
+/// Who an event's customer messages go to.
+struct ToCustomer {
+    customer: Uuid,
+    name: String,
+    event_id: i64,
+    now: DateTime<Utc>,
+}
+
+impl ToCustomer {
+    /// A message to the customer, due at `due` (or now, if that passed).
+    fn message(
+        &self,
+        kind: MessageKind,
+        key: String,
+        due: DateTime<Utc>,
+        b: Option<&Booking>,
+    ) -> Planned {
+        let mut values = BTreeMap::from([("customer_name", self.name.clone())]);
+        if let Some(b) = b {
+            // What every booking message may show (each template takes what it names).
+            values.insert("booking_ref", booking_ref(b.id));
+            values.insert("item", b.item.clone());
+            values.insert("branch", b.branch_name.clone());
+            values.insert("start", date_text(b.start_date));
+            values.insert("end", date_text(b.end_date));
+        }
+        Planned {
+            kind,
+            idempotency_key: key,
+            recipient: Recipient::Customer(self.customer),
+            values,
+            due: due.max(self.now),
+            zone: b.map_or(BranchTimeZone::Wib, Booking::zone),
+            branch_id: b.map(|b| b.branch_id),
+            booking_id: b.map(|b| b.id),
+            event_id: Some(self.event_id),
+            processor_request_id: None,
+        }
+    }
+}
+
 impl Notify {
     /// Writes the messages of event `event_id` (idempotent: run twice, it writes nothing new).
     pub async fn fan_out(&self, event_id: i64) -> anyhow::Result<usize> {
@@ -87,13 +128,20 @@ impl Notify {
             Some(id) => booking(&mut tx, id).await?,
             None => None,
         };
-        let planned = self.plan(&mut tx, event_id, &event, booking.as_ref()).await?;
+        let planned = self
+            .plan(&mut tx, event_id, &event, booking.as_ref())
+            .await?;
         let mut written = 0;
         for message in &planned {
             written += outbox::queue(&mut tx, message).await?;
         }
         tx.commit().await?;
-        tracing::info!(event = event_id, kind = event.kind, written, "notifications written");
+        tracing::info!(
+            event = event_id,
+            kind = event.kind,
+            written,
+            "notifications written"
+        );
         Ok(written)
     }
 
@@ -113,111 +161,29 @@ impl Notify {
         let Some(customer) = event.customer_id else {
             return Ok(Vec::new());
         };
-        let customer_name: Option<String> =
-            sqlx::query_scalar("SELECT full_name FROM customers WHERE id = $1 AND erased_at IS NULL")
-                .bind(customer)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let customer_name: Option<String> = sqlx::query_scalar(
+            "SELECT full_name FROM customers WHERE id = $1 AND erased_at IS NULL",
+        )
+        .bind(customer)
+        .fetch_optional(&mut *conn)
+        .await?;
         let Some(customer_name) = customer_name else {
             return Ok(Vec::new());
         };
-        let plan = |kind: MessageKind, key: String, due: DateTime<Utc>, b: Option<&Booking>| Planned {
-            kind,
-            idempotency_key: key,
-            recipient: Recipient::Customer(customer),
-            values: BTreeMap::from([("customer_name", customer_name.clone())]),
-            due: due.max(now),
-            zone: b.map_or(BranchTimeZone::Wib, Booking::zone),
-            branch_id: b.map(|b| b.branch_id),
-            booking_id: b.map(|b| b.id),
-            event_id: Some(event_id),
-            processor_request_id: None,
+        let to = ToCustomer {
+            customer,
+            name: customer_name,
+            event_id,
+            now,
         };
+        let plan = |kind, key, due, b| to.message(kind, key, due, b);
         let mut out = Vec::new();
         match (event.kind.as_str(), booking) {
-            ("booking_pending", Some(b)) => {
-                if let Some(expires) = b.expires_at {
-                    let mut p = plan(
-                        MessageKind::PaymentClosing,
-                        format!("payment_closing:{}", b.id),
-                        expires - PAYMENT_CLOSING_LEAD,
-                        Some(b),
-                    );
-                    p.values.insert("item", b.item.clone());
-                    p.values.insert("deadline", moment_text(expires, b.zone()));
-                    p.values.insert("pay_link", self.link(&format!("bookings/{}/pay", b.id)));
-                    out.push(p);
-                }
-            }
-            ("waitlist_offered", Some(b)) => {
-                let entry = event.subject_id.unwrap_or_default();
-                let mut p = plan(
-                    MessageKind::WaitlistOffer,
-                    format!("waitlist_offer:{entry}:{}", b.id),
-                    now,
-                    Some(b),
-                );
-                p.values.insert("item", b.item.clone());
-                p.values.insert("branch", b.branch_name.clone());
-                p.values.insert("start", date_text(b.start_date));
-                p.values.insert("end", date_text(b.end_date));
-                let deadline = b.expires_at.unwrap_or(now);
-                p.values.insert("deadline", moment_text(deadline, b.zone()));
-                p.values.insert("pay_link", self.link(&format!("bookings/{}/pay", b.id)));
-                out.push(p);
-            }
-            ("waitlist_lapsed", Some(b)) => {
-                let entry = event.subject_id.unwrap_or_default();
-                let mut p = plan(
-                    MessageKind::WaitlistLapsed,
-                    format!("waitlist_lapsed:{entry}:{}", b.id),
-                    now,
-                    Some(b),
-                );
-                p.values.insert("item", b.item.clone());
-                p.values.insert("start", date_text(b.start_date));
-                p.values.insert("end", date_text(b.end_date));
-                out.push(p);
-            }
-            ("booking_confirmed", Some(b)) => {
-                let mut p = plan(
-                    MessageKind::BookingConfirmed,
-                    format!("booking_confirmed:{}", b.id),
-                    now,
-                    Some(b),
-                );
-                p.values.insert("booking_ref", booking_ref(b.id));
-                p.values.insert("item", b.item.clone());
-                p.values.insert("branch", b.branch_name.clone());
-                p.values.insert("start", date_text(b.start_date));
-                p.values.insert("end", date_text(b.end_date));
-                p.values.insert("booking_link", self.link(&format!("bookings/{}", b.id)));
-                out.push(p);
-                let mut r = plan(
-                    MessageKind::PickupReminder,
-                    format!("pickup_reminder:{}", b.id),
-                    pickup_reminder_due(b.zone(), b.start_date),
-                    Some(b),
-                );
-                r.values.insert("item", b.item.clone());
-                r.values.insert("branch", b.branch_name.clone());
-                r.values.insert("start", date_text(b.start_date));
-                out.push(r);
-            }
-            ("rental_started", Some(b)) => {
-                let due_back = return_due_at(b.zone(), b.end_date);
-                for (kind, key, due) in [
-                    (MessageKind::ReturnDue, "return_due", due_back - RETURN_DUE_LEAD),
-                    (MessageKind::RentalOverdue, "rental_overdue", due_back + OVERDUE_AFTER),
-                ] {
-                    let mut p = plan(kind, format!("{key}:{}", b.id), due, Some(b));
-                    p.values.insert("item", b.item.clone());
-                    p.values.insert("branch", b.branch_name.clone());
-                    p.values.insert("return_at", moment_text(due_back, b.zone()));
-                    out.push(p);
-                }
-                out.extend(self.staff_overdue(conn, event_id, b, due_back).await?);
-            }
+            (
+                "booking_pending" | "waitlist_offered" | "waitlist_lapsed" | "booking_confirmed"
+                | "rental_started",
+                Some(b),
+            ) => out.extend(self.lifecycle(conn, &to, event, b).await?),
             ("deposit_captured" | "deposit_released", Some(b)) => {
                 let ledger = event.ledger_id.unwrap_or_default();
                 let amount: i64 =
@@ -233,7 +199,6 @@ impl Notify {
                     MessageKind::DepositReleased
                 };
                 let mut p = plan(kind, format!("{}:{ledger}", event.kind), now, Some(b));
-                p.values.insert("booking_ref", booking_ref(b.id));
                 let amount = Money::from_rupiah(amount).to_string();
                 if captured {
                     p.values.insert("captured", amount);
@@ -264,6 +229,98 @@ impl Notify {
                     p.values.insert("reason", reason.replace('_', " "));
                 }
                 out.push(p);
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    /// The messages of a booking's lifecycle: payment, waitlist offers, confirmation, rental.
+    async fn lifecycle(
+        &self,
+        conn: &mut PgConnection,
+        to: &ToCustomer,
+        event: &Event,
+        b: &Booking,
+    ) -> anyhow::Result<Vec<Planned>> {
+        let (now, event_id) = (to.now, to.event_id);
+        let plan = |kind, key, due, b| to.message(kind, key, due, b);
+        let mut out = Vec::new();
+        match event.kind.as_str() {
+            "booking_pending" => {
+                if let Some(expires) = b.expires_at {
+                    let mut p = plan(
+                        MessageKind::PaymentClosing,
+                        format!("payment_closing:{}", b.id),
+                        expires - PAYMENT_CLOSING_LEAD,
+                        Some(b),
+                    );
+                    p.values.insert("deadline", moment_text(expires, b.zone()));
+                    p.values
+                        .insert("pay_link", self.link(&format!("bookings/{}/pay", b.id)));
+                    out.push(p);
+                }
+            }
+            "waitlist_offered" => {
+                let entry = event.subject_id.unwrap_or_default();
+                let mut p = plan(
+                    MessageKind::WaitlistOffer,
+                    format!("waitlist_offer:{entry}:{}", b.id),
+                    now,
+                    Some(b),
+                );
+                let deadline = b.expires_at.unwrap_or(now);
+                p.values.insert("deadline", moment_text(deadline, b.zone()));
+                p.values
+                    .insert("pay_link", self.link(&format!("bookings/{}/pay", b.id)));
+                out.push(p);
+            }
+            "waitlist_lapsed" => {
+                let entry = event.subject_id.unwrap_or_default();
+                out.push(plan(
+                    MessageKind::WaitlistLapsed,
+                    format!("waitlist_lapsed:{entry}:{}", b.id),
+                    now,
+                    Some(b),
+                ));
+            }
+            "booking_confirmed" => {
+                let mut p = plan(
+                    MessageKind::BookingConfirmed,
+                    format!("booking_confirmed:{}", b.id),
+                    now,
+                    Some(b),
+                );
+                p.values
+                    .insert("booking_link", self.link(&format!("bookings/{}", b.id)));
+                out.push(p);
+                out.push(plan(
+                    MessageKind::PickupReminder,
+                    format!("pickup_reminder:{}", b.id),
+                    pickup_reminder_due(b.zone(), b.start_date),
+                    Some(b),
+                ));
+            }
+            "rental_started" => {
+                let due_back = return_due_at(b.zone(), b.end_date);
+                for (kind, key, due) in [
+                    (
+                        MessageKind::ReturnDue,
+                        "return_due",
+                        due_back - RETURN_DUE_LEAD,
+                    ),
+                    (
+                        MessageKind::RentalOverdue,
+                        "rental_overdue",
+                        due_back + OVERDUE_AFTER,
+                    ),
+                ] {
+                    let mut p = plan(kind, format!("{key}:{}", b.id), due, Some(b));
+                    p.values
+                        .insert("return_at", moment_text(due_back, b.zone()));
+                    out.push(p);
+                }
+                out.extend(self.staff_overdue(conn, event_id, b, due_back).await?);
             }
             _ => {}
         }
@@ -349,7 +406,10 @@ impl Notify {
             },
             values: BTreeMap::from([
                 ("reference", reference),
-                ("requested_at", moment_text(requested_at, BranchTimeZone::Wib)),
+                (
+                    "requested_at",
+                    moment_text(requested_at, BranchTimeZone::Wib),
+                ),
             ]),
             due: self.now(),
             zone: BranchTimeZone::Wib,
@@ -361,7 +421,10 @@ impl Notify {
     }
 
     fn link(&self, path: &str) -> String {
-        format!("{}/{path}", self.settings.customer_url.trim_end_matches('/'))
+        format!(
+            "{}/{path}",
+            self.settings.customer_url.trim_end_matches('/')
+        )
     }
 }
 

@@ -12,11 +12,11 @@
 //! - [`admin`]: HQ's list of problems;
 //!   delivery statuses from WhatsApp's webhook; the 90-day limit on message bodies.
 
+pub mod admin;
 pub mod channel;
 pub mod email;
 pub mod fanout;
 pub mod outbox;
-pub mod admin;
 pub mod send;
 pub mod templates;
 pub mod whatsapp;

@@ -47,6 +47,10 @@ pub struct Planned {
 }
 
 #[derive(sqlx::FromRow)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the customers row's columns, read once"
+)]
 struct Choices {
     phone: Option<String>,
     email: Option<String>,
@@ -151,7 +155,12 @@ pub async fn queue(conn: &mut PgConnection, planned: &Planned) -> anyhow::Result
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(message_id) = id {
-            jobs::enqueue(&mut *conn, &NotificationSend { message_id }, Some(deliver_after)).await?;
+            jobs::enqueue(
+                &mut *conn,
+                &NotificationSend { message_id },
+                Some(deliver_after),
+            )
+            .await?;
             written += 1;
         }
     }

@@ -122,6 +122,11 @@ impl Notify {
         if row.status == "sending" {
             tracing::warn!(message = %id, "an earlier send's outcome is unknown (crash); resending with the same idempotency key");
         }
+        self.deliver(id, kind, &row).await
+    }
+
+    /// Sends a claimed message over its channel and writes the outcome back.
+    async fn deliver(&self, id: Uuid, kind: MessageKind, row: &Row) -> anyhow::Result<Outcome> {
         let channel: Channel = row.channel.parse()?;
         let params = ordered_params(kind, row.language.parse().unwrap_or_default(), &row.params)?;
         let qr = match (kind, channel, row.booking_id) {
@@ -211,9 +216,9 @@ impl Notify {
         let wanted_status = match kind {
             MessageKind::PaymentClosing | MessageKind::WaitlistOffer => "PENDING_PAYMENT",
             MessageKind::PickupReminder => "CONFIRMED",
-            MessageKind::ReturnDue | MessageKind::RentalOverdue | MessageKind::RentalOverdueStaff => {
-                "ACTIVE"
-            }
+            MessageKind::ReturnDue
+            | MessageKind::RentalOverdue
+            | MessageKind::RentalOverdueStaff => "ACTIVE",
             _ => return Ok(None),
         };
         let Some(booking) = row.booking_id else {

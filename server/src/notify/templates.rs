@@ -95,7 +95,12 @@ fn parse(name: &'static str, text: &'static str) -> Result<Template, TemplateErr
         match line.split_once(':') {
             Some(("subject", v)) => subject = Some(v.trim()),
             Some(("params", v)) => {
-                params = Some(v.split(',').map(str::trim).filter(|p| !p.is_empty()).collect());
+                params = Some(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                );
             }
             _ => return Err(malformed(&format!("unknown header line {line:?}"))),
         }
@@ -173,10 +178,16 @@ mod tests {
     fn rendering_fills_every_placeholder_and_flattens_values() {
         for kind in MessageKind::ALL {
             let t = template(kind, Language::Id).expect("template");
-            let values: BTreeMap<&str, String> =
-                t.params.iter().map(|p| (*p, format!("nilai\n{p}"))).collect();
+            let values: BTreeMap<&str, String> = t
+                .params
+                .iter()
+                .map(|p| (*p, format!("nilai\n{p}")))
+                .collect();
             let r = render(kind, Language::Id, &values).expect("renders");
-            assert!(!r.body.contains('{') && !r.subject.contains('{'), "{kind:?}");
+            assert!(
+                !r.body.contains('{') && !r.subject.contains('{'),
+                "{kind:?}"
+            );
             assert!(r.params.iter().all(|p| !p.contains('\n')));
         }
     }
@@ -184,7 +195,9 @@ mod tests {
     #[test]
     fn a_missing_value_is_an_error_not_a_blank() {
         let err = render(MessageKind::KycVerified, Language::En, &BTreeMap::new());
-        assert!(matches!(err, Err(TemplateError::NoValue("kyc_verified", p)) if p == "customer_name"));
+        assert!(
+            matches!(err, Err(TemplateError::NoValue("kyc_verified", p)) if p == "customer_name")
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn retryable(code: i64) -> bool {
         code,
         // Throughput and pair rate limits, generic and service errors, an expired token (an
         // operator replaces it; the messages wait), a paused template (pauses end).
-        4 | 80007 | 130429 | 131056 | 131000 | 131016 | 1 | 2 | 190 | 132015
+        4 | 80_007 | 130_429 | 131_056 | 131_000 | 131_016 | 1 | 2 | 190 | 132_015
     )
 }
 
@@ -132,9 +132,14 @@ impl Notifier for WhatsappCloud {
         if status.is_success() {
             let parsed: SendAnswer = serde_json::from_str(&text)
                 .map_err(|e| SendError::Retry(format!("WhatsApp answer unreadable: {e}")))?;
-            let id = parsed.messages.into_iter().next().map(|m| m.id).ok_or_else(|| {
-                SendError::Retry("WhatsApp accepted without a message id".to_owned())
-            })?;
+            let id = parsed
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or_else(|| {
+                    SendError::Retry("WhatsApp accepted without a message id".to_owned())
+                })?;
             return Ok(Accepted {
                 provider_message_id: id,
             });
@@ -174,7 +179,7 @@ pub fn signature_valid(app_secret: &SecretString, body: &[u8], signature: &str) 
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
@@ -213,7 +218,10 @@ pub fn statuses(body: &serde_json::Value) -> Vec<DeliveryStatus> {
                 format!(
                     "WhatsApp error {}: {}",
                     e["code"].as_i64().unwrap_or_default(),
-                    e["title"].as_str().or(e["message"].as_str()).unwrap_or_default()
+                    e["title"]
+                        .as_str()
+                        .or(e["message"].as_str())
+                        .unwrap_or_default()
                 )
             });
             out.push(DeliveryStatus {
@@ -236,15 +244,22 @@ mod tests {
         let body = br#"{"entry":[]}"#;
         let mut mac = Hmac::<Sha256>::new_from_slice(b"app-secret").expect("key");
         mac.update(body);
-        let good: String = mac
+        let good = mac
             .finalize()
             .into_bytes()
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+            .fold(String::new(), |mut hex, b| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
         assert!(signature_valid(&secret, body, &format!("sha256={good}")));
         assert!(!signature_valid(&secret, b"{}", &format!("sha256={good}")));
-        assert!(!signature_valid(&SecretString::from("other"), body, &format!("sha256={good}")));
+        assert!(!signature_valid(
+            &SecretString::from("other"),
+            body,
+            &format!("sha256={good}")
+        ));
         assert!(!signature_valid(&secret, body, &good));
         assert!(!signature_valid(&secret, body, "sha256=zz"));
     }
@@ -254,7 +269,7 @@ mod tests {
         let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
             {"field": "messages", "value": {"statuses": [
                 {"id": "wamid.A", "status": "delivered", "timestamp": "1", "recipient_id": "62"},
-                {"id": "wamid.B", "status": "failed", "errors": [{"code": 131026, "title": "Message undeliverable"}]}
+                {"id": "wamid.B", "status": "failed", "errors": [{"code": 131_026, "title": "Message undeliverable"}]}
             ]}},
             {"field": "messages", "value": {"messages": [{"id": "in"}]}}
         ]}]});

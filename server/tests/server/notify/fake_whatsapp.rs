@@ -85,6 +85,10 @@ fn error(status: StatusCode, code: i64, message: &str, details: &str) -> (Status
     )
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the documented contract, check by check"
+)]
 async fn send(
     State(world): State<Arc<Mutex<World>>>,
     Path((_version, phone_id)): Path<(String, String)>,
@@ -98,10 +102,18 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if bearer != Some(TOKEN) || phone_id != PHONE_NUMBER_ID {
-        return error(StatusCode::UNAUTHORIZED, 190, "Access token has expired", "Error validating access token");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "Access token has expired",
+            "Error validating access token",
+        );
     }
     if world.down {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!("Service Unavailable")));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!("Service Unavailable")),
+        );
     }
     if !world.faults.is_empty() {
         return match world.faults.remove(0) {
@@ -111,15 +123,28 @@ async fn send(
                 "Rate limit hit",
                 "Cloud API message throughput has been reached.",
             ),
-            Fault::Outage => (StatusCode::SERVICE_UNAVAILABLE, Json(json!("Service Unavailable"))),
+            Fault::Outage => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!("Service Unavailable")),
+            ),
         };
     }
     let to = body["to"].as_str().unwrap_or_default().to_owned();
     if body["messaging_product"] != "whatsapp" || body["type"] != "template" {
-        return error(StatusCode::BAD_REQUEST, 100, "Invalid parameter", "expected a template message");
+        return error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "expected a template message",
+        );
     }
     if !to.starts_with("+62") || !to[1..].chars().all(|c| c.is_ascii_digit()) {
-        return error(StatusCode::BAD_REQUEST, 100, "Invalid parameter", "to: expected E.164 with +");
+        return error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "to: expected E.164 with +",
+        );
     }
     if world.not_on_whatsapp.contains(&to) {
         return error(
@@ -129,8 +154,14 @@ async fn send(
             "Unable to deliver message. The recipient is not a WhatsApp user.",
         );
     }
-    let template = body["template"]["name"].as_str().unwrap_or_default().to_owned();
-    let language = body["template"]["language"]["code"].as_str().unwrap_or_default().to_owned();
+    let template = body["template"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let language = body["template"]["language"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let Some(&expected) = world.approved.get(&(template.clone(), language.clone())) else {
         return error(
             StatusCode::NOT_FOUND,
@@ -143,7 +174,11 @@ async fn send(
         .as_array()
         .and_then(|c| c.iter().find(|c| c["type"] == "body"))
         .and_then(|c| c["parameters"].as_array())
-        .map(|p| p.iter().map(|p| p["text"].as_str().unwrap_or_default().to_owned()).collect())
+        .map(|p| {
+            p.iter()
+                .map(|p| p["text"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     if params.len() != expected || params.iter().any(|p| p.contains('\n')) {
         return error(
@@ -160,7 +195,10 @@ async fn send(
         template,
         language,
         params,
-        callback: body["biz_opaque_callback_data"].as_str().unwrap_or_default().to_owned(),
+        callback: body["biz_opaque_callback_data"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     });
     (
         StatusCode::OK,
@@ -179,7 +217,10 @@ impl FakeWhatsapp {
             for language in [Language::Id, Language::En] {
                 let template = sentra_server::notify::templates::template(kind, language)?;
                 world.approved.insert(
-                    (format!("sentra_{}", kind.template()), language.code().to_owned()),
+                    (
+                        format!("sentra_{}", kind.template()),
+                        language.code().to_owned(),
+                    ),
                     template.params.len(),
                 );
             }

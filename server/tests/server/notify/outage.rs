@@ -18,26 +18,52 @@ use crate::{
 };
 
 /// Books the Avanza `n` for `customer` and confirms it (as HQ).
-async fn confirmed_booking(app: &TestApp, customer: Uuid, n: usize, key: &str) -> anyhow::Result<Uuid> {
+async fn confirmed_booking(
+    app: &TestApp,
+    customer: Uuid,
+    n: usize,
+    key: &str,
+) -> anyhow::Result<Uuid> {
     let api = app.api();
     let avanza = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[n];
-    let booking = api.create_booking(key, &unit_booking(avanza, customer, day(6), day(8))).await?;
-    api.confirm_booking(booking.id, &ConfirmBookingRequest { hold_token: booking.hold_token.expect("held") })
+    let booking = api
+        .create_booking(key, &unit_booking(avanza, customer, day(6), day(8)))
         .await?;
+    api.confirm_booking(
+        booking.id,
+        &ConfirmBookingRequest {
+            hold_token: booking.hold_token.expect("held"),
+        },
+    )
+    .await?;
     Ok(booking.id)
 }
 
 fn signed(body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
     mac.update(body);
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
     format!("sha256={hex}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one outage, followed from failure to delivery and its statuses"
+)]
 async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::Result<()> {
     let channels = Channels::start().await?;
-    let mut app = channels.app(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "100")]).await?;
+    let mut app = channels
+        .app(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "100")])
+        .await?;
     seed(&app.db).await?;
     app.as_hq().await?;
     let (customer, phone, mail) = contact(&app, "silver").await?;
@@ -67,8 +93,18 @@ async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::
     };
     assert!(reason("whatsapp").contains("503"), "{problems:?}");
     assert!(reason("email").contains("SMTP"), "{problems:?}");
-    assert!(problems.iter().all(|p| !p.recipient.contains(&phone[6..phone.len() - 4])), "masked");
-    assert!(channels.whatsapp.sent("booking_confirmed", &phone).is_empty());
+    assert!(
+        problems
+            .iter()
+            .all(|p| !p.recipient.contains(&phone[6..phone.len() - 4])),
+        "masked"
+    );
+    assert!(
+        channels
+            .whatsapp
+            .sent("booking_confirmed", &phone)
+            .is_empty()
+    );
     assert!(channels.mails(&mail, "dikonfirmasi")?.is_empty());
 
     // The providers come back (WhatsApp first answers a rate limit and one more 503); time passes.
@@ -82,26 +118,42 @@ async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::
         .execute(&app.db)
         .await?;
     eventually_in(&app, "both delivered after the outage", async || {
-        Ok(channels.whatsapp.sent("booking_confirmed", &phone).len() == 1
-            && channels.mails(&mail, "dikonfirmasi")?.len() == 1)
+        Ok(
+            channels.whatsapp.sent("booking_confirmed", &phone).len() == 1
+                && channels.mails(&mail, "dikonfirmasi")?.len() == 1,
+        )
     })
     .await?;
     drained(&app).await?;
     app.run_jobs().await?;
-    assert_eq!(channels.whatsapp.sent("booking_confirmed", &phone).len(), 1, "once");
+    assert_eq!(
+        channels.whatsapp.sent("booking_confirmed", &phone).len(),
+        1,
+        "once"
+    );
     assert_eq!(channels.mails(&mail, "dikonfirmasi")?.len(), 1, "once");
     assert_eq!(
         outbox(&app, customer, "booking_confirmed").await?,
-        [("email".to_owned(), "sent".to_owned()), ("whatsapp".to_owned(), "sent".to_owned())]
+        [
+            ("email".to_owned(), "sent".to_owned()),
+            ("whatsapp".to_owned(), "sent".to_owned())
+        ]
     );
     assert!(
-        app.api().notification_problems().await?.items.iter().all(|p| p.template != "booking_confirmed"),
+        app.api()
+            .notification_problems()
+            .await?
+            .items
+            .iter()
+            .all(|p| p.template != "booking_confirmed"),
         "nothing left for HQ to look at"
     );
 
     // WhatsApp reports it delivered, then read, through the signed webhook; a forged one is
     // refused; a late "delivered" does not undo "read".
-    let wamid = channels.whatsapp.sent("booking_confirmed", &phone)[0].wamid.clone();
+    let wamid = channels.whatsapp.sent("booking_confirmed", &phone)[0]
+        .wamid
+        .clone();
     let status = |s: &str| {
         serde_json::to_vec(&serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1",
             "changes": [{"field": "messages", "value": {"statuses": [
@@ -112,10 +164,17 @@ async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::
     let anonymous = app.api().anonymous();
     for (s, matched) in [("delivered", 1), ("read", 1), ("delivered", 0)] {
         let body = status(s);
-        assert_eq!(anonymous.whatsapp_webhook(&signed(&body), &body).await?, matched, "{s}");
+        assert_eq!(
+            anonymous.whatsapp_webhook(&signed(&body), &body).await?,
+            matched,
+            "{s}"
+        );
     }
     let body = status("failed");
-    let err = anonymous.whatsapp_webhook("sha256=00", &body).await.expect_err("forged");
+    let err = anonymous
+        .whatsapp_webhook("sha256=00", &body)
+        .await
+        .expect_err("forged");
     assert_eq!(err.status(), Some(401));
     let delivery: Option<String> = sqlx::query_scalar(
         "SELECT delivery_status FROM notification_outbox WHERE provider_message_id = $1",
@@ -124,8 +183,16 @@ async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::
     .fetch_one(&app.db)
     .await?;
     assert_eq!(delivery.as_deref(), Some("read"));
-    assert_eq!(anonymous.whatsapp_verify("sentra-verify-token", "1158201444").await?, "1158201444");
-    let err = anonymous.whatsapp_verify("wrong", "1158201444").await.expect_err("wrong token");
+    assert_eq!(
+        anonymous
+            .whatsapp_verify("sentra-verify-token", "1158201444")
+            .await?,
+        "1158201444"
+    );
+    let err = anonymous
+        .whatsapp_verify("wrong", "1158201444")
+        .await
+        .expect_err("wrong token");
     assert_eq!(err.status(), Some(403));
     Ok(())
 }
@@ -133,7 +200,9 @@ async fn an_outage_delays_messages_and_never_loses_or_repeats_them() -> anyhow::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_is_not_retried_and_hq_sees_the_providers_reason() -> anyhow::Result<()> {
     let channels = Channels::start().await?;
-    let mut app = channels.app(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "100")]).await?;
+    let mut app = channels
+        .app(&[("SENTRA_EXPIRY_SWEEP_MILLIS", "100")])
+        .await?;
     seed(&app.db).await?;
     app.as_hq().await?;
     let (customer, phone, _) = contact(&app, "gold").await?;
@@ -141,12 +210,21 @@ async fn a_refusal_is_not_retried_and_hq_sees_the_providers_reason() -> anyhow::
         .bind(customer)
         .execute(&app.db)
         .await?;
-    channels.whatsapp.world.lock().expect("world").not_on_whatsapp.insert(phone.clone());
+    channels
+        .whatsapp
+        .world
+        .lock()
+        .expect("world")
+        .not_on_whatsapp
+        .insert(phone.clone());
 
     confirmed_booking(&app, customer, 1, "refused-1").await?;
     eventually_in(&app, "both refused", async || {
         Ok(outbox(&app, customer, "booking_confirmed").await?
-            == [("email".to_owned(), "failed".to_owned()), ("whatsapp".to_owned(), "failed".to_owned())])
+            == [
+                ("email".to_owned(), "failed".to_owned()),
+                ("whatsapp".to_owned(), "failed".to_owned()),
+            ])
     })
     .await?;
     let requests = channels.whatsapp.world.lock().expect("world").requests;
@@ -158,7 +236,10 @@ async fn a_refusal_is_not_retried_and_hq_sees_the_providers_reason() -> anyhow::
         "a refusal is not retried"
     );
     let problems = app.api().notification_problems().await?.items;
-    let failed: Vec<_> = problems.iter().filter(|p| p.template == "booking_confirmed").collect();
+    let failed: Vec<_> = problems
+        .iter()
+        .filter(|p| p.template == "booking_confirmed")
+        .collect();
     assert_eq!(failed.len(), 2, "{problems:?}");
     for p in failed {
         assert_eq!(p.status, "failed");

@@ -7,7 +7,7 @@ use sentra_protocol::EraseAccountRequest;
 
 use super::support::{Channels, eventually_in};
 use crate::kyc::{
-    fake_verihubs::{APP_ID, API_KEY, Face, FakeVerihubs, photo},
+    fake_verihubs::{API_KEY, APP_ID, Face, FakeVerihubs, photo},
     flow::{SITI, consent, new_customer, submit},
 };
 
@@ -35,9 +35,16 @@ async fn an_erasure_sends_the_processor_its_deletion_request() -> anyhow::Result
     verihubs.card(&ktp, SITI, true);
     verihubs.face(&ktp, &selfie, Face::Same);
     submit(&app, SITI.nik, &ktp, &selfie).await?;
-    eventually_in(&app, "the customer was told they are verified", async || {
-        Ok(channels.mails("siti.hapus@example.com", "terverifikasi")?.len() == 1)
-    })
+    eventually_in(
+        &app,
+        "the customer was told they are verified",
+        async || {
+            Ok(channels
+                .mails("siti.hapus@example.com", "terverifikasi")?
+                .len()
+                == 1)
+        },
+    )
     .await?;
 
     app.api()
@@ -48,19 +55,26 @@ async fn an_erasure_sends_the_processor_its_deletion_request() -> anyhow::Result
     let reference: String = sqlx::query_scalar("SELECT reference FROM processor_requests")
         .fetch_one(&app.db)
         .await?;
-    eventually_in(&app, "Verihubs' privacy contact got the request", async || {
-        Ok(channels.mails("privacy@verihubs.test", &reference)?.len() == 1)
-    })
+    eventually_in(
+        &app,
+        "Verihubs' privacy contact got the request",
+        async || Ok(channels.mails("privacy@verihubs.test", &reference)?.len() == 1),
+    )
     .await?;
     let request = &channels.mails("privacy@verihubs.test", &reference)?[0];
     let text = request.text();
     assert!(text.contains("Pasal 43"), "{text}");
     for personal in ["Siti", SITI.nik, "siti.hapus"] {
-        assert!(!text.contains(personal), "the request names only the reference: {personal}");
+        assert!(
+            !text.contains(personal),
+            "the request names only the reference: {personal}"
+        );
     }
     eventually_in(&app, "the request is marked sent", async || {
         let sent: Option<chrono::DateTime<chrono::Utc>> =
-            sqlx::query_scalar("SELECT sent_at FROM processor_requests").fetch_one(&app.db).await?;
+            sqlx::query_scalar("SELECT sent_at FROM processor_requests")
+                .fetch_one(&app.db)
+                .await?;
         Ok(sent.is_some())
     })
     .await?;

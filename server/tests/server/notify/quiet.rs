@@ -22,6 +22,10 @@ fn jakarta(date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one reminder, followed through the night, the opt-out and its retention"
+)]
 async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Result<()> {
     let channels = Channels::start().await?;
     // The test runs the jobs itself, at the moments it chooses.
@@ -31,9 +35,17 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
     let (customer, phone, mail) = contact(&app, "silver").await?;
     let start = day(3);
     let avanza = assets(&app.db, "AVANZA-13G-AT", "JKT01").await?[0];
-    let booking = app.api().create_booking("quiet-1", &unit_booking(avanza, customer, start, day(5))).await?;
+    let booking = app
+        .api()
+        .create_booking("quiet-1", &unit_booking(avanza, customer, start, day(5)))
+        .await?;
     app.api()
-        .confirm_booking(booking.id, &ConfirmBookingRequest { hold_token: booking.hold_token.expect("held") })
+        .confirm_booking(
+            booking.id,
+            &ConfirmBookingRequest {
+                hold_token: booking.hold_token.expect("held"),
+            },
+        )
         .await?;
     let event: i64 = sqlx::query_scalar(
         "SELECT id FROM notification_events WHERE kind = 'booking_confirmed' AND booking_id = $1",
@@ -56,19 +68,31 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
     let seven = jakarta(start, 7, 0);
     let reminders: Vec<_> = rows.iter().filter(|r| r.2 == "pickup_reminder").collect();
     assert_eq!(reminders.len(), 2, "{rows:?}");
-    assert!(reminders.iter().all(|r| r.3 == seven), "held until 07:00 WIB: {rows:?}");
     assert!(
-        rows.iter().filter(|r| r.2 == "booking_confirmed").all(|r| r.3 == evening),
+        reminders.iter().all(|r| r.3 == seven),
+        "held until 07:00 WIB: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.2 == "booking_confirmed")
+            .all(|r| r.3 == evening),
         "the confirmation is required and goes at once"
     );
     let (whatsapp_reminder, email_reminder) = (
-        reminders.iter().find(|r| r.1 == "whatsapp").expect("whatsapp").0,
+        reminders
+            .iter()
+            .find(|r| r.1 == "whatsapp")
+            .expect("whatsapp")
+            .0,
         reminders.iter().find(|r| r.1 == "email").expect("email").0,
     );
 
     // A worker that reaches it during the night (a retry, a late queue) holds it again.
     for moment in [jakarta(start - Days::new(1), 23, 30), jakarta(start, 6, 59)] {
-        assert_eq!(at(moment).send(whatsapp_reminder).await?, Outcome::Held(seven));
+        assert_eq!(
+            at(moment).send(whatsapp_reminder).await?,
+            Outcome::Held(seven)
+        );
     }
     assert!(channels.whatsapp.sent("pickup_reminder", &phone).is_empty());
     // At 07:00 it goes, once.
@@ -76,7 +100,13 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
     assert_eq!(at(seven).send(whatsapp_reminder).await?, Outcome::Settled);
     let sent = channels.whatsapp.sent("pickup_reminder", &phone);
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].params.iter().any(|p| p == &start.format("%d/%m/%Y").to_string()), "{sent:?}");
+    assert!(
+        sent[0]
+            .params
+            .iter()
+            .any(|p| p == &start.format("%d/%m/%Y").to_string()),
+        "{sent:?}"
+    );
 
     // The customer turns reminders off (and cannot turn every channel off): the e-mail one
     // is not sent.
@@ -105,9 +135,15 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
             ..Default::default()
         })
         .await?;
-    assert_eq!((prefs.reminders, prefs.language.as_str(), prefs.whatsapp), (false, "en", true));
+    assert_eq!(
+        (prefs.reminders, prefs.language.as_str(), prefs.whatsapp),
+        (false, "en", true)
+    );
     assert_eq!(me.my_notification_preferences().await?, prefs);
-    assert!(matches!(at(seven).send(email_reminder).await?, Outcome::Cancelled(_)));
+    assert!(matches!(
+        at(seven).send(email_reminder).await?,
+        Outcome::Cancelled(_)
+    ));
     assert!(channels.mails(&mail, "Besok")?.is_empty());
 
     // 90 days on, the words go and the metadata stays (the daily retention pass).
@@ -126,7 +162,14 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
     .await?;
     assert_eq!(
         kept,
-        (None, None, serde_json::json!({}), "pickup_reminder".to_owned(), "sent".to_owned(), phone.clone())
+        (
+            None,
+            None,
+            serde_json::json!({}),
+            "pickup_reminder".to_owned(),
+            "sent".to_owned(),
+            phone.clone()
+        )
     );
     let younger: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM notification_outbox WHERE body IS NOT NULL AND booking_id = $1",

@@ -23,11 +23,16 @@ pub(crate) struct Mail {
 
 impl Mail {
     pub(crate) fn header(&self, name: &str) -> Option<String> {
-        let unfolded = self.raw.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
+        let unfolded = self
+            .raw
+            .replace("\r\n", "\n")
+            .replace("\n ", " ")
+            .replace("\n\t", " ");
         let head = unfolded.split("\n\n").next().unwrap_or_default().to_owned();
         head.lines().find_map(|line| {
             let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
         })
     }
 
@@ -61,7 +66,10 @@ impl Channels {
             ("SENTRA_SMTP_SECURITY", "starttls"),
             ("SENTRA_SMTP_USERNAME", SmtpServer::USER),
             ("SENTRA_SMTP_PASSWORD", SmtpServer::PASSWORD),
-            ("SENTRA_SMTP_FROM", "SentraRental <noreply@sentrarental.test>"),
+            (
+                "SENTRA_SMTP_FROM",
+                "SentraRental <noreply@sentrarental.test>",
+            ),
             ("SENTRA_SMTP_CA_FILE", ca.as_str()),
             ("SENTRA_CUSTOMER_URL", "https://app.sentrarental.test"),
         ] {
@@ -73,7 +81,11 @@ impl Channels {
     /// A server using both channels, with `extra` variables.
     pub(crate) async fn app(&self, extra: &[(&str, &str)]) -> anyhow::Result<TestApp> {
         let mut env = self.env();
-        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         TestApp::spawn_with(&vars).await
     }
@@ -104,13 +116,19 @@ pub(crate) async fn contact(app: &TestApp, tier: &str) -> anyhow::Result<(Uuid, 
 }
 
 /// Polls `check` until it holds (bounded by 30 s; the job queue runs every 100 ms).
-pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+pub(crate) async fn eventually(
+    what: &str,
+    mut check: impl AsyncFnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         if check().await? {
             return Ok(());
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "never happened: {what}");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(30),
+            "never happened: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -145,7 +163,11 @@ pub(crate) async fn eventually_in(
 }
 
 /// Outbox rows of `template` for `customer`: (channel, status).
-pub(crate) async fn outbox(app: &TestApp, customer: Uuid, template: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) async fn outbox(
+    app: &TestApp,
+    customer: Uuid,
+    template: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
     Ok(sqlx::query_as(
         "SELECT channel, status FROM notification_outbox WHERE customer_id = $1 AND template = $2 ORDER BY channel",
     )

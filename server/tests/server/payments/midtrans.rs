@@ -242,7 +242,10 @@ async fn told_every_step(
     let of = |template: &str| rows.iter().filter(|r| r.1 == template).collect::<Vec<_>>();
     for template in ["booking_confirmed", "deposit_captured", "deposit_released"] {
         assert_eq!(
-            of(template).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+            of(template)
+                .iter()
+                .map(|r| r.2.as_str())
+                .collect::<Vec<_>>(),
             ["sent"],
             "{template}: {rows:?}"
         );
@@ -250,13 +253,17 @@ async fn told_every_step(
     let capture = &of("deposit_captured")[0].3;
     let lines = capture["lines"].as_str().unwrap_or_default();
     assert!(lines.contains("Bumper depan penyok"), "{capture}");
-    assert_eq!(capture["captured"], sentra_domain::Money::from_rupiah(captured).to_string());
+    assert_eq!(
+        capture["captured"],
+        sentra_domain::Money::from_rupiah(captured).to_string()
+    );
     assert_eq!(
         of("deposit_released")[0].3["amount"],
         sentra_domain::Money::from_rupiah(released).to_string()
     );
     assert!(
-        of("rental_overdue_staff").iter().all(|r| r.4.is_none()) && !of("rental_overdue_staff").is_empty(),
+        of("rental_overdue_staff").iter().all(|r| r.4.is_none())
+            && !of("rental_overdue_staff").is_empty(),
         "branch staff are told of an overdue rental: {rows:?}"
     );
     for template in ["return_due", "rental_overdue"] {
