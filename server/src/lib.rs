@@ -243,6 +243,20 @@ pub fn notify_service(
             )?)
         }
     };
+    if settings.whatsapp == config::ChannelProvider::Console
+        || settings.email == config::ChannelProvider::Console
+    {
+        tracing::warn!(
+            "notifications are written to the console, not sent (set SENTRA_WHATSAPP=cloud and SENTRA_EMAIL=smtp in production)"
+        );
+    }
+    if config.kyc.provider == config::KycProviderKind::Verihubs
+        && settings.verihubs_privacy_email.is_none()
+    {
+        tracing::warn!(
+            "SENTRA_VERIHUBS_PRIVACY_EMAIL is not set: erasure requests owed to Verihubs wait until it is"
+        );
+    }
     let configured = |s: &secrecy::SecretString| (!s.expose_secret().is_empty()).then(|| s.clone());
     Ok(notify::Notify {
         db,

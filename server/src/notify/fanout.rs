@@ -390,10 +390,13 @@ impl Notify {
             _ => None,
         };
         let Some(contact) = contact else {
-            // Kept in processor_requests (sent_at empty) until a contact is configured.
-            tracing::error!(%processor, request = %request,
-                "an erasure request for a processor has no privacy contact configured (SENTRA_VERIHUBS_PRIVACY_EMAIL); it is not sent");
-            return Ok(Vec::new());
+            // The job fails and is retried (up to an hour apart) until a contact is configured:
+            // the request is owed, not optional.
+            tracing::error!(%processor, %request,
+                "an erasure request owed to a processor waits: SENTRA_VERIHUBS_PRIVACY_EMAIL is not set");
+            anyhow::bail!(
+                "the erasure request {request} for {processor} cannot be sent: no privacy contact is configured (SENTRA_VERIHUBS_PRIVACY_EMAIL)"
+            );
         };
         Ok(vec![Planned {
             kind: MessageKind::ProcessorErasure,

@@ -225,10 +225,15 @@ async fn every_endpoint_refuses_the_wrong_callers() -> anyhow::Result<()> {
             };
             if access == Access::Public {
                 let (status, _) = call(&app, method, &path, None, &body).await?;
-                if pattern.starts_with("/api/v1/payments/webhooks/") {
+                if pattern.starts_with("/api/v1/payments/webhooks/")
+                    || (pattern.starts_with("/api/v1/notifications/webhooks/") && method == "post")
+                {
                     // Providers prove who they are by a signature or token, not a login: an
                     // unsigned notification is refused.
                     assert_eq!(status, 401, "{method} {pattern} without a signature");
+                } else if pattern.starts_with("/api/v1/notifications/webhooks/") {
+                    // Meta's verification handshake without the verify token.
+                    assert_eq!(status, 403, "{method} {pattern} without the verify token");
                 } else {
                     assert_ne!(status, 401, "{method} {pattern} is public");
                 }

@@ -56,7 +56,8 @@ pub(crate) struct World {
     pub(crate) not_on_whatsapp: HashSet<String>,
     /// Every request seen (including refused ones).
     pub(crate) requests: usize,
-    approved: HashMap<(String, String), usize>,
+    /// (template name, language) → its parameter count.
+    pub(crate) approved: HashMap<(String, String), usize>,
 }
 
 /// The running fake. Stops when dropped.

@@ -218,15 +218,44 @@ async fn a_refusal_is_not_retried_and_hq_sees_the_providers_reason() -> anyhow::
         .not_on_whatsapp
         .insert(phone.clone());
 
+    // Another reads English, and the English confirmation is not approved at Meta (yet).
+    let (reader, _, reader_mail) = contact(&app, "silver").await?;
+    sqlx::query("UPDATE customers SET language = 'en' WHERE id = $1")
+        .bind(reader)
+        .execute(&app.db)
+        .await?;
+    channels
+        .whatsapp
+        .world
+        .lock()
+        .expect("world")
+        .approved
+        .remove(&("sentra_booking_confirmed".to_owned(), "en".to_owned()));
+
     confirmed_booking(&app, customer, 1, "refused-1").await?;
-    eventually_in(&app, "both refused", async || {
-        Ok(outbox(&app, customer, "booking_confirmed").await?
-            == [
-                ("email".to_owned(), "failed".to_owned()),
-                ("whatsapp".to_owned(), "failed".to_owned()),
-            ])
-    })
+    confirmed_booking(&app, reader, 0, "refused-2").await?;
+    eventually_in(
+        &app,
+        "both refused, the English WhatsApp refused",
+        async || {
+            Ok(outbox(&app, customer, "booking_confirmed").await?
+                == [
+                    ("email".to_owned(), "failed".to_owned()),
+                    ("whatsapp".to_owned(), "failed".to_owned()),
+                ]
+                && outbox(&app, reader, "booking_confirmed").await?
+                    == [
+                        ("email".to_owned(), "sent".to_owned()),
+                        ("whatsapp".to_owned(), "failed".to_owned()),
+                    ])
+        },
+    )
     .await?;
+    assert_eq!(
+        channels.mails(&reader_mail, "confirmed")?.len(),
+        1,
+        "e-mail still reaches them"
+    );
     let requests = channels.whatsapp.world.lock().expect("world").requests;
     drained(&app).await?;
     app.run_jobs().await?;
@@ -240,14 +269,17 @@ async fn a_refusal_is_not_retried_and_hq_sees_the_providers_reason() -> anyhow::
         .iter()
         .filter(|p| p.template == "booking_confirmed")
         .collect();
-    assert_eq!(failed.len(), 2, "{problems:?}");
+    assert_eq!(failed.len(), 3, "{problems:?}");
+    let mut reasons: Vec<String> = Vec::new();
     for p in failed {
         assert_eq!(p.status, "failed");
-        let reason = p.reason.clone().unwrap_or_default();
-        match p.channel.as_str() {
-            "whatsapp" => assert!(reason.contains("131026"), "{reason}"),
-            _ => assert!(reason.contains("550"), "{reason}"),
-        }
+        reasons.push(p.reason.clone().unwrap_or_default());
+    }
+    for code in ["131026", "132001", "550"] {
+        assert!(
+            reasons.iter().any(|r| r.contains(code)),
+            "{code} in {reasons:?}"
+        );
     }
     Ok(())
 }
