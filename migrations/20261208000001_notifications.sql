@@ -20,6 +20,7 @@ CREATE TABLE notification_events (
     ledger_id    bigint,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX notification_events_booking_idx ON notification_events (booking_id) WHERE booking_id IS NOT NULL;
 
 -- The customer's choices. Legally required messages go to every chosen channel whatever the
 -- reminder setting; at least one channel stays chosen.
@@ -83,7 +84,10 @@ $$;
 CREATE FUNCTION bookings_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF NEW.status = 'PENDING_PAYMENT' THEN
+        -- A booking moved to another branch's partition is re-inserted: not a new event.
+        IF NEW.status = 'PENDING_PAYMENT' AND NOT EXISTS (
+            SELECT 1 FROM notification_events WHERE booking_id = NEW.id AND kind = 'booking_pending'
+        ) THEN
             PERFORM notification_event('booking_pending', NEW.customer_id, NEW.id, NULL, NULL);
         END IF;
         RETURN NULL;
@@ -120,7 +124,7 @@ CREATE FUNCTION payment_ledger_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     hold record;
 BEGIN
-    IF NEW.entry NOT IN ('CAPTURED', 'RELEASED') THEN
+    IF NEW.entry NOT IN ('CAPTURED', 'RELEASED', 'REFUNDED', 'VOIDED') THEN
         RETURN NULL;
     END IF;
     SELECT booking_id, customer_id, purpose INTO hold FROM payment_holds WHERE id = NEW.hold_id;

@@ -121,6 +121,8 @@ pub enum MessageKind {
     RentalOverdue,
     RentalOverdueStaff,
     DepositCaptured,
+    /// A card hold about to lapse during a long rental, captured whole as security.
+    DepositPrecaptured,
     DepositReleased,
     KycVerified,
     KycRejected,
@@ -130,7 +132,7 @@ pub enum MessageKind {
 
 impl MessageKind {
     /// Every kind.
-    pub const ALL: [MessageKind; 14] = [
+    pub const ALL: [MessageKind; 15] = [
         MessageKind::WaitlistOffer,
         MessageKind::WaitlistLapsed,
         MessageKind::PaymentClosing,
@@ -140,6 +142,7 @@ impl MessageKind {
         MessageKind::RentalOverdue,
         MessageKind::RentalOverdueStaff,
         MessageKind::DepositCaptured,
+        MessageKind::DepositPrecaptured,
         MessageKind::DepositReleased,
         MessageKind::KycVerified,
         MessageKind::KycRejected,
@@ -159,6 +162,7 @@ impl MessageKind {
             MessageKind::RentalOverdue => "rental_overdue",
             MessageKind::RentalOverdueStaff => "rental_overdue_staff",
             MessageKind::DepositCaptured => "deposit_captured",
+            MessageKind::DepositPrecaptured => "deposit_precaptured",
             MessageKind::DepositReleased => "deposit_released",
             MessageKind::KycVerified => "kyc_verified",
             MessageKind::KycRejected => "kyc_rejected",
@@ -186,6 +190,7 @@ impl MessageKind {
             | MessageKind::RentalOverdueStaff => Category::Service,
             MessageKind::BookingConfirmed
             | MessageKind::DepositCaptured
+            | MessageKind::DepositPrecaptured
             | MessageKind::DepositReleased
             | MessageKind::KycVerified
             | MessageKind::KycRejected

@@ -58,6 +58,24 @@ impl Customers {
                 "at least one channel must stay on: payments, deposits and identity decisions must reach you",
             ));
         }
+        // Each channel left on must have an address to reach, and one must stay on.
+        let (phone, email): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT CASE WHEN coalesce($2, notify_whatsapp) THEN phone END, \
+                    CASE WHEN coalesce($3, notify_email) THEN email END \
+             FROM customers WHERE id = $1 AND erased_at IS NULL",
+        )
+        .bind(id)
+        .bind(change.whatsapp)
+        .bind(change.email)
+        .fetch_optional(&self.db)
+        .await?
+        .ok_or(CustomerError::NotFound)?;
+        if errors.is_empty() && phone.is_none() && email.is_none() {
+            errors.push(FieldError::new(
+                if change.email.is_some() { "email" } else { "whatsapp" },
+                "choose a channel we have an address for: payments, deposits and identity decisions must reach you",
+            ));
+        }
         if !errors.is_empty() {
             return Err(CustomerError::Invalid(errors));
         }

@@ -107,10 +107,14 @@ impl Notify {
     /// which template, when, the outcome) stays. Returns how many were cleared.
     pub async fn forget_old_bodies(&self) -> sqlx::Result<u64> {
         let keep = i64::try_from(self.settings.body_retention.as_secs()).unwrap_or(i64::MAX);
+        // A message still not delivered by then is given up (its job finds it failed).
         Ok(sqlx::query(
             "UPDATE notification_outbox SET subject = NULL, body = NULL, params = '{}', \
-               body_purged_at = now() \
-             WHERE body_purged_at IS NULL AND status IN ('sent', 'failed', 'cancelled') \
+               body_purged_at = now(), \
+               status = CASE WHEN status IN ('pending', 'sending') THEN 'failed' ELSE status END, \
+               last_error = CASE WHEN status IN ('pending', 'sending') \
+                 THEN 'not delivered within the retention period' ELSE last_error END \
+             WHERE body_purged_at IS NULL \
                AND created_at < now() - make_interval(secs => $1::double precision)",
         )
         .bind(keep)

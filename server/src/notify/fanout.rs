@@ -49,9 +49,11 @@ impl Booking {
     }
 }
 
-/// A short reference customers and staff can read out: the booking id's first 8 characters.
+/// A short reference customers and staff can read out: the booking id's last 8 characters
+/// (its random part; the first ones of a `UUIDv7` are the creation time, shared by every
+/// booking of the same minute).
 pub fn booking_ref(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_uppercase()
+    id.simple().to_string()[24..].to_uppercase()
 }
 
 /// `24/12/2026`: day first, as Indonesians write dates, readable in both languages.
@@ -162,7 +164,9 @@ impl Notify {
             return Ok(Vec::new());
         };
         let customer_name: Option<String> = sqlx::query_scalar(
-            "SELECT full_name FROM customers WHERE id = $1 AND erased_at IS NULL",
+            // FOR SHARE: an erasure waits until these messages are written (and then deletes
+            // them), rather than committing between this read and the outbox rows.
+            "SELECT full_name FROM customers WHERE id = $1 AND erased_at IS NULL FOR SHARE",
         )
         .bind(customer)
         .fetch_optional(&mut *conn)
@@ -192,30 +196,40 @@ impl Notify {
                         .fetch_optional(&mut *conn)
                         .await?
                         .unwrap_or_default();
-                let captured = event.kind == "deposit_captured";
-                let kind = if captured {
+                if amount == 0 {
+                    return Ok(out);
+                }
+                let amount = Money::from_rupiah(amount).to_string();
+                let key = format!("{}:{ledger}", event.kind);
+                if event.kind == "deposit_released" {
+                    let mut p = plan(MessageKind::DepositReleased, key, now, Some(b));
+                    p.values.insert("amount", amount);
+                    out.push(p);
+                    return Ok(out);
+                }
+                // A capture with a settled bill lists its lines; one without is the whole hold
+                // captured before it lapsed during a long rental.
+                let lines = charge_lines(conn, b.id).await?;
+                let kind = if lines.is_some() {
                     MessageKind::DepositCaptured
                 } else {
-                    MessageKind::DepositReleased
+                    MessageKind::DepositPrecaptured
                 };
-                let mut p = plan(kind, format!("{}:{ledger}", event.kind), now, Some(b));
-                let amount = Money::from_rupiah(amount).to_string();
-                if captured {
-                    p.values.insert("captured", amount);
-                    p.values.insert("lines", charge_lines(conn, b.id).await?);
-                } else {
-                    p.values.insert("amount", amount);
+                let mut p = plan(kind, key, now, Some(b));
+                p.values.insert("captured", amount);
+                if let Some(lines) = lines {
+                    p.values.insert("lines", lines);
                 }
                 out.push(p);
             }
             ("kyc_decided", _) => {
                 let case = event.subject_id.unwrap_or_default();
-                let decision: Option<(String, Option<String>)> =
-                    sqlx::query_as("SELECT status, reason FROM kyc_cases WHERE id = $1")
+                let decision: Option<(String,)> =
+                    sqlx::query_as("SELECT status FROM kyc_cases WHERE id = $1")
                         .bind(case)
                         .fetch_optional(&mut *conn)
                         .await?;
-                let Some((status, reason)) = decision else {
+                let Some((status,)) = decision else {
                     return Ok(out);
                 };
                 let kind = if status == "verified" {
@@ -223,12 +237,14 @@ impl Notify {
                 } else {
                     MessageKind::KycRejected
                 };
-                let mut p = plan(kind, format!("kyc_decided:{case}"), now, None);
-                if kind == MessageKind::KycRejected {
-                    let reason = reason.unwrap_or_else(|| "unknown".to_owned());
-                    p.values.insert("reason", reason.replace('_', " "));
-                }
-                out.push(p);
+                // Per event: a case sent back to review and decided again is told again. The
+                // reason is shown in the app, in the customer's language, not in the message.
+                out.push(plan(
+                    kind,
+                    format!("kyc_decided:{case}:{event_id}"),
+                    now,
+                    None,
+                ));
             }
             _ => {}
         }
@@ -294,12 +310,15 @@ impl Notify {
                 p.values
                     .insert("booking_link", self.link(&format!("bookings/{}", b.id)));
                 out.push(p);
-                out.push(plan(
-                    MessageKind::PickupReminder,
-                    format!("pickup_reminder:{}", b.id),
-                    pickup_reminder_due(b.zone(), b.start_date),
-                    Some(b),
-                ));
+                // Booked on the pickup day itself: no reminder.
+                if now < b.zone().start_of_day(b.start_date) {
+                    out.push(plan(
+                        MessageKind::PickupReminder,
+                        format!("pickup_reminder:{}", b.id),
+                        pickup_reminder_due(b.zone(), b.start_date),
+                        Some(b),
+                    ));
+                }
             }
             "rental_started" => {
                 let due_back = return_due_at(b.zone(), b.end_date);
@@ -445,8 +464,9 @@ async fn booking(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Booki
     .await
 }
 
-/// The bill's lines, `Sewa 3 hari Rp 1.050.000; Kerusakan: bemper Rp 500.000`.
-async fn charge_lines(conn: &mut PgConnection, booking: Uuid) -> sqlx::Result<String> {
+/// The settled bill's lines, `Sewa 3 hari Rp 1.050.000; Kerusakan: bemper Rp 500.000`; `None`
+/// when no bill is settled.
+async fn charge_lines(conn: &mut PgConnection, booking: Uuid) -> sqlx::Result<Option<String>> {
     let lines: Vec<(String, i64)> = sqlx::query_as(
         "SELECT description, amount_idr FROM charge_lines WHERE booking_id = $1 \
          AND settlement_id IS NOT NULL ORDER BY created_at, id",
@@ -455,11 +475,13 @@ async fn charge_lines(conn: &mut PgConnection, booking: Uuid) -> sqlx::Result<St
     .fetch_all(conn)
     .await?;
     if lines.is_empty() {
-        return Ok("-".to_owned());
+        return Ok(None);
     }
-    Ok(lines
-        .into_iter()
-        .map(|(d, a)| format!("{d} {}", Money::from_rupiah(a)))
-        .collect::<Vec<_>>()
-        .join("; "))
+    Ok(Some(
+        lines
+            .into_iter()
+            .map(|(d, a)| format!("{d} {}", Money::from_rupiah(a)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
 }

@@ -24,6 +24,24 @@ use crate::jobs::{self, NotificationSend};
 /// How long a send may be in flight before another attempt takes over.
 pub const SENDING_LEASE_SECS: i64 = 300;
 
+/// Attempts before a message that keeps failing is given up and listed as failed for HQ
+/// (with the back-off capped at an hour, about half a day of trying).
+pub const MAX_SEND_ATTEMPTS: i32 = 24;
+
+#[derive(sqlx::FromRow)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the customers row's columns, read once"
+)]
+struct CustomerNow {
+    erased: bool,
+    phone: Option<String>,
+    email: Option<String>,
+    notify_whatsapp: bool,
+    notify_email: bool,
+    notify_reminders: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     channel: String,
@@ -38,6 +56,7 @@ struct Row {
     subject: Option<String>,
     body: Option<String>,
     status: String,
+    attempts: i32,
     processor_request_id: Option<Uuid>,
     time_zone: Option<String>,
 }
@@ -61,7 +80,7 @@ impl Notify {
     pub async fn send(&self, id: Uuid) -> anyhow::Result<Outcome> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT n.channel, n.recipient, n.template, n.params, n.idempotency_key, n.category, \
-               n.language, n.booking_id, n.customer_id, n.subject, n.body, n.status, \
+               n.language, n.booking_id, n.customer_id, n.subject, n.body, n.status, n.attempts, \
                n.processor_request_id, br.time_zone \
              FROM notification_outbox n LEFT JOIN branches br ON br.id = n.branch_id WHERE n.id = $1",
         )
@@ -128,22 +147,24 @@ impl Notify {
     /// Sends a claimed message over its channel and writes the outcome back.
     async fn deliver(&self, id: Uuid, kind: MessageKind, row: &Row) -> anyhow::Result<Outcome> {
         let channel: Channel = row.channel.parse()?;
-        let params = ordered_params(kind, row.language.parse().unwrap_or_default(), &row.params)?;
-        let qr = match (kind, channel, row.booking_id) {
-            (MessageKind::BookingConfirmed, Channel::Email, Some(booking)) => {
-                Some(self.booking_qr_png(booking)?)
+        let prepared = match self.prepare(kind, channel, row) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                // Kept with the row, so HQ sees why it waits.
+                self.record_failure(id, "pending", &scrub(&format!("{e:#}")))
+                    .await?;
+                return Err(e);
             }
-            _ => None,
         };
         let outgoing = Outgoing {
             idempotency_key: &row.idempotency_key,
             recipient: &row.recipient,
             language: row.language.parse().unwrap_or_default(),
             template: &row.template,
-            params: &params,
-            subject: row.subject.as_deref().unwrap_or_default(),
-            body: row.body.as_deref().unwrap_or_default(),
-            inline_png: qr.as_deref().map(|png| ("booking-qr", png)),
+            params: &prepared.params,
+            subject: &prepared.subject,
+            body: &prepared.body,
+            inline_png: prepared.qr.as_deref().map(|png| ("booking-qr", png)),
         };
         let notifier = match channel {
             Channel::Whatsapp => &self.whatsapp,
@@ -171,12 +192,21 @@ impl Notify {
                 tracing::info!(message = %id, %channel, template = row.template, "notification sent");
                 Ok(Outcome::Sent)
             }
-            Err(SendError::Retry(reason)) => {
+            Err(SendError::Retry(reason)) if row.attempts + 1 < MAX_SEND_ATTEMPTS => {
+                let reason = scrub(&reason);
                 self.record_failure(id, "pending", &reason).await?;
                 self.metrics_count(channel, "retry");
                 Err(anyhow::anyhow!("{channel} send will be retried: {reason}"))
             }
-            Err(SendError::Refused(reason)) => {
+            Err(SendError::Retry(reason) | SendError::Refused(reason)) => {
+                let reason = if row.attempts + 1 >= MAX_SEND_ATTEMPTS {
+                    format!(
+                        "gave up after {MAX_SEND_ATTEMPTS} attempts: {}",
+                        scrub(&reason)
+                    )
+                } else {
+                    scrub(&reason)
+                };
                 self.record_failure(id, "failed", &reason).await?;
                 self.metrics_count(channel, "failed");
                 tracing::warn!(message = %id, %channel, template = row.template, %reason,
@@ -184,6 +214,38 @@ impl Notify {
                 Ok(Outcome::Failed(reason))
             }
         }
+    }
+
+    /// The message's parameters, words and picture. Rows written before bodies were stored
+    /// (the first login-change messages) are rendered now.
+    fn prepare(&self, kind: MessageKind, channel: Channel, row: &Row) -> anyhow::Result<Prepared> {
+        let language = row.language.parse().unwrap_or_default();
+        let params = ordered_params(kind, language, &row.params)?;
+        let (subject, body) = if let (Some(subject), Some(body)) = (&row.subject, &row.body) {
+            (subject.clone(), body.clone())
+        } else {
+            let template = super::templates::template(kind, language)?;
+            let values = template
+                .params
+                .iter()
+                .copied()
+                .zip(params.iter().cloned())
+                .collect();
+            let rendered = super::templates::render(kind, language, &values)?;
+            (rendered.subject, rendered.body)
+        };
+        let qr = match (kind, channel, row.booking_id) {
+            (MessageKind::BookingConfirmed, Channel::Email, Some(booking)) => {
+                Some(self.booking_qr_png(booking)?)
+            }
+            _ => None,
+        };
+        Ok(Prepared {
+            params,
+            subject,
+            body,
+            qr,
+        })
     }
 
     async fn record_failure(&self, id: Uuid, status: &str, reason: &str) -> sqlx::Result<()> {
@@ -202,16 +264,9 @@ impl Notify {
     /// days ago).
     async fn no_longer_owed(&self, kind: MessageKind, row: &Row) -> sqlx::Result<Option<String>> {
         if let Some(customer) = row.customer_id
-            && row.category == Category::Reminder.as_str()
+            && let Some(why) = self.customer_moved_on(customer, kind, row).await?
         {
-            let wants: Option<bool> =
-                sqlx::query_scalar("SELECT notify_reminders FROM customers WHERE id = $1")
-                    .bind(customer)
-                    .fetch_optional(&self.db)
-                    .await?;
-            if wants != Some(true) {
-                return Ok(Some("the customer turned reminders off".to_owned()));
-            }
+            return Ok(Some(why));
         }
         let wanted_status = match kind {
             MessageKind::PaymentClosing | MessageKind::WaitlistOffer => "PENDING_PAYMENT",
@@ -234,11 +289,75 @@ impl Notify {
         Ok((still != Some(true)).then(|| format!("the booking is no longer {wanted_status}")))
     }
 
+    /// The customer was erased, changed the address, turned the channel or reminders off.
+    async fn customer_moved_on(
+        &self,
+        customer: Uuid,
+        kind: MessageKind,
+        row: &Row,
+    ) -> sqlx::Result<Option<String>> {
+        let now: Option<CustomerNow> = sqlx::query_as(
+            "SELECT erased_at IS NOT NULL AS erased, phone, email, notify_whatsapp, notify_email, \
+             notify_reminders FROM customers WHERE id = $1",
+        )
+        .bind(customer)
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(now) = now.filter(|c| !c.erased) else {
+            return Ok(Some("the customer was erased".to_owned()));
+        };
+        if row.category == Category::Reminder.as_str() && !now.notify_reminders {
+            return Ok(Some("the customer turned reminders off".to_owned()));
+        }
+        // A login change is told to the old address on purpose.
+        if kind == MessageKind::LoginChanged {
+            return Ok(None);
+        }
+        let (address, chosen) = match row.channel.as_str() {
+            "whatsapp" => (now.phone, now.notify_whatsapp),
+            _ => (now.email, now.notify_email),
+        };
+        if address.as_deref() != Some(row.recipient.as_str()) {
+            return Ok(Some("the customer's address changed".to_owned()));
+        }
+        if !chosen && row.category != Category::Required.as_str() {
+            return Ok(Some(format!("the customer turned {} off", row.channel)));
+        }
+        Ok(None)
+    }
+
     fn metrics_count(&self, channel: Channel, outcome: &'static str) {
         if let Some(metrics) = &self.metrics {
             metrics.notification(channel.as_str(), outcome);
         }
     }
+}
+
+/// A message ready for its channel.
+struct Prepared {
+    params: Vec<String>,
+    subject: String,
+    body: String,
+    qr: Option<Vec<u8>>,
+}
+
+/// A provider's reason without the addresses it may quote (an SMTP server's `550 <budi@…>`):
+/// reasons are logged, kept for HQ and stored with the job.
+pub fn scrub(reason: &str) -> String {
+    reason
+        .split(' ')
+        .map(|word| {
+            let digits = word.chars().filter(char::is_ascii_digit).count();
+            if word.contains('@') {
+                "<address>"
+            } else if digits >= 8 && word.trim_start_matches(['<', '(']).starts_with('+') {
+                "<phone>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The stored values in the template's parameter order.
@@ -266,4 +385,22 @@ fn ordered_params(
         })
         .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn provider_reasons_lose_the_addresses_they_quote() {
+        assert_eq!(
+            scrub("SMTP refused: 550 5.1.1 <budi@example.com>: mailbox unavailable"),
+            "SMTP refused: 550 5.1.1 <address> mailbox unavailable"
+        );
+        assert_eq!(
+            scrub("WhatsApp error 131026: undeliverable to +6281234567001"),
+            "WhatsApp error 131026: undeliverable to <phone>"
+        );
+        assert_eq!(scrub("WhatsApp answered 503"), "WhatsApp answered 503");
+    }
 }

@@ -38,6 +38,7 @@ const FILES: &[(&str, Language, &str)] = files!(
     "rental_overdue",
     "rental_overdue_staff",
     "deposit_captured",
+    "deposit_precaptured",
     "deposit_released",
     "kyc_verified",
     "kyc_rejected",

@@ -125,21 +125,19 @@ impl Notifier for WhatsappCloud {
             .await
             .map_err(|e| SendError::Retry(format!("WhatsApp unreachable: {e}")))?;
         let status = answer.status();
-        let text = answer
-            .text()
-            .await
-            .map_err(|e| SendError::Retry(format!("WhatsApp answer lost: {e}")))?;
+        let text = match answer.text().await {
+            Ok(text) => text,
+            // Accepted, but the body was lost on the way: never sent again.
+            Err(_) if status.is_success() => String::new(),
+            Err(e) => return Err(SendError::Retry(format!("WhatsApp answer lost: {e}"))),
+        };
         if status.is_success() {
-            let parsed: SendAnswer = serde_json::from_str(&text)
-                .map_err(|e| SendError::Retry(format!("WhatsApp answer unreadable: {e}")))?;
-            let id = parsed
-                .messages
-                .into_iter()
-                .next()
-                .map(|m| m.id)
-                .ok_or_else(|| {
-                    SendError::Retry("WhatsApp accepted without a message id".to_owned())
-                })?;
+            // Accepted: never sent again, even if the answer cannot be read (its statuses then
+            // cannot be matched, which is the lesser harm).
+            let id = serde_json::from_str::<SendAnswer>(&text)
+                .ok()
+                .and_then(|parsed| parsed.messages.into_iter().next())
+                .map_or_else(|| format!("unknown:{}", message.idempotency_key), |m| m.id);
             return Ok(Accepted {
                 provider_message_id: id,
             });

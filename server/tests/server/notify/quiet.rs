@@ -144,7 +144,20 @@ async fn a_reminder_due_at_night_waits_until_seven_at_the_branch() -> anyhow::Re
         at(seven).send(email_reminder).await?,
         Outcome::Cancelled(_)
     ));
-    assert!(channels.mails(&mail, "Besok")?.is_empty());
+    assert!(channels.mails(&mail, "Pengingat")?.is_empty());
+    // Without a phone, turning e-mail off would leave nothing to reach them by.
+    sqlx::query("UPDATE customers SET phone = NULL WHERE id = $1")
+        .bind(customer)
+        .execute(&app.db)
+        .await?;
+    let err = me
+        .update_my_notification_preferences(&UpdateNotificationPreferences {
+            email: Some(false),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no address left");
+    assert_eq!((err.status(), err.code()), (Some(422), "validation_failed"));
 
     // 90 days on, the words go and the metadata stays (the daily retention pass).
     sqlx::query(
