@@ -27,6 +27,9 @@ impl From<Row> for NotificationPreferences {
 
 const COLUMNS: &str = "language, notify_whatsapp, notify_email, notify_reminders";
 
+const ONE_CHANNEL: &str =
+    "at least one channel must stay on: payments, deposits and identity decisions must reach you";
+
 impl Customers {
     /// The customer's choices.
     pub async fn preferences(&self, id: Uuid) -> Result<NotificationPreferences, CustomerError> {
@@ -53,10 +56,7 @@ impl Customers {
             errors.push(FieldError::new("language", "expected id or en"));
         }
         if change.whatsapp == Some(false) && change.email == Some(false) {
-            errors.push(FieldError::new(
-                "email",
-                "at least one channel must stay on: payments, deposits and identity decisions must reach you",
-            ));
+            errors.push(FieldError::new("email", ONE_CHANNEL));
         }
         // Each channel left on must have an address to reach, and one must stay on.
         let (phone, email): (Option<String>, Option<String>) = sqlx::query_as(
@@ -96,7 +96,7 @@ impl Customers {
             if crate::db::has_sqlstate(&e, &["23514"]) {
                 CustomerError::Invalid(vec![FieldError::new(
                     "email",
-                    "at least one channel must stay on: payments, deposits and identity decisions must reach you",
+                    ONE_CHANNEL,
                 )])
             } else {
                 CustomerError::Database(e)

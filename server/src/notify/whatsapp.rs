@@ -14,6 +14,7 @@ use sentra_domain::notification::Channel;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use super::channel::{Accepted, Notifier, Outgoing, SendError};
 
@@ -160,30 +161,28 @@ impl Notifier for WhatsappCloud {
     }
 }
 
-/// Whether `signature` (the `X-Hub-Signature-256` header, `sha256=<hex>`) is the app secret's
-/// HMAC-SHA256 of the raw `body`.
-pub fn signature_valid(app_secret: &SecretString, body: &[u8], signature: &str) -> bool {
-    let Some(hex) = signature.strip_prefix("sha256=") else {
-        return false;
-    };
-    let Some(expected) = decode_hex(hex) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.expose_secret().as_bytes()) else {
-        return false;
-    };
+/// The `X-Hub-Signature-256` header Meta sends with `body`: `sha256=` and the lowercase hex of
+/// the app secret's HMAC-SHA256 of the raw body.
+pub fn signature(app_secret: &SecretString, body: &[u8]) -> String {
+    // HMAC takes a key of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.expose_secret().as_bytes())
+        .expect("HMAC accepts any key length");
     mac.update(body);
-    mac.verify_slice(&expected).is_ok()
+    format!(
+        "sha256={}",
+        crate::handover::records::hex(&mac.finalize().into_bytes())
+    )
 }
 
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
+/// Whether `header` is the signature of `body` (hex compared case-insensitively, in constant
+/// time).
+pub fn signature_valid(app_secret: &SecretString, body: &[u8], header: &str) -> bool {
+    let expected = signature(app_secret, body);
+    bool::from(
+        expected
+            .as_bytes()
+            .ct_eq(header.to_ascii_lowercase().as_bytes()),
+    )
 }
 
 /// One delivery status from a webhook.
@@ -240,17 +239,8 @@ mod tests {
     fn a_signature_over_another_body_or_secret_is_refused() {
         let secret = SecretString::from("app-secret");
         let body = br#"{"entry":[]}"#;
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"app-secret").expect("key");
-        mac.update(body);
-        let good = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .fold(String::new(), |mut hex, b| {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{b:02x}");
-                hex
-            });
+        let header = signature(&secret, body);
+        let good = header.trim_start_matches("sha256=").to_owned();
         assert!(signature_valid(&secret, body, &format!("sha256={good}")));
         assert!(!signature_valid(&secret, b"{}", &format!("sha256={good}")));
         assert!(!signature_valid(

@@ -3,9 +3,7 @@
 //! WhatsApp number, a mailbox that does not exist) is not retried and HQ sees the provider's
 //! reason. WhatsApp's delivery statuses come back through its signed webhook.
 
-use hmac::{Hmac, Mac};
 use sentra_protocol::ConfirmBookingRequest;
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{
@@ -40,18 +38,7 @@ async fn confirmed_booking(
 }
 
 fn signed(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
-    mac.update(body);
-    let hex = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .fold(String::new(), |mut hex, b| {
-            use std::fmt::Write as _;
-            let _ = write!(hex, "{b:02x}");
-            hex
-        });
-    format!("sha256={hex}")
+    sentra_server::notify::whatsapp::signature(&APP_SECRET.to_owned().into(), body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
