@@ -41,7 +41,9 @@ async fn an_offline_inspection_pushed_three_times_and_out_of_order_is_stored_onc
     let desk = Desktop::register(&app, JAKARTA_ADMIN, "JKT01").await?;
     let today = today_wib();
     let booking = confirmed(&app, avanzas[0], people[0], day(1), day(3)).await?;
-    move_period(&app, booking, today, today + Days::new(2)).await?;
+    // From yesterday in Jakarta: "an hour ago" falls in the rental whatever the hour (in the
+    // first hour after midnight WIB it is the day before today).
+    move_period(&app, booking, today - Days::new(1), today + Days::new(2)).await?;
     let refs = files(&app, 1).await?;
     // Taken an hour ago on the counter PC, while the line was down.
     let mut pickup = inspection("PICKUP", booking, &refs, 8_000);
